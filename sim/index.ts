@@ -1,0 +1,5 @@
+/**
+ * Models: nothing real. The public library API of parma-sim. Everything a user or another
+ * component's test imports comes from here; the CLI and the HTTP server call only this.
+ */
+export * from './kernel/index.js';

@@ -1,0 +1,147 @@
+/**
+ * Models: nothing real. The one catalogue of stable error codes, `AREA_REASON`.
+ * Codes are never renamed or reused: tests, scripts and users match on them. Each area has its own
+ * block; add new codes at the end of the block for your area.
+ */
+
+export const SNP_ERROR_CODES = [
+  'SNP_BAD_LENGTH',          // a structure has the wrong byte length
+  'SNP_MBZ_NONZERO',         // a must-be-zero field or bit is set
+  'SNP_UNKNOWN_VERSION',     // a structure version this model does not know
+  'SNP_BAD_FIELD',           // a field value out of its documented range
+  'SNP_BAD_PRODUCT',         // unknown or inconsistent product (Milan/Genoa/Turin)
+  'SNP_FIRMWARE_STATUS',     // a firmware command returned a non-zero AMD status (detail.status)
+  'SNP_BAD_CERT',            // a certificate or CRL that cannot be decoded
+  'SNP_BAD_KEY',             // a key that cannot be decoded or is not on the expected curve
+] as const;
+
+export const HV_ERROR_CODES = [
+  'HV_BAD_OVMF',             // OVMF image without the footer table / metadata we need
+  'HV_BAD_LAUNCH_INPUT',     // launch inputs the hypervisor cannot use (e.g. kernel without hashes table)
+  'HV_BAD_VCPU',             // unknown vCPU type or impossible signature
+] as const;
+
+export const HOST_ERROR_CODES = [
+  'HOST_BAD_INPUT',
+] as const;
+
+export const GUEST_ERROR_CODES = [
+  'GUEST_BAD_MESSAGE',
+] as const;
+
+export const POLICY_ERROR_CODES = [
+  'POLICY_PARSE',            // policy text that cannot be imported (detail.line, detail.column)
+  'POLICY_UNSUPPORTED',      // a construct recognised but deliberately not supported (e.g. a template)
+  'POLICY_BAD_REGEX',        // a pattern RE2 would reject, or that cannot be compiled
+  'POLICY_BAD_INPUT',        // an enforcement-point input of the wrong shape
+  'POLICY_UNKNOWN_RULE',     // a rule name that is not an enforcement point
+  'POLICY_BAD_FRAGMENT',     // a fragment envelope that cannot be decoded or verified
+] as const;
+
+export const VERIFY_ERROR_CODES = [
+  'VERIFY_BAD_SIGNATURE',    // the report signature does not verify under the endorsement key
+  'VERIFY_BAD_CHAIN',        // a certificate in the chain does not verify under its issuer
+  'VERIFY_UNTRUSTED_ROOT',   // the ARK is not one of the pinned trust anchors
+  'VERIFY_REVOKED',          // a certificate serial is on a verified CRL
+  'VERIFY_BAD_CRL',          // the CRL does not parse or does not verify under the ARK
+  'VERIFY_TCB_MISMATCH',     // endorsement-key SPL extensions differ from REPORTED_TCB
+  'VERIFY_HWID_MISMATCH',    // HWID extension differs from CHIP_ID
+  'VERIFY_PRODUCT_MISMATCH', // certificate product differs from the report's product
+  'VERIFY_SIGNING_KEY',      // VCEK/VLEK choice not allowed, or signer cert of the wrong kind
+  'VERIFY_MEASUREMENT',      // appraisal: measurement differs from the expected one
+  'VERIFY_HOST_DATA',        // appraisal: host_data differs
+  'VERIFY_REPORT_DATA',      // appraisal: report_data differs
+  'VERIFY_POLICY',           // appraisal: a forbidden guest-policy bit is set
+  'VERIFY_TCB_TOO_LOW',      // appraisal: a TCB component below the minimum
+  'VERIFY_VMPL',             // appraisal: VMPL above the maximum
+  'VERIFY_RESERVED',         // appraisal (strict): a reserved byte is non-zero
+  'VERIFY_EXPIRED',          // a certificate is outside its validity at the verification time
+] as const;
+
+export const SIM_ERROR_CODES = [
+  'SIM_USAGE',               // bad command-line arguments
+  'SIM_IO',                  // a file that cannot be read or written
+  'SIM_LIMIT_EXCEEDED',      // a bounded loop, queue or search went past its limit
+  'SIM_BAD_SEED',            // a seed that is not a non-negative integer or string
+  'SIM_BAD_REQUEST',         // a malformed HTTP request
+] as const;
+
+export type SimErrorCode =
+  | (typeof SNP_ERROR_CODES)[number]
+  | (typeof HV_ERROR_CODES)[number]
+  | (typeof HOST_ERROR_CODES)[number]
+  | (typeof GUEST_ERROR_CODES)[number]
+  | (typeof POLICY_ERROR_CODES)[number]
+  | (typeof VERIFY_ERROR_CODES)[number]
+  | (typeof SIM_ERROR_CODES)[number];
+
+export type ErrorArea = 'SNP' | 'HV' | 'HOST' | 'GUEST' | 'POLICY' | 'VERIFY' | 'SIM';
+
+/** Bad input, a refused operation or a failed verification: never a bug in parma-sim. */
+export class SimError extends Error {
+  override readonly name = 'SimError';
+  constructor(
+    readonly code: SimErrorCode,
+    readonly detail: Readonly<Record<string, unknown>> = {},
+    message?: string,
+  ) {
+    super(message === undefined ? `${code} ${safeJson(detail)}` : `${code}: ${message}`);
+  }
+
+  get area(): ErrorArea {
+    return this.code.slice(0, this.code.indexOf('_')) as ErrorArea;
+  }
+
+  toJSON(): { code: SimErrorCode; message: string; detail: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, detail: this.detail };
+  }
+}
+
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'bigint' ? `0x${v.toString(16)}` : v instanceof Uint8Array ? `<${v.length} bytes>` : v);
+}
+
+/** Runs `fn` and returns the SimError code it throws, or undefined. For tests. */
+export function errorCode(fn: () => unknown): SimErrorCode | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SimError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+/**
+ * Process exit codes. One table for every command.
+ *  0 success / accepted / allowed
+ *  2 usage error (bad flags)
+ * 10 verification rejected or policy denied (a well-formed input that fails its check)
+ * 30 malformed input (cannot decode a report, certificate, policy, message)
+ * 40 I/O error
+ * 70 internal error (an assertion failed: a parma-sim bug)
+ */
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 2;
+export const EXIT_REJECTED = 10;
+export const EXIT_MALFORMED = 30;
+export const EXIT_IO = 40;
+export const EXIT_INTERNAL = 70;
+
+const EXIT_CODE_BY_AREA: Readonly<Record<ErrorArea, number>> = {
+  SNP: EXIT_MALFORMED,
+  HV: EXIT_MALFORMED,
+  HOST: EXIT_MALFORMED,
+  GUEST: EXIT_MALFORMED,
+  POLICY: EXIT_MALFORMED,
+  VERIFY: EXIT_REJECTED,
+  SIM: EXIT_USAGE,
+};
+
+export function exitCodeFor(error: unknown): number {
+  if (!(error instanceof SimError)) return EXIT_INTERNAL;
+  if (error.code === 'SIM_IO') return EXIT_IO;
+  if (error.code === 'SNP_FIRMWARE_STATUS') return EXIT_REJECTED;
+  return EXIT_CODE_BY_AREA[error.area];
+}

@@ -1,0 +1,44 @@
+/**
+ * Goal: one place that knows where the repository root and ../shared/testdata are, whether tests
+ * run from test/ (tsx) or from dist/test/ (compiled).
+ * Method: walk up from this file to the directory holding package.json.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sim'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('test/support/paths: repository root not found');
+}
+
+export const REPO_ROOT = findRepoRoot();
+export const SHARED_DIR = resolve(REPO_ROOT, process.env['PARMA_SIM_SHARED'] ?? '../shared');
+export const TESTDATA_DIR = join(SHARED_DIR, 'testdata');
+export const HAVE_TESTDATA = existsSync(TESTDATA_DIR);
+
+const noticed = new Set<string>();
+
+/**
+ * The path of a file under ../shared/testdata, or undefined (with a one-line notice, once per
+ * suite) when the shared folder is absent, as in a bare clone.
+ */
+export function testdata(suite: string, ...parts: string[]): string | undefined {
+  if (HAVE_TESTDATA) return join(TESTDATA_DIR, ...parts);
+  if (!noticed.has(suite)) {
+    noticed.add(suite);
+    console.log(`skip ${suite}: ../shared/testdata not found (bare clone); real-data tests skipped`);
+  }
+  return undefined;
+}
+
+export function readTestdata(...parts: string[]): Uint8Array {
+  return new Uint8Array(readFileSync(join(TESTDATA_DIR, ...parts)));
+}
+
+/** The compiled CLI entry, for tests that run `parma-sim` as a process. */
+export const CLI_JS = join(REPO_ROOT, 'dist', 'sim', 'cli.js');
