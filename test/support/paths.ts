@@ -40,5 +40,8 @@ export function readTestdata(...parts: string[]): Uint8Array {
   return new Uint8Array(readFileSync(join(TESTDATA_DIR, ...parts)));
 }
 
-/** The compiled CLI entry, for tests that run `parma-sim` as a process. */
-export const CLI_JS = join(REPO_ROOT, 'dist', 'sim', 'cli.js');
+/**
+ * The compiled CLI entry next to this compiled file (dist/ in CI, a helper's own out dir during
+ * development), for tests that run `parma-sim` as a real process.
+ */
+export const CLI_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sim', 'cli.js');
