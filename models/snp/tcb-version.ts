@@ -1,0 +1,100 @@
+/**
+ * Models: TCB_VERSION (SEV-SNP ABI spec 56860, "TCB_VERSION structure"; spec snp.md a.7).
+ * Real counterpart: the u64 in CURRENT/REPORTED/COMMITTED/LAUNCH_TCB and in MSG_KEY_REQ.
+ * Differs: nothing. Two layouts: Milan/Genoa (legacy) and Turin (with FMC).
+ * Invariants: reserved bytes are zero; comparison is component-wise, never numeric on the u64.
+ */
+import { assert } from '../../sim/kernel/assert.js';
+import { SimError } from '../../sim/kernel/errors.js';
+import type { TcbLayout } from './product.js';
+
+export type TcbParts = Readonly<{
+  /** FMC SPL: Turin only (0 and ignored on the legacy layout). */
+  fmc: number;
+  bl: number;
+  tee: number;
+  snp: number;
+  ucode: number;
+}>;
+
+type ByteTable = Readonly<Record<keyof TcbParts, number | undefined>>;
+
+/** Byte index of each SPL inside the little-endian u64, per layout; other bytes are reserved. */
+export const TCB_BYTES: Readonly<Record<TcbLayout, ByteTable>> = {
+  legacy: { bl: 0, tee: 1, snp: 6, ucode: 7, fmc: undefined },
+  turin: { fmc: 0, bl: 1, tee: 2, snp: 3, ucode: 7 },
+};
+
+export const TCB_COMPONENTS = ['fmc', 'bl', 'tee', 'snp', 'ucode'] as const;
+
+export function componentsOf(layout: TcbLayout): readonly (keyof TcbParts)[] {
+  return TCB_COMPONENTS.filter((name) => TCB_BYTES[layout][name] !== undefined);
+}
+
+/** u64 → parts. Non-zero reserved bytes are SNP_MBZ_NONZERO only when `strict`. */
+export function decodeTcb(raw: bigint, layout: TcbLayout, options: Readonly<{ strict?: boolean }> = {}): TcbParts {
+  assert(raw >= 0n && raw < 1n << 64n, 'TCB_VERSION is a u64');
+  const table = TCB_BYTES[layout];
+  const used = new Set(Object.values(table).filter((i): i is number => i !== undefined));
+  const byteAt = (i: number): number => Number((raw >> BigInt(8 * i)) & 0xffn);
+  if (options.strict) {
+    for (let i = 0; i < 8; i++) {
+      if (!used.has(i) && byteAt(i) !== 0) {
+        throw new SimError('SNP_MBZ_NONZERO', { structure: 'TCB_VERSION', layout, byte: i },
+          `TCB_VERSION: reserved byte ${i} is not zero (${layout} layout)`);
+      }
+    }
+  }
+  const get = (name: keyof TcbParts): number => {
+    const index = table[name];
+    return index === undefined ? 0 : byteAt(index);
+  };
+  return { fmc: get('fmc'), bl: get('bl'), tee: get('tee'), snp: get('snp'), ucode: get('ucode') };
+}
+
+/** parts → u64. Each SPL must fit a byte; FMC must be 0 on the legacy layout. */
+export function encodeTcb(parts: TcbParts, layout: TcbLayout): bigint {
+  const table = TCB_BYTES[layout];
+  let raw = 0n;
+  for (const name of TCB_COMPONENTS) {
+    const value = parts[name];
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+      throw new SimError('SNP_BAD_FIELD', { structure: 'TCB_VERSION', field: name, value },
+        `TCB_VERSION: ${name} must be an integer 0..255`);
+    }
+    const index = table[name];
+    if (index === undefined) {
+      if (value !== 0) {
+        throw new SimError('SNP_BAD_FIELD', { structure: 'TCB_VERSION', field: name, layout },
+          `TCB_VERSION: ${name} does not exist in the ${layout} layout`);
+      }
+      continue;
+    }
+    raw |= BigInt(value) << BigInt(8 * index);
+  }
+  assert(decodeTcb(raw, layout).snp === parts.snp, 'TCB round trip');
+  return raw;
+}
+
+/** True when every component of `actual` is >= that of `minimum` (the components of `layout`). */
+export function tcbAtLeast(actual: TcbParts, minimum: TcbParts, layout: TcbLayout): boolean {
+  return componentsOf(layout).every((name) => actual[name] >= minimum[name]);
+}
+
+/** The components of `actual` below `minimum`, for a clear failure reason. */
+export function tcbShortfall(actual: TcbParts, minimum: TcbParts, layout: TcbLayout): (keyof TcbParts)[] {
+  return componentsOf(layout).filter((name) => actual[name] < minimum[name]);
+}
+
+/** The Azure "tcbm" form: the u64 as 16 hex digits, most significant byte first. */
+export function tcbToTcbm(raw: bigint): string {
+  assert(raw >= 0n && raw < 1n << 64n);
+  return raw.toString(16).padStart(16, '0');
+}
+
+export function tcbFromTcbm(text: string): bigint {
+  if (!/^[0-9a-fA-F]{16}$/.test(text)) {
+    throw new SimError('SNP_BAD_FIELD', { field: 'tcbm', text: text.slice(0, 40) }, 'tcbm must be 16 hex digits');
+  }
+  return BigInt(`0x${text}`);
+}
