@@ -36,6 +36,19 @@ export const POLICY_ERROR_CODES = [
   'POLICY_BAD_INPUT',        // an enforcement-point input of the wrong shape
   'POLICY_UNKNOWN_RULE',     // a rule name that is not an enforcement point
   'POLICY_BAD_FRAGMENT',     // a fragment envelope that cannot be decoded or verified
+  'POLICY_FRAGMENT_BAD_SIGNATURE',     // COSE_Sign1 signature does not verify under the x5chain leaf
+  'POLICY_FRAGMENT_BAD_CHAIN',         // x5chain: a certificate is not signed by the next one
+  'POLICY_FRAGMENT_MISSING_ISSUER',    // protected header has no issuer (iss)
+  'POLICY_FRAGMENT_MISSING_FEED',      // protected header has no feed
+  'POLICY_FRAGMENT_BAD_ISSUER',        // issuer is not a well-formed did:x509, or not the expected one
+  'POLICY_FRAGMENT_BAD_FEED',          // feed is not the expected one
+  'POLICY_FRAGMENT_DID_MISMATCH',      // issuer did:x509 does not resolve against the x5chain
+  'POLICY_FRAGMENT_BAD_PACKAGE',       // first line is not exactly `package <identifier>`
+  'POLICY_FRAGMENT_RESERVED_NAMESPACE', // package framework / api / policy / metadata
+  'POLICY_FRAGMENT_SVN_TYPE',          // svn and minimum_svn are different types (semver vs integer)
+  'POLICY_FRAGMENT_SVN_TOO_LOW',       // svn below minimum_svn
+  'POLICY_FRAGMENT_SVN_MISMATCH',      // header svn differs from the fragment's svn
+  'POLICY_FRAGMENT_SVN_MISSING',       // the fragment declares no svn
 ] as const;
 
 export const VERIFY_ERROR_CODES = [
