@@ -1,0 +1,77 @@
+/**
+ * Models: the AMD root of trust for SEV-SNP: ARK (AMD Root Key), ASK (AMD SEV Key, signs VCEKs) and
+ * ASVK (AMD SEV VLEK Key, signs VLEKs), one set per product (KDS spec 57230; spec snp.md e.3).
+ * Real counterpart: AMD's RSA-4096 keys held in AMD's HSMs.
+ * Differs: TEST-ONLY RSA-4096 keys that parma-sim generated once with `openssl genpkey` and commits
+ *   in models/snp/test-keys/ (see the README there). They protect nothing. Keys are never generated
+ *   at run time (spec perf-notes.md: ~1 s each and random).
+ * Invariants: every key is RSA with a 4096-bit modulus and e = 65537; each file is read and parsed
+ *   at most once per process (cached KeyObjects).
+ * Location: the PEM files are resolved from the package root (the directory holding parma-sim's
+ *   package.json), so the same code works from source (tsx), dist/, a helper's out dir and an
+ *   installed package (package.json "files" lists models/snp/test-keys).
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assert } from '../../sim/kernel/assert.js';
+import type { Product } from './product.js';
+
+export const AMD_KEY_ROLES = ['ark', 'ask', 'asvk'] as const;
+export type AmdKeyRole = (typeof AMD_KEY_ROLES)[number];
+
+export type AmdTestKey = Readonly<{
+  product: Product;
+  role: AmdKeyRole;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** DER SubjectPublicKeyInfo (rsaEncryption). */
+  spkiDer: Uint8Array;
+  modulusBits: number;
+}>;
+
+const PACKAGE_NAME = 'parma-sim';
+
+/** The directory of parma-sim's package.json, found by walking up from this module. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 12; i++) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown };
+      if (parsed.name === PACKAGE_NAME) return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error('parma-sim: package root (package.json named parma-sim) not found');
+}
+
+/** The folder that holds the committed test keys. */
+export function testKeysDir(): string {
+  const dir = join(packageRoot(), 'models', 'snp', 'test-keys');
+  assert(existsSync(dir), `test key folder missing: ${dir}`);
+  return dir;
+}
+
+const cache = new Map<string, AmdTestKey>();
+
+/** The TEST-ONLY key of `role` for `product`, parsed once and cached. */
+export function amdTestKey(product: Product, role: AmdKeyRole): AmdTestKey {
+  const id = `${role}-${product.toLowerCase()}`;
+  const cached = cache.get(id);
+  if (cached !== undefined) return cached;
+  const pem = readFileSync(join(testKeysDir(), `${id}.key.pem`), 'utf8');
+  const privateKey = createPrivateKey({ key: pem, format: 'pem' });
+  const publicKey = createPublicKey(privateKey);
+  const details = privateKey.asymmetricKeyDetails;
+  assert(privateKey.asymmetricKeyType === 'rsa', `${id}: test key must be RSA`);
+  assert(details?.modulusLength === 4096, `${id}: test key must be RSA-4096`);
+  assert(details.publicExponent === 65537n, `${id}: test key must have e = 65537`);
+  const spkiDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const key: AmdTestKey = Object.freeze({ product, role, privateKey, publicKey, spkiDer, modulusBits: 4096 });
+  cache.set(id, key);
+  return key;
+}
