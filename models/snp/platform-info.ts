@@ -49,8 +49,10 @@ export function encodePlatformInfo(info: PlatformInfo): bigint {
  * - from 1.55 on ECC_EN is reported when the memory has ECC (0x25 on Milan/Genoa 1.55.x);
  * - ALIAS_CHECK_COMPLETE from Milan 1.55.22, Genoa 1.55.38, and on every Turin firmware;
  * - Turin sets bit 6 (0x67 on Turin 1.55.61).
+ * A platform created with `platformInfo` reports exactly that value.
  */
 export function platformInfoOf(platform: PlatformState): bigint {
+  if (platform.platform_info_override !== undefined) return platform.platform_info_override;
   const v = platform.current_version;
   const atLeast = (minor: number, build: number): boolean =>
     compareFirmwareVersion(v, { major: 1, minor, build }) >= 0;

@@ -51,6 +51,8 @@ export type PlatformState = Readonly<{
   tio: boolean;
   /** Mitigation vector of the running firmware (report v5 CURRENT_MIT_VECTOR). */
   current_mit_vector: bigint;
+  /** A PLATFORM_INFO value to report instead of the one derived from the flags (test doubles). */
+  platform_info_override?: bigint;
 }>;
 
 export type CreatePlatformOptions = Readonly<{
@@ -72,6 +74,8 @@ export type CreatePlatformOptions = Readonly<{
   currentMitVector?: bigint;
   /** Overrides the CPUID signature (must stay inside the product's family/models). */
   cpuid?: CpuidSignature;
+  /** Report exactly this PLATFORM_INFO (any u64) instead of deriving it. */
+  platformInfo?: bigint;
 }>;
 
 /**
@@ -207,10 +211,18 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
     ciphertext_hiding: false,
     tio: false,
     current_mit_vector: options.currentMitVector ?? 0n,
+    ...(options.platformInfo === undefined ? {} : { platform_info_override: checkU64(options.platformInfo, 'platform_info') }),
   });
   if (options.reportedTcb !== undefined) platform = snpConfig(platform, { reportedTcb: options.reportedTcb });
   assertPlatform(platform);
   return platform;
+}
+
+function checkU64(value: bigint, what: string): bigint {
+  if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) {
+    throw new SimError('SNP_BAD_FIELD', { field: what }, `${what} must be a u64`);
+  }
+  return value;
 }
 
 function checkCspId(cspId: string): string {
