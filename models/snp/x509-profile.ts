@@ -212,7 +212,8 @@ export function p384Spki(publicKey: Uint8Array): SubjectPublicKeyInfo {
   return spki;
 }
 
-function serialBytes(serial: bigint): ArrayBuffer {
+/** A non-negative serial as the content bytes of a DER INTEGER. */
+export function serialNumberBytes(serial: bigint): ArrayBuffer {
   assert(serial >= 0n, 'serial is non-negative');
   let length = 1;
   while (serial >> BigInt(8 * length - 1) !== 0n) length++; // room for a 0 sign bit
@@ -281,7 +282,7 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
     ];
   const tbs = new TBSCertificate({
     version: Version.v3,
-    serialNumber: serialBytes(CA_SERIALS[product][role]),
+    serialNumber: serialNumberBytes(CA_SERIALS[product][role]),
     signature: amdPssAlgorithm(),
     issuer: amdName(commonNameOf('ark', product)),
     validity: validityOf(simDatePlusYears(0, 0), simDatePlusYears(0, CA_VALIDITY_YEARS)),
@@ -380,7 +381,7 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
   const years = kind === 'vcek' ? VCEK_VALIDITY_YEARS : VLEK_VALIDITY_YEARS;
   const tbs = new TBSCertificate({
     version: Version.v3,
-    serialNumber: serialBytes(options.quirks?.endorsementSerial ?? 0n),
+    serialNumber: serialNumberBytes(options.quirks?.endorsementSerial ?? 0n),
     signature: amdPssAlgorithm(),
     issuer: amdName(commonNameOf(issuerRole, product)),
     validity: validityOf(simDatePlusYears(issued, 0), simDatePlusYears(issued, years)),

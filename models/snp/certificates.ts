@@ -1,0 +1,120 @@
+/**
+ * Models: the full AMD certificate set for one platform, as KDS hands it out (spec snp.md e.1–e.3):
+ *   ARK, ASK, ASVK, the VCEK (or VLEK) for the platform's CHIP_ID and REPORTED_TCB, the KDS
+ *   cert_chain PEMs (ASK then ARK; ASVK then ARK) and the ARK-signed CRL.
+ * Real counterpart: `/vcek/v1/{product}/{hwid}?…`, `/vcek/v1/{product}/cert_chain`, `/…/crl`.
+ * Differs: TEST-ONLY CA keys (models/snp/test-keys); the VCEK/VLEK keys are derived from the seed
+ *   (models/snp/endorsement-keys.ts), so the same seed, chip id and TCB give the same bytes.
+ * Invariants: the leaf public key equals the derived endorsement key's; the leaf is issued for
+ *   REPORTED_TCB; cert_chain lists the intermediate first, then the ARK.
+ */
+import { assert } from '../../sim/kernel/assert.js';
+import { SimError } from '../../sim/kernel/errors.js';
+import type { Seed } from '../../sim/kernel/rng.js';
+import { buildCrl, type RevokedEntry } from './crl.js';
+import { deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind } from './endorsement-keys.js';
+import { createPlatform, type PlatformState } from './platform.js';
+import { PRODUCTS, type Product } from './product.js';
+import { buildCaCertificate, buildEndorsementCertificate, type X509Quirks } from './x509-profile.js';
+
+export const DEFAULT_VLEK_CSP_ID = 'CN=parma-sim.test';
+
+export type CertificateSetOptions = Readonly<{
+  seed: Seed;
+  product: Product;
+  signingKey?: EndorsementKeyKind;
+  /** Chip id, REPORTED_TCB and VLEK csp id come from here; default `createPlatform({seed, product})`. */
+  platform?: PlatformState;
+  /** Overrides the platform's chip id (64 bytes). */
+  chipId?: Uint8Array;
+  /** Overrides the platform's REPORTED_TCB (raw u64). */
+  tcb?: bigint;
+  cspId?: string;
+  issuedAtTicks?: number;
+  /** Serials the CRL lists as revoked (e.g. 0x10001n revokes ASK-Milan). */
+  revokedSerials?: readonly bigint[];
+  quirks?: X509Quirks;
+}>;
+
+export type CertificateSet = Readonly<{
+  product: Product;
+  signingKey: EndorsementKeyKind;
+  ark: Uint8Array;
+  ask: Uint8Array;
+  asvk: Uint8Array;
+  /** The VCEK or VLEK certificate, DER. */
+  endorsementCert: Uint8Array;
+  endorsementKey: EndorsementKey;
+  chipId: Uint8Array;
+  tcb: bigint;
+  /** The ARK-signed CRL of the signing key's kind (`/vcek/v1/P/crl` or `/vlek/v1/P/crl`), DER. */
+  crl: Uint8Array;
+}>;
+
+/** Builds every certificate of one platform. */
+export function buildCertificateSet(options: CertificateSetOptions): CertificateSet {
+  const { seed, product } = options;
+  const signingKey = options.signingKey ?? 'vcek';
+  const platform = options.platform ?? createPlatform({ seed, product });
+  if (platform.product !== product) {
+    throw new SimError('SNP_BAD_PRODUCT', { product, platform: platform.product }, `platform is a ${platform.product}, not a ${product}`);
+  }
+  const chipId = options.chipId ?? platform.chip_id;
+  if (chipId.length !== 64) throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', bytes: chipId.length }, 'chip id must be 64 bytes');
+  const tcb = options.tcb ?? platform.reported_tcb;
+  const cspId = options.cspId ?? platform.vlek_csp_id ?? DEFAULT_VLEK_CSP_ID;
+  const endorsementKey = signingKey === 'vcek'
+    ? deriveVcek({ seed, product, chipId, tcb })
+    : deriveVlek({ seed, product, cspId, tcb });
+  const endorsementCert = buildEndorsementCertificate({
+    seed, product, kind: signingKey, publicKey: endorsementKey.publicKey, tcb,
+    ...(signingKey === 'vcek' ? { chipId } : { cspId }),
+    ...(options.issuedAtTicks === undefined ? {} : { issuedAtTicks: options.issuedAtTicks }),
+    ...(options.quirks === undefined ? {} : { quirks: options.quirks }),
+  });
+  const revoked: RevokedEntry[] = (options.revokedSerials ?? []).map((serial) => ({ serial }));
+  const set: CertificateSet = Object.freeze({
+    product, signingKey,
+    ark: buildCaCertificate({ seed, product, role: 'ark' }),
+    ask: buildCaCertificate({ seed, product, role: 'ask' }),
+    asvk: buildCaCertificate({ seed, product, role: 'asvk' }),
+    endorsementCert, endorsementKey, chipId, tcb,
+    crl: buildCrl({
+      seed, product, keyKind: signingKey, revoked,
+      ...(options.issuedAtTicks === undefined ? {} : { issuedAtTicks: options.issuedAtTicks }),
+    }),
+  });
+  assert(endorsementKey.tcb === tcb, 'leaf issued for the requested TCB');
+  assert(PRODUCTS[product].hwidBytes <= chipId.length);
+  return set;
+}
+
+/** DER → PEM with 64-character lines. */
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  assert(der.length > 0, 'toPem: empty DER');
+  const body = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Every PEM block with `label` in `text`, as DER. Garbage between blocks is ignored (as openssl
+ * does); a block whose body is not base64 is SNP_BAD_CERT.
+ */
+export function fromPem(text: string, label = 'CERTIFICATE'): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const pattern = new RegExp(`-----BEGIN ${label}-----([^-]*)-----END ${label}-----`, 'g');
+  for (const match of text.matchAll(pattern)) {
+    const body = (match[1] ?? '').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+      throw new SimError('SNP_BAD_CERT', { label }, `PEM ${label} block is not base64`);
+    }
+    out.push(new Uint8Array(Buffer.from(body, 'base64')));
+    if (out.length > 64) throw new SimError('SIM_LIMIT_EXCEEDED', { what: 'PEM blocks' }, 'more than 64 PEM blocks');
+  }
+  return out;
+}
+
+/** The KDS cert_chain PEM: the intermediate (ASK for VCEKs, ASVK for VLEKs), then the ARK. */
+export function certChainPem(set: CertificateSet, keyKind: EndorsementKeyKind = 'vcek'): string {
+  return toPem(keyKind === 'vcek' ? set.ask : set.asvk) + toPem(set.ark);
+}
