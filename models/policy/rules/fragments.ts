@@ -1,0 +1,113 @@
+/**
+ * Models: framework.rego load_fragment, both calls, and its error helpers; the Go-side header SVN
+ * check. Spec (c) "load_fragment". The envelope (COSE_Sign1, x5chain, did:x509) is verified before
+ * this rule runs, by models/policy fragment code; this rule sees its summary.
+ * Real counterpart: load_fragment with input {issuer, feed, namespace, fragment_loaded}.
+ * Differs: loading a fragment namespace twice under the same issuer and feed is denied (the Rego
+ *   would append it again); reserved namespaces are refused here too (defence in depth).
+ * Invariants: call 1 writes nothing; call 2 writes only issuers[issuer] (update), prepending the
+ *   fragment's selected includes; a fragment is accepted only under an issuer, feed and SVN the
+ *   measured policy (or an already loaded fragment) names.
+ */
+import { assert } from '../../../sim/kernel/assert.js';
+import { InputReader } from '../input-shapes.js';
+import { lookup, type IssuerEntry, type LoadedFragment } from '../metadata.js';
+import type { FragmentReference } from '../policy-model.js';
+import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
+import { compareSemver, isSemver, toNumber } from '../match/semver.js';
+import { parseFragmentDocument, type FragmentDocument } from './fragment-document.js';
+import { allow, candidateFragments, deny, type RuleContext, type RuleResult } from './rule-context.js';
+
+export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy', 'metadata']);
+
+/** svn_ok: both semantic versions and svn >= minimum, or both numbers and svn >= minimum. */
+export function svnOk(svn: unknown, minimum: unknown): boolean {
+  if (isSemver(svn) && isSemver(minimum) && (compareSemver(svn, minimum) ?? -1) >= 0) return true;
+  const s = toNumber(svn);
+  const m = toNumber(minimum);
+  return s !== undefined && m !== undefined && s >= m;
+}
+
+/** A number against a semver minimum, or the other way round. */
+export function svnTypeMismatch(svn: unknown, minimum: unknown): boolean {
+  return (toNumber(svn) !== undefined && isSemver(minimum)) || (isSemver(svn) && toNumber(minimum) !== undefined);
+}
+
+function svnReason(svn: unknown, candidates: readonly FragmentReference[]): string | undefined {
+  if (candidates.some((c) => svnOk(svn, c.minimum_svn))) return undefined;
+  return candidates.some((c) => svnTypeMismatch(svn, c.minimum_svn))
+    ? 'fragment svn and the specified minimum are different types'
+    : 'fragment svn is below the specified minimum';
+}
+
+export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
+  const r = new InputReader('load_fragment', input);
+  const issuer = r.str('issuer');
+  const feed = r.str('feed');
+  const namespace = r.str('namespace');
+  const loaded = r.optBool('fragment_loaded') === true;
+  const headerSvn = r.strOrNum('header_svn');
+  const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment') ?? missingFragment()) : undefined;
+  const all = candidateFragments(ctx);
+  const byIssuer = all.filter((c) => c.issuer === issuer);
+  const matching = byIssuer.filter((c) => c.feed === feed);
+  const reasons: string[] = [];
+  if (RESERVED_NAMESPACES.includes(namespace)) reasons.push(`fragment namespace ${namespace} is reserved`);
+  if (byIssuer.length === 0) reasons.push('invalid fragment issuer');
+  else if (matching.length === 0) reasons.push('invalid fragment feed');
+  if (matching.length > 0 && headerSvn !== undefined) {
+    const reason = svnReason(headerSvn, matching);
+    if (reason !== undefined) reasons.push(reason);
+  }
+  if (fragment === undefined) return reasons.length > 0 ? deny(reasons) : allow([]);
+  return loadFragmentModule(ctx, { issuer, feed, namespace, headerSvn, fragment, matching, reasons });
+}
+
+function missingFragment(): never {
+  throw new InputReader('load_fragment', {}).str('fragment');
+}
+
+type Phase2 = Readonly<{
+  issuer: string; feed: string; namespace: string; headerSvn: string | number | undefined;
+  fragment: FragmentDocument; matching: readonly FragmentReference[]; reasons: string[];
+}>;
+
+function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
+  const { fragment, reasons } = p;
+  const oldIssuer = lookup(ctx.metadata.issuers, p.issuer);
+  const oldFeed = oldIssuer === undefined ? undefined : lookup(oldIssuer.feeds, p.feed);
+  if (oldFeed?.some((f) => f.namespace === p.namespace)) reasons.push(`fragment ${p.namespace} is already loaded for this issuer and feed`);
+  const fw = fragment.framework_version;
+  if (fw === null) reasons.push(`fragment framework_version is missing. Current version: ${ENGINE_FRAMEWORK_VERSION}`);
+  else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === undefined) reasons.push(`fragment framework_version ${JSON.stringify(fw)} is not a semantic version`);
+  else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === 1) {
+    reasons.push(`fragment framework_version is ahead of the current version: ${fw} is greater than ${ENGINE_FRAMEWORK_VERSION}`);
+  }
+  const svn = fragment.svn;
+  if (svn === null) reasons.push('missing fragment svn');
+  else {
+    if (p.headerSvn !== undefined && String(p.headerSvn) !== String(svn)) {
+      reasons.push(`svn in header (${p.headerSvn}) does not match svn in fragment (${svn})`);
+    }
+    const reason = p.matching.length > 0 ? svnReason(svn, p.matching) : undefined;
+    if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);
+  }
+  if (reasons.length > 0) return deny(reasons);
+  assert(svn !== null);
+  const chosen = p.matching.find((c) => svnOk(svn, c.minimum_svn));
+  assert(chosen !== undefined, 'an svn that passed has a candidate');
+  const extracted = extractIncludes(p.namespace, svn, fragment, chosen.includes);
+  const feeds = { ...(oldIssuer?.feeds ?? {}) };
+  Object.defineProperty(feeds, p.feed, { value: [extracted, ...(oldFeed ?? [])], enumerable: true, writable: true, configurable: true });
+  const entry: IssuerEntry = { feeds };
+  return allow([{ name: 'issuers', action: 'update', key: p.issuer, value: entry }], { add_module: chosen.includes.includes('namespace') });
+}
+
+function extractIncludes(namespace: string, svn: string | number, fragment: FragmentDocument, includes: readonly string[]): LoadedFragment {
+  return {
+    namespace, svn,
+    ...(includes.includes('containers') ? { containers: fragment.containers } : {}),
+    ...(includes.includes('fragments') ? { fragments: fragment.fragments } : {}),
+    ...(includes.includes('external_processes') ? { external_processes: fragment.external_processes } : {}),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Models: the env / capability / stdio stages that framework.rego create_container,
+ * exec_in_container and exec_external share (valid_envs_for_all → envList_ok,
+ * valid_caps_for_all → caps_ok, allow_stdio_access agreement).
+ * Real counterpart: those Rego stages.
+ * Differs: an undecidable env tie gets a parma-sim reason (the Rego reports nothing specific).
+ * Invariants: each stage keeps a subset of the previous one; `ok` results are non-empty.
+ */
+import { assert } from '../../../sim/kernel/assert.js';
+import type { CapabilitySets, PolicyContainer } from '../policy-model.js';
+import { envListOk, validEnvsForAll, type HasEnvRules } from '../match/env.js';
+import { capsOk, getCapabilities, validCapsForAll } from '../match/capabilities.js';
+
+export const ENV_TIE_REASON =
+  'environment variables undecidable: the largest env subsets the remaining candidates accept differ';
+
+export type EnvStage<T> =
+  | Readonly<{ ok: true; items: readonly T[]; env_list: readonly string[] }>
+  | Readonly<{ ok: false; reasons: readonly string[] }>;
+
+export function narrowByEnv<T extends HasEnvRules>(items: readonly T[], envList: readonly string[], dropping: boolean): EnvStage<T> {
+  assert(items.length > 0);
+  const env_list = validEnvsForAll(items, envList, dropping);
+  if (env_list === undefined) return { ok: false, reasons: [ENV_TIE_REASON] };
+  const kept = items.filter((item) => envListOk(item.env_rules, env_list));
+  if (kept.length === 0) return { ok: false, reasons: [] };   // the env error helpers explain
+  assert(kept.length <= items.length);
+  return { ok: true, items: kept, env_list };
+}
+
+export type CapsStage =
+  | Readonly<{ ok: true; containers: readonly PolicyContainer[]; caps_list: CapabilitySets }>
+  | Readonly<{ ok: false; reasons: readonly string[] }>;
+
+export function narrowByCaps(
+  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined, privileged: boolean, dropping: boolean,
+): CapsStage {
+  assert(containers.length > 0);
+  const choice = validCapsForAll(containers, requested, privileged, dropping);
+  if (choice.kind === 'no-request') {
+    return { ok: false, reasons: ["capabilities don't match", 'the request carries no capabilities object (null or absent); no policy set equals it'] };
+  }
+  if (choice.kind === 'undecidable') return { ok: false, reasons: ['containers only distinguishable by capabilties'] };
+  const kept = containers.filter((c) => capsOk(getCapabilities(c, privileged), choice.caps));
+  if (kept.length === 0) return { ok: false, reasons: ["capabilities don't match"] };
+  return { ok: true, containers: kept, caps_list: choice.caps };
+}
+
+/** All survivors must agree on allow_stdio_access; undefined = they do not (undecidable). */
+export function agreedStdio(items: readonly Readonly<{ allow_stdio_access: boolean }>[]): boolean | undefined {
+  assert(items.length > 0);
+  const first = items[0]!.allow_stdio_access;
+  return items.every((item) => item.allow_stdio_access === first) ? first : undefined;
+}
