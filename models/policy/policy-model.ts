@@ -8,6 +8,8 @@
  * Invariants: plain, readonly, JSON-serialisable data; layers are lowercase 64-hex, base first.
  */
 
+import type { Json } from '../../sim/kernel/canonical-json.js';
+
 export type Semver = string;
 
 export type MatchStrategy = 'string' | 're2';
@@ -115,11 +117,26 @@ export type SecurityPolicy = Readonly<{
   rules: Readonly<Record<string, RuleBinding>>;
   /** Legacy JSON `allow_all`, and Rego policies whose every rule is a constant allow. */
   allow_all: boolean;
+  /**
+   * (added by the importer) The Rego package: "policy" for a policy, anything else for a fragment
+   * (e.g. "contoso"). JSON policies (legacy, native) are always "policy".
+   */
+  package_name: string;
+  /** (added by the importer) A fragment's own `svn`, as written (string or integer); null if none. */
+  svn: string | number | null;
+  /**
+   * (added by the importer) What the compatibility shim did that a reader should know: defaults
+   * filled in for fields the declared framework_version should have had, fields ignored because
+   * the declared version predates them, recognised-but-unread spellings. Empty for clean input.
+   */
+  notes: readonly string[];
 }>;
 
 export type RuleBinding =
   | Readonly<{ kind: 'framework' }>                       // rule := data.framework.rule
-  | Readonly<{ kind: 'constant'; allowed: boolean }>;     // rule := {"allowed": true|false}
+  | Readonly<{ kind: 'constant'; allowed: boolean; outputs: Readonly<Record<string, Json>> }>;
+// constant: rule := {"allowed": true|false, ...}; `outputs` holds the other keys as written
+// (e.g. {"allow_stdio_access": true, "env_list": null}), added by the importer.
 
 /**
  * A policy as loaded from bytes: the normalised document plus what binds it to attestation.

@@ -1,0 +1,51 @@
+/**
+ * Models: nothing real. Shared by `policy hash` and `policy show`: one positional FILE ('-' for
+ * stdin) plus boolean flags; reads the bytes (SIM_IO on failure) and names the file in errors.
+ */
+import { readFileSync } from 'node:fs';
+import { SimError } from '../kernel/errors.js';
+import { assert } from '../kernel/assert.js';
+
+export type PolicyArgs = Readonly<{ file: string; flags: ReadonlySet<string> }>;
+
+export function parsePolicyArgs(argv: readonly string[], command: string, knownFlags: readonly string[]): PolicyArgs {
+  const files: string[] = [];
+  const flags = new Set<string>();
+  for (const arg of argv) {
+    if (arg.startsWith('--')) {
+      if (!knownFlags.includes(arg)) {
+        throw new SimError('SIM_USAGE', { arg }, `parma-sim policy ${command}: unknown option ${arg} (known: ${knownFlags.join(' ') || 'none'})`);
+      }
+      flags.add(arg);
+    } else {
+      files.push(arg);
+    }
+  }
+  if (files.length !== 1) {
+    throw new SimError('SIM_USAGE', { files: files.length }, `usage: parma-sim policy ${command} FILE ${knownFlags.map((f) => `[${f}]`).join(' ')}`.trimEnd());
+  }
+  assert(files[0] !== undefined);
+  return { file: files[0], flags };
+}
+
+export function readPolicyFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file === '-' ? 0 : file));
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new SimError('SIM_IO', { file, reason }, `cannot read ${file}: ${reason}`);
+  }
+}
+
+/** Prefixes a SimError's message with the file name, so `file:line:column: message` reads as usual. */
+export function withFileName<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof SimError && (error.code.startsWith('POLICY_'))) {
+      const text = error.message.slice(error.code.length + 2);
+      throw new SimError(error.code, { file, ...error.detail }, `${file}:${text}`);
+    }
+    throw error;
+  }
+}
