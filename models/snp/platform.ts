@@ -76,7 +76,12 @@ export type CreatePlatformOptions = Readonly<{
   cpuid?: CpuidSignature;
   /** Report exactly this PLATFORM_INFO (any u64) instead of deriving it. */
   platformInfo?: bigint;
+  /** Use this chip id instead of the seed-derived one (64 bytes; Turin: bytes 8..63 zero). */
+  chipId?: Uint8Array;
 }>;
+
+/** The CSP id a VLEK gets when a caller asks for VLEK signing without naming a provider. */
+export const DEFAULT_VLEK_CSP_ID = 'CN=parma-sim.test';
 
 /**
  * Defaults per product: the firmware and TCB of a real report of that product in
@@ -154,6 +159,22 @@ export function deriveChipId(seed: Seed, product: Product): Uint8Array {
   return chipId;
 }
 
+function checkChipId(chipId: Uint8Array, product: Product): Uint8Array {
+  const meaningful = PRODUCTS[product].hwidBytes;
+  const padded = new Uint8Array(64);
+  if (chipId.length === meaningful || chipId.length === 64) padded.set(chipId);
+  else {
+    throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', actualBytes: chipId.length },
+      `chip_id must be 64 bytes${meaningful === 64 ? '' : ` or ${meaningful}`}, got ${chipId.length}`);
+  }
+  if (!padded.subarray(meaningful).every((b) => b === 0)) {
+    throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', product },
+      `a ${product} chip id has ${meaningful} meaningful bytes; bytes ${meaningful}..63 must be zero`);
+  }
+  assert(padded.length === 64);
+  return padded;
+}
+
 function checkTcb(raw: bigint, product: Product, what: string): bigint {
   if (typeof raw !== 'bigint' || raw < 0n || raw >= 1n << 64n) {
     throw new SimError('SNP_BAD_FIELD', { field: what }, `${what}: TCB_VERSION must be a u64`);
@@ -194,7 +215,7 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
   let platform: PlatformState = Object.freeze({
     product,
     cpuid: cpuidFor(product, options.cpuid),
-    chip_id: deriveChipId(options.seed, product),
+    chip_id: options.chipId === undefined ? deriveChipId(options.seed, product) : checkChipId(options.chipId, product),
     current_version: current,
     committed_version: committed,
     current_tcb: currentTcb,

@@ -1,9 +1,61 @@
 /**
- * Models: nothing real. `parma-sim snp show` (placeholder until its issue lands).
+ * Models: nothing real. `parma-sim snp show FILE [--product P] [--non-strict]`: decode a report
+ * and print its JSON view (models/snp/report-view.ts) with sorted keys.
+ * FILE is the raw 1184-byte report, or its hex text (what `snp report` prints without --out);
+ * `-` reads stdin. Exit 30 on a malformed report, 40 when the file cannot be read.
  */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { fromHex } from '../kernel/bytes.js';
+import { EXIT_OK, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { reportJson } from '../../models/snp/report-view.js';
+import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
-import { SimError } from '../kernel/errors.js';
 
-export async function run(_argv: readonly string[], _io: CliIo): Promise<number> {
-  throw new SimError('SIM_USAGE', {}, 'parma-sim snp show is not implemented yet');
+/** Raw bytes, or hex text of them (whitespace ignored), as the report bytes. */
+export function reportBytesFromFile(content: Uint8Array): Uint8Array {
+  if (content.length === 0x4a0) return content;
+  const text = new TextDecoder('latin1').decode(content).replace(/\s+/g, '');
+  if (text.length > 0 && /^(0x)?[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) {
+    try {
+      return fromHex(text, 'report hex');
+    } catch {
+      return content;
+    }
+  }
+  return content;
+}
+
+function readInput(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path === '-' ? 0 : path));
+  } catch (error) {
+    throw new SimError('SIM_IO', { path }, `cannot read ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('parma-sim snp show')
+    .description('Decode an ATTESTATION_REPORT (raw or hex) and print it as JSON.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
+    .argument('<file>', 'report file (raw 1184 bytes or hex text); - for stdin')
+    .option('--product <product>', 'Milan, Genoa or Turin: required to be the CPUID product (v3+), '
+      + 'or chooses the TCB layout of a v2 report')
+    .option('--non-strict', 'keep non-zero reserved bytes instead of rejecting them');
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
+    io.stderr(`parma-sim snp show: ${error.message.replace(/^error: /, '')} (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  const flags = program.opts<{ product?: string; nonStrict?: boolean }>();
+  const path = program.args[0]!;
+  const bytes = reportBytesFromFile(readInput(path));
+  const product = flags.product === undefined ? undefined : productFlag(flags.product);
+  const text = reportJson(bytes, { strict: flags.nonStrict !== true, ...(product === undefined ? {} : { product }) });
+  io.stdout(`${text}\n`);
+  return EXIT_OK;
 }
