@@ -15,7 +15,7 @@ import { bytesEqual } from '../../../sim/kernel/bytes.js';
 import type { Rng } from '../../../sim/kernel/rng.js';
 import { assertGuestContext, type GuestContext } from '../guest-context.js';
 import { firmwareStatusError } from './firmware-status.js';
-import { launchPolicyViolations, type LaunchPlatform } from './guest-policy.js';
+import { launchPolicyViolations, type LaunchPlatform } from './launch-policy.js';
 import { verifyIdAuth } from './id-auth.js';
 import {
   LARGE_PAGE_BYTES, LAUNCH_DIGEST_BYTES, PAGE_BYTES, PAGE_TYPE, extendLaunchDigest, isPageType,
