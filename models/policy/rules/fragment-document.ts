@@ -121,3 +121,18 @@ export function parseFragmentDocument(field: string, v: unknown): FragmentDocume
     external_processes: arr(`${field}.external_processes`, o['external_processes'], externalProcess),
   };
 }
+
+/**
+ * The data of an imported fragment module (importer output for a `package <name>` text that
+ * carries svn / framework_version / containers ...): what load_fragment's second call reads.
+ */
+export function fragmentDocumentFromPolicy(
+  fragment: Readonly<{ svn: string | number | null; framework_version: string }> &
+    Pick<FragmentDocument, 'containers' | 'fragments' | 'external_processes'>,
+): FragmentDocument {
+  return {
+    svn: fragment.svn,
+    framework_version: fragment.framework_version === '' ? null : fragment.framework_version,
+    containers: fragment.containers, fragments: fragment.fragments, external_processes: fragment.external_processes,
+  };
+}

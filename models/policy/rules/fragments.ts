@@ -87,7 +87,7 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
   if (svn === null) reasons.push('missing fragment svn');
   else {
     if (p.headerSvn !== undefined && String(p.headerSvn) !== String(svn)) {
-      reasons.push(`svn in header (${p.headerSvn}) does not match svn in fragment (${svn})`);
+      reasons.push('svn in header does not match svn in fragment');
     }
     const reason = p.matching.length > 0 ? svnReason(svn, p.matching) : undefined;
     if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);

@@ -32,7 +32,11 @@ export function mountOverlay(ctx: RuleContext, input: unknown): RuleResult {
   const reasons: string[] = [];
   if (has(ctx.metadata.matches, containerID)) reasons.push('overlay has already been mounted');
   if (has(ctx.metadata.overlayTargets, target)) reasons.push('overlay target already mounted');
-  if (containers.length === 0) reasons.push('no matching containers for overlay');
+  if (containers.length === 0) {
+    reasons.push('no matching containers for overlay');
+    const unmounted = layerPaths.filter((path) => !has(ctx.metadata.devices, path));
+    if (unmounted.length > 0) reasons.push(`layer paths with no read-only device mounted: ${unmounted.join(',')}`);
+  }
   if (reasons.length > 0) return deny(withVersionReason(ctx, reasons));
   assert(containers.every((c) => c.layers.length === layerPaths.length));
   return allow([
