@@ -9,6 +9,8 @@
  * the real envelopes seen use the string labels `iss` / `feed`); if both forms are present they
  * must agree. The header SVN is the CWT private claim `svn`. Certificate validity is not checked
  * unless a time is given. Which issuer/feed/SVN the policy accepts is the engine's load_fragment.
+ * A later line starting with `package` is refused outright (OPA would fail to compile the module;
+ * a raw string holding such a line is refused too: fail closed).
  * Invariants: every failure is a SimError with its own code; a verified fragment's issuer DID
  * resolved against its own chain, and its namespace is a Rego identifier outside RESERVED.
  */
@@ -144,6 +146,12 @@ export function parseFragmentNamespace(regoText: string): string {
       `fragment: valid package definition required on first line, got ${JSON.stringify(firstLine.slice(0, 200))}`);
   }
   const namespace = match[1]!;
+  const laterPackage = regoText.split('\n').findIndex((line, i) => i > 0 && /^[ \t\r\f]*package([ \t\r\f]|$)/.test(line));
+  if (laterPackage > 0) {
+    // OPA rejects a second package statement; the GCS would fail to compile. Refuse it here.
+    throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { line: laterPackage + 1 },
+      `fragment: a second package statement on line ${laterPackage + 1}`);
+  }
   if (RESERVED_NAMESPACES.includes(namespace)) {
     throw new SimError('POLICY_FRAGMENT_RESERVED_NAMESPACE', { namespace },
       `fragment: namespace "${namespace}" is reserved and cannot be used for fragments`);
