@@ -21,3 +21,21 @@ export { fragmentDocumentFromPolicy, type FragmentDocument } from '../models/pol
 export {
   simulatePolicy, parseSimulatorCommands, type SimulatorCommand, type SimulatorStep, type SimulatorOptions,
 } from '../models/policy/policy-simulator.js';
+export {
+  measureLaunch, MEASURE_MODES, type MeasureInput, type MeasureMode, type LaunchMeasurement,
+} from '../models/hypervisor/launch-measurement.js';
+export {
+  loadFirmwareImage, planSnpLaunch, planSvsmLaunch, launchDigestOfPlan, snpOvmfHash, VMSA_GPA,
+  type FirmwareImage, type LaunchPlan,
+} from '../models/hypervisor/qemu-launch-driver.js';
+export { launchVm, type LaunchVmInput, type LaunchedVm } from '../models/hypervisor/launch-vm.js';
+export { sevHashesOf, encodeSevHashTable, type SevHashes } from '../models/hypervisor/sev-hashes-table.js';
+export {
+  createLaunchContext, snpLaunchStart, snpLaunchUpdate, snpLaunchFinish, guestContextOf, launchPhase,
+  type LaunchSnapshot, type LaunchStartCommand, type LaunchUpdateCommand, type LaunchFinishCommand,
+} from '../models/snp/launch/launch-context.js';
+export { PAGE_TYPE, extendLaunchDigest, type MeasuredRange } from '../models/snp/launch/page-info.js';
+export { FIRMWARE_STATUS, firmwareStatusOf, type FirmwareStatusName } from '../models/snp/launch/firmware-status.js';
+export {
+  signIdBlock, idSigningKeyFromPem, testIdSigningKey, type IdSigningKey, type SignedIdBlock,
+} from '../models/snp/launch/id-key.js';
