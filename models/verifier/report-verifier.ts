@@ -1,0 +1,313 @@
+/**
+ * Models: a relying party verifying an SEV-SNP ATTESTATION_REPORT (spec snp.md e.4; ABI spec
+ *   56860 report + signature; KDS spec 57230 certificates), kept in go-sev-guest's three layers:
+ *   (1) the report bytes (length, VERSION, SIGNATURE_ALGO, reserved ranges, KEY_INFO),
+ *   (2) the signature chain: pinned ARK (by public key) → ASK/ASVK → VCEK/VLEK, all RSASSA-PSS
+ *       SHA-384 salt 48, an optional ARK-signed CRL, then ECDSA P-384 over bytes [0x000, 0x2A0),
+ *   (3) the field policy (appraisal.ts), plus the binding of the leaf's AMD extensions to the
+ *       report: SPLs = REPORTED_TCB (fmc too on Turin), hwid = CHIP_ID (first 8 bytes on Turin),
+ *       product (productName stepping suffixes like "Milan-B0" tolerated).
+ * Real counterpart: go-sev-guest verify + validate, virtee/snpguest verify, Trustee's SNP verifier.
+ * Differs: validity periods are checked only at an explicit time (`at`); without it the verdict
+ *   says `validityChecked: false` — models never read the wall clock. Unknown PLATFORM_INFO bits
+ *   (bit 6 on real Turin) are tolerated.
+ * Invariants: undecodable input (report length/VERSION, certificates) throws SimError SNP_*;
+ *   everything else is a failure value with a VERIFY_* code, all failures listed; the ARK the
+ *   evidence carries is never trusted by itself; a CRL that does not parse or verify is a
+ *   failure, never "nothing revoked"; unsigned bytes after the signature must be zero.
+ */
+import { verify as cryptoVerify } from 'node:crypto';
+import { assert } from '../../sim/kernel/assert.js';
+import { bytesEqual, toHex } from '../../sim/kernel/bytes.js';
+import {
+  ATTESTATION_REPORT, type AttestationReport, decodeAttestationReport, REPORT_BYTES, signedSpan,
+} from '../snp/attestation-report.js';
+import { fieldOf } from '../../sim/kernel/layout.js';
+import { decodeKeyInfo } from '../snp/key-info.js';
+import { PRODUCTS, PRODUCT_NAMES, productFromCpuid, type Product } from '../snp/product.js';
+import { reportSignatureP1363 } from '../snp/report-signature.js';
+import { decodeTcb, type TcbParts } from '../snp/tcb-version.js';
+import { decodeAmdExtensions, type AmdLeafExtensions } from '../snp/x509-profile.js';
+import { appraiseReport, type AppraisalOptions } from './appraisal.js';
+import {
+  caProblem, crlSignatureProblem, p384Problem, parseCertificate, parseCrl, publicKeyOf, signatureProblem,
+  type ParsedCertificate,
+} from './certificate.js';
+import type { TrustAnchor } from './trust-anchors.js';
+import { failure, type Verdict, type VerifyFailure } from './verdict.js';
+
+export type EvidenceCertificates = Readonly<{
+  ark?: Uint8Array; ask?: Uint8Array; asvk?: Uint8Array; vcek?: Uint8Array; vlek?: Uint8Array;
+}>;
+
+export type VerifyReportOptions = Readonly<{
+  /** Pinned roots; the evidence ARK must carry one of their public keys. */
+  trustAnchors: readonly TrustAnchor[];
+  /** DER or PEM CRL signed by the ARK; revoked ASK/ASVK serials fail the chain. */
+  crl?: Uint8Array;
+  /** Verification time for certificate validity; undefined = validity not checked. */
+  at?: Date;
+  /** Expected product; required knowledge for v2 reports unless the leaf's issuer names it. */
+  product?: Product;
+  /** Non-zero reserved bytes inside the signed span fail (default true). */
+  strictReserved?: boolean;
+  appraisal?: AppraisalOptions;
+}>;
+
+export type ReportClaims = Readonly<{
+  product: Product;
+  version: number;
+  signedBy: 'vcek' | 'vlek';
+  validityChecked: boolean;
+  trustAnchor: string;
+  vmpl: number;
+  policy: string;
+  measurement: string;
+  host_data: string;
+  report_data: string;
+  chip_id: string;
+  reported_tcb: TcbParts;
+  platform_info: string;
+}>;
+
+export type ReportVerdict = Verdict<ReportClaims>;
+
+const SIGNING_KEYS: Readonly<Record<number, 'vcek' | 'vlek' | undefined>> = { 0: 'vcek', 1: 'vlek' };
+const UNSIGNED_RESERVED = 'reserved_330';
+
+/** Layer 1: the report bytes. Throws SimError for undecodable bytes; returns failures otherwise. */
+function checkReportBytes(bytes: Uint8Array, strictReserved: boolean): { report: AttestationReport; failures: VerifyFailure[] } {
+  const report = decodeAttestationReport(bytes, { strict: false });
+  const failures: VerifyFailure[] = [];
+  if (report.signature_algo !== 1) {
+    failures.push(failure('VERIFY_BAD_SIGNATURE', `signature_algo is ${report.signature_algo}; only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"`,
+      { signature_algo: report.signature_algo }));
+  }
+  const reserved = Object.keys(report.reserved ?? {}).sort();
+  if (reserved.includes(UNSIGNED_RESERVED)) {
+    const field = fieldOf(ATTESTATION_REPORT, UNSIGNED_RESERVED);
+    failures.push(failure('VERIFY_RESERVED', `unsigned bytes after the signature (0x${field.offsetBytes.toString(16)}..0x${REPORT_BYTES.toString(16)}) are not zero`,
+      { field: UNSIGNED_RESERVED, signed: false }));
+  }
+  if (strictReserved) {
+    const signed = reserved.filter((name) => name !== UNSIGNED_RESERVED);
+    for (const name of versionReservedFields(bytes, report.version)) if (!signed.includes(name)) signed.push(name);
+    for (const name of signed) {
+      failures.push(failure('VERIFY_RESERVED', `reserved field ${name} is not zero`, { field: name, signed: true }));
+    }
+    const keyInfoReserved = report.key_info >>> 5;
+    if (keyInfoReserved !== 0) failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero', { field: 'key_info' }));
+  }
+  assert(report.version >= 2, 'decoded report has a known version');
+  return { report, failures };
+}
+
+/** Fields that are reserved in this VERSION (CPUID in v2, MIT vectors before v5) but not zero. */
+function versionReservedFields(bytes: Uint8Array, version: number): string[] {
+  const introduced: Readonly<Record<string, number>> = {
+    cpuid_fam_id: 3, cpuid_mod_id: 3, cpuid_step: 3, launch_mit_vector: 5, current_mit_vector: 5,
+  };
+  return Object.entries(introduced).filter(([name, since]) => {
+    if (version >= since) return false;
+    const f = fieldOf(ATTESTATION_REPORT, name);
+    return bytes.subarray(f.offsetBytes, f.offsetBytes + f.sizeBytes).some((b) => b !== 0);
+  }).map(([name]) => name);
+}
+
+/** "Milan-B0" → Milan; "Genoa" → Genoa; anything else → undefined. */
+export function productOfName(name: string | undefined): Product | undefined {
+  if (name === undefined) return undefined;
+  const base = name.split('-')[0] ?? '';
+  return PRODUCT_NAMES.find((p) => p === base);
+}
+
+/** Product of an intermediate's CN: SEV-Milan / SEV-VLEK-Milan. */
+function productOfIssuerCn(cn: string | undefined): Product | undefined {
+  const match = cn === undefined ? null : /^SEV-(?:VLEK-)?([A-Za-z]+)$/.exec(cn);
+  return match === null ? undefined : PRODUCT_NAMES.find((p) => p === match[1]);
+}
+
+/** The report's product from every source that names one; disagreement or none is a failure. */
+function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expected: Product | undefined):
+  { product?: Product; failures: VerifyFailure[] } {
+  const sources: [string, Product | undefined][] = [];
+  if (report.version >= 3) {
+    const fromCpuid = productFromCpuid(report.cpuid_fam_id, report.cpuid_mod_id);
+    if (fromCpuid === undefined) {
+      return { failures: [failure('VERIFY_PRODUCT_MISMATCH', `CPUID family 0x${report.cpuid_fam_id.toString(16)} model 0x${report.cpuid_mod_id.toString(16)} is no known product`,
+        { cpuid_fam_id: report.cpuid_fam_id, cpuid_mod_id: report.cpuid_mod_id })] };
+    }
+    sources.push(['report CPUID', fromCpuid]);
+  }
+  if (expected !== undefined) sources.push(['expected product', expected]);
+  sources.push([`${leaf.what} issuer '${leaf.issuerCn ?? '?'}'`, productOfIssuerCn(leaf.issuerCn)]);
+  const named = sources.filter((s): s is [string, Product] => s[1] !== undefined);
+  const first = named[0];
+  if (first === undefined) {
+    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', 'the product cannot be determined (v2 report, no expected product, unknown issuer)', {})] };
+  }
+  const disagree = named.filter((s) => s[1] !== first[1]);
+  if (disagree.length > 0) {
+    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', `product disagrees: ${named.map(([w, p]) => `${w} → ${p}`).join(', ')}`,
+      { sources: Object.fromEntries(named) })] };
+  }
+  return { product: first[1], failures: [] };
+}
+
+function validityFailures(cert: ParsedCertificate, at: Date | undefined): VerifyFailure[] {
+  if (at === undefined) return [];
+  const t = at.getTime();
+  if (t >= cert.notBefore.getTime() && t <= cert.notAfter.getTime()) return [];
+  return [failure('VERIFY_EXPIRED', `${cert.what} is not valid at ${at.toISOString()} (valid ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()})`,
+    { certificate: cert.what, at: at.toISOString(), notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() })];
+}
+
+type ChainResult = { failures: VerifyFailure[]; ark?: ParsedCertificate; intermediate?: ParsedCertificate; anchor?: TrustAnchor };
+
+/** Layer 2a: pinned ARK → ASK/ASVK → leaf. */
+function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product: Product, certs: EvidenceCertificates,
+  options: VerifyReportOptions): ChainResult {
+  const anchor = options.trustAnchors.find((a) => a.product === product);
+  if (anchor === undefined) {
+    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', `no pinned trust anchor for ${product}`, { product })] };
+  }
+  const pinned = parseCertificate(anchor.ark, `pinned ARK-${product}`);
+  const ark = certs.ark === undefined ? pinned : parseCertificate(certs.ark, 'ark');
+  if (!bytesEqual(ark.spkiDer, pinned.spkiDer)) {
+    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', `the ARK '${ark.subjectCn ?? '?'}' is not the pinned ${product} root (${anchor.source})`,
+      { product, anchor: anchor.source, subject: ark.subjectCn })] };
+  }
+  const role = signedBy === 'vcek' ? 'ask' : 'asvk';
+  const intermediateBytes = certs[role] ?? anchor[role];
+  if (intermediateBytes === undefined) {
+    return { failures: [failure('VERIFY_BAD_CHAIN', `no ${role.toUpperCase()} certificate supplied or pinned`, { missing: role })] };
+  }
+  const intermediate = parseCertificate(intermediateBytes, role);
+  const failures: VerifyFailure[] = [];
+  const chainProblem = (problem: string | undefined, cert: string): void => {
+    if (problem !== undefined) failures.push(failure('VERIFY_BAD_CHAIN', problem, { certificate: cert }));
+  };
+  chainProblem(signatureProblem(ark, ark), 'ark');
+  chainProblem(caProblem(ark), 'ark');
+  chainProblem(signatureProblem(intermediate, ark), role);
+  chainProblem(caProblem(intermediate), role);
+  chainProblem(signatureProblem(leaf, intermediate), leaf.what);
+  const expectedCn = signedBy === 'vcek' ? `SEV-${product}` : `SEV-VLEK-${product}`;
+  if (intermediate.subjectCn !== expectedCn) {
+    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${role} is '${intermediate.subjectCn ?? '?'}', expected '${expectedCn}'`,
+      { certificate: role, subject: intermediate.subjectCn, expected: expectedCn }));
+  }
+  for (const cert of [ark, intermediate, leaf]) failures.push(...validityFailures(cert, options.at));
+  return { failures, ark, intermediate, anchor };
+}
+
+/** Layer 2b: the CRL, if one was given. */
+function checkCrl(crlBytes: Uint8Array | undefined, ark: ParsedCertificate, intermediate: ParsedCertificate, at: Date | undefined): VerifyFailure[] {
+  if (crlBytes === undefined) return [];
+  const crl = parseCrl(crlBytes);
+  if (typeof crl === 'string') return [failure('VERIFY_BAD_CRL', `${crl}; a CRL that does not parse is not "nothing revoked"`, { reason: crl })];
+  const problem = crlSignatureProblem(crl, ark);
+  if (problem !== undefined) return [failure('VERIFY_BAD_CRL', problem, { reason: problem })];
+  const failures: VerifyFailure[] = [];
+  const next = crl.crl.tbsCertList.nextUpdate?.getTime();
+  if (at !== undefined && next !== undefined && at.getTime() > next.getTime()) {
+    failures.push(failure('VERIFY_BAD_CRL', `CRL is stale: nextUpdate ${next.toISOString()} is before ${at.toISOString()}`, { nextUpdate: next.toISOString() }));
+  }
+  if (crl.revoked.includes(intermediate.serial)) {
+    failures.push(failure('VERIFY_REVOKED', `${intermediate.what} '${intermediate.subjectCn ?? '?'}' serial 0x${intermediate.serial.toString(16)} is revoked`,
+      { certificate: intermediate.what, serial: `0x${intermediate.serial.toString(16)}` }));
+  }
+  return failures;
+}
+
+/** Binding the leaf's AMD extensions to the report: TCB, hwid, product name, key kind. */
+function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport, product: Product, signedBy: 'vcek' | 'vlek'): VerifyFailure[] {
+  let ext: AmdLeafExtensions;
+  try {
+    ext = decodeAmdExtensions(leaf.certificate.tbsCertificate.extensions ?? []);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return [failure('VERIFY_BAD_CHAIN', `${leaf.what} AMD extensions are malformed: ${reason}`, { certificate: leaf.what })];
+  }
+  const failures: VerifyFailure[] = [];
+  const info = PRODUCTS[product];
+  const reported = decodeTcb(report.reported_tcb, info.tcbLayout);
+  const components = info.tcbLayout === 'turin' ? (['fmc', 'bl', 'tee', 'snp', 'ucode'] as const) : (['bl', 'tee', 'snp', 'ucode'] as const);
+  const wrong = components.filter((c) => ext.spl[c] !== reported[c]);
+  if (wrong.length > 0) {
+    failures.push(failure('VERIFY_TCB_MISMATCH', `${leaf.what} SPLs differ from REPORTED_TCB in ${wrong.join(', ')}`,
+      { components: wrong, certificate: ext.spl, reported_tcb: reported }));
+  }
+  if (signedBy === 'vcek') {
+    const expected = report.chip_id.subarray(0, info.hwidBytes);
+    if (ext.hwid === undefined || !bytesEqual(ext.hwid, expected)) {
+      failures.push(failure('VERIFY_HWID_MISMATCH', ext.hwid === undefined ? 'VCEK has no hwid extension'
+        : `VCEK hwid (${ext.hwid.length} bytes) differs from the first ${info.hwidBytes} bytes of CHIP_ID`,
+      { hwid: ext.hwid === undefined ? null : toHex(ext.hwid), chip_id: toHex(expected) }));
+    }
+  }
+  const named = productOfName(ext.productName);
+  if (ext.productName !== undefined && named !== product) {
+    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${leaf.what} productName '${ext.productName}' is not ${product}`, { productName: ext.productName, product }));
+  }
+  const leafKind = ext.cspId !== undefined || leaf.subjectCn === 'SEV-VLEK' ? 'vlek' : 'vcek';
+  if (leafKind !== signedBy) {
+    failures.push(failure('VERIFY_SIGNING_KEY', `KEY_INFO says ${signedBy.toUpperCase()} but the certificate is a ${leafKind.toUpperCase()}`, { keyInfo: signedBy, certificate: leafKind }));
+  }
+  return failures;
+}
+
+/** Layer 2c: ECDSA P-384 / SHA-384 over [0x000, 0x2A0) with a cached KeyObject. */
+function checkSignature(bytes: Uint8Array, leaf: ParsedCertificate): VerifyFailure[] {
+  const keyProblem = p384Problem(leaf);
+  if (keyProblem !== undefined) return [failure('VERIFY_BAD_SIGNATURE', keyProblem, { certificate: leaf.what })];
+  const p1363 = reportSignatureP1363(bytes);
+  if (p1363 === undefined) return [failure('VERIFY_BAD_SIGNATURE', 'R or S does not fit in 48 bytes (non-zero high bytes of an LE72 field)', {})];
+  const ok = cryptoVerify('sha384', signedSpan(bytes), { key: publicKeyOf(leaf.spkiDer), dsaEncoding: 'ieee-p1363' }, p1363);
+  return ok ? [] : [failure('VERIFY_BAD_SIGNATURE', `report signature does not verify under the ${leaf.what.toUpperCase()} key`, { certificate: leaf.what })];
+}
+
+/** Verifies a report against its certificates and appraises it. Throws SimError only for undecodable input. */
+export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertificates, options: VerifyReportOptions): ReportVerdict {
+  const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true);
+  const keyInfo = decodeKeyInfo(report.key_info);
+  const signedBy = SIGNING_KEYS[keyInfo.signing_key];
+  if (signedBy === undefined) {
+    failures.push(failure('VERIFY_SIGNING_KEY', `KEY_INFO.SIGNING_KEY ${keyInfo.signing_key} is neither VCEK (0) nor VLEK (1)`, { signing_key: keyInfo.signing_key }));
+    return finish(failures);
+  }
+  const leafBytes = certs[signedBy];
+  if (leafBytes === undefined) {
+    const other = signedBy === 'vcek' ? 'vlek' : 'vcek';
+    failures.push(failure('VERIFY_SIGNING_KEY', `report is signed by its ${signedBy.toUpperCase()} but no ${signedBy.toUpperCase()} certificate was supplied${certs[other] ? ` (only a ${other.toUpperCase()})` : ''}`,
+      { signedBy }));
+    return finish(failures);
+  }
+  const leaf = parseCertificate(leafBytes, signedBy);
+  const { product, failures: productFailures } = resolveProduct(report, leaf, options.product);
+  failures.push(...productFailures);
+  if (product === undefined) return finish(failures);
+  const chain = checkChain(leaf, signedBy, product, certs, options);
+  failures.push(...chain.failures);
+  if (chain.ark !== undefined && chain.intermediate !== undefined) failures.push(...checkCrl(options.crl, chain.ark, chain.intermediate, options.at));
+  else if (options.crl !== undefined) failures.push(failure('VERIFY_BAD_CRL', 'CRL not checked: no trusted ARK to verify it with', {}));
+  failures.push(...checkLeafExtensions(leaf, report, product, signedBy));
+  failures.push(...checkSignature(bytes, leaf));
+  failures.push(...appraiseReport(report, product, signedBy, options.appraisal));
+  return finish(failures, {
+    product, version: report.version, signedBy, validityChecked: options.at !== undefined,
+    trustAnchor: chain.anchor?.source ?? 'none', vmpl: report.vmpl, policy: `0x${report.policy.toString(16)}`,
+    measurement: toHex(report.measurement), host_data: toHex(report.host_data), report_data: toHex(report.report_data),
+    chip_id: toHex(report.chip_id), reported_tcb: decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),
+    platform_info: `0x${report.platform_info.toString(16)}`,
+  });
+}
+
+function finish(failures: readonly VerifyFailure[], claims?: ReportClaims): ReportVerdict {
+  const verdict: ReportVerdict = claims === undefined
+    ? { ok: failures.length === 0 && false, failures }
+    : { ok: failures.length === 0, failures, claims };
+  if (claims === undefined) assert(failures.length > 0, 'an early stop always has a reason');
+  assert(verdict.ok === (failures.length === 0 && claims !== undefined));
+  return Object.freeze(verdict);
+}
