@@ -394,3 +394,79 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
   assert(extensions.length >= LEAF_EXTENSION_ORDER[PRODUCTS[product].tcbLayout].length);
   return der;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading the AMD extensions back (for verifiers; hostile input → SimError)
+
+export type AmdLeafExtensions = Readonly<{
+  structVersion?: number;
+  productName?: string;
+  /** SPLs present in the certificate (fmc only on Turin-style certificates). */
+  spl: Readonly<Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>>>;
+  /** Raw hwid extension value (64 or 8 bytes in a well-formed certificate). */
+  hwid?: Uint8Array;
+  cspId?: string;
+  /** Extension OIDs in certificate order, for profile checks. */
+  order: readonly string[];
+}>;
+
+const SPL_OF: Readonly<Record<string, 'fmc' | 'bl' | 'tee' | 'snp' | 'ucode'>> = {
+  [AMD_OID.blSPL]: 'bl', [AMD_OID.teeSPL]: 'tee', [AMD_OID.snpSPL]: 'snp', [AMD_OID.ucodeSPL]: 'ucode', [AMD_OID.fmcSPL]: 'fmc',
+};
+
+function badExtension(oid: string, reason: string): SimError {
+  return new SimError('SNP_BAD_CERT', { extension: oid, reason }, `certificate extension ${oid}: ${reason}`);
+}
+
+function readInteger(oid: string, value: Uint8Array): number {
+  let parsed: AmdInteger;
+  try {
+    parsed = AsnConvert.parse(value, AmdInteger);
+  } catch {
+    throw badExtension(oid, 'not a DER INTEGER');
+  }
+  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) || parsed.value < 0 || parsed.value > 0xff) {
+    throw badExtension(oid, 'INTEGER outside 0..255');
+  }
+  return parsed.value;
+}
+
+function readIa5(oid: string, value: Uint8Array): string {
+  try {
+    const parsed = AsnConvert.parse(value, AmdIa5String);
+    if (typeof parsed.value !== 'string') throw new Error('not a string');
+    return parsed.value;
+  } catch {
+    throw badExtension(oid, 'not a DER IA5String');
+  }
+}
+
+/** Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not fatal). */
+export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafExtensions {
+  const spl: Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>> = {};
+  const order: string[] = [];
+  let structVersion: number | undefined;
+  let productName: string | undefined;
+  let hwid: Uint8Array | undefined;
+  let cspId: string | undefined;
+  for (const ext of extensions) {
+    const oid = ext.extnID;
+    if (order.includes(oid)) throw badExtension(oid, 'appears twice');
+    order.push(oid);
+    const value = new Uint8Array(ext.extnValue.buffer);
+    const splName = SPL_OF[oid];
+    if (splName !== undefined) spl[splName] = readInteger(oid, value);
+    else if (oid === AMD_OID.structVersion) structVersion = readInteger(oid, value);
+    else if (oid === AMD_OID.productName) productName = readIa5(oid, value);
+    else if (oid === AMD_OID.hwid) hwid = value.slice();
+    else if (oid === AMD_OID.cspId) cspId = readIa5(oid, value);
+  }
+  assert(order.length === extensions.length);
+  return {
+    spl, order,
+    ...(structVersion === undefined ? {} : { structVersion }),
+    ...(productName === undefined ? {} : { productName }),
+    ...(hwid === undefined ? {} : { hwid }),
+    ...(cspId === undefined ? {} : { cspId }),
+  };
+}
