@@ -26,7 +26,7 @@ export {
 } from '../models/hypervisor/launch-measurement.js';
 export {
   loadFirmwareImage, planSnpLaunch, planSvsmLaunch, launchDigestOfPlan, snpOvmfHash, VMSA_GPA,
-  type FirmwareImage, type LaunchPlan,
+  type FirmwareImage as OvmfFirmwareImage, type LaunchPlan,
 } from '../models/hypervisor/qemu-launch-driver.js';
 export { launchVm, type LaunchVmInput, type LaunchedVm } from '../models/hypervisor/launch-vm.js';
 export { sevHashesOf, encodeSevHashTable, type SevHashes } from '../models/hypervisor/sev-hashes-table.js';
