@@ -13,11 +13,9 @@ import { SimError } from '../../sim/kernel/errors.js';
 import type { Seed } from '../../sim/kernel/rng.js';
 import { buildCrl, type RevokedEntry } from './crl.js';
 import { deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind } from './endorsement-keys.js';
-import { createPlatform, type PlatformState } from './platform.js';
+import { createPlatform, DEFAULT_VLEK_CSP_ID, type PlatformState } from './platform.js';
 import { PRODUCTS, type Product } from './product.js';
 import { buildCaCertificate, buildEndorsementCertificate, type X509Quirks } from './x509-profile.js';
-
-export const DEFAULT_VLEK_CSP_ID = 'CN=parma-sim.test';
 
 export type CertificateSetOptions = Readonly<{
   seed: Seed;

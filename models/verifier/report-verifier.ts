@@ -311,3 +311,15 @@ function finish(failures: readonly VerifyFailure[], claims?: ReportClaims): Repo
   assert(verdict.ok === (failures.length === 0 && claims !== undefined));
   return Object.freeze(verdict);
 }
+
+/**
+ * The product a report names by itself (CPUID, VERSION >= 3), else `fallback`. For choosing a TCB
+ * layout before verification (e.g. to read a `--min-tcb` text); never a trust decision.
+ */
+export function productHint(bytes: Uint8Array, fallback?: Product): Product | undefined {
+  if (bytes.length !== REPORT_BYTES) return fallback;
+  const version = bytes[0]! | (bytes[1]! << 8);
+  if (version < 3) return fallback;
+  const family = fieldOf(ATTESTATION_REPORT, 'cpuid_fam_id').offsetBytes;
+  return productFromCpuid(bytes[family]!, bytes[family + 1]!) ?? fallback;
+}

@@ -1,9 +1,168 @@
 /**
- * Models: nothing real. `parma-sim snp verify` (placeholder until its issue lands).
+ * Models: nothing real. `parma-sim snp verify --report FILE --certs DIR`: reads the report and the
+ * certificate files, calls models/verifier, prints the verdict as canonical JSON.
+ * Exit codes (sim/kernel/errors.ts): 0 accepted; 10 rejected (a well-formed report that fails a
+ * check: the verdict lists every failure with its VERIFY_* code); 30 malformed input (a report or
+ * certificate that does not decode: SNP_* on stderr); 40 unreadable file; 2 usage error.
+ * Trust: AMD's real roots by default; `--test-roots` pins parma-sim's TEST-ONLY roots instead;
+ * `--trust-anchor ark.pem` pins a given ARK. Time: validity is checked only with `--at`.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { fromHex } from '../kernel/bytes.js';
+import { canonicalJson } from '../kernel/canonical-json.js';
+import { EXIT_OK, EXIT_REJECTED, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { fromPem } from '../../models/snp/certificates.js';
+import { PRODUCTS, type Product } from '../../models/snp/product.js';
+import { decodeTcb } from '../../models/snp/tcb-version.js';
+import { parseTcbText } from '../../models/snp/tcb-text.js';
+import { POLICY_FLAG_NAMES, type AppraisalOptions, type PolicyFlag } from '../../models/verifier/appraisal.js';
+import { parseCertificate } from '../../models/verifier/certificate.js';
+import {
+  productHint, productOfName, verifyAttestationReport, type EvidenceCertificates,
+} from '../../models/verifier/report-verifier.js';
+import {
+  amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
+} from '../../models/verifier/trust-anchors.js';
+import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
-import { SimError } from '../kernel/errors.js';
 
-export async function run(_argv: readonly string[], _io: CliIo): Promise<number> {
-  throw new SimError('SIM_USAGE', {}, 'parma-sim snp verify is not implemented yet');
+function buildProgram(io: CliIo): Command {
+  return new Command('parma-sim snp verify')
+    .description('Verify an ATTESTATION_REPORT against its AMD certificate chain and appraise it; prints a JSON verdict.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
+    .requiredOption('--report <file>', 'raw 1184-byte report')
+    .requiredOption('--certs <dir>', 'directory with vcek.der|vcek.pem (or vlek.*), and optionally ark.pem, ask.pem, asvk.pem or cert_chain.pem')
+    .option('--crl <file>', 'ARK-signed CRL (DER or PEM); revoked ASK/ASVK fail; a bad CRL fails')
+    .option('--test-roots', 'trust parma-sim\'s TEST-ONLY roots instead of AMD\'s')
+    .option('--trust-anchor <ark.pem...>', 'trust these ARK certificates (product from their CN ARK-<Product>)')
+    .option('--product <product>', 'expected product (Milan, Genoa, Turin); needed for v2 reports whose chain does not name it')
+    .option('--at <time>', 'check certificate validity at this ISO-8601 time, or "now" (default: no validity check)')
+    .option('--measurement <hex>', 'expected MEASUREMENT (48 bytes)')
+    .option('--host-data <hex>', 'expected HOST_DATA (32 bytes)')
+    .option('--report-data <hex>', 'expected REPORT_DATA (up to 64 bytes, zero-padded)')
+    .option('--min-tcb <tcb>', 'minimum REPORTED_TCB, component-wise: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin)')
+    .option('--max-vmpl <n>', 'maximum VMPL')
+    .option('--allow-debug', 'accept guest POLICY.DEBUG (denied by default)')
+    .option('--forbid-policy-bit <name...>', `guest POLICY flags that must be clear (${POLICY_FLAG_NAMES.join(', ')})`)
+    .option('--require-policy-bit <name...>', 'guest POLICY flags that must be set (e.g. mem_aes_256_xts)')
+    .addOption(new Option('--signing-key <key>', 'require reports signed by this key').choices(['vcek', 'vlek']))
+    .option('--no-strict-reserved', 'tolerate non-zero reserved bytes inside the signed span (unsigned ones always fail)');
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new SimError('SIM_IO', { path, what }, `cannot read ${what} ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The first existing file of `names` in `dir`, read. */
+function readFirst(dir: string, names: readonly string[]): Uint8Array | undefined {
+  for (const name of names) if (existsSync(join(dir, name))) return readInput(join(dir, name), name);
+  return undefined;
+}
+
+/** Certificates from a KDS-style directory; a cert_chain.pem stands in for missing ask/ark files. */
+export function readCertificateDir(dir: string): EvidenceCertificates {
+  if (!existsSync(dir)) throw new SimError('SIM_IO', { path: dir }, `certificate directory ${dir} does not exist`);
+  const chain = (file: string): Uint8Array[] => {
+    const bytes = readFirst(dir, [file]);
+    return bytes === undefined ? [] : fromPem(Buffer.from(bytes).toString('latin1'));
+  };
+  const vcekChain = chain('cert_chain.pem');
+  const vlekChain = chain('vlek_cert_chain.pem');
+  const certs: Record<string, Uint8Array | undefined> = {
+    vcek: readFirst(dir, ['vcek.der', 'vcek.pem']),
+    vlek: readFirst(dir, ['vlek.der', 'vlek.pem']),
+    ask: readFirst(dir, ['ask.pem', 'ask.der']) ?? vcekChain[0],
+    asvk: readFirst(dir, ['asvk.pem', 'asvk.der']) ?? vlekChain[0],
+    ark: readFirst(dir, ['ark.pem', 'ark.der']) ?? vcekChain[1] ?? vlekChain[1],
+  };
+  if (certs['vcek'] === undefined && certs['vlek'] === undefined) {
+    throw new SimError('SNP_BAD_CERT', { dir }, `no vcek.der/vcek.pem or vlek.der/vlek.pem in ${dir}`);
+  }
+  return Object.fromEntries(Object.entries(certs).filter(([, v]) => v !== undefined)) as EvidenceCertificates;
+}
+
+function anchorsFromFlags(flags: Readonly<Record<string, unknown>>): readonly TrustAnchor[] {
+  const files = Array.isArray(flags['trustAnchor']) ? flags['trustAnchor'].map(String) : [];
+  const given = files.map((file): TrustAnchor => {
+    const ark = parseCertificate(readInput(file, 'trust anchor'), file);
+    const product = productOfName(ark.subjectCn?.replace(/^ARK-/, ''));
+    if (product === undefined) throw new SimError('SNP_BAD_PRODUCT', { file, subject: ark.subjectCn }, `${file}: '${ark.subjectCn ?? '?'}' is not an ARK-<Product>`);
+    return trustAnchorFromArk(product, ark.der, file);
+  });
+  if (given.length > 0) return given;
+  return flags['testRoots'] === true ? parmaSimTestAnchors() : amdTrustAnchors();
+}
+
+function atFlag(text: unknown): Date | undefined {
+  if (typeof text !== 'string') return undefined;
+  // The CLI may read the wall clock (models never do): "now" is the caller's explicit choice.
+  const at = text === 'now' ? new Date(Date.now()) : new Date(text);
+  if (Number.isNaN(at.getTime())) throw new SimError('SIM_USAGE', { what: 'at', text }, `--at: '${text}' is not an ISO-8601 time or "now"`);
+  return at;
+}
+
+function appraisalFromFlags(flags: Readonly<Record<string, unknown>>, product: Product | undefined): AppraisalOptions {
+  const hex = (name: string, bytes: number): Uint8Array | undefined => {
+    if (typeof flags[name] !== 'string') return undefined;
+    const value = fromHex(flags[name], `--${name}`);
+    if (value.length > bytes) throw new SimError('SIM_USAGE', { what: name }, `--${name}: at most ${bytes} bytes`);
+    if (name !== 'reportData' && value.length !== bytes) throw new SimError('SIM_USAGE', { what: name }, `--${name}: expected ${bytes} bytes, got ${value.length}`);
+    const padded = new Uint8Array(bytes);
+    padded.set(value);
+    return padded;
+  };
+  const bits = (name: string): PolicyFlag[] | undefined => {
+    const list = flags[name];
+    if (!Array.isArray(list)) return undefined;
+    for (const bit of list) {
+      if (!POLICY_FLAG_NAMES.includes(String(bit))) throw new SimError('SIM_USAGE', { what: name, bit }, `unknown policy bit '${String(bit)}' (known: ${POLICY_FLAG_NAMES.join(', ')})`);
+    }
+    return list.map(String) as PolicyFlag[];
+  };
+  const layout = PRODUCTS[product ?? 'Milan'].tcbLayout;
+  const maxVmpl = typeof flags['maxVmpl'] === 'string' ? Number(flags['maxVmpl']) : undefined;
+  if (maxVmpl !== undefined && !(Number.isInteger(maxVmpl) && maxVmpl >= 0 && maxVmpl <= 3)) throw new SimError('SIM_USAGE', { what: 'max-vmpl' }, '--max-vmpl must be 0..3');
+  const options: Record<string, unknown> = {
+    measurement: hex('measurement', 48), hostData: hex('hostData', 32), reportData: hex('reportData', 64),
+    allowDebug: flags['allowDebug'] === true, forbiddenPolicyBits: bits('forbidPolicyBit'), requiredPolicyBits: bits('requirePolicyBit'),
+    minTcb: typeof flags['minTcb'] === 'string' ? decodeTcb(parseTcbText(flags['minTcb'], layout, 0n), layout) : undefined,
+    maxVmpl, signingKey: flags['signingKey'],
+  };
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+  return options as AppraisalOptions;
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
+    io.stderr(`parma-sim snp verify: ${error.message.replace(/^error: /, '')} (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  const flags = program.opts<Record<string, unknown>>();
+  const expected = typeof flags['product'] === 'string' ? productFlag(flags['product']) : undefined;
+  const at = atFlag(flags['at']);
+  const report = readInput(String(flags['report']), 'report');
+  const certs = readCertificateDir(String(flags['certs']));
+  const crl = typeof flags['crl'] === 'string' ? readInput(flags['crl'], 'CRL') : undefined;
+  const verdict = verifyAttestationReport(report, certs, {
+    trustAnchors: anchorsFromFlags(flags),
+    appraisal: appraisalFromFlags(flags, productHint(report, expected)),
+    strictReserved: flags['strictReserved'] !== false,
+    ...(expected === undefined ? {} : { product: expected }),
+    ...(at === undefined ? {} : { at }),
+    ...(crl === undefined ? {} : { crl }),
+  });
+  io.stdout(`${canonicalJson(verdict, 2)}\n`);
+  return verdict.ok ? EXIT_OK : EXIT_REJECTED;
 }
