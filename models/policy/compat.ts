@@ -11,8 +11,10 @@
  *    policy expects the container to run, and a silent drop is the worst outcome. The note says
  *    what was filled in, so `policy show` makes it visible.
  *  - A field the declared version predates is ignored, as the real framework does, with a note.
- *  - `command: null` is kept as null (the contract type allows it); its meaning is the engine's:
- *    no argv is known, so only an empty argList can match. Nothing is widened.
+ *  - `command: null` (confcom writes it when the image has no ENTRYPOINT/CMD and the deployment
+ *    sets none) is kept as null, never widened to "any argv" nor rewritten to []. What a create
+ *    with such a container means is the engine's decision (models/policy/match/process.ts: a null
+ *    command matches no argList, as count(null) is undefined in the real framework).
  *  - `allow_capabilities_dropping` (plural, seen in a confcom doc and one public policy) is NOT
  *    honoured, as in the real framework, which reads only the singular; a note says so, because
  *    a user who wrote it believes dropping is on.
@@ -131,12 +133,15 @@ function readVersionedFields(object: ObjectNode, path: string, label: string, co
   const user = present('user');
   const capabilities = present('capabilities');
   const seccomp = present('seccomp_profile_sha256');
-  return {
+  const fields: VersionedFields = {
     no_new_privileges: noNewPrivileges === undefined ? false : readBoolean(noNewPrivileges, `${path}.no_new_privileges`),
     user: user === undefined ? DEFAULT_USER : readUser(user, `${path}.user`),
     capabilities: capabilities === undefined ? null : readCapabilities(capabilities, `${path}.capabilities`),
     seccomp_profile_sha256: seccomp === undefined ? '' : readString(seccomp, `${path}.seccomp_profile_sha256`),
   };
+  if (noNewPrivileges === undefined) assert(!fields.no_new_privileges);
+  if (seccomp === undefined) assert(fields.seccomp_profile_sha256 === '');
+  return fields;
 }
 
 function versionText(context: CompatContext): string {

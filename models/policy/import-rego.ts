@@ -277,6 +277,7 @@ function readRuleBinding(statement: RegoStatement): RuleBinding {
   if (value.kind !== 'object') wrongType(value, name, `data.framework.${name} or an object {"allowed": true|false, ...}`);
   const allowedNode = requireField(value, 'allowed', name);
   const allowed = readBoolean(allowedNode, `${name}.allowed`);
+  assert(allowedNode.kind === 'boolean');
   const outputs: Record<string, Json> = {};
   for (const entry of value.entries) {
     if (entry.key === 'allowed') continue;

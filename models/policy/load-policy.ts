@@ -40,6 +40,7 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
   const trimmed = stripBom(text).trim();
   if (looksLikeBase64(trimmed)) {
     const decoded = decodeBase64(trimmed, 'the input');
+    assert(decoded.length < input.length);
     return { bytes: decoded, encoding: 'base64' };
   }
   if (trimmed.startsWith('{')) {
@@ -47,6 +48,7 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
     if (isArmTemplate(root)) {
       const ccePolicy = findCcePolicy(root);
       const decoded = decodeBase64(ccePolicy.value.replace(/\s+/g, ''), `ccePolicy at ${ccePolicy.line}:${ccePolicy.column}`);
+      assert(decoded.length < input.length);
       return { bytes: decoded, encoding: 'arm-template' };
     }
   }

@@ -250,7 +250,9 @@ function parseArray(stream: TokenStream, depth: number): ValueNode {
     }
     if (!stream.isPunct(']')) syntaxError(stream.peek().pos, `expected ',' or ']' in the array opened at ${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
   }
-  stream.expectPunct(']', 'to close an array');
+  const close = stream.expectPunct(']', 'to close an array');
+  assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
+  if (items.length > 0) assert(items[0]!.pos.line >= open.pos.line);
   return { kind: 'array', items, pos: open.pos };
 }
 
@@ -277,8 +279,9 @@ function parseObject(stream: TokenStream, depth: number): ValueNode {
     }
     if (!stream.isPunct('}')) syntaxError(stream.peek().pos, `expected ',' or '}' in the object opened at ${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
   }
-  stream.expectPunct('}', 'to close an object');
+  const close = stream.expectPunct('}', 'to close an object');
   assert(entries.length === seen.size);
+  assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
   return { kind: 'object', entries, pos: open.pos };
 }
 
