@@ -39,3 +39,29 @@ export { FIRMWARE_STATUS, firmwareStatusOf, type FirmwareStatusName } from '../m
 export {
   signIdBlock, idSigningKeyFromPem, testIdSigningKey, type IdSigningKey, type SignedIdBlock,
 } from '../models/snp/launch/id-key.js';
+// SNP firmware side: report codec and view, platform state, guest messages, derived keys.
+export {
+  ATTESTATION_REPORT, REPORT_BYTES, SIGNED_BYTES, REPORT_VERSIONS, decodeAttestationReport,
+  encodeAttestationReport, signedSpan, type AttestationReport, type ReportVersion,
+} from '../models/snp/attestation-report.js';
+export { reportView, reportJson, reportProduct, type ReportViewOptions } from '../models/snp/report-view.js';
+export { GUEST_POLICY, decodeGuestPolicy, encodeGuestPolicy, type GuestPolicy } from '../models/snp/guest-policy.js';
+export { PLATFORM_INFO, decodePlatformInfo, encodePlatformInfo, platformInfoOf, type PlatformInfo } from '../models/snp/platform-info.js';
+export { KEY_INFO, SIGNING_KEY, decodeKeyInfo, encodeKeyInfo, type KeyInfo, type SigningKeyName } from '../models/snp/key-info.js';
+export {
+  createPlatform, snpConfig, downloadFirmware, commitFirmware, loadVlek, platformVcek, platformVlek,
+  reportedChipId, deriveChipId, parseFirmwareVersion, formatFirmwareVersion, DEFAULT_FIRMWARE, DEFAULT_VLEK_CSP_ID,
+  type PlatformState, type CreatePlatformOptions, type FirmwareVersion, type FirmwareImage,
+} from '../models/snp/platform.js';
+export {
+  createFirmware, requestReport, requestExtendedReport, requestDerivedKey, reportVersionFor, chooseSigningKey,
+  GUEST_MSG_STATUS, VMM_ERROR, type FirmwareState, type ReportRequest, type ReportResponse, type KeyRequest,
+  type KeyResponse, type ExtReportResponse,
+} from '../models/snp/firmware.js';
+export { guestContextFromFields, type GuestContextFields } from '../models/snp/guest-context-fields.js';
+export { CERT_GUID, encodeCertTable, decodeCertTable, certPagesNeeded, type CertTableEntry } from '../models/snp/cert-table.js';
+export {
+  MSG_HEADER, MSG_TYPE, MSG_REPORT_REQ, MSG_REPORT_RSP, MSG_KEY_REQ, MSG_KEY_RSP, GUEST_FIELD_SELECT, guestFieldSelect,
+} from '../models/snp/guest-messages.js';
+export { generateReport, type GenerateReportOptions, type GeneratedReport } from '../models/snp/report-generator.js';
+export { parseTcbText } from '../models/snp/tcb-text.js';
