@@ -12,7 +12,9 @@
  * Differs: signed with TEST-ONLY keys (models/snp/test-keys); validity dates come from the sim
  *   clock (CA certificates from SIM_EPOCH for 25 years, VCEK 7 years, VLEK 1 year from issuance);
  *   the PSS salt comes from the seeded stream. Quirk switches: `addKeyIdentifiers` adds SKI and
- *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces serial 0.
+ *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces serial 0;
+ *   `explicitPssTrailer` writes trailerField in the leaf's PSS parameters as pre-2024 VCEKs do
+ *   (current KDS leaves omit it; CA certificates always write it).
  * Invariants: every certificate we build verifies under its issuer's key; the leaf public key is
  *   a P-384 point; SPLs are 0..255; hwid is 64 bytes (Milan/Genoa) or 8 bytes (Turin).
  * Built and parsed with @peculiar/asn1-x509 / asn1-schema / asn1-rsa: no hand-written DER.
@@ -29,7 +31,7 @@ import {
   id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_cRLDistributionPoints, id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
-import { id_mgf1, id_RSASSA_PSS, id_sha384 } from '@peculiar/asn1-rsa';
+import { id_mgf1, id_RSASSA_PSS, id_sha384, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { assert } from '../../sim/kernel/assert.js';
 import { bigintToBytesBE, toHex } from '../../sim/kernel/bytes.js';
 import { VirtualClock } from '../../sim/kernel/clock.js';
@@ -136,16 +138,21 @@ function sha384Identifier(): AlgorithmIdentifier {
   return new AlgorithmIdentifier({ algorithm: id_sha384, parameters: null });
 }
 
-/** The AlgorithmIdentifier of every AMD signature: RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48. */
-export function amdPssAlgorithm(): AlgorithmIdentifier {
-  const params = new AmdPssParams();
+/**
+ * The AlgorithmIdentifier of every AMD signature: RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48.
+ * `explicitTrailer`: AMD's CA certificates and leaves issued before ~2024 write trailerField 1
+ * out; leaves issued from 2024 on (the 2024 VLEK, 2025 VCEKs in shared/testdata) omit the DEFAULT.
+ */
+export function amdPssAlgorithm(explicitTrailer = true): AlgorithmIdentifier {
+  const mgf1 = new AlgorithmIdentifier({ algorithm: id_mgf1, parameters: AsnConvert.serialize(sha384Identifier()) });
+  const params = explicitTrailer ? new AmdPssParams() : new RsaSaPssParams();
   params.hashAlgorithm = sha384Identifier();
-  params.maskGenAlgorithm = new AlgorithmIdentifier({
-    algorithm: id_mgf1, parameters: AsnConvert.serialize(sha384Identifier()),
-  });
+  params.maskGenAlgorithm = mgf1;
   params.saltLength = PSS_SALT_BYTES;
   params.trailerField = 1;
-  return new AlgorithmIdentifier({ algorithm: id_RSASSA_PSS, parameters: AsnConvert.serialize(params) });
+  const algorithm = new AlgorithmIdentifier({ algorithm: id_RSASSA_PSS, parameters: AsnConvert.serialize(params) });
+  assert(algorithm.parameters !== null && algorithm.parameters !== undefined);
+  return algorithm;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,11 +243,11 @@ export function pssSaltFor(seed: Seed, label: string, tbs: Uint8Array): Uint8Arr
   return salt;
 }
 
-function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, label: string): Uint8Array {
+function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, label: string, explicitTrailer = true): Uint8Array {
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = rsaPssSign({ privateKey: signer.privateKey, message: tbsDer, salt: pssSaltFor(seed, label, tbsDer) });
   const cert = new Certificate({
-    tbsCertificate: tbs, signatureAlgorithm: amdPssAlgorithm(), signatureValue: signature.slice().buffer as ArrayBuffer,
+    tbsCertificate: tbs, signatureAlgorithm: amdPssAlgorithm(explicitTrailer), signatureValue: signature.slice().buffer as ArrayBuffer,
   });
   const der = new Uint8Array(AsnConvert.serialize(cert));
   assert(der.length > tbsDer.length + signature.length, 'certificate wraps TBS and signature');
@@ -249,6 +256,19 @@ function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, la
 
 // ---------------------------------------------------------------------------------------------
 // ARK / ASK / ASVK
+
+/**
+ * KeyUsage as AMD writes it: one content byte with ONE unused bit (ASK/ASVK: 03 02 01 04), where
+ * minimal DER would say two (03 02 02 04). Matching it keeps our certificates byte-faithful.
+ */
+export function amdKeyUsage(flags: number): KeyUsage {
+  const usage = new KeyUsage(flags);
+  const bits = new Uint8Array(usage.value);
+  assert(bits.length === 1, 'keyCertSign/cRLSign fit one byte');
+  usage.unusedBits = 1;
+  assert(((bits[0] ?? 0) & 0x01) === 0, 'the unused bit is zero');
+  return usage;
+}
 
 export type CaCertificateOptions = Readonly<{ seed: Seed; product: Product; role: AmdKeyRole }>;
 
@@ -266,7 +286,7 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
   const ser = AsnConvert.serialize;
   const extensions = role === 'ark'
     ? [
-      extension(id_ce_keyUsage, ser(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)), true),
+      extension(id_ce_keyUsage, ser(amdKeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)), true),
       extension(id_ce_subjectKeyIdentifier, ser(ski)),
       extension(id_ce_basicConstraints, ser(new BasicConstraints({ cA: true })), true),
       extension(id_ce_cRLDistributionPoints, ser(crldp)),
@@ -277,7 +297,7 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
         keyIdentifier: new KeyIdentifier(keyIdentifierOf(parseSpki(ark.spkiDer))),
       }))),
       extension(id_ce_basicConstraints, ser(new BasicConstraints({ cA: true, pathLenConstraint: 0 })), true),
-      extension(id_ce_keyUsage, ser(new KeyUsage(KeyUsageFlags.keyCertSign)), true),
+      extension(id_ce_keyUsage, ser(amdKeyUsage(KeyUsageFlags.keyCertSign)), true),
       extension(id_ce_cRLDistributionPoints, ser(crldp)),
     ];
   const tbs = new TBSCertificate({
@@ -303,6 +323,8 @@ export type X509Quirks = Readonly<{
   addKeyIdentifiers?: boolean;
   /** Serial of the leaf (real VCEKs and VLEKs use 0). */
   endorsementSerial?: bigint;
+  /** Write the PSS trailerField out in the leaf, as pre-2024 VCEKs do (default: omitted, as now). */
+  explicitPssTrailer?: boolean;
 }>;
 
 export type EndorsementCertificateOptions = Readonly<{
@@ -378,11 +400,12 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
     }))));
   }
   const issued = options.issuedAtTicks ?? 0;
+  const explicitTrailer = options.quirks?.explicitPssTrailer ?? false;
   const years = kind === 'vcek' ? VCEK_VALIDITY_YEARS : VLEK_VALIDITY_YEARS;
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: serialNumberBytes(options.quirks?.endorsementSerial ?? 0n),
-    signature: amdPssAlgorithm(),
+    signature: amdPssAlgorithm(explicitTrailer),
     issuer: amdName(commonNameOf(issuerRole, product)),
     validity: validityOf(simDatePlusYears(issued, 0), simDatePlusYears(issued, years)),
     subject: amdName(commonNameOf(kind, product)),
@@ -390,7 +413,7 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
     extensions: new Extensions(extensions),
   });
   const label = `${kind}-${product}-${toHex(options.publicKey.subarray(1, 17))}`;
-  const der = signCertificate(tbs, issuer, seed, label);
+  const der = signCertificate(tbs, issuer, seed, label, explicitTrailer);
   assert(extensions.length >= LEAF_EXTENSION_ORDER[PRODUCTS[product].tcbLayout].length);
   return der;
 }
