@@ -47,15 +47,23 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return hash('sha256', bytes, 'buffer');
 }
 
+/** The command-line entry: SHA-256 of the UTF-8 command line plus one NUL (just NUL when empty). */
+export function cmdlineSha256(append: string | undefined): Uint8Array {
+  const cmdline = new TextEncoder().encode(`${append ?? ''}\0`);
+  assert(cmdline[cmdline.length - 1] === 0);
+  const digest = sha256(cmdline);
+  assert(digest.length === 32);
+  return digest;
+}
+
 /** Hashes direct-boot inputs as QEMU does (initrd absent = empty; cmdline + NUL, or just NUL). */
 export function sevHashesOf(inputs: Readonly<{ kernel: Uint8Array; initrd?: Uint8Array; append?: string }>): SevHashes {
-  const cmdline = new TextEncoder().encode(`${inputs.append ?? ''}\0`);
   const out = {
     kernel_sha256: sha256(inputs.kernel),
     initrd_sha256: sha256(inputs.initrd ?? new Uint8Array(0)),
-    cmdline_sha256: sha256(cmdline),
+    cmdline_sha256: cmdlineSha256(inputs.append),
   };
-  assert(out.kernel_sha256.length === 32 && cmdline[cmdline.length - 1] === 0);
+  assert(out.kernel_sha256.length === 32 && out.initrd_sha256.length === 32);
   return out;
 }
 

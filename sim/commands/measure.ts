@@ -6,7 +6,8 @@
  * house table; internal assertion failures still exit 70 through sim/cli.ts.
  * Loads only the hypervisor measurement modules (no xstate, no curves) so the process starts fast.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../kernel/bytes.js';
@@ -14,6 +15,7 @@ import { SimError } from '../kernel/errors.js';
 import {
   MEASURE_MODES, SEV_MODE_NAME, measureLaunch, type MeasureMode,
 } from '../../models/hypervisor/launch-measurement.js';
+import { cmdlineSha256 } from '../../models/hypervisor/sev-hashes-table.js';
 import { VCPU_TYPE_NAMES, cpuSignature, vcpuTypeSignature } from '../../models/hypervisor/vcpu-types.js';
 import { VMM_QUIRKS, VMM_TYPE_NAMES, isVmmType } from '../../models/hypervisor/vmm-types.js';
 import type { CliIo } from './types.js';
@@ -104,13 +106,38 @@ function parseRaw(argv: readonly string[]): RawArgs {
   }
 }
 
+function ioError(flag: string, path: string, error: unknown): SimError {
+  const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+  return new SimError('SIM_IO', { flag, path, reason }, `cannot read --${flag} file '${path}': ${reason}`);
+}
+
 function readInput(flag: string, path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    const buffer = readFileSync(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SimError('SIM_IO', { flag, path, reason }, `cannot read --${flag} file '${path}': ${reason}`);
+    throw ioError(flag, path, error);
   }
+}
+
+/**
+ * SHA-256 of a kernel or initrd, streamed through one reused 1 MiB buffer: the bytes are hashed
+ * while they are still in cache and never held in memory whole (this is I/O, not measurement
+ * logic: the library receives the digests, exactly as when it hashes bytes itself).
+ */
+function sha256OfFile(flag: string, path: string): Uint8Array {
+  const hasher = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hasher.update(chunk.subarray(0, n));
+  } catch (error) {
+    throw ioError(flag, path, error);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return new Uint8Array(hasher.digest());
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -188,8 +215,11 @@ function measureCommand(argv: readonly string[], io: CliIo): number {
   }
   const result = measureLaunch({
     mode, ovmf, vcpus, vcpuSig, guestFeatures: BigInt(guestFeatures), vmmType, varsSizeBytes,
-    ...(raw.kernel ? { kernel: readInput('kernel', raw.kernel), append: raw.append ?? '' } : {}),
-    ...(raw.kernel && raw.initrd ? { initrd: readInput('initrd', raw.initrd) } : {}),
+    ...(raw.kernel ? { hashes: {
+      kernel_sha256: sha256OfFile('kernel', raw.kernel),
+      initrd_sha256: raw.initrd ? sha256OfFile('initrd', raw.initrd) : sha256OfEmpty(),
+      cmdline_sha256: cmdlineSha256(raw.append ?? ''),
+    } } : {}),
     ...(raw['snp-ovmf-hash'] ? { ovmfHash: ovmfHashArg(raw['snp-ovmf-hash']) } : {}),
     ...(raw.svsm ? { svsm: readInput('svsm', raw.svsm) } : {}),
   });
@@ -199,6 +229,10 @@ function measureCommand(argv: readonly string[], io: CliIo): number {
   const text = outputFormat === 'base64' ? Buffer.from(result.digest).toString('base64') : toHex(result.digest);
   io.stdout(raw.verbose === true ? `Calculated ${SEV_MODE_NAME[mode]} guest measurement: ${text}\n` : `${text}\n`);
   return 0;
+}
+
+function sha256OfEmpty(): Uint8Array {
+  return new Uint8Array(createHash('sha256').digest());
 }
 
 function fileSize(path: string): number {
