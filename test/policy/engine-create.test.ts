@@ -108,9 +108,14 @@ for (const [condition, policyOverrides, request, reason] of fieldDenials) {
   });
 }
 
-test('policy/engine create_container: command null in the policy matches no argv', () => {
+test('policy/engine create_container: command null in the policy accepts the empty argv (image default)', () => {
   const c = container({ command: null });
-  const d = create(securityPolicy({ containers: [c] }), c, { argList: [] });
+  assert.ok(create(securityPolicy({ containers: [c] }), c, { argList: [] }).allowed);
+});
+
+test('policy/engine create_container: command null in the policy denies any host-chosen argv', () => {
+  const c = container({ command: null });
+  const d = create(securityPolicy({ containers: [c] }), c, { argList: ['/bin/sh'] });
   assert.is(d.allowed, false);
   assert.ok(d.reasons.includes('invalid command'));
 });

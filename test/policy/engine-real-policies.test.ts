@@ -5,9 +5,8 @@
  * simulate` replays hcsshim's policyenginesimulator sample and says why HEAD denies its old trace;
  * `policy eval` exit codes.
  * Method: requests are built from each container's own policy fields (spec (b) meaning of each
- * field), never from engine output. A container whose command is null is the one documented
- * exception: no argv matches it (count(null) is undefined in the real framework), so its create
- * must be denied with "invalid command".
+ * field), never from engine output. A container whose command is null (no override in the
+ * image) is created with the empty argv, the only one it accepts; any other argv is denied.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -66,14 +65,16 @@ for (const [file, policy] of policies) {
   policy.containers.forEach((c, index) => {
     const label = `${file} containers[${index}] (${c.name || c.command?.join(' ') || 'unnamed'})`;
     if (c.command === null) {
-      test(`${SUITE}: ${label} has command null, so its create is denied with "invalid command"`, () => {
-        const ds = run(policy, benign(c, index));
-        const create = ds[c.layers.length + 1]!;
-        assert.ok(ds.slice(0, c.layers.length + 1).every((d) => d.allowed));
-        assert.is(create.allowed, false);
-        assert.ok(create.reasons.includes('invalid command'));
+      test(`${SUITE}: ${label} has command null, so a create with a host-chosen argv is denied with "invalid command"`, () => {
+        const calls = benign(c, index);
+        const createAt = c.layers.length + 1;
+        const [, createInputValue] = calls[createAt]!;
+        calls[createAt] = ['create_container', { ...(createInputValue as Record<string, unknown>), argList: ['/bin/sh', '-c', 'id'] }];
+        const ds = run(policy, calls.slice(0, createAt + 1));
+        assert.ok(ds.slice(0, createAt).every((d) => d.allowed));
+        assert.is(ds[createAt]!.allowed, false);
+        assert.ok(ds[createAt]!.reasons.includes('invalid command'));
       });
-      return;
     }
     test(`${SUITE}: ${label}: the benign sequence is allowed step by step`, () => {
       const calls = benign(c, index);

@@ -2,8 +2,12 @@
  * Models: framework.rego command_ok, workingDirectory_ok, noNewPrivileges_ok, privileged_ok,
  * seccomp_ok, user_ok / idName_ok (Linux branches).
  * Real counterpart: the same Rego rules.
- * Differs: nothing deliberate. `command: null` (generated policies) matches no argv, as in Rego,
- *   where count(null) is undefined. An absent request field fails the check that reads it.
+ * Differs: `command: null`, which az confcom writes when the image sets no command override,
+ *   matches exactly the empty argv (the image's own default process, nothing injected). Real
+ *   OPA evaluates count(null) as undefined and so denies every create of such a container, which
+ *   would make the generated policies undeployable (a C1 violation); allowing only [] keeps the
+ *   host from choosing any command while letting the benign deployment through.
+ *   An absent request field fails the check that reads it.
  * Invariants: argv compares element-wise with equal length; user re2 patterns are anchored at HEAD.
  */
 import { assert } from '../../../sim/kernel/assert.js';
@@ -12,7 +16,8 @@ import type { IdName, ProcessSecurityInput } from '../input-shapes.js';
 import { re2Match } from './regex.js';
 
 export function commandOk(command: readonly string[] | null, argList: readonly string[]): boolean {
-  if (command === null || command.length !== argList.length) return false;
+  if (command === null) return argList.length === 0;
+  if (command.length !== argList.length) return false;
   for (let i = 0; i < argList.length; i++) if (command[i] !== argList[i]) return false;
   return true;
 }
