@@ -286,7 +286,7 @@ export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertif
   const leaf = parseCertificate(leafBytes, signedBy);
   const { product, failures: productFailures } = resolveProduct(report, leaf, options.product);
   failures.push(...productFailures);
-  if (product === undefined) return finish(failures);
+  if (product === undefined) return finish([...failures, ...checkSignature(bytes, leaf)]); // still list every failure
   const chain = checkChain(leaf, signedBy, product, certs, options);
   failures.push(...chain.failures);
   if (chain.ark !== undefined && chain.intermediate !== undefined) failures.push(...checkCrl(options.crl, chain.ark, chain.intermediate, options.at));
