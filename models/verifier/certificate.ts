@@ -8,7 +8,7 @@
  *   a certificate must re-encode to exactly its input (DER, no trailing bytes); public keys are
  *   parsed once per distinct SPKI (bounded cache).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { id_mgf1, id_RSASSA_PSS, id_sha384, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import {
@@ -56,9 +56,26 @@ function commonName(name: Name): string | undefined {
   return undefined;
 }
 
-/** Decodes a DER (or single-PEM) certificate; SNP_BAD_CERT when it is not one. */
+const parsedCache = new Map<string, ParsedCertificate>();
+const PARSED_CACHE_MAX = 256;
+
+/**
+ * Decodes a DER (or single-PEM) certificate; SNP_BAD_CERT when it is not one. Memoized by content
+ * (SHA-256 of the DER) in a bounded cache: ASN.1 decoding costs far more than the RSA checks.
+ */
 export function parseCertificate(input: Uint8Array, what: string): ParsedCertificate {
   const der = certificateBytes(input, what);
+  const id = `${what}:${createHash('sha256').update(der).digest('hex')}`;
+  const cached = parsedCache.get(id);
+  if (cached !== undefined) return cached;
+  const parsed = decodeCertificate(der, what);
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(id, parsed);
+  assert(parsedCache.size <= PARSED_CACHE_MAX);
+  return parsed;
+}
+
+function decodeCertificate(der: Uint8Array, what: string): ParsedCertificate {
   if (der.length < 16 || der.length > 16_384) throw bad(what, `implausible size ${der.length} bytes`);
   let certificate: Certificate;
   try {
@@ -70,7 +87,7 @@ export function parseCertificate(input: Uint8Array, what: string): ParsedCertifi
   const raw = certificate.tbsCertificateRaw;
   if (raw === undefined) throw bad(what, 'no TBSCertificate');
   const tbs = certificate.tbsCertificate;
-  const parsed: ParsedCertificate = {
+  const parsed: ParsedCertificate = Object.freeze({
     der, certificate, tbs: new Uint8Array(raw),
     serial: bigintFromBytesBE(new Uint8Array(tbs.serialNumber)),
     subjectDer: new Uint8Array(AsnConvert.serialize(tbs.subject)),
@@ -79,7 +96,7 @@ export function parseCertificate(input: Uint8Array, what: string): ParsedCertifi
     notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime(),
     spkiDer: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
     what,
-  };
+  });
   assert(parsed.tbs.length > 0 && parsed.tbs.length < der.length, 'TBS inside the certificate');
   return parsed;
 }
@@ -128,8 +145,26 @@ export function pssProblem(algorithm: AlgorithmIdentifier): string | undefined {
   return undefined;
 }
 
-/** Why `cert` is not validly signed by `issuer` (names, algorithm, signature), or undefined. */
+const signatureMemo = new WeakMap<ParsedCertificate, Map<ParsedCertificate, string | undefined>>();
+
+/**
+ * Why `cert` is not validly signed by `issuer` (names, algorithm, signature), or undefined.
+ * A pure function of the two (immutable, cached) certificates, so the answer is memoized.
+ */
 export function signatureProblem(cert: ParsedCertificate, issuer: ParsedCertificate): string | undefined {
+  let byIssuer = signatureMemo.get(cert);
+  if (byIssuer === undefined) {
+    byIssuer = new Map();
+    signatureMemo.set(cert, byIssuer);
+  }
+  if (byIssuer.has(issuer)) return byIssuer.get(issuer);
+  const problem = computeSignatureProblem(cert, issuer);
+  if (byIssuer.size < 16) byIssuer.set(issuer, problem);
+  assert(problem === undefined || problem.length > 0);
+  return problem;
+}
+
+function computeSignatureProblem(cert: ParsedCertificate, issuer: ParsedCertificate): string | undefined {
   if (!bytesEqual(cert.issuerDer, issuer.subjectDer)) {
     return `${cert.what} issuer '${cert.issuerCn ?? '?'}' is not ${issuer.what} subject '${issuer.subjectCn ?? '?'}'`;
   }
