@@ -65,3 +65,24 @@ export {
 } from '../models/snp/guest-messages.js';
 export { generateReport, type GenerateReportOptions, type GeneratedReport } from '../models/snp/report-generator.js';
 export { parseTcbText } from '../models/snp/tcb-text.js';
+// SNP certificates (TEST-ONLY key hierarchy, AMD X.509 profile, CRLs, KDS URLs) and the verifier.
+export { amdTestKey, AMD_KEY_ROLES, type AmdKeyRole, type AmdTestKey } from '../models/snp/amd-test-keys.js';
+export { rsaPssSign, rsaPssVerify } from '../models/snp/rsa-pss.js';
+export {
+  AMD_OID, CA_SERIALS, buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions,
+  type X509Quirks, type AmdLeafExtensions,
+} from '../models/snp/x509-profile.js';
+export { buildCrl, type CrlOptions, type RevokedEntry } from '../models/snp/crl.js';
+export {
+  buildCertificateSet, certChainPem, toPem, fromPem, type CertificateSet, type CertificateSetOptions,
+} from '../models/snp/certificates.js';
+export {
+  KDS_BASE_URL, kdsVcekUrl, kdsVcekUrlForReport, kdsCertChainUrl, kdsCrlUrl, parseKdsUrl, kdsUrlOf, type KdsRequest,
+} from '../models/snp/kds.js';
+export {
+  verifyAttestationReport, productHint, type EvidenceCertificates, type VerifyReportOptions, type ReportVerdict,
+  type ReportClaims,
+} from '../models/verifier/report-verifier.js';
+export { appraiseReport, type AppraisalOptions, type PolicyFlag } from '../models/verifier/appraisal.js';
+export { amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor } from '../models/verifier/trust-anchors.js';
+export type { Verdict, VerifyFailure, VerifyCode } from '../models/verifier/verdict.js';
