@@ -76,29 +76,36 @@ const SIGNING_KEYS: Readonly<Record<number, 'vcek' | 'vlek' | undefined>> = { 0:
 const UNSIGNED_RESERVED = 'reserved_330';
 
 /** Layer 1: the report bytes. Throws SimError for undecodable bytes; returns failures otherwise. */
-function checkReportBytes(bytes: Uint8Array, strictReserved: boolean): { report: AttestationReport; failures: VerifyFailure[] } {
+function checkReportBytes(bytes: Uint8Array, strictReserved: boolean):
+  { report: AttestationReport; failures: VerifyFailure[] } {
   const report = decodeAttestationReport(bytes, { strict: false });
   const failures: VerifyFailure[] = [];
   if (report.signature_algo !== 1) {
-    failures.push(failure('VERIFY_BAD_SIGNATURE', `signature_algo is ${report.signature_algo}; only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"`,
+    failures.push(failure('VERIFY_BAD_SIGNATURE',
+      `signature_algo is ${report.signature_algo}; only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"`,
       { signature_algo: report.signature_algo }));
   }
   const reserved = Object.keys(report.reserved ?? {}).sort();
   if (reserved.includes(UNSIGNED_RESERVED)) {
-    const field = fieldOf(ATTESTATION_REPORT, UNSIGNED_RESERVED);
-    failures.push(failure('VERIFY_RESERVED', `unsigned bytes after the signature (0x${field.offsetBytes.toString(16)}..0x${REPORT_BYTES.toString(16)}) are not zero`,
+    const from = fieldOf(ATTESTATION_REPORT, UNSIGNED_RESERVED).offsetBytes;
+    failures.push(failure('VERIFY_RESERVED',
+      `unsigned bytes after the signature (0x${from.toString(16)}..0x${REPORT_BYTES.toString(16)}) are not zero`,
       { field: UNSIGNED_RESERVED, signed: false }));
   }
   if (strictReserved) {
     const signed = reserved.filter((name) => name !== UNSIGNED_RESERVED);
-    for (const name of versionReservedFields(bytes, report.version)) if (!signed.includes(name)) signed.push(name);
+    for (const name of versionReservedFields(bytes, report.version)) {
+      if (!signed.includes(name)) signed.push(name);
+    }
     for (const name of signed) {
       failures.push(failure('VERIFY_RESERVED', `reserved field ${name} is not zero`, { field: name, signed: true }));
     }
-    const keyInfoReserved = report.key_info >>> 5;
-    if (keyInfoReserved !== 0) failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero', { field: 'key_info' }));
+    if (report.key_info >>> 5 !== 0) {
+      failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero', { field: 'key_info' }));
+    }
   }
   assert(report.version >= 2, 'decoded report has a known version');
+  assert(bytes.length === REPORT_BYTES, 'decoded report has the report length');
   return { report, failures };
 }
 
@@ -127,15 +134,18 @@ function productOfIssuerCn(cn: string | undefined): Product | undefined {
   return match === null ? undefined : PRODUCT_NAMES.find((p) => p === match[1]);
 }
 
+type ProductResult = { product?: Product; failures: VerifyFailure[] };
+
 /** The report's product from every source that names one; disagreement or none is a failure. */
-function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expected: Product | undefined):
-  { product?: Product; failures: VerifyFailure[] } {
+function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expected: Product | undefined): ProductResult {
   const sources: [string, Product | undefined][] = [];
   if (report.version >= 3) {
-    const fromCpuid = productFromCpuid(report.cpuid_fam_id, report.cpuid_mod_id);
+    const family = report.cpuid_fam_id;
+    const model = report.cpuid_mod_id;
+    const fromCpuid = productFromCpuid(family, model);
     if (fromCpuid === undefined) {
-      return { failures: [failure('VERIFY_PRODUCT_MISMATCH', `CPUID family 0x${report.cpuid_fam_id.toString(16)} model 0x${report.cpuid_mod_id.toString(16)} is no known product`,
-        { cpuid_fam_id: report.cpuid_fam_id, cpuid_mod_id: report.cpuid_mod_id })] };
+      const message = `CPUID family 0x${family.toString(16)} model 0x${model.toString(16)} is no known product`;
+      return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, { cpuid_fam_id: family, cpuid_mod_id: model })] };
     }
     sources.push(['report CPUID', fromCpuid]);
   }
@@ -144,13 +154,14 @@ function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expe
   const named = sources.filter((s): s is [string, Product] => s[1] !== undefined);
   const first = named[0];
   if (first === undefined) {
-    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', 'the product cannot be determined (v2 report, no expected product, unknown issuer)', {})] };
+    const message = 'the product cannot be determined (v2 report, no expected product, unknown issuer)';
+    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, {})] };
   }
-  const disagree = named.filter((s) => s[1] !== first[1]);
-  if (disagree.length > 0) {
-    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', `product disagrees: ${named.map(([w, p]) => `${w} → ${p}`).join(', ')}`,
-      { sources: Object.fromEntries(named) })] };
+  if (named.some((s) => s[1] !== first[1])) {
+    const message = `product disagrees: ${named.map(([w, p]) => `${w} → ${p}`).join(', ')}`;
+    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, { sources: Object.fromEntries(named) })] };
   }
+  assert(named.every((s) => s[1] === first[1]), 'every source names the same product');
   return { product: first[1], failures: [] };
 }
 
@@ -158,15 +169,21 @@ function validityFailures(cert: ParsedCertificate, at: Date | undefined): Verify
   if (at === undefined) return [];
   const t = at.getTime();
   if (t >= cert.notBefore.getTime() && t <= cert.notAfter.getTime()) return [];
-  return [failure('VERIFY_EXPIRED', `${cert.what} is not valid at ${at.toISOString()} (valid ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()})`,
-    { certificate: cert.what, at: at.toISOString(), notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() })];
+  const [from, to] = [cert.notBefore.toISOString(), cert.notAfter.toISOString()];
+  return [failure('VERIFY_EXPIRED', `${cert.what} is not valid at ${at.toISOString()} (valid ${from} .. ${to})`,
+    { certificate: cert.what, at: at.toISOString(), notBefore: from, notAfter: to })];
 }
 
-type ChainResult = { failures: VerifyFailure[]; ark?: ParsedCertificate; intermediate?: ParsedCertificate; anchor?: TrustAnchor };
+type ChainResult = {
+  failures: VerifyFailure[];
+  ark?: ParsedCertificate;
+  intermediate?: ParsedCertificate;
+  anchor?: TrustAnchor;
+};
 
 /** Layer 2a: pinned ARK → ASK/ASVK → leaf. */
-function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product: Product, certs: EvidenceCertificates,
-  options: VerifyReportOptions): ChainResult {
+function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product: Product,
+  certs: EvidenceCertificates, options: VerifyReportOptions): ChainResult {
   const anchor = options.trustAnchors.find((a) => a.product === product);
   if (anchor === undefined) {
     return { failures: [failure('VERIFY_UNTRUSTED_ROOT', `no pinned trust anchor for ${product}`, { product })] };
@@ -174,13 +191,14 @@ function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product:
   const pinned = parseCertificate(anchor.ark, `pinned ARK-${product}`);
   const ark = certs.ark === undefined ? pinned : parseCertificate(certs.ark, 'ark');
   if (!bytesEqual(ark.spkiDer, pinned.spkiDer)) {
-    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', `the ARK '${ark.subjectCn ?? '?'}' is not the pinned ${product} root (${anchor.source})`,
-      { product, anchor: anchor.source, subject: ark.subjectCn })] };
+    const message = `the ARK '${ark.subjectCn ?? '?'}' is not the pinned ${product} root (${anchor.source})`;
+    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', message, { product, anchor: anchor.source, subject: ark.subjectCn })] };
   }
   const role = signedBy === 'vcek' ? 'ask' : 'asvk';
   const intermediateBytes = certs[role] ?? anchor[role];
   if (intermediateBytes === undefined) {
-    return { failures: [failure('VERIFY_BAD_CHAIN', `no ${role.toUpperCase()} certificate supplied or pinned`, { missing: role })] };
+    const message = `no ${role.toUpperCase()} certificate supplied or pinned`;
+    return { failures: [failure('VERIFY_BAD_CHAIN', message, { missing: role })] };
   }
   const intermediate = parseCertificate(intermediateBytes, role);
   const failures: VerifyFailure[] = [];
@@ -194,34 +212,48 @@ function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product:
   chainProblem(signatureProblem(leaf, intermediate), leaf.what);
   const expectedCn = signedBy === 'vcek' ? `SEV-${product}` : `SEV-VLEK-${product}`;
   if (intermediate.subjectCn !== expectedCn) {
-    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${role} is '${intermediate.subjectCn ?? '?'}', expected '${expectedCn}'`,
+    const message = `${role} is '${intermediate.subjectCn ?? '?'}', expected '${expectedCn}'`;
+    failures.push(failure('VERIFY_PRODUCT_MISMATCH', message,
       { certificate: role, subject: intermediate.subjectCn, expected: expectedCn }));
   }
   for (const cert of [ark, intermediate, leaf]) failures.push(...validityFailures(cert, options.at));
+  assert(bytesEqual(ark.spkiDer, pinned.spkiDer), 'the chain is rooted in the pinned key');
   return { failures, ark, intermediate, anchor };
 }
 
-/** Layer 2b: the CRL, if one was given. */
-function checkCrl(crlBytes: Uint8Array | undefined, ark: ParsedCertificate, intermediate: ParsedCertificate, at: Date | undefined): VerifyFailure[] {
+/** Layer 2b: the CRL, if one was given. A CRL that does not parse or verify is a failure. */
+function checkCrl(crlBytes: Uint8Array | undefined, ark: ParsedCertificate, intermediate: ParsedCertificate,
+  at: Date | undefined): VerifyFailure[] {
   if (crlBytes === undefined) return [];
   const crl = parseCrl(crlBytes);
-  if (typeof crl === 'string') return [failure('VERIFY_BAD_CRL', `${crl}; a CRL that does not parse is not "nothing revoked"`, { reason: crl })];
+  if (typeof crl === 'string') {
+    return [failure('VERIFY_BAD_CRL', `${crl}; a CRL that does not parse is not "nothing revoked"`, { reason: crl })];
+  }
   const problem = crlSignatureProblem(crl, ark);
   if (problem !== undefined) return [failure('VERIFY_BAD_CRL', problem, { reason: problem })];
   const failures: VerifyFailure[] = [];
   const next = crl.crl.tbsCertList.nextUpdate?.getTime();
   if (at !== undefined && next !== undefined && at.getTime() > next.getTime()) {
-    failures.push(failure('VERIFY_BAD_CRL', `CRL is stale: nextUpdate ${next.toISOString()} is before ${at.toISOString()}`, { nextUpdate: next.toISOString() }));
+    failures.push(failure('VERIFY_BAD_CRL', `CRL is stale: nextUpdate ${next.toISOString()} is before ${at.toISOString()}`,
+      { nextUpdate: next.toISOString() }));
   }
+  const serial = `0x${intermediate.serial.toString(16)}`;
   if (crl.revoked.includes(intermediate.serial)) {
-    failures.push(failure('VERIFY_REVOKED', `${intermediate.what} '${intermediate.subjectCn ?? '?'}' serial 0x${intermediate.serial.toString(16)} is revoked`,
-      { certificate: intermediate.what, serial: `0x${intermediate.serial.toString(16)}` }));
+    failures.push(failure('VERIFY_REVOKED', `${intermediate.what} '${intermediate.subjectCn ?? '?'}' serial ${serial} is revoked`,
+      { certificate: intermediate.what, serial }));
   }
+  if (crl.revoked.includes(intermediate.serial)) assert(failures.some((f) => f.code === 'VERIFY_REVOKED'));
   return failures;
 }
 
+const TCB_COMPONENTS_OF = {
+  legacy: ['bl', 'tee', 'snp', 'ucode'],
+  turin: ['fmc', 'bl', 'tee', 'snp', 'ucode'],
+} as const;
+
 /** Binding the leaf's AMD extensions to the report: TCB, hwid, product name, key kind. */
-function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport, product: Product, signedBy: 'vcek' | 'vlek'): VerifyFailure[] {
+function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport, product: Product,
+  signedBy: 'vcek' | 'vlek'): VerifyFailure[] {
   let ext: AmdLeafExtensions;
   try {
     ext = decodeAmdExtensions(leaf.certificate.tbsCertificate.extensions ?? []);
@@ -232,29 +264,31 @@ function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport,
   const failures: VerifyFailure[] = [];
   const info = PRODUCTS[product];
   const reported = decodeTcb(report.reported_tcb, info.tcbLayout);
-  const components = info.tcbLayout === 'turin' ? (['fmc', 'bl', 'tee', 'snp', 'ucode'] as const) : (['bl', 'tee', 'snp', 'ucode'] as const);
-  const wrong = components.filter((c) => ext.spl[c] !== reported[c]);
+  const wrong = TCB_COMPONENTS_OF[info.tcbLayout].filter((c) => ext.spl[c] !== reported[c]);
   if (wrong.length > 0) {
     failures.push(failure('VERIFY_TCB_MISMATCH', `${leaf.what} SPLs differ from REPORTED_TCB in ${wrong.join(', ')}`,
       { components: wrong, certificate: ext.spl, reported_tcb: reported }));
   }
-  if (signedBy === 'vcek') {
-    const expected = report.chip_id.subarray(0, info.hwidBytes);
-    if (ext.hwid === undefined || !bytesEqual(ext.hwid, expected)) {
-      failures.push(failure('VERIFY_HWID_MISMATCH', ext.hwid === undefined ? 'VCEK has no hwid extension'
-        : `VCEK hwid (${ext.hwid.length} bytes) differs from the first ${info.hwidBytes} bytes of CHIP_ID`,
-      { hwid: ext.hwid === undefined ? null : toHex(ext.hwid), chip_id: toHex(expected) }));
-    }
-  }
+  if (signedBy === 'vcek') failures.push(...hwidFailures(ext.hwid, report.chip_id.subarray(0, info.hwidBytes)));
   const named = productOfName(ext.productName);
   if (ext.productName !== undefined && named !== product) {
-    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${leaf.what} productName '${ext.productName}' is not ${product}`, { productName: ext.productName, product }));
+    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${leaf.what} productName '${ext.productName}' is not ${product}`,
+      { productName: ext.productName, product }));
   }
   const leafKind = ext.cspId !== undefined || leaf.subjectCn === 'SEV-VLEK' ? 'vlek' : 'vcek';
   if (leafKind !== signedBy) {
-    failures.push(failure('VERIFY_SIGNING_KEY', `KEY_INFO says ${signedBy.toUpperCase()} but the certificate is a ${leafKind.toUpperCase()}`, { keyInfo: signedBy, certificate: leafKind }));
+    const message = `KEY_INFO says ${signedBy.toUpperCase()} but the certificate is a ${leafKind.toUpperCase()}`;
+    failures.push(failure('VERIFY_SIGNING_KEY', message, { keyInfo: signedBy, certificate: leafKind }));
   }
+  assert(wrong.every((c) => ext.spl[c] !== reported[c]));
   return failures;
+}
+
+function hwidFailures(hwid: Uint8Array | undefined, expected: Uint8Array): VerifyFailure[] {
+  if (hwid !== undefined && bytesEqual(hwid, expected)) return [];
+  const message = hwid === undefined ? 'VCEK has no hwid extension'
+    : `VCEK hwid (${hwid.length} bytes) differs from the first ${expected.length} bytes of CHIP_ID`;
+  return [failure('VERIFY_HWID_MISMATCH', message, { hwid: hwid === undefined ? null : toHex(hwid), chip_id: toHex(expected) })];
 }
 
 /** Layer 2c: ECDSA P-384 / SHA-384 over [0x000, 0x2A0) with a cached KeyObject. */
@@ -262,52 +296,75 @@ function checkSignature(bytes: Uint8Array, leaf: ParsedCertificate): VerifyFailu
   const keyProblem = p384Problem(leaf);
   if (keyProblem !== undefined) return [failure('VERIFY_BAD_SIGNATURE', keyProblem, { certificate: leaf.what })];
   const p1363 = reportSignatureP1363(bytes);
-  if (p1363 === undefined) return [failure('VERIFY_BAD_SIGNATURE', 'R or S does not fit in 48 bytes (non-zero high bytes of an LE72 field)', {})];
-  const ok = cryptoVerify('sha384', signedSpan(bytes), { key: publicKeyOf(leaf.spkiDer), dsaEncoding: 'ieee-p1363' }, p1363);
-  return ok ? [] : [failure('VERIFY_BAD_SIGNATURE', `report signature does not verify under the ${leaf.what.toUpperCase()} key`, { certificate: leaf.what })];
+  if (p1363 === undefined) {
+    const message = 'R or S does not fit in 48 bytes (non-zero high bytes of an LE72 field)';
+    return [failure('VERIFY_BAD_SIGNATURE', message, {})];
+  }
+  assert(p1363.length === 96, 'P-384 r||s');
+  const key = publicKeyOf(leaf.spkiDer);
+  const ok = cryptoVerify('sha384', signedSpan(bytes), { key, dsaEncoding: 'ieee-p1363' }, p1363);
+  if (ok) return [];
+  const message = `report signature does not verify under the ${leaf.what.toUpperCase()} key`;
+  return [failure('VERIFY_BAD_SIGNATURE', message, { certificate: leaf.what })];
 }
 
-/** Verifies a report against its certificates and appraises it. Throws SimError only for undecodable input. */
-export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertificates, options: VerifyReportOptions): ReportVerdict {
-  const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true);
+/** KEY_INFO.SIGNING_KEY and the matching leaf certificate, or the failure that stops verification. */
+function signerOf(report: AttestationReport, certs: EvidenceCertificates):
+  { signedBy: 'vcek' | 'vlek'; leafBytes: Uint8Array } | VerifyFailure {
   const keyInfo = decodeKeyInfo(report.key_info);
   const signedBy = SIGNING_KEYS[keyInfo.signing_key];
   if (signedBy === undefined) {
-    failures.push(failure('VERIFY_SIGNING_KEY', `KEY_INFO.SIGNING_KEY ${keyInfo.signing_key} is neither VCEK (0) nor VLEK (1)`, { signing_key: keyInfo.signing_key }));
-    return finish(failures);
+    return failure('VERIFY_SIGNING_KEY', `KEY_INFO.SIGNING_KEY ${keyInfo.signing_key} is neither VCEK (0) nor VLEK (1)`,
+      { signing_key: keyInfo.signing_key });
   }
   const leafBytes = certs[signedBy];
   if (leafBytes === undefined) {
     const other = signedBy === 'vcek' ? 'vlek' : 'vcek';
-    failures.push(failure('VERIFY_SIGNING_KEY', `report is signed by its ${signedBy.toUpperCase()} but no ${signedBy.toUpperCase()} certificate was supplied${certs[other] ? ` (only a ${other.toUpperCase()})` : ''}`,
-      { signedBy }));
-    return finish(failures);
+    const name = signedBy.toUpperCase();
+    const only = certs[other] === undefined ? '' : ` (only a ${other.toUpperCase()})`;
+    return failure('VERIFY_SIGNING_KEY', `report is signed by its ${name} but no ${name} certificate was supplied${only}`,
+      { signedBy });
   }
-  const leaf = parseCertificate(leafBytes, signedBy);
+  return { signedBy, leafBytes };
+}
+
+/** Verifies a report against its certificates and appraises it. Throws SimError only for undecodable input. */
+export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertificates,
+  options: VerifyReportOptions): ReportVerdict {
+  const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true);
+  const signer = signerOf(report, certs);
+  if ('code' in signer) return finish([...failures, signer]);
+  const { signedBy } = signer;
+  const leaf = parseCertificate(signer.leafBytes, signedBy);
   const { product, failures: productFailures } = resolveProduct(report, leaf, options.product);
   failures.push(...productFailures);
   if (product === undefined) return finish([...failures, ...checkSignature(bytes, leaf)]); // still list every failure
   const chain = checkChain(leaf, signedBy, product, certs, options);
   failures.push(...chain.failures);
-  if (chain.ark !== undefined && chain.intermediate !== undefined) failures.push(...checkCrl(options.crl, chain.ark, chain.intermediate, options.at));
-  else if (options.crl !== undefined) failures.push(failure('VERIFY_BAD_CRL', 'CRL not checked: no trusted ARK to verify it with', {}));
+  if (chain.ark !== undefined && chain.intermediate !== undefined) {
+    failures.push(...checkCrl(options.crl, chain.ark, chain.intermediate, options.at));
+  } else if (options.crl !== undefined) {
+    failures.push(failure('VERIFY_BAD_CRL', 'CRL not checked: no trusted ARK to verify it with', {}));
+  }
   failures.push(...checkLeafExtensions(leaf, report, product, signedBy));
   failures.push(...checkSignature(bytes, leaf));
   failures.push(...appraiseReport(report, product, signedBy, options.appraisal));
   return finish(failures, {
     product, version: report.version, signedBy, validityChecked: options.at !== undefined,
     trustAnchor: chain.anchor?.source ?? 'none', vmpl: report.vmpl, policy: `0x${report.policy.toString(16)}`,
-    measurement: toHex(report.measurement), host_data: toHex(report.host_data), report_data: toHex(report.report_data),
-    chip_id: toHex(report.chip_id), reported_tcb: decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),
+    measurement: toHex(report.measurement), host_data: toHex(report.host_data),
+    report_data: toHex(report.report_data), chip_id: toHex(report.chip_id),
+    reported_tcb: decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),
     platform_info: `0x${report.platform_info.toString(16)}`,
   });
 }
 
+/** ok only with claims and no failure; an early stop always carries its reason. */
 function finish(failures: readonly VerifyFailure[], claims?: ReportClaims): ReportVerdict {
-  const verdict: ReportVerdict = claims === undefined
-    ? { ok: failures.length === 0 && false, failures }
-    : { ok: failures.length === 0, failures, claims };
   if (claims === undefined) assert(failures.length > 0, 'an early stop always has a reason');
+  const verdict: ReportVerdict = claims === undefined
+    ? { ok: false, failures }
+    : { ok: failures.length === 0, failures, claims };
   assert(verdict.ok === (failures.length === 0 && claims !== undefined));
   return Object.freeze(verdict);
 }
