@@ -8,14 +8,15 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { EXIT_MALFORMED, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { Option } from 'commander';
+import { EXIT_MALFORMED, EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { certificateFingerprint } from '../../models/policy/did-x509.js';
 import {
   parseFragmentNamespace, signFragment, verifyFragmentEnvelope, verifySignedStatement, type SignedStatement,
 } from '../../models/policy/fragment-envelope.js';
 import { createTestIssuer, type TestIssuer, type TestIssuerCurve } from '../../models/policy/test-issuers.js';
 import type { CliIo } from './types.js';
+import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -58,13 +59,8 @@ function chainSummary(statement: SignedStatement): unknown[] {
   return statement.chain.map((der) => ({ subject: new X509Certificate(der).subject.replace(/\n/g, ', '), sha256: certificateFingerprint(der) }));
 }
 
-function program(name: string, io: CliIo): Command {
-  return new Command(name).exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text) => io.stderr(text) });
-}
-
 async function sign(argv: readonly string[], io: CliIo): Promise<number> {
-  const cmd = program('parma-sim policy fragment sign', io)
+  const cmd = newProgram('parma-sim policy fragment sign', io)
     .description('Sign a Rego fragment as a COSE_Sign1 envelope with a deterministic test issuer.')
     .requiredOption('--fragment <file>', 'the fragment Rego text (first line: package <name>)')
     .requiredOption('--feed <feed>', 'the feed header, e.g. contoso.azurecr.io/infra')
@@ -75,7 +71,8 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--subject-did', 'write the ::subject:CN: DID as issuer instead of the ::eku: one')
     .option('--out <file>', 'write the envelope here (default: base64 on stdout)')
     .option('--base64', 'write base64 text to --out instead of raw CBOR');
-  cmd.parse([...argv], { from: 'user' });
+  const stop = parseProgram(cmd, argv, io);
+  if (stop !== undefined) return stop;
   const flags = cmd.opts<Flags>();
   const issuer = issuerFromFlags(flags);
   const regoText = new TextDecoder().decode(readInput(String(flags['fragment']), '--fragment'));
@@ -103,13 +100,14 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
-  const cmd = program('parma-sim policy fragment verify', io)
+  const cmd = newProgram('parma-sim policy fragment verify', io)
     .description('Verify a COSE_Sign1 fragment (raw CBOR or base64) as the GCS does before Rego.')
     .argument('<file>', 'the envelope (raw CBOR or base64 text; - for stdin)')
     .option('--issuer <did>', 'require this issuer DID')
     .option('--feed <feed>', 'require this feed')
     .option('--statement', 'any signed statement: skip the Rego package-line checks (e.g. UVM reference info)');
-  cmd.parse([...argv], { from: 'user' });
+  const stop = parseProgram(cmd, argv, io);
+  if (stop !== undefined) return stop;
   const flags = cmd.opts<Flags>();
   const input = envelopeInput(readInput(String(cmd.args[0]), 'envelope'));
   const options = {
@@ -133,12 +131,13 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function issuer(argv: readonly string[], io: CliIo): Promise<number> {
-  const cmd = program('parma-sim policy fragment issuer', io)
+  const cmd = newProgram('parma-sim policy fragment issuer', io)
     .description("Print a test issuer's DIDs and certificate chain (PEM, leaf first).")
     .option('--seed <seed>', 'test issuer seed (default 0)', '0')
     .addOption(new Option('--curve <curve>', 'key curve').choices(['P-384', 'P-256']).default('P-384'))
     .option('--eku <oid>', 'fragment-signing EKU of the leaf (default the ACI one)');
-  cmd.parse([...argv], { from: 'user' });
+  const stop = parseProgram(cmd, argv, io);
+  if (stop !== undefined) return stop;
   const testIssuer = issuerFromFlags(cmd.opts<Flags>());
   io.stdout(json({
     seed: testIssuer.seed, did: testIssuer.did, didSubject: testIssuer.didSubject,
@@ -148,33 +147,12 @@ async function issuer(argv: readonly string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-const SUBCOMMANDS: Readonly<Record<string, Readonly<{ summary: string; run: (argv: readonly string[], io: CliIo) => Promise<number> }>>> = {
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   sign: { summary: 'sign a Rego fragment with a deterministic test issuer', run: sign },
   verify: { summary: 'verify an envelope: signature, issuer/feed, did:x509, package line', run: verify },
   issuer: { summary: "print a test issuer's DIDs and chain", run: issuer },
 };
 
-function usage(): string {
-  const lines = ['usage: parma-sim policy fragment <subcommand> [options]', '', 'subcommands:'];
-  for (const [name, sub] of Object.entries(SUBCOMMANDS)) lines.push(`  ${name.padEnd(7)} ${sub.summary}`);
-  return lines.join('\n') + '\n';
-}
-
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    io.stdout(usage());
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  const sub = SUBCOMMANDS[name];
-  if (sub === undefined) {
-    io.stderr(`parma-sim policy fragment: unknown subcommand '${name}'\n${usage()}`);
-    return EXIT_USAGE;
-  }
-  try {
-    return await sub.run(rest, io);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.help' ? EXIT_OK : EXIT_USAGE;
-  }
+  return dispatchSubcommand('parma-sim policy fragment', SUBCOMMANDS, argv, io);
 }

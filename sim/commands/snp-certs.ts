@@ -8,10 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
-import { EXIT_OK, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { EXIT_OK, SimError } from '../kernel/errors.js';
 import { buildCertificateSet, certChainPem, toPem, type CertificateSetOptions } from '../../models/snp/certificates.js';
 import { kdsVcekUrl } from '../../models/snp/kds.js';
 import { createPlatform } from '../../models/snp/platform.js';
@@ -20,12 +20,11 @@ import { decodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
 import { parseUint, productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
+import { newProgram, parseProgram } from './dispatch.js';
 
 function buildProgram(io: CliIo): Command {
-  return new Command('parma-sim snp certs')
+  return newProgram('parma-sim snp certs', io)
     .description('Write the TEST-ONLY AMD certificate set (ARK/ASK/ASVK, VCEK or VLEK, chains, CRL) for a simulated chip.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
     .requiredOption('--out <dir>', 'directory to write the files into (created if missing)')
     .option('--seed <seed>', 'simulation seed: chip id, VCEK/VLEK key, PSS salts (default 0)', '0')
     .addOption(new Option('--product <product>', 'Milan, Genoa or Turin').default('Milan'))
@@ -75,14 +74,8 @@ function writeAll(dir: string, files: Readonly<Record<string, Uint8Array | strin
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
-    io.stderr(`parma-sim snp certs: ${error.message.replace(/^error: /, '')} (see --help)\n`);
-    return EXIT_USAGE;
-  }
+  const stop = parseProgram(program, argv, io);
+  if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, unknown>>();
   const set = buildCertificateSet(certOptionsFromFlags(flags));
   const leaf = set.signingKey;

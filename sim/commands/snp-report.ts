@@ -5,9 +5,9 @@
  * lives in the model (models/snp/platform.ts, guest-context-fields.ts), none here.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
-import { EXIT_OK, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { EXIT_OK, SimError } from '../kernel/errors.js';
 import { isReportVersion, type ReportVersion } from '../../models/snp/attestation-report.js';
 import { DEFAULT_FIRMWARE, parseFirmwareVersion } from '../../models/snp/platform.js';
 import { PRODUCTS, parseProduct, type Product } from '../../models/snp/product.js';
@@ -15,6 +15,7 @@ import { generateReport, type GenerateReportOptions } from '../../models/snp/rep
 import { encodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
 import type { CliIo } from './types.js';
+import { newProgram, parseProgram } from './dispatch.js';
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -47,10 +48,8 @@ function bigFlag(flags: Flags, name: string): bigint | undefined {
 }
 
 function buildProgram(io: CliIo): Command {
-  const program = new Command('parma-sim snp report')
+  const program = newProgram('parma-sim snp report', io)
     .description('Make a signed SEV-SNP ATTESTATION_REPORT on a simulated chip. Same flags, same bytes.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
     .option('--seed <seed>', 'simulation seed: chip id, REPORT_ID, keys (default 0)', '0')
     .addOption(new Option('--product <product>', 'Milan, Genoa or Turin (default Milan)').default('Milan'))
     .option('--firmware <version>', 'emulated firmware MAJOR.MINOR.BUILD (default per product, e.g. 1.55.29)')
@@ -139,14 +138,8 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
-    io.stderr(`parma-sim snp report: ${error.message.replace(/^error: /, '')} (see --help)\n`);
-    return EXIT_USAGE;
-  }
+  const stop = parseProgram(program, argv, io);
+  if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, string | boolean | undefined>>();
   const generated = generateReport(reportOptionsFromFlags(flags));
   const out = flags['out'];

@@ -5,12 +5,12 @@
  * `-` reads stdin. Exit 30 on a malformed report, 40 when the file cannot be read.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
-import { EXIT_OK, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { EXIT_OK, SimError } from '../kernel/errors.js';
 import { reportJson } from '../../models/snp/report-view.js';
 import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
+import { newProgram, parseProgram } from './dispatch.js';
 
 /** Raw bytes, or hex text of them (whitespace ignored), as the report bytes. */
 export function reportBytesFromFile(content: Uint8Array): Uint8Array {
@@ -35,22 +35,14 @@ function readInput(path: string): Uint8Array {
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = new Command('parma-sim snp show')
+  const program = newProgram('parma-sim snp show', io)
     .description('Decode an ATTESTATION_REPORT (raw or hex) and print it as JSON.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
     .argument('<file>', 'report file (raw 1184 bytes or hex text); - for stdin')
     .option('--product <product>', 'Milan, Genoa or Turin: required to be the CPUID product (v3+), '
       + 'or chooses the TCB layout of a v2 report')
     .option('--non-strict', 'keep non-zero reserved bytes instead of rejecting them');
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
-    io.stderr(`parma-sim snp show: ${error.message.replace(/^error: /, '')} (see --help)\n`);
-    return EXIT_USAGE;
-  }
+  const stop = parseProgram(program, argv, io);
+  if (stop !== undefined) return stop;
   const flags = program.opts<{ product?: string; nonStrict?: boolean }>();
   const path = program.args[0]!;
   const bytes = reportBytesFromFile(readInput(path));

@@ -9,10 +9,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
-import { EXIT_OK, EXIT_REJECTED, EXIT_USAGE, SimError } from '../kernel/errors.js';
+import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { fromPem } from '../../models/snp/certificates.js';
 import { PRODUCTS, type Product } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
@@ -27,12 +27,11 @@ import {
 } from '../../models/verifier/trust-anchors.js';
 import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
+import { newProgram, parseProgram } from './dispatch.js';
 
 function buildProgram(io: CliIo): Command {
-  return new Command('parma-sim snp verify')
+  return newProgram('parma-sim snp verify', io)
     .description('Verify an ATTESTATION_REPORT against its AMD certificate chain and appraise it; prints a JSON verdict.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
     .requiredOption('--report <file>', 'raw 1184-byte report')
     .requiredOption('--certs <dir>', 'directory with vcek.der|vcek.pem (or vlek.*), and optionally ark.pem, ask.pem, asvk.pem or cert_chain.pem')
     .option('--crl <file>', 'ARK-signed CRL (DER or PEM); revoked ASK/ASVK fail; a bad CRL fails')
@@ -141,14 +140,8 @@ function appraisalFromFlags(flags: Readonly<Record<string, unknown>>, product: P
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return EXIT_OK;
-    io.stderr(`parma-sim snp verify: ${error.message.replace(/^error: /, '')} (see --help)\n`);
-    return EXIT_USAGE;
-  }
+  const stop = parseProgram(program, argv, io);
+  if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, unknown>>();
   const expected = typeof flags['product'] === 'string' ? productFlag(flags['product']) : undefined;
   const at = atFlag(flags['at']);
