@@ -5,13 +5,13 @@
  * sides, as semver (deprecated form) when both are valid semver strings; a number on one side and a
  * semver on the other is a type mismatch. See shared/spec/policy.md section (c), load_fragment.
  * Real counterpart: the Rego rules evaluated by OPA inside the GCS.
- * Differs: OPA's `to_number` is modelled for the values SVNs take (integers and decimal strings;
- * booleans and null are not numbers here); semver is SemVer 2.0.0 as OPA's `semver.is_valid`.
+ * Differs: nothing deliberate; `to_number` and semver come from match/semver.ts (OPA's builtins).
  * Invariants: the verdict is a value listing the one failing reason, with the framework's exact
  * reason text; a mismatch is reported as a mismatch, never as "below the minimum".
  */
 import { assert } from '../../sim/kernel/assert.js';
 import type { SimErrorCode } from '../../sim/kernel/errors.js';
+import { compareSemver, isSemver, toNumber as svnToNumber } from './match/semver.js';
 
 export type Svn = string | number;
 
@@ -27,56 +27,6 @@ export type SvnVerdict =
   | Readonly<{ ok: true; svn: Svn }>
   | Readonly<{ ok: false; code: SimErrorCode; reason: string; detail: Readonly<Record<string, unknown>> }>;
 
-// SemVer 2.0.0 section 2, 9, 10: MAJOR.MINOR.PATCH[-prerelease][+build], no leading zeros.
-const SEMVER = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-((?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
-// JSON number grammar, which is what OPA's to_number parses from a string.
-const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
-
-/** Rego `to_number` on an SVN value: a finite number, or undefined where OPA would fail. */
-export function svnToNumber(svn: unknown): number | undefined {
-  if (typeof svn === 'number') return Number.isFinite(svn) ? svn : undefined;
-  if (typeof svn !== 'string' || !DECIMAL.test(svn)) return undefined;
-  const value = Number(svn);
-  return Number.isFinite(value) ? value : undefined;
-}
-
-/** Rego `semver.is_valid`: only strings can be valid. */
-export function isSemver(svn: unknown): svn is string {
-  return typeof svn === 'string' && SEMVER.test(svn);
-}
-
-function prereleaseCompare(a: string | undefined, b: string | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return 1; // SemVer 11.3: a release outranks its pre-releases
-  if (b === undefined) return -1;
-  const x = a.split('.');
-  const y = b.split('.');
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const p = x[i];
-    const q = y[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    const pn = /^[0-9]+$/.test(p);
-    const qn = /^[0-9]+$/.test(q);
-    if (pn && qn && Number(p) !== Number(q)) return Number(p) < Number(q) ? -1 : 1;
-    if (pn !== qn) return pn ? -1 : 1; // SemVer 11.4.3: numeric identifiers rank lower
-    if (!pn && p !== q) return p < q ? -1 : 1;
-  }
-  return 0;
-}
-
-/** SemVer 2.0.0 section 11 precedence: negative, zero or positive. */
-export function compareSemver(a: string, b: string): number {
-  const x = SEMVER.exec(a);
-  const y = SEMVER.exec(b);
-  assert(x !== null && y !== null, 'compareSemver needs valid semver on both sides');
-  for (let i = 1; i <= 3; i++) {
-    const d = BigInt(x[i]!) - BigInt(y[i]!);
-    if (d !== 0n) return d < 0n ? -1 : 1;
-  }
-  return prereleaseCompare(x[4], y[4]);
-}
-
 /** framework.rego `svn_mismatch`: a number on one side, a semver on the other. */
 export function svnTypesDiffer(svn: Svn, minimumSvn: Svn): boolean {
   return (svnToNumber(svn) !== undefined && isSemver(minimumSvn))
@@ -85,7 +35,7 @@ export function svnTypesDiffer(svn: Svn, minimumSvn: Svn): boolean {
 
 /** framework.rego `svn_ok`: svn >= minimum, as semver when both are semver, else as numbers. */
 export function svnAtLeast(svn: Svn, minimumSvn: Svn): boolean {
-  if (isSemver(svn) && isSemver(minimumSvn) && compareSemver(svn, minimumSvn) >= 0) return true;
+  if (isSemver(svn) && isSemver(minimumSvn) && (compareSemver(svn, minimumSvn) ?? -1) >= 0) return true;
   const value = svnToNumber(svn);
   const minimum = svnToNumber(minimumSvn);
   return value !== undefined && minimum !== undefined && value >= minimum;

@@ -7,6 +7,7 @@
  * Invariants: every reader returns the narrowed value or throws SimError('POLICY_PARSE') naming the
  * field path (`containers[1].env_rules[0].strategy`) and where it is written.
  */
+import { compareSemver as compareOpaSemver } from './match/semver.js';
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { describeNode, type TextPosition, type ValueNode } from './policy-syntax.js';
@@ -124,10 +125,7 @@ export function readSemver(node: ValueNode, path: string): string {
 
 /** Negative, zero or positive as a < b, a = b, a > b. Both must be semvers (our own data). */
 export function compareSemver(a: string, b: string): number {
-  const left = parseSemver(a);
-  const right = parseSemver(b);
-  assert(left !== undefined, `compareSemver: not a version: ${a}`);
-  assert(right !== undefined, `compareSemver: not a version: ${b}`);
-  for (let i = 0; i < 3; i++) if (left[i] !== right[i]) return left[i]! - right[i]!;
-  return 0;
+  const order = compareOpaSemver(a, b);
+  assert(order !== undefined, `compareSemver: not versions: ${a}, ${b}`);
+  return order;
 }

@@ -10,8 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { errorCode } from '../../sim/kernel/errors.js';
 import {
-  SVN_REASON, checkFragmentSvn, checkHeaderSvn, checkSvnAgainstMinimum, compareSemver, type Svn,
+  SVN_REASON, checkFragmentSvn, checkHeaderSvn, checkSvnAgainstMinimum, type Svn,
 } from '../../models/policy/fragment-svn.js';
+import { compareSemver } from '../../models/policy/match/semver.js';
 import { formatDidX509, parseDidX509 } from '../../models/policy/did-x509.js';
 
 type Case = Readonly<{ svn: Svn; minimum: Svn; expect: 'ok' | 'below' | 'type' }>;

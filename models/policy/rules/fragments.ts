@@ -14,30 +14,16 @@ import { InputReader } from '../input-shapes.js';
 import { lookup, type IssuerEntry, type LoadedFragment } from '../metadata.js';
 import type { FragmentReference } from '../policy-model.js';
 import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
-import { compareSemver, isSemver, toNumber } from '../match/semver.js';
+import { compareSemver } from '../match/semver.js';
+import { SVN_REASON, svnAtLeast, svnEqual, svnTypesDiffer } from '../fragment-svn.js';
 import { parseFragmentDocument, type FragmentDocument } from './fragment-document.js';
 import { allow, candidateFragments, deny, type RuleContext, type RuleResult } from './rule-context.js';
 
 export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy', 'metadata']);
 
-/** svn_ok: both semantic versions and svn >= minimum, or both numbers and svn >= minimum. */
-export function svnOk(svn: unknown, minimum: unknown): boolean {
-  if (isSemver(svn) && isSemver(minimum) && (compareSemver(svn, minimum) ?? -1) >= 0) return true;
-  const s = toNumber(svn);
-  const m = toNumber(minimum);
-  return s !== undefined && m !== undefined && s >= m;
-}
-
-/** A number against a semver minimum, or the other way round. */
-export function svnTypeMismatch(svn: unknown, minimum: unknown): boolean {
-  return (toNumber(svn) !== undefined && isSemver(minimum)) || (isSemver(svn) && toNumber(minimum) !== undefined);
-}
-
-function svnReason(svn: unknown, candidates: readonly FragmentReference[]): string | undefined {
-  if (candidates.some((c) => svnOk(svn, c.minimum_svn))) return undefined;
-  return candidates.some((c) => svnTypeMismatch(svn, c.minimum_svn))
-    ? 'fragment svn and the specified minimum are different types'
-    : 'fragment svn is below the specified minimum';
+function svnReason(svn: string | number, candidates: readonly FragmentReference[]): string | undefined {
+  if (candidates.some((c) => svnAtLeast(svn, c.minimum_svn))) return undefined;
+  return candidates.some((c) => svnTypesDiffer(svn, c.minimum_svn)) ? SVN_REASON.typeMismatch : SVN_REASON.below;
 }
 
 export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
@@ -84,17 +70,15 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
     reasons.push(`fragment framework_version is ahead of the current version: ${fw} is greater than ${ENGINE_FRAMEWORK_VERSION}`);
   }
   const svn = fragment.svn;
-  if (svn === null) reasons.push('missing fragment svn');
+  if (svn === null) reasons.push(SVN_REASON.missing);
   else {
-    if (p.headerSvn !== undefined && String(p.headerSvn) !== String(svn)) {
-      reasons.push('svn in header does not match svn in fragment');
-    }
+    if (p.headerSvn !== undefined && !svnEqual(p.headerSvn, svn)) reasons.push(SVN_REASON.headerMismatch);
     const reason = p.matching.length > 0 ? svnReason(svn, p.matching) : undefined;
     if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);
   }
   if (reasons.length > 0) return deny(reasons);
   assert(svn !== null);
-  const chosen = p.matching.find((c) => svnOk(svn, c.minimum_svn));
+  const chosen = p.matching.find((c) => svnAtLeast(svn, c.minimum_svn));
   assert(chosen !== undefined, 'an svn that passed has a candidate');
   const extracted = extractIncludes(p.namespace, svn, fragment, chosen.includes);
   const feeds = { ...(oldIssuer?.feeds ?? {}) };
