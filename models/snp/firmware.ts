@@ -36,11 +36,20 @@ import { decodeTcb, tcbAtLeast } from './tcb-version.js';
 export const GUEST_MSG_STATUS = Object.freeze({ SUCCESS: 0x00, INVALID_PARAM: 0x16, INVALID_KEY: 0x27 } as const);
 export type GuestMsgStatusName = keyof typeof GUEST_MSG_STATUS;
 
-/** The firmware: platform state plus the chip secret (the seed). Plain data. */
-export type FirmwareState = Readonly<{ seed: string; platform: PlatformState }>;
+/**
+ * The firmware: platform state plus the chip secret (the seed), and the endorsement keys derived
+ * from them once (deriving a P-384 key costs ~1 ms; a report request must not pay it). Plain data;
+ * a changed platform (firmware update, SNP_CONFIG) needs a new FirmwareState.
+ */
+export type FirmwareState = Readonly<{
+  seed: string; platform: PlatformState; vcek: EndorsementKey; vlek: EndorsementKey | undefined;
+}>;
 
 export function createFirmware(seed: Seed, platform: PlatformState): FirmwareState {
-  const state = Object.freeze({ seed: canonicalSeed(seed), platform });
+  const state = Object.freeze({
+    seed: canonicalSeed(seed), platform, vcek: platformVcek(platform, seed),
+    vlek: platform.vlek_csp_id === undefined ? undefined : platformVlek(platform, seed),
+  });
   assert(state.seed.length > 0);
   assert(state.platform.chip_id.length === 64);
   return state;
@@ -165,7 +174,7 @@ export function buildReport(platform: PlatformState, context: GuestContext, requ
 /** The endorsement key a report is signed with, or undefined for SIGNING_KEY none. */
 export function signingKeyOf(firmware: FirmwareState, key: SigningKeyName): EndorsementKey | undefined {
   if (key === 'none') return undefined;
-  const derived = key === 'vcek' ? platformVcek(firmware.platform, firmware.seed) : platformVlek(firmware.platform, firmware.seed);
+  const derived = key === 'vcek' ? firmware.vcek : firmware.vlek ?? platformVlek(firmware.platform, firmware.seed);
   assert(derived.kind === key);
   assert(derived.tcb === firmware.platform.reported_tcb, 'endorsement keys are versioned by REPORTED_TCB');
   return derived;
