@@ -91,7 +91,10 @@ export function evaluateEnforcementPoint(
   }
   const ctx: RuleContext = { policy, metadata, dialect: options.dialect ?? 'head' };
   const framework = FRAMEWORK_RULES[rule];
-  if (policy.allow_all) {
+  // The legacy JSON allow_all ran the GCS's open-door enforcer. A Rego policy whose rules are all
+  // constant allows is still a Rego policy: its bindings (and their outputs) and the api.rego
+  // defaults for the rules it does not bind (e.g. mount_blockdev) apply.
+  if (policy.allow_all && policy.format === 'legacy-json') {
     if (input === null || typeof input !== 'object') framework(ctx, input);   // still a typed error
     return decided(rule, 'allow-all', metadata, { allowed: true, reasons: [], ops: [] });
   }
@@ -100,7 +103,12 @@ export function evaluateEnforcementPoint(
   if (binding?.kind === 'constant') {
     framework(ctx, input);   // validates the input shape; its result is not used
     const reasons = binding.allowed ? [] : [`${rule} is bound to a constant deny in the policy`];
-    return decided(rule, 'constant', metadata, { allowed: binding.allowed, reasons, ops: [] });
+    // Of the constant's other keys only allow_stdio_access changes what the GCS does; env_list
+    // null (the allow-all policies) means "keep every variable", which is the default anyway.
+    const stdio = binding.outputs['allow_stdio_access'];
+    return decided(rule, 'constant', metadata, {
+      allowed: binding.allowed, reasons, ops: [], ...(typeof stdio === 'boolean' && binding.allowed ? { allow_stdio_access: stdio } : {}),
+    });
   }
   return unbound(ctx, rule, input, framework);
 }

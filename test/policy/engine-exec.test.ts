@@ -130,9 +130,17 @@ test('policy/engine versioning: constant bindings and allow_all decide without m
   const d = evaluateEnforcementPoint(constant, emptyMetadata(), 'create_container', createInput(c, ID(1)));
   assert.ok(d.allowed);
   assert.equal(d.delta, []);
-  const all = evaluateEnforcementPoint(securityPolicy({ allow_all: true }), emptyMetadata(), 'mount_blockdev', {});
+  const all = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'legacy-json' }), emptyMetadata(), 'mount_blockdev', {});
   assert.is(all.source, 'allow-all');
   assert.ok(all.allowed);
+});
+
+test('policy/engine versioning: a Rego policy of constant allows still denies blockdev (api default, not open door)', () => {
+  const rules = { create_container: { kind: 'constant' as const, allowed: true, outputs: {} } };
+  const d = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'rego', api_version: '0.10.0', rules }),
+    emptyMetadata(), 'mount_blockdev', { target: '/run/mounts/b0' });
+  assert.is(d.allowed, false);
+  assert.is(d.source, 'api-default');
 });
 test('policy/engine versioning: a framework_version ahead of the engine gives no policy containers', () => {
   const ahead = securityPolicy({ framework_version: '9.0.0' });

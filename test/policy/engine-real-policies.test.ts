@@ -17,7 +17,7 @@ import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { MountRule, PolicyContainer, SecurityPolicy } from '../../models/policy/policy-model.js';
 import { testdata } from '../support/paths.js';
 import { runCli } from '../support/cli.js';
-import { HUGEPAGES_DIR, SANDBOX_DIR, createInput, run } from './engine-support.js';
+import { HUGEPAGES_DIR, SANDBOX_DIR, container, createInput, run } from './engine-support.js';
 
 const SUITE = 'policy/engine-real-policies';
 const root = testdata(SUITE, 'policies');
@@ -84,6 +84,21 @@ for (const [file, policy] of policies) {
     });
   });
 }
+
+test(`${SUITE}: the allow-all test policy grants stdio where its constant create_container says so, and not for exec_in_container`, () => {
+  if (root === undefined) return;
+  const { policy } = loadSecurityPolicy(new Uint8Array(readFileSync(join(root, 'confidential-aci-testing', 'allow_all_policy.rego'))));
+  const id = 'ab'.repeat(32);
+  const anyContainer = container({ command: ['/bin/anything'], env_rules: [] });
+  const [create, exec] = run(policy, [
+    ['create_container', createInput(anyContainer, id)],
+    ['exec_in_container', { containerID: id, argList: ['/bin/sh'], envList: [], workingDir: '/' }],
+  ]);
+  assert.ok(create!.allowed);
+  assert.is(create!.allow_stdio_access, true);
+  assert.ok(exec!.allowed);
+  assert.is(exec!.allow_stdio_access, undefined);
+});
 
 test(`${SUITE}: at least the generated confcom and hcsshim sample policies were found`, () => {
   if (root === undefined) return;
