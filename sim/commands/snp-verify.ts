@@ -7,7 +7,7 @@
  * Trust: AMD's real roots by default; `--test-roots` pins parma-sim's TEST-ONLY roots instead;
  * `--trust-anchor ark.pem` pins a given ARK. Time: validity is checked only with `--at`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
@@ -33,7 +33,9 @@ function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim snp verify', io)
     .description('Verify an ATTESTATION_REPORT against its AMD certificate chain and appraise it; prints a JSON verdict.')
     .requiredOption('--report <file>', 'raw 1184-byte report')
-    .requiredOption('--certs <dir>', 'directory with vcek.der|vcek.pem (or vlek.*), and optionally ark.pem, ask.pem, asvk.pem or cert_chain.pem')
+    .requiredOption('--certs <dir|file>', 'directory with vcek.der|vcek.pem (or vlek.*), and optionally '
+      + 'ark.pem, ask.pem, asvk.pem or cert_chain.pem; or one file: an Azure THIM JSON '
+      + '({vcekCert, certificateChain}) or a PEM bundle such as vcek+ask+ark')
     .option('--crl <file>', 'ARK-signed CRL (DER or PEM); revoked ASK/ASVK fail; a bad CRL fails')
     .option('--test-roots', 'trust parma-sim\'s TEST-ONLY roots instead of AMD\'s')
     .option('--trust-anchor <ark.pem...>', 'trust these ARK certificates (product from their CN ARK-<Product>)')
@@ -67,7 +69,8 @@ function readFirst(dir: string, names: readonly string[]): Uint8Array | undefine
 
 /** Certificates from a KDS-style directory; a cert_chain.pem stands in for missing ask/ark files. */
 export function readCertificateDir(dir: string): EvidenceCertificates {
-  if (!existsSync(dir)) throw new SimError('SIM_IO', { path: dir }, `certificate directory ${dir} does not exist`);
+  if (!existsSync(dir)) throw new SimError('SIM_IO', { path: dir }, `certificates ${dir} do not exist`);
+  if (!statSync(dir).isDirectory()) return readCertificateFile(dir);
   const chain = (file: string): Uint8Array[] => {
     const bytes = readFirst(dir, [file]);
     return bytes === undefined ? [] : fromPem(Buffer.from(bytes).toString('latin1'));
@@ -81,10 +84,56 @@ export function readCertificateDir(dir: string): EvidenceCertificates {
     asvk: readFirst(dir, ['asvk.pem', 'asvk.der']) ?? vlekChain[0],
     ark: readFirst(dir, ['ark.pem', 'ark.der']) ?? vcekChain[1] ?? vlekChain[1],
   };
+  return presentCertificates(certs, dir);
+}
+
+function presentCertificates(certs: Record<string, Uint8Array | undefined>, where: string): EvidenceCertificates {
   if (certs['vcek'] === undefined && certs['vlek'] === undefined) {
-    throw new SimError('SNP_BAD_CERT', { dir }, `no vcek.der/vcek.pem or vlek.der/vlek.pem in ${dir}`);
+    throw new SimError('SNP_BAD_CERT', { where }, `no VCEK or VLEK certificate in ${where}`);
   }
-  return Object.fromEntries(Object.entries(certs).filter(([, v]) => v !== undefined)) as EvidenceCertificates;
+  const present = Object.entries(certs).filter(([, v]) => v !== undefined);
+  return Object.fromEntries(present) as EvidenceCertificates;
+}
+
+/** The role of an AMD certificate, from its subject CN (AMD profile, spec snp.md e.3). */
+function roleOf(der: Uint8Array, where: string): keyof EvidenceCertificates {
+  const cn = parseCertificate(der, where).subjectCn ?? '';
+  if (cn === 'SEV-VCEK') return 'vcek';
+  if (cn === 'SEV-VLEK') return 'vlek';
+  if (cn.startsWith('ARK-')) return 'ark';
+  if (cn.startsWith('SEV-VLEK-')) return 'asvk';
+  if (cn.startsWith('SEV-')) return 'ask';
+  throw new SimError('SNP_BAD_CERT', { where, subject: cn }, `${where}: '${cn}' is not an AMD certificate`);
+}
+
+/**
+ * One file of certificates: an Azure THIM / IMDS JSON (`vcekCert` and `certificateChain` PEM,
+ * spec snp.md e.5), a PEM bundle in any order, or a single DER certificate. Roles come from the
+ * subject names, so the order of a bundle does not matter.
+ */
+function readCertificateFile(path: string): EvidenceCertificates {
+  const bytes = readInput(path, 'certificates');
+  const text = Buffer.from(bytes).toString('latin1');
+  let blocks: Uint8Array[];
+  if (text.trimStart().startsWith('{')) {
+    let thim: unknown;
+    try {
+      thim = JSON.parse(text);
+    } catch {
+      throw new SimError('SNP_BAD_CERT', { path }, `${path}: not JSON (expected a THIM {vcekCert, certificateChain})`);
+    }
+    const record = (thim ?? {}) as Record<string, unknown>;
+    const pems = [record['vcekCert'], record['certificateChain']];
+    if (pems.some((pem) => typeof pem !== 'string')) {
+      throw new SimError('SNP_BAD_CERT', { path }, `${path}: THIM JSON needs string vcekCert and certificateChain`);
+    }
+    blocks = pems.flatMap((pem) => fromPem(pem as string));
+  } else {
+    blocks = text.includes('-----BEGIN') ? fromPem(text) : [bytes];
+  }
+  const certs: Record<string, Uint8Array | undefined> = {};
+  for (const der of blocks) certs[roleOf(der, path)] ??= der;
+  return presentCertificates(certs, path);
 }
 
 function anchorsFromFlags(flags: Readonly<Record<string, unknown>>): readonly TrustAnchor[] {

@@ -156,5 +156,7 @@ export function exitCodeFor(error: unknown): number {
   if (!(error instanceof SimError)) return EXIT_INTERNAL;
   if (error.code === 'SIM_IO') return EXIT_IO;
   if (error.code === 'SNP_FIRMWARE_STATUS') return EXIT_REJECTED;
+  // A fragment envelope that decodes but fails a check was rejected, not malformed.
+  if (error.code.startsWith('POLICY_FRAGMENT_')) return EXIT_REJECTED;
   return EXIT_CODE_BY_AREA[error.area];
 }
