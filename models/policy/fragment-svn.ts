@@ -6,11 +6,9 @@
  * semver on the other is a type mismatch. See shared/spec/policy.md section (c), load_fragment.
  * Real counterpart: the Rego rules evaluated by OPA inside the GCS.
  * Differs: nothing deliberate; `to_number` and semver come from match/semver.ts (OPA's builtins).
- * Invariants: the verdict is a value listing the one failing reason, with the framework's exact
- * reason text; a mismatch is reported as a mismatch, never as "below the minimum".
+ * Invariants: pure predicates, no throws; the reason texts are the framework's exact ones; a
+ * type mismatch is never also "below the minimum" (rules/fragments.ts reports one reason).
  */
-import { assert } from '../../sim/kernel/assert.js';
-import type { SimErrorCode } from '../../sim/kernel/errors.js';
 import { compareSemver, isSemver, toNumber as svnToNumber } from './match/semver.js';
 
 export type Svn = string | number;
@@ -23,10 +21,6 @@ export const SVN_REASON = {
   missing: 'missing fragment svn',
 } as const;
 
-export type SvnVerdict =
-  | Readonly<{ ok: true; svn: Svn }>
-  | Readonly<{ ok: false; code: SimErrorCode; reason: string; detail: Readonly<Record<string, unknown>> }>;
-
 /** framework.rego `svn_mismatch`: a number on one side, a semver on the other. */
 export function svnTypesDiffer(svn: Svn, minimumSvn: Svn): boolean {
   return (svnToNumber(svn) !== undefined && isSemver(minimumSvn))
@@ -35,23 +29,11 @@ export function svnTypesDiffer(svn: Svn, minimumSvn: Svn): boolean {
 
 /** framework.rego `svn_ok`: svn >= minimum, as semver when both are semver, else as numbers. */
 export function svnAtLeast(svn: Svn, minimumSvn: Svn): boolean {
-  if (isSemver(svn) && isSemver(minimumSvn) && (compareSemver(svn, minimumSvn) ?? -1) >= 0) return true;
+  const bothSemver = isSemver(svn) && isSemver(minimumSvn);
+  if (bothSemver && (compareSemver(svn, minimumSvn) ?? -1) >= 0) return true;
   const value = svnToNumber(svn);
   const minimum = svnToNumber(minimumSvn);
   return value !== undefined && minimum !== undefined && value >= minimum;
-}
-
-/** One SVN against the policy's minimum_svn: mismatch first, then the minimum. */
-export function checkSvnAgainstMinimum(svn: Svn, minimumSvn: Svn): SvnVerdict {
-  if (svnTypesDiffer(svn, minimumSvn)) {
-    assert(!(isSemver(svn) && isSemver(minimumSvn)), 'two semvers never differ in type');
-    return { ok: false, code: 'POLICY_FRAGMENT_SVN_TYPE', reason: SVN_REASON.typeMismatch, detail: { svn, minimumSvn } };
-  }
-  if (!svnAtLeast(svn, minimumSvn)) {
-    return { ok: false, code: 'POLICY_FRAGMENT_SVN_TOO_LOW', reason: SVN_REASON.below, detail: { svn, minimumSvn } };
-  }
-  assert(svnAtLeast(svn, minimumSvn));
-  return { ok: true, svn };
 }
 
 /** Whether the header SVN and the fragment's own `svn` name the same version. */
@@ -61,43 +43,4 @@ export function svnEqual(a: Svn, b: Svn): boolean {
   if (x !== undefined && y !== undefined) return x === y;
   if (isSemver(a) && isSemver(b)) return compareSemver(a, b) === 0;
   return a === b;
-}
-
-export type FragmentSvnInput = Readonly<{
-  /** The svn of the signed envelope (CWT claims), if the envelope carries one. */
-  headerSvn?: Svn | undefined;
-  /** The fragment module's own `svn`, if it declares one. */
-  fragmentSvn?: Svn | undefined;
-  minimumSvn: Svn;
-}>;
-
-/**
- * load_fragment phase 1 (module not loaded yet): only the header SVN is known; with none, the
- * check waits for phase 2.
- */
-export function checkHeaderSvn(headerSvn: Svn | undefined, minimumSvn: Svn): SvnVerdict {
-  if (headerSvn === undefined) return { ok: true, svn: minimumSvn };
-  const verdict = checkSvnAgainstMinimum(headerSvn, minimumSvn);
-  if (verdict.ok) assert(verdict.svn === headerSvn);
-  return verdict;
-}
-
-/**
- * load_fragment phase 2 (module loaded): the fragment must declare an svn; it must equal the
- * header svn when both exist; then it is compared with minimum_svn.
- */
-export function checkFragmentSvn(input: FragmentSvnInput): SvnVerdict {
-  const { headerSvn, fragmentSvn, minimumSvn } = input;
-  if (fragmentSvn === undefined) {
-    return { ok: false, code: 'POLICY_FRAGMENT_SVN_MISSING', reason: SVN_REASON.missing, detail: { minimumSvn } };
-  }
-  if (headerSvn !== undefined && !svnEqual(headerSvn, fragmentSvn)) {
-    return {
-      ok: false, code: 'POLICY_FRAGMENT_SVN_MISMATCH', reason: SVN_REASON.headerMismatch,
-      detail: { headerSvn, fragmentSvn },
-    };
-  }
-  const verdict = checkSvnAgainstMinimum(fragmentSvn, minimumSvn);
-  if (verdict.ok) assert(verdict.svn === fragmentSvn, 'the fragment svn is the one judged');
-  return verdict;
 }

@@ -3,17 +3,45 @@
  * different types (number vs semver), header svn vs fragment svn, and a missing fragment svn.
  * Method: a table of cases whose expectations follow from the Rego definitions (svn_ok: semver
  * compare when both are semver, else to_number compare; svn_mismatch: to_number on one side and
- * semver.is_valid on the other) and from SemVer 2.0.0 section 11, not from our implementation.
+ * semver.is_valid on the other; "below" only when there is no mismatch) and from SemVer 2.0.0
+ * section 11, not from our implementation. Each case is checked on the predicates the engine uses
+ * (svnAtLeast, svnTypesDiffer, svnEqual) and, for the reason text, through the load_fragment rule
+ * (spec (c)) on a policy whose one fragment reference carries the case's minimum_svn.
  * Also did:x509 parsing: malformed DIDs are bad issuers.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { errorCode } from '../../sim/kernel/errors.js';
 import {
-  SVN_REASON, checkFragmentSvn, checkHeaderSvn, checkSvnAgainstMinimum, type Svn,
+  SVN_REASON, svnAtLeast, svnEqual, svnTypesDiffer, type Svn,
 } from '../../models/policy/fragment-svn.js';
 import { compareSemver } from '../../models/policy/match/semver.js';
 import { formatDidX509, parseDidX509 } from '../../models/policy/did-x509.js';
+import { evaluateEnforcementPoint, type Decision } from '../../models/policy/engine.js';
+import { emptyMetadata } from '../../models/policy/metadata.js';
+import { securityPolicy } from './engine-support.js';
+
+const ISSUER = 'did:web:svn.example';
+const FEED = 'example.azurecr.io/svn-fragment';
+const header = { issuer: ISSUER, feed: FEED, namespace: 'svnfrag' };
+
+/** load_fragment against a policy naming one fragment with `minimumSvn`. */
+function loadFragment(minimumSvn: Svn, input: Record<string, unknown>): Decision {
+  const policy = securityPolicy({
+    fragments: [{ issuer: ISSUER, feed: FEED, minimum_svn: minimumSvn, includes: ['containers'] }],
+  });
+  return evaluateEnforcementPoint(policy, emptyMetadata(), 'load_fragment', { ...header, ...input });
+}
+
+/** Call 2 (module loaded) with a fragment declaring `svn` (or none when undefined). */
+function loadModule(minimumSvn: Svn, svn: Svn | undefined, headerSvn?: Svn): Decision {
+  const fragment = {
+    framework_version: '0.2.3', containers: [], fragments: [], external_processes: [],
+    ...(svn === undefined ? {} : { svn }),
+  };
+  const headerField = headerSvn === undefined ? {} : { header_svn: headerSvn };
+  return loadFragment(minimumSvn, { fragment_loaded: true, fragment, ...headerField });
+}
 
 type Case = Readonly<{ svn: Svn; minimum: Svn; expect: 'ok' | 'below' | 'type' }>;
 
@@ -36,16 +64,22 @@ const CASES: readonly Case[] = [
 ];
 
 for (const c of CASES) {
-  test(`policy/fragment-svn: svn ${JSON.stringify(c.svn)} against minimum ${JSON.stringify(c.minimum)} is ${c.expect}`, () => {
-    const verdict = checkSvnAgainstMinimum(c.svn, c.minimum);
+  const svn = JSON.stringify(c.svn);
+  const minimum = JSON.stringify(c.minimum);
+  test(`policy/fragment-svn: svn ${svn} against minimum ${minimum} is ${c.expect}`, () => {
+    assert.is(svnTypesDiffer(c.svn, c.minimum), c.expect === 'type', 'svn_mismatch');
+    assert.is(svnAtLeast(c.svn, c.minimum), c.expect === 'ok', 'svn_ok');
+    const d = loadModule(c.minimum, c.svn);
     if (c.expect === 'ok') {
-      assert.ok(verdict.ok);
+      assert.ok(d.allowed, d.reasons.join(' | '));
       return;
     }
-    assert.not.ok(verdict.ok);
-    if (verdict.ok) return;
-    assert.is(verdict.reason, c.expect === 'below' ? SVN_REASON.below : SVN_REASON.typeMismatch);
-    assert.is(verdict.code, c.expect === 'below' ? 'POLICY_FRAGMENT_SVN_TOO_LOW' : 'POLICY_FRAGMENT_SVN_TYPE');
+    assert.is(d.allowed, false);
+    const [reason, other] = c.expect === 'below'
+      ? [SVN_REASON.below, SVN_REASON.typeMismatch]
+      : [SVN_REASON.typeMismatch, SVN_REASON.below];
+    assert.ok(d.reasons.includes(reason), d.reasons.join(' | '));
+    assert.not.ok(d.reasons.includes(other), d.reasons.join(' | '));
   });
 }
 
@@ -55,32 +89,36 @@ test('policy/fragment-svn: the reason texts are framework.rego\'s', () => {
 });
 
 test('policy/fragment-svn: a header svn that differs from the fragment svn is refused', () => {
-  const verdict = checkFragmentSvn({ headerSvn: '5', fragmentSvn: '4', minimumSvn: '1' });
-  assert.not.ok(verdict.ok);
-  if (!verdict.ok) assert.is(verdict.code, 'POLICY_FRAGMENT_SVN_MISMATCH');
-  assert.ok(checkFragmentSvn({ headerSvn: 5, fragmentSvn: '5', minimumSvn: '1' }).ok, 'same number, two spellings');
+  assert.not.ok(svnEqual('5', '4'));
+  const d = loadModule('1', '4', '5');
+  assert.is(d.allowed, false);
+  assert.ok(d.reasons.includes(SVN_REASON.headerMismatch), d.reasons.join(' | '));
+  assert.ok(svnEqual(5, '5'), 'same number, two spellings');
+  assert.ok(loadModule('1', '5', 5).allowed, 'same number, two spellings');
 });
 
 test('policy/fragment-svn: a fragment that declares no svn is refused', () => {
-  const verdict = checkFragmentSvn({ headerSvn: '5', minimumSvn: '1' });
-  assert.not.ok(verdict.ok);
-  if (!verdict.ok) assert.is(verdict.code, 'POLICY_FRAGMENT_SVN_MISSING');
+  const d = loadModule('1', undefined, '5');
+  assert.is(d.allowed, false);
+  assert.ok(d.reasons.includes(SVN_REASON.missing), d.reasons.join(' | '));
 });
 
 test('policy/fragment-svn: phase 1 checks only a header svn, and waits when there is none', () => {
-  assert.ok(checkHeaderSvn(undefined, '4').ok);
-  const low = checkHeaderSvn('3', '4');
-  assert.not.ok(low.ok);
-  if (!low.ok) assert.is(low.code, 'POLICY_FRAGMENT_SVN_TOO_LOW');
-  const mixed = checkHeaderSvn('1.0.0', '4');
-  if (!mixed.ok) assert.is(mixed.code, 'POLICY_FRAGMENT_SVN_TYPE');
-  assert.not.ok(mixed.ok);
+  assert.ok(loadFragment('4', { fragment_loaded: false }).allowed);
+  const low = loadFragment('4', { fragment_loaded: false, header_svn: '3' });
+  assert.is(low.allowed, false);
+  assert.ok(low.reasons.includes(SVN_REASON.below), low.reasons.join(' | '));
+  const mixed = loadFragment('4', { fragment_loaded: false, header_svn: '1.0.0' });
+  assert.ok(mixed.reasons.includes(SVN_REASON.typeMismatch), mixed.reasons.join(' | '));
+  assert.is(mixed.allowed, false);
 });
 
 test('policy/fragment-svn: semver precedence follows SemVer 2.0.0 section 11 example order', () => {
   const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2',
     '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
-  for (let i = 0; i + 1 < ordered.length; i++) assert.is(compareSemver(ordered[i]!, ordered[i + 1]!), -1, ordered[i]);
+  for (let i = 0; i + 1 < ordered.length; i++) {
+    assert.is(compareSemver(ordered[i]!, ordered[i + 1]!), -1, ordered[i]);
+  }
   assert.is(compareSemver('1.0.0+build.5', '1.0.0'), 0, 'build metadata is ignored');
 });
 
