@@ -12,7 +12,8 @@ import * as assert from 'uvu/assert';
 import { runCli, spawnCli } from '../support/cli.js';
 import { testdata } from '../support/paths.js';
 import {
-  absoluteArgs, loadLaunchVectors, prepareVectorWorkdir, sha256Hex, type LaunchVector, type VectorWorkdir,
+  absoluteArgs, loadLaunchVectors, prepareVectorWorkdir, sha256Hex, type LaunchVector,
+  type VectorWorkdir,
 } from './vector-inputs.js';
 import { readFileSync } from 'node:fs';
 
@@ -21,16 +22,30 @@ const inputsDir = testdata('hypervisor/launch-digest-vectors', 'vectors', 'input
 let workdir: VectorWorkdir | undefined;
 
 test.before(() => {
-  if (vectors !== undefined && inputsDir !== undefined) workdir = prepareVectorWorkdir(vectors, inputsDir);
+  if (vectors !== undefined && inputsDir !== undefined) {
+    workdir = prepareVectorWorkdir(vectors, inputsDir);
+  }
 });
 test.after(() => workdir?.dispose());
 
-function checkOutcome(vector: LaunchVector, result: Readonly<{ code: number; stdout: string; stderr: string }>): void {
-  assert.is(result.code, vector.expected_exit_code, `${vector.id}: exit code (stderr: ${result.stderr})`);
-  if (vector.expected_stdout !== undefined) assert.is(result.stdout, `${vector.expected_stdout}\n`, `${vector.id}: stdout`);
-  if (vector.expected_stderr !== undefined) assert.is(result.stderr, `${vector.expected_stderr}\n`, `${vector.id}: stderr`);
-  if (vector.expected_exit_code !== 0) assert.is(result.stdout, '', `${vector.id}: nothing on stdout`);
-  if (vector.expected_exit_code === 0) assert.is(result.stderr, '', `${vector.id}: nothing on stderr`);
+function checkOutcome(
+  vector: LaunchVector, result: Readonly<{ code: number; stdout: string; stderr: string }>,
+): void {
+  assert.is(
+    result.code, vector.expected_exit_code, `${vector.id}: exit code (stderr: ${result.stderr})`,
+  );
+  if (vector.expected_stdout !== undefined) {
+    assert.is(result.stdout, `${vector.expected_stdout}\n`, `${vector.id}: stdout`);
+  }
+  if (vector.expected_stderr !== undefined) {
+    assert.is(result.stderr, `${vector.expected_stderr}\n`, `${vector.id}: stderr`);
+  }
+  if (vector.expected_exit_code !== 0) {
+    assert.is(result.stdout, '', `${vector.id}: nothing on stdout`);
+  }
+  if (vector.expected_exit_code === 0) {
+    assert.is(result.stderr, '', `${vector.id}: nothing on stderr`);
+  }
 }
 
 test('hypervisor/launch-digest vectors: the file holds the 71 documented vectors', () => {
@@ -48,31 +63,39 @@ test('hypervisor/launch-digest vectors: shipped inputs match their recorded sha2
   }
 });
 
-test('hypervisor/launch-digest vectors: every vector gives the recorded output in-process', async () => {
-  if (vectors === undefined || workdir === undefined) return;
-  let checked = 0;
-  for (const vector of vectors) {
-    checkOutcome(vector, await runCli(['measure', ...absoluteArgs(vector, workdir)]));
-    checked++;
-  }
-  assert.is(checked, 71);
-});
+test(
+  'hypervisor/launch-digest vectors: every vector gives the recorded output in-process',
+  async () => {
+    if (vectors === undefined || workdir === undefined) return;
+    let checked = 0;
+    for (const vector of vectors) {
+      checkOutcome(vector, await runCli(['measure', ...absoluteArgs(vector, workdir)]));
+      checked++;
+    }
+    assert.is(checked, 71);
+  },
+);
 
 const SPAWNED = [
   'up-snp-ovmfhash-seed-gf21', 'up-ovmfhash-amdsev-suffix', 'up-snp-ec2-gf21', 'up-snp-gce-4vcpu',
-  'up-snp-ovmfx64-kernel-error', 'up-seves-4vcpu', 'up-seves-ovmfx64-kernel-error', 'up-sev-cmdline',
-  'up-snpsvsm-2vcpu', 'snp-amdsev-k1i1c1-2vcpu-fam25-17-1-gf21', 'snp-amdsev-k1i1c1-2vcpu-milan-gf21-b64',
+  'up-snp-ovmfx64-kernel-error', 'up-seves-4vcpu', 'up-seves-ovmfx64-kernel-error',
+  'up-sev-cmdline', 'up-snpsvsm-2vcpu', 'snp-amdsev-k1i1c1-2vcpu-fam25-17-1-gf21',
+  'snp-amdsev-k1i1c1-2vcpu-milan-gf21-b64',
   'snp-amdsev-verbose', 'snp-debian-ovmf-64vcpu-milan-gf21', 'seves-debian-ovmf-kernel-error',
   'snp-large-2MiBovmf-10MiBkernel-50MiBinitrd-64vcpu-genoa-gf21',
 ];
 
-test('hypervisor/launch-digest vectors: a representative subset gives the recorded output as a real process', () => {
-  if (vectors === undefined || workdir === undefined) return;
-  for (const id of SPAWNED) {
-    const vector = vectors.find((v) => v.id === id);
-    assert.ok(vector !== undefined, `vector ${id} exists`);
-    checkOutcome(vector, spawnCli(['measure', ...vector.args], { cwd: workdir.dir }));
-  }
-});
+test(
+  'hypervisor/launch-digest vectors: a representative subset gives ' +
+    'the recorded output as a real process',
+  () => {
+    if (vectors === undefined || workdir === undefined) return;
+    for (const id of SPAWNED) {
+      const vector = vectors.find((v) => v.id === id);
+      assert.ok(vector !== undefined, `vector ${id} exists`);
+      checkOutcome(vector, spawnCli(['measure', ...vector.args], { cwd: workdir.dir }));
+    }
+  },
+);
 
 test.run();

@@ -2,7 +2,8 @@
  * Goal: `parma-sim measure` refuses impossible command lines and inputs the way sev-snp-measure
  * does (usage errors exit 2, measurement errors exit 1 with one "Error: ..." line), never with a
  * stack trace; hostile OVMF images get HV_BAD_OVMF, not an assertion.
- * Method: run the CLI in-process and as a process on small synthetic inputs and the shipped fixture.
+ * Method: run the CLI in-process and as a process on small synthetic inputs and the shipped
+ * fixture.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,82 +17,121 @@ import { testdata } from '../support/paths.js';
 
 const fixture = testdata('hypervisor/measure-cli', 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
 
-test('hypervisor/measure-cli: missing --vcpus in snp mode is a usage error (exit 2) with sev-snp-measure wording', async () => {
-  if (fixture === undefined) return;
-  const result = await runCli(['measure', '--mode', 'snp', '--ovmf', fixture, '--vcpu-type', 'EPYC-v4']);
-  assert.is(result.code, 2);
-  assert.match(result.stderr, /error: missing --vcpus N in guest mode 'snp'\n$/);
-});
+test(
+  'hypervisor/measure-cli: missing --vcpus in snp mode is a usage ' +
+    'error (exit 2) with sev-snp-measure wording',
+  async () => {
+    if (fixture === undefined) return;
+    const result = await runCli([
+      'measure', '--mode', 'snp', '--ovmf', fixture, '--vcpu-type', 'EPYC-v4',
+    ]);
+    assert.is(result.code, 2);
+    assert.match(result.stderr, /error: missing --vcpus N in guest mode 'snp'\n$/);
+  },
+);
 
-test('hypervisor/measure-cli: an unknown vCPU type and an unknown VMM type are usage errors', async () => {
-  const bad = await runCli(['measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-Foo', '--ovmf', 'x']);
-  assert.is(bad.code, 2);
-  assert.match(bad.stderr, /argument --vcpu-type: invalid choice: 'EPYC-Foo'/);
-  if (fixture === undefined) return;
-  const vmm = await runCli(['measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen', '--ovmf', fixture]);
-  assert.is(vmm.code, 2);
-  assert.match(vmm.stderr, /unknown VMM type 'xen'/);
-});
+test(
+  'hypervisor/measure-cli: an unknown vCPU type and an unknown VMM type are usage errors',
+  async () => {
+    const bad = await runCli([
+      'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-Foo', '--ovmf', 'x',
+    ]);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /argument --vcpu-type: invalid choice: 'EPYC-Foo'/);
+    if (fixture === undefined) return;
+    const vmm = await runCli([
+      'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen',
+      '--ovmf', fixture,
+    ]);
+    assert.is(vmm.code, 2);
+    assert.match(vmm.stderr, /unknown VMM type 'xen'/);
+  },
+);
 
-test('hypervisor/measure-cli: QEMU without any vCPU signature option is a usage error', async () => {
-  if (fixture === undefined) return;
-  const result = await runCli(['measure', '--mode', 'seves', '--vcpus', '1', '--ovmf', fixture]);
-  assert.is(result.code, 2);
-  assert.match(result.stderr, /missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode 'seves'/);
-});
+test(
+  'hypervisor/measure-cli: QEMU without any vCPU signature option is a usage error',
+  async () => {
+    if (fixture === undefined) return;
+    const result = await runCli(['measure', '--mode', 'seves', '--vcpus', '1', '--ovmf', fixture]);
+    assert.is(result.code, 2);
+    assert.match(
+      result.stderr, /missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode 'seves'/,
+    );
+  },
+);
 
-test('hypervisor/measure-cli: a missing OVMF file is one "Error:" line and exit 1, without a stack trace', () => {
-  const result = spawnCli(['measure', '--mode', 'sev', '--ovmf', '/nonexistent/OVMF.fd']);
-  assert.is(result.code, 1);
-  assert.is(result.stderr, "Error: cannot read --ovmf file '/nonexistent/OVMF.fd': ENOENT\n");
-  assert.not.match(result.stderr, /\n\s+at /);
-});
+test(
+  'hypervisor/measure-cli: a missing OVMF file is one "Error:" ' +
+    'line and exit 1, without a stack trace',
+  () => {
+    const result = spawnCli(['measure', '--mode', 'sev', '--ovmf', '/nonexistent/OVMF.fd']);
+    assert.is(result.code, 1);
+    assert.is(result.stderr, "Error: cannot read --ovmf file '/nonexistent/OVMF.fd': ENOENT\n");
+    assert.not.match(result.stderr, /\n\s+at /);
+  },
+);
 
-test('hypervisor/measure-cli: --snp-ovmf-hash outside snp mode is refused as sev-snp-measure refuses it', async () => {
-  if (fixture === undefined) return;
-  const result = await runCli(['measure', '--mode', 'seves', '--vcpus', '1', '--vcpu-sig', '0', '--ovmf', fixture,
-    '--snp-ovmf-hash', '00'.repeat(48)]);
-  assert.is(result.code, 1);
-  assert.is(result.stderr, 'Error: SNP OVMF hash only works with SNP\n');
-});
+test(
+  'hypervisor/measure-cli: --snp-ovmf-hash outside snp mode is ' +
+    'refused as sev-snp-measure refuses it',
+  async () => {
+    if (fixture === undefined) return;
+    const result = await runCli([
+      'measure', '--mode', 'seves', '--vcpus', '1', '--vcpu-sig', '0', '--ovmf', fixture,
+      '--snp-ovmf-hash', '00'.repeat(48),
+    ]);
+    assert.is(result.code, 1);
+    assert.is(result.stderr, 'Error: SNP OVMF hash only works with SNP\n');
+  },
+);
 
-test('hypervisor/measure-cli: --dump-vmsa writes one VMSA per vCPU and refuses sev mode', async () => {
-  if (fixture === undefined) return;
-  const dir = mkdtempSync(join(tmpdir(), 'parma-sim-dump-vmsa-'));
-  try {
-    const result = spawnCli(['measure', '--mode', 'snp', '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--ovmf', fixture, '--dump-vmsa'], { cwd: dir });
-    assert.is(result.code, 0, result.stderr);
-    const bsp = readFileSync(join(dir, 'vmsa0.bin'));
-    const ap = readFileSync(join(dir, 'vmsa1.bin'));
-    assert.is(bsp.length, 4096);
-    assert.is(bsp.readBigUInt64LE(0x178), 0xfff0n, 'BSP RIP = reset vector & 0xffff');
-    assert.is(ap.readBigUInt64LE(0x178), 0xb004n, 'AP RIP = SEV-ES reset EIP 0x80b004 & 0xffff');
-    assert.is(bsp.readBigUInt64LE(0x310), 0x800f12n, 'RDX = EPYC-v4 signature');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const sev = await runCli(['measure', '--mode', 'sev', '--ovmf', fixture, '--dump-vmsa']);
-  assert.is(sev.code, 2);
-});
+test(
+  'hypervisor/measure-cli: --dump-vmsa writes one VMSA per vCPU and refuses sev mode',
+  async () => {
+    if (fixture === undefined) return;
+    const dir = mkdtempSync(join(tmpdir(), 'parma-sim-dump-vmsa-'));
+    try {
+      const result = spawnCli([
+        'measure', '--mode', 'snp', '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--ovmf', fixture,
+        '--dump-vmsa',
+      ], { cwd: dir });
+      assert.is(result.code, 0, result.stderr);
+      const bsp = readFileSync(join(dir, 'vmsa0.bin'));
+      const ap = readFileSync(join(dir, 'vmsa1.bin'));
+      assert.is(bsp.length, 4096);
+      assert.is(bsp.readBigUInt64LE(0x178), 0xfff0n, 'BSP RIP = reset vector & 0xffff');
+      assert.is(ap.readBigUInt64LE(0x178), 0xb004n, 'AP RIP = SEV-ES reset EIP 0x80b004 & 0xffff');
+      assert.is(bsp.readBigUInt64LE(0x310), 0x800f12n, 'RDX = EPYC-v4 signature');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const sev = await runCli(['measure', '--mode', 'sev', '--ovmf', fixture, '--dump-vmsa']);
+    assert.is(sev.code, 2);
+  },
+);
 
-test('hypervisor/ovmf: images too small, with a bad metadata signature or a bad entry size are HV_BAD_OVMF', () => {
-  assert.is(errorCode(() => loadFirmwareImage(new Uint8Array(10))), 'HV_BAD_OVMF');
-  if (fixture === undefined) return;
-  const image = new Uint8Array(readFileSync(fixture));
-  const view = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-  const text = view.toString('latin1');
-  const asev = text.indexOf('ASEV');
-  assert.ok(asev > 0, 'fixture has SEV metadata');
-  const badSig = image.slice();
-  badSig[asev] = 0x42;
-  assert.is(errorCode(() => loadFirmwareImage(badSig)), 'HV_BAD_OVMF');
-  const badEntry = image.slice();
-  const footerAt = image.length - 50;
-  const firstEntryAt = footerAt - 18;     // trailer of the last table entry
-  badEntry[firstEntryAt] = 3;
-  badEntry[firstEntryAt + 1] = 0;
-  assert.is(errorCode(() => loadFirmwareImage(badEntry)), 'HV_BAD_OVMF');
-});
+test(
+  'hypervisor/ovmf: images too small, with a bad metadata signature ' +
+    'or a bad entry size are HV_BAD_OVMF',
+  () => {
+    assert.is(errorCode(() => loadFirmwareImage(new Uint8Array(10))), 'HV_BAD_OVMF');
+    if (fixture === undefined) return;
+    const image = new Uint8Array(readFileSync(fixture));
+    const view = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+    const text = view.toString('latin1');
+    const asev = text.indexOf('ASEV');
+    assert.ok(asev > 0, 'fixture has SEV metadata');
+    const badSig = image.slice();
+    badSig[asev] = 0x42;
+    assert.is(errorCode(() => loadFirmwareImage(badSig)), 'HV_BAD_OVMF');
+    const badEntry = image.slice();
+    const footerAt = image.length - 50;
+    const firstEntryAt = footerAt - 18;     // trailer of the last table entry
+    badEntry[firstEntryAt] = 3;
+    badEntry[firstEntryAt + 1] = 0;
+    assert.is(errorCode(() => loadFirmwareImage(badEntry)), 'HV_BAD_OVMF');
+  },
+);
 
 test('hypervisor/ovmf: an image without the footer GUID has no table and no metadata', () => {
   const image = loadFirmwareImage(new Uint8Array(8192));

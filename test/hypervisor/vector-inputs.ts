@@ -6,7 +6,9 @@
  * one period of the pattern is built and tiled. The directory lives under os.tmpdir().
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testdata } from '../support/paths.js';
@@ -38,7 +40,11 @@ export function patternBytes(length: number, a: number, b: number, m: number): U
   return out;
 }
 
-const RECIPE = /^(\d+) bytes(?: = (\d+) bytes)?; byte i = \(i\*(\d+)\+(\d+)\) mod (\d+) for i in \[0, (\d+)\)(?:, followed by the (\d+) bytes of shared\/testdata\/vectors\/inputs\/([\w.]+))?/;
+const RECIPE = new RegExp([
+  /^(\d+) bytes(?: = (\d+) bytes)?; /,
+  /byte i = \(i\*(\d+)\+(\d+)\) mod (\d+) for i in \[0, (\d+)\)/,
+  /(?:, followed by the (\d+) bytes of shared\/testdata\/vectors\/inputs\/([\w.]+))?/,
+].map((part) => part.source).join(''));
 
 /** Regenerates a recipe-only input; throws if the recipe is not one we understand. */
 export function fromRecipe(recipe: string, inputsDir: string): Uint8Array {
@@ -60,10 +66,14 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export type VectorWorkdir = Readonly<{ dir: string; pathOf: (name: string) => string; dispose: () => void }>;
+export type VectorWorkdir = Readonly<{
+  dir: string; pathOf: (name: string) => string; dispose: () => void;
+}>;
 
 /** A temporary directory with every input of `vectors`; recipe files are checked by sha256. */
-export function prepareVectorWorkdir(vectors: readonly LaunchVector[], inputsDir: string): VectorWorkdir {
+export function prepareVectorWorkdir(
+  vectors: readonly LaunchVector[], inputsDir: string,
+): VectorWorkdir {
   const dir = mkdtempSync(join(tmpdir(), 'parma-sim-launch-vectors-'));
   mkdirSync(dir, { recursive: true });
   for (const vector of vectors) {
@@ -73,14 +83,19 @@ export function prepareVectorWorkdir(vectors: readonly LaunchVector[], inputsDir
       if (vector.recipe_only_inputs?.includes(name) === true) {
         const bytes = fromRecipe(vector.input_recipes?.[name] ?? '', inputsDir);
         const actual = sha256Hex(bytes);
-        if (actual !== sha) throw new Error(`recipe for ${name} gives sha256 ${actual}, recorded ${sha}`);
+        if (actual !== sha) {
+          throw new Error(`recipe for ${name} gives sha256 ${actual}, recorded ${sha}`);
+        }
         writeFileSync(target, bytes);
       } else {
         symlinkSync(join(inputsDir, name), target);
       }
     }
   }
-  return { dir, pathOf: (name) => join(dir, name), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir, pathOf: (name) => join(dir, name),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A vector's argv with every input file name replaced by its absolute path in `workdir`. */

@@ -12,12 +12,16 @@ export type CliResult = Readonly<{ code: number; stdout: string; stderr: string 
 export async function runCli(argv: readonly string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+  const code = await main(argv, {
+    stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; },
+  });
   return { code, stdout, stderr };
 }
 
 /** Runs the compiled CLI as a child process. `input` is written to its stdin. */
-export function spawnCli(argv: readonly string[], options: Readonly<{ cwd?: string; input?: string | Uint8Array }> = {}): CliResult {
+export function spawnCli(
+  argv: readonly string[], options: Readonly<{ cwd?: string; input?: string | Uint8Array }> = {},
+): CliResult {
   const result = spawnSync(process.execPath, [CLI_JS, ...argv], {
     cwd: options.cwd, input: options.input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
   });

@@ -31,7 +31,9 @@ export function testdata(suite: string, ...parts: string[]): string | undefined 
   if (HAVE_TESTDATA) return join(TESTDATA_DIR, ...parts);
   if (!noticed.has(suite)) {
     noticed.add(suite);
-    console.log(`skip ${suite}: ../shared/testdata not found (bare clone); real-data tests skipped`);
+    console.log(
+      `skip ${suite}: ../shared/testdata not found (bare clone); real-data tests skipped`,
+    );
   }
   return undefined;
 }
