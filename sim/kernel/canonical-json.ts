@@ -5,7 +5,8 @@
  */
 import { toHex } from './bytes.js';
 
-export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+export type Json =
+  null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
 
 /** Converts a value to plain canonical JSON data. */
 export function toCanonical(value: unknown): Json {

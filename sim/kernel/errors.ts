@@ -17,7 +17,8 @@ export const SNP_ERROR_CODES = [
 
 export const HV_ERROR_CODES = [
   'HV_BAD_OVMF',             // OVMF image without the footer table / metadata we need
-  'HV_BAD_LAUNCH_INPUT',     // launch inputs the hypervisor cannot use (e.g. kernel without hashes table)
+  'HV_BAD_LAUNCH_INPUT',     // launch inputs the hypervisor cannot use
+                             // (e.g. kernel without hashes table)
   'HV_BAD_VCPU',             // unknown vCPU type or impossible signature
 ] as const;
 
@@ -31,21 +32,25 @@ export const GUEST_ERROR_CODES = [
 
 export const POLICY_ERROR_CODES = [
   'POLICY_PARSE',            // policy text that cannot be imported (detail.line, detail.column)
-  'POLICY_UNSUPPORTED',      // a construct recognised but deliberately not supported (e.g. a template)
+  'POLICY_UNSUPPORTED',      // a construct recognised but deliberately not supported
+                             // (e.g. a template)
   'POLICY_BAD_REGEX',        // a pattern RE2 would reject, or that cannot be compiled
   'POLICY_BAD_INPUT',        // an enforcement-point input of the wrong shape
   'POLICY_UNKNOWN_RULE',     // a rule name that is not an enforcement point
   'POLICY_BAD_FRAGMENT',     // a fragment envelope that cannot be decoded or verified
-  'POLICY_FRAGMENT_BAD_SIGNATURE',     // COSE_Sign1 signature does not verify under the x5chain leaf
+  'POLICY_FRAGMENT_BAD_SIGNATURE',     // COSE_Sign1 signature does not verify under the
+                                       // x5chain leaf
   'POLICY_FRAGMENT_BAD_CHAIN',         // x5chain: a certificate is not signed by the next one
   'POLICY_FRAGMENT_MISSING_ISSUER',    // protected header has no issuer (iss)
   'POLICY_FRAGMENT_MISSING_FEED',      // protected header has no feed
-  'POLICY_FRAGMENT_BAD_ISSUER',        // issuer is not a well-formed did:x509, or not the expected one
+  'POLICY_FRAGMENT_BAD_ISSUER',        // issuer is not a well-formed did:x509,
+                                       // or not the expected one
   'POLICY_FRAGMENT_BAD_FEED',          // feed is not the expected one
   'POLICY_FRAGMENT_DID_MISMATCH',      // issuer did:x509 does not resolve against the x5chain
   'POLICY_FRAGMENT_BAD_PACKAGE',       // first line is not exactly `package <identifier>`
   'POLICY_FRAGMENT_RESERVED_NAMESPACE', // package framework / api / policy / metadata
-  'POLICY_FRAGMENT_SVN_TYPE',          // svn and minimum_svn are different types (semver vs integer)
+  'POLICY_FRAGMENT_SVN_TYPE',          // svn and minimum_svn are different types
+                                       // (semver vs integer)
   'POLICY_FRAGMENT_SVN_TOO_LOW',       // svn below minimum_svn
   'POLICY_FRAGMENT_SVN_MISMATCH',      // header svn differs from the fragment's svn
   'POLICY_FRAGMENT_SVN_MISSING',       // the fragment declares no svn
@@ -112,7 +117,9 @@ export class SimError extends Error {
 
 function safeJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === 'bigint' ? `0x${v.toString(16)}` : v instanceof Uint8Array ? `<${v.length} bytes>` : v);
+    typeof v === 'bigint' ? `0x${v.toString(16)}`
+      : v instanceof Uint8Array ? `<${v.length} bytes>`
+      : v);
 }
 
 /** Runs `fn` and returns the SimError code it throws, or undefined. For tests. */

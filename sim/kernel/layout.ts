@@ -44,7 +44,9 @@ const SNP_LAYOUT_ERRORS: Layout<readonly FieldSpec[]>['errors'] = {
   badLength: 'SNP_BAD_LENGTH', mbzNonzero: 'SNP_MBZ_NONZERO',
 };
 
-const FIXED_SIZE: Readonly<Partial<Record<FieldKind, number>>> = { u8: 1, u16le: 2, u32le: 4, u64le: 8 };
+const FIXED_SIZE: Readonly<Partial<Record<FieldKind, number>>> = {
+  u8: 1, u16le: 2, u32le: 4, u64le: 8,
+};
 
 export function defineLayout<const F extends readonly FieldSpec[]>(
   options: LayoutOptions, fields: F,
@@ -52,15 +54,19 @@ export function defineLayout<const F extends readonly FieldSpec[]>(
   let offset = 0;
   const names = new Set<string>();
   for (const field of fields) {
-    assert(field.offsetBytes === offset, `${options.name}.${field.name}: gap or overlap at ${offset}`);
+    assert(field.offsetBytes === offset,
+      `${options.name}.${field.name}: gap or overlap at ${offset}`);
     assert(field.sizeBytes > 0, `${options.name}.${field.name}: empty field`);
     const fixed = FIXED_SIZE[field.kind];
-    if (fixed !== undefined) assert(fixed === field.sizeBytes, `${options.name}.${field.name}: size`);
+    if (fixed !== undefined) {
+      assert(fixed === field.sizeBytes, `${options.name}.${field.name}: size`);
+    }
     assert(!names.has(field.name), `${options.name}.${field.name}: duplicate name`);
     names.add(field.name);
     offset += field.sizeBytes;
   }
-  assert(offset === options.sizeBytes, `${options.name}: fields end at ${offset}, not ${options.sizeBytes}`);
+  assert(offset === options.sizeBytes,
+    `${options.name}: fields end at ${offset}, not ${options.sizeBytes}`);
   return Object.freeze({
     name: options.name,
     sizeBytes: options.sizeBytes,
@@ -70,7 +76,10 @@ export function defineLayout<const F extends readonly FieldSpec[]>(
 }
 
 export type DecodeOptions = Readonly<{
-  /** Reject non-zero must-be-zero bytes (default true). When false they are returned in `reserved`. */
+  /**
+   * Reject non-zero must-be-zero bytes (default true). When false they are returned in
+   * `reserved`.
+   */
   strict?: boolean;
 }>;
 
@@ -136,7 +145,8 @@ export function encodeLayout<F extends readonly FieldSpec[]>(
       }
       case 'bytes': {
         assert(item instanceof Uint8Array, `${layout.name}.${field.name}: bytes expected`);
-        assert(item.length === field.sizeBytes, `${layout.name}.${field.name}: ${item.length} bytes`);
+        assert(item.length === field.sizeBytes,
+          `${layout.name}.${field.name}: ${item.length} bytes`);
         out.set(item, at);
         break;
       }
@@ -154,8 +164,11 @@ export function encodeLayout<F extends readonly FieldSpec[]>(
   return out;
 }
 
-function checkedInt(layout: Layout<readonly FieldSpec[]>, field: FieldSpec, item: unknown, max: number): number {
-  assert(typeof item === 'number' && Number.isInteger(item), `${layout.name}.${field.name}: integer expected`);
+function checkedInt(
+  layout: Layout<readonly FieldSpec[]>, field: FieldSpec, item: unknown, max: number,
+): number {
+  assert(typeof item === 'number' && Number.isInteger(item),
+    `${layout.name}.${field.name}: integer expected`);
   assert(item >= 0 && item <= max, `${layout.name}.${field.name}: ${item} out of range`);
   return item;
 }
@@ -170,14 +183,18 @@ export function fieldOf(layout: Layout<readonly FieldSpec[]>, name: string): Fie
 // ---------------------------------------------------------------------------------------------
 // Bit tables (guest policy, KEY_INFO, PLATFORM_INFO, ...)
 
-export type BitSpec = Readonly<{ name: string; lsb: number; width: number; kind: 'flag' | 'uint' | 'mbz' | 'one' }>;
+export type BitSpec = Readonly<{
+  name: string; lsb: number; width: number; kind: 'flag' | 'uint' | 'mbz' | 'one';
+}>;
 
 export type DecodedBits<B extends readonly BitSpec[]> = {
   -readonly [S in B[number] as S['kind'] extends 'mbz' | 'one' ? never : S['name']]:
     S['kind'] extends 'flag' ? boolean : number;
 };
 
-export type BitTable<B extends readonly BitSpec[]> = Readonly<{ name: string; widthBits: number; bits: B }>;
+export type BitTable<B extends readonly BitSpec[]> = Readonly<{
+  name: string; widthBits: number; bits: B;
+}>;
 
 export function defineBits<const B extends readonly BitSpec[]>(
   options: Readonly<{ name: string; widthBits: 32 | 64 }>, bits: B,
@@ -185,8 +202,11 @@ export function defineBits<const B extends readonly BitSpec[]>(
   let next = 0;
   for (const spec of bits) {
     assert(spec.lsb === next, `${options.name}.${spec.name}: bit gap or overlap at ${next}`);
-    assert(spec.width > 0 && spec.width <= 32 || spec.kind === 'mbz', `${options.name}.${spec.name}: width`);
-    if (spec.kind === 'flag' || spec.kind === 'one') assert(spec.width === 1, `${spec.name}: 1 bit`);
+    assert(spec.width > 0 && spec.width <= 32 || spec.kind === 'mbz',
+      `${options.name}.${spec.name}: width`);
+    if (spec.kind === 'flag' || spec.kind === 'one') {
+      assert(spec.width === 1, `${spec.name}: 1 bit`);
+    }
     next += spec.width;
   }
   assert(next === options.widthBits, `${options.name}: bits end at ${next}`);
@@ -205,7 +225,9 @@ export function bitViolations(table: BitTable<readonly BitSpec[]>, raw: bigint):
 }
 
 /** Decodes a bitfield integer; never throws (use bitViolations to enforce MBZ rules). */
-export function decodeBits<B extends readonly BitSpec[]>(table: BitTable<B>, raw: bigint | number): DecodedBits<B> {
+export function decodeBits<B extends readonly BitSpec[]>(
+  table: BitTable<B>, raw: bigint | number,
+): DecodedBits<B> {
   const value = BigInt(raw);
   assert(value >= 0n && value < 1n << BigInt(table.widthBits), `${table.name}: out of range`);
   const out: Record<string, unknown> = {};
@@ -218,7 +240,9 @@ export function decodeBits<B extends readonly BitSpec[]>(table: BitTable<B>, raw
 }
 
 /** Encodes a bitfield integer; must-be-one bits are set, MBZ bits are zero. */
-export function encodeBits<B extends readonly BitSpec[]>(table: BitTable<B>, value: DecodedBits<B>): bigint {
+export function encodeBits<B extends readonly BitSpec[]>(
+  table: BitTable<B>, value: DecodedBits<B>,
+): bigint {
   const record = value as Record<string, unknown>;
   let out = 0n;
   for (const spec of table.bits) {
@@ -229,7 +253,8 @@ export function encodeBits<B extends readonly BitSpec[]>(table: BitTable<B>, val
     }
     const item = record[spec.name];
     const part = spec.kind === 'flag' ? (item === true ? 1n : 0n) : BigInt(item as number);
-    assert(part >= 0n && part < 1n << BigInt(spec.width), `${table.name}.${spec.name}: out of range`);
+    assert(part >= 0n && part < 1n << BigInt(spec.width),
+      `${table.name}.${spec.name}: out of range`);
     out |= part << BigInt(spec.lsb);
   }
   return out;

@@ -32,7 +32,9 @@ const encoder = new TextEncoder();
 /** The canonical text of a seed: decimal for integers, the string itself otherwise. */
 export function canonicalSeed(seed: Seed): string {
   if (typeof seed === 'bigint') {
-    if (seed < 0n) throw new SimError('SIM_BAD_SEED', { seed: seed.toString() }, 'seed must be >= 0');
+    if (seed < 0n) {
+      throw new SimError('SIM_BAD_SEED', { seed: seed.toString() }, 'seed must be >= 0');
+    }
     return seed.toString();
   }
   if (typeof seed === 'number') {

@@ -44,7 +44,8 @@ export class Trace {
   }
 
   toJsonl(): string {
-    return this.events.map((event) => canonicalJson(event)).join('\n') + (this.events.length ? '\n' : '');
+    return this.events.map((event) => canonicalJson(event)).join('\n')
+      + (this.events.length ? '\n' : '');
   }
 
   /** SHA-256 of the JSONL form: two runs with the same seed must give the same hash. */
@@ -67,8 +68,8 @@ export function parseTraceJsonl(text: string): TraceEvent[] {
       throw new SimError('SIM_USAGE', { line: i + 1 }, `trace line ${i + 1} is not JSON`);
     }
     const event = parsed as Partial<TraceEvent>;
-    if (typeof event.seq !== 'number' || typeof event.tick !== 'number' || typeof event.type !== 'string'
-      || typeof event.source !== 'string') {
+    if (typeof event.seq !== 'number' || typeof event.tick !== 'number'
+      || typeof event.type !== 'string' || typeof event.source !== 'string') {
       throw new SimError('SIM_USAGE', { line: i + 1 }, `trace line ${i + 1} is not a trace event`);
     }
     out.push(event as TraceEvent);
