@@ -9,11 +9,25 @@ import { AssertionError } from './kernel/assert.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, SimError, exitCodeFor } from './kernel/errors.js';
 import type { CliIo, CommandModule } from './commands/types.js';
 
-const COMMANDS: Readonly<Record<string, Readonly<{ summary: string; load: () => Promise<CommandModule> }>>> = {
-  snp: { summary: 'fake AMD-SP firmware: reports, certificates, verification', load: () => import('./commands/snp.js') },
-  measure: { summary: 'SNP launch digest, sev-snp-measure compatible', load: () => import('./commands/measure.js') },
-  idblock: { summary: 'ID block and ID auth info for LAUNCH_FINISH', load: () => import('./commands/idblock.js') },
-  policy: { summary: 'execution policies: hash, show, eval, simulate', load: () => import('./commands/policy.js') },
+const COMMANDS: Readonly<Record<string, Readonly<{
+  summary: string; load: () => Promise<CommandModule>;
+}>>> = {
+  snp: {
+    summary: 'fake AMD-SP firmware: reports, certificates, verification',
+    load: () => import('./commands/snp.js'),
+  },
+  measure: {
+    summary: 'SNP launch digest, sev-snp-measure compatible',
+    load: () => import('./commands/measure.js'),
+  },
+  idblock: {
+    summary: 'ID block and ID auth info for LAUNCH_FINISH',
+    load: () => import('./commands/idblock.js'),
+  },
+  policy: {
+    summary: 'execution policies: hash, show, eval, simulate',
+    load: () => import('./commands/policy.js'),
+  },
 };
 
 export const processIo: CliIo = {
@@ -23,7 +37,9 @@ export const processIo: CliIo = {
 
 function usage(): string {
   const lines = ['usage: parma-sim <command> [options]', '', 'commands:'];
-  for (const [name, command] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+  for (const [name, command] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+  }
   lines.push('', 'Run `parma-sim <command> --help` for the options of a command.');
   return lines.join('\n') + '\n';
 }
@@ -56,7 +72,8 @@ export function reportError(error: unknown, io: CliIo): number {
   }
   const kind = error instanceof AssertionError ? 'internal assertion failed' : 'internal error';
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`parma-sim: ${kind}: ${message}\nThis is a parma-sim bug; please report it with the command line.\n`);
+  io.stderr(`parma-sim: ${kind}: ${message}\n`
+    + 'This is a parma-sim bug; please report it with the command line.\n');
   return EXIT_INTERNAL;
 }
 

@@ -7,19 +7,26 @@ export {
   decodePolicyBytes, importSecurityPolicy, loadSecurityPolicy, securityPolicyDigestHex,
   type DecodedPolicyBytes, type PolicyEncoding,
 } from '../models/policy/load-policy.js';
-export { importRegoPolicy, parseRegoModule, type RegoModule, type RegoStatement } from '../models/policy/import-rego.js';
 export {
-  evaluateEnforcementPoint, type Decision, type DecisionSource, type EngineOptions, type PolicyDialect,
+  importRegoPolicy, parseRegoModule, type RegoModule, type RegoStatement,
+} from '../models/policy/import-rego.js';
+export {
+  evaluateEnforcementPoint, type Decision, type DecisionSource, type EngineOptions,
+  type PolicyDialect,
 } from '../models/policy/engine.js';
 export {
-  emptyMetadata, applyMetadataOps, metadataFromJson, type PolicyMetadata, type MetadataOp, type LoadedFragment,
+  emptyMetadata, applyMetadataOps, metadataFromJson, type PolicyMetadata, type MetadataOp,
+  type LoadedFragment,
 } from '../models/policy/metadata.js';
 export {
   ENFORCEMENT_POINTS, ENFORCEMENT_POINT_NAMES, type EnforcementPointName, type EnforcementPointInfo,
 } from '../models/policy/enforcement-points.js';
-export { fragmentDocumentFromPolicy, type FragmentDocument } from '../models/policy/rules/fragment-document.js';
 export {
-  simulatePolicy, parseSimulatorCommands, type SimulatorCommand, type SimulatorStep, type SimulatorOptions,
+  fragmentDocumentFromPolicy, type FragmentDocument,
+} from '../models/policy/rules/fragment-document.js';
+export {
+  simulatePolicy, parseSimulatorCommands, type SimulatorCommand, type SimulatorStep,
+  type SimulatorOptions,
 } from '../models/policy/policy-simulator.js';
 export {
   measureLaunch, MEASURE_MODES, type MeasureInput, type MeasureMode, type LaunchMeasurement,
@@ -29,13 +36,20 @@ export {
   type FirmwareImage as OvmfFirmwareImage, type LaunchPlan,
 } from '../models/hypervisor/qemu-launch-driver.js';
 export { launchVm, type LaunchVmInput, type LaunchedVm } from '../models/hypervisor/launch-vm.js';
-export { sevHashesOf, encodeSevHashTable, type SevHashes } from '../models/hypervisor/sev-hashes-table.js';
 export {
-  createLaunchContext, snpLaunchStart, snpLaunchUpdate, snpLaunchFinish, guestContextOf, launchPhase,
-  type LaunchSnapshot, type LaunchStartCommand, type LaunchUpdateCommand, type LaunchFinishCommand,
+  sevHashesOf, encodeSevHashTable, type SevHashes,
+} from '../models/hypervisor/sev-hashes-table.js';
+export {
+  createLaunchContext, snpLaunchStart, snpLaunchUpdate, snpLaunchFinish, guestContextOf,
+  launchPhase, type LaunchSnapshot, type LaunchStartCommand, type LaunchUpdateCommand,
+  type LaunchFinishCommand,
 } from '../models/snp/launch/launch-context.js';
-export { PAGE_TYPE, extendLaunchDigest, type MeasuredRange } from '../models/snp/launch/page-info.js';
-export { FIRMWARE_STATUS, firmwareStatusOf, type FirmwareStatusName } from '../models/snp/launch/firmware-status.js';
+export {
+  PAGE_TYPE, extendLaunchDigest, type MeasuredRange,
+} from '../models/snp/launch/page-info.js';
+export {
+  FIRMWARE_STATUS, firmwareStatusOf, type FirmwareStatusName,
+} from '../models/snp/launch/firmware-status.js';
 export {
   signIdBlock, idSigningKeyFromPem, testIdSigningKey, type IdSigningKey, type SignedIdBlock,
 } from '../models/snp/launch/id-key.js';
@@ -44,29 +58,47 @@ export {
   ATTESTATION_REPORT, REPORT_BYTES, SIGNED_BYTES, REPORT_VERSIONS, decodeAttestationReport,
   encodeAttestationReport, signedSpan, type AttestationReport, type ReportVersion,
 } from '../models/snp/attestation-report.js';
-export { reportView, reportJson, reportProduct, type ReportViewOptions } from '../models/snp/report-view.js';
-export { GUEST_POLICY, decodeGuestPolicy, encodeGuestPolicy, type GuestPolicy } from '../models/snp/guest-policy.js';
-export { PLATFORM_INFO, decodePlatformInfo, encodePlatformInfo, platformInfoOf, type PlatformInfo } from '../models/snp/platform-info.js';
-export { KEY_INFO, SIGNING_KEY, decodeKeyInfo, encodeKeyInfo, type KeyInfo, type SigningKeyName } from '../models/snp/key-info.js';
+export {
+  reportView, reportJson, reportProduct, type ReportViewOptions,
+} from '../models/snp/report-view.js';
+export {
+  GUEST_POLICY, decodeGuestPolicy, encodeGuestPolicy, type GuestPolicy,
+} from '../models/snp/guest-policy.js';
+export {
+  PLATFORM_INFO, decodePlatformInfo, encodePlatformInfo, platformInfoOf, type PlatformInfo,
+} from '../models/snp/platform-info.js';
+export {
+  KEY_INFO, SIGNING_KEY, decodeKeyInfo, encodeKeyInfo, type KeyInfo, type SigningKeyName,
+} from '../models/snp/key-info.js';
 export {
   createPlatform, snpConfig, downloadFirmware, commitFirmware, loadVlek, platformVcek, platformVlek,
-  reportedChipId, deriveChipId, parseFirmwareVersion, formatFirmwareVersion, DEFAULT_FIRMWARE, DEFAULT_VLEK_CSP_ID,
-  type PlatformState, type CreatePlatformOptions, type FirmwareVersion, type FirmwareImage,
+  reportedChipId, deriveChipId, parseFirmwareVersion, formatFirmwareVersion, DEFAULT_FIRMWARE,
+  DEFAULT_VLEK_CSP_ID, type PlatformState, type CreatePlatformOptions, type FirmwareVersion,
+  type FirmwareImage,
 } from '../models/snp/platform.js';
 export {
-  createFirmware, requestReport, requestExtendedReport, requestDerivedKey, reportVersionFor, chooseSigningKey,
-  GUEST_MSG_STATUS, VMM_ERROR, type FirmwareState, type ReportRequest, type ReportResponse, type KeyRequest,
-  type KeyResponse, type ExtReportResponse,
+  createFirmware, requestReport, requestExtendedReport, requestDerivedKey, reportVersionFor,
+  chooseSigningKey, GUEST_MSG_STATUS, VMM_ERROR, type FirmwareState, type ReportRequest,
+  type ReportResponse, type KeyRequest, type KeyResponse, type ExtReportResponse,
 } from '../models/snp/firmware.js';
-export { guestContextFromFields, type GuestContextFields } from '../models/snp/guest-context-fields.js';
-export { CERT_GUID, encodeCertTable, decodeCertTable, certPagesNeeded, type CertTableEntry } from '../models/snp/cert-table.js';
 export {
-  MSG_HEADER, MSG_TYPE, MSG_REPORT_REQ, MSG_REPORT_RSP, MSG_KEY_REQ, MSG_KEY_RSP, GUEST_FIELD_SELECT, guestFieldSelect,
+  guestContextFromFields, type GuestContextFields,
+} from '../models/snp/guest-context-fields.js';
+export {
+  CERT_GUID, encodeCertTable, decodeCertTable, certPagesNeeded, type CertTableEntry,
+} from '../models/snp/cert-table.js';
+export {
+  MSG_HEADER, MSG_TYPE, MSG_REPORT_REQ, MSG_REPORT_RSP, MSG_KEY_REQ, MSG_KEY_RSP,
+  GUEST_FIELD_SELECT, guestFieldSelect,
 } from '../models/snp/guest-messages.js';
-export { generateReport, type GenerateReportOptions, type GeneratedReport } from '../models/snp/report-generator.js';
+export {
+  generateReport, type GenerateReportOptions, type GeneratedReport,
+} from '../models/snp/report-generator.js';
 export { parseTcbText } from '../models/snp/tcb-text.js';
 // SNP certificates (TEST-ONLY key hierarchy, AMD X.509 profile, CRLs, KDS URLs) and the verifier.
-export { amdTestKey, AMD_KEY_ROLES, type AmdKeyRole, type AmdTestKey } from '../models/snp/amd-test-keys.js';
+export {
+  amdTestKey, AMD_KEY_ROLES, type AmdKeyRole, type AmdTestKey,
+} from '../models/snp/amd-test-keys.js';
 export { rsaPssSign, rsaPssVerify } from '../models/snp/rsa-pss.js';
 export {
   AMD_OID, CA_SERIALS, buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions,
@@ -74,15 +106,21 @@ export {
 } from '../models/snp/x509-profile.js';
 export { buildCrl, type CrlOptions, type RevokedEntry } from '../models/snp/crl.js';
 export {
-  buildCertificateSet, certChainPem, toPem, fromPem, type CertificateSet, type CertificateSetOptions,
+  buildCertificateSet, certChainPem, toPem, fromPem, type CertificateSet,
+  type CertificateSetOptions,
 } from '../models/snp/certificates.js';
 export {
-  KDS_BASE_URL, kdsVcekUrl, kdsVcekUrlForReport, kdsCertChainUrl, kdsCrlUrl, parseKdsUrl, kdsUrlOf, type KdsRequest,
+  KDS_BASE_URL, kdsVcekUrl, kdsVcekUrlForReport, kdsCertChainUrl, kdsCrlUrl, parseKdsUrl, kdsUrlOf,
+  type KdsRequest,
 } from '../models/snp/kds.js';
 export {
-  verifyAttestationReport, productHint, type EvidenceCertificates, type VerifyReportOptions, type ReportVerdict,
-  type ReportClaims,
+  verifyAttestationReport, productHint, type EvidenceCertificates, type VerifyReportOptions,
+  type ReportVerdict, type ReportClaims,
 } from '../models/verifier/report-verifier.js';
-export { appraiseReport, type AppraisalOptions, type PolicyFlag } from '../models/verifier/appraisal.js';
-export { amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor } from '../models/verifier/trust-anchors.js';
+export {
+  appraiseReport, type AppraisalOptions, type PolicyFlag,
+} from '../models/verifier/appraisal.js';
+export {
+  amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
+} from '../models/verifier/trust-anchors.js';
 export type { Verdict, VerifyFailure, VerifyCode } from '../models/verifier/verdict.js';
