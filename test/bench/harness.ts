@@ -20,7 +20,9 @@ export type BenchRow = Readonly<{
 
 export type Bench = Readonly<{ name: string; run: () => Promise<readonly BenchRow[]> }>;
 
-/** Runs `fn` repeatedly for about `budgetMs` (after a warm-up) and returns operations per second. */
+/**
+ * Runs `fn` repeatedly for about `budgetMs` (after a warm-up) and returns operations per second.
+ */
 export function opsPerSecond(fn: () => void, budgetMs = 1_000): number {
   for (let i = 0; i < 3; i++) fn();
   let count = 0;

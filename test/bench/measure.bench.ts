@@ -25,11 +25,13 @@ import { medianMs, type Bench, type BenchRow } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'sim', 'cli.js');
-const CMDLINE = 'tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 '
-  + 'i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests net.ifnames=0 pci=lastbus=0 root=/dev/vda1 '
+const CMDLINE = 'tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 '
+  + 'i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests '
+  + 'net.ifnames=0 pci=lastbus=0 root=/dev/vda1 '
   + 'rootflags=data=ordered,errors=remount-ro ro rootfstype=ext4 console=hvc0 console=hvc1 quiet '
   + 'systemd.show_status=false panic=1 nr_cpus=4 selinux=0 scsi_mod.scan=none agent.log=debug';
-const EXPECTED = '18b98b1677f7b8b57a8f8e8e26ec94479491669a12a44545b55c0bfe97b200570749ef4f0c0bd7d3507d7874a76af4d5';
+const EXPECTED = '18b98b1677f7b8b57a8f8e8e26ec94479491669a12a44545'
+  + 'b55c0bfe97b200570749ef4f0c0bd7d3507d7874a76af4d5';
 
 type Inputs = Readonly<{ ovmf: Uint8Array; kernel: Uint8Array; initrd: Uint8Array }>;
 
@@ -39,17 +41,24 @@ function largeInputs(): Inputs | undefined {
   const ovmf = new Uint8Array(2 * 1024 * 1024);
   ovmf.set(patternBytes(ovmf.length - 4096, 7, 11, 241), 0);
   ovmf.set(readFileSync(suffixPath), ovmf.length - 4096);
-  return { ovmf, kernel: patternBytes(10 * 1024 * 1024, 31, 7, 251), initrd: patternBytes(50 * 1024 * 1024, 17, 3, 253) };
+  return {
+    ovmf, kernel: patternBytes(10 * 1024 * 1024, 31, 7, 251),
+    initrd: patternBytes(50 * 1024 * 1024, 17, 3, 253),
+  };
 }
 
 function measureInProcess(inputs: Inputs): string {
-  const result = measureLaunch({ mode: 'snp', ovmf: inputs.ovmf, kernel: inputs.kernel, initrd: inputs.initrd, append: CMDLINE,
-    vcpus: 64, vcpuSig: vcpuTypeSignature('EPYC-Genoa')!, guestFeatures: 0x21n, vmmType: 'QEMU' });
+  const result = measureLaunch({
+    mode: 'snp', ovmf: inputs.ovmf, kernel: inputs.kernel, initrd: inputs.initrd, append: CMDLINE,
+    vcpus: 64, vcpuSig: vcpuTypeSignature('EPYC-Genoa')!, guestFeatures: 0x21n, vmmType: 'QEMU',
+  });
   return Buffer.from(result.digest).toString('hex');
 }
 
 /** The same bytes through the same hash functions, once, with no launch logic. */
-function physicalLimit(inputs: Inputs, measuredPages: readonly Uint8Array[], pageInfos: number): void {
+function physicalLimit(
+  inputs: Inputs, measuredPages: readonly Uint8Array[], pageInfos: number,
+): void {
   hash('sha256', inputs.kernel, 'buffer');
   hash('sha256', inputs.initrd, 'buffer');
   hash('sha256', `${CMDLINE}\0`, 'buffer');
@@ -67,7 +76,9 @@ function countWork(inputs: Inputs): { measuredPages: Uint8Array[]; pageInfos: nu
   for (const update of plan.updates) {
     pageInfos += update.lengthBytes / 4096;
     if (update.page_type === PAGE_TYPE.NORMAL || update.page_type === PAGE_TYPE.VMSA) {
-      for (let at = 0; at < update.lengthBytes; at += 4096) measuredPages.push(update.contents!.subarray(at, at + 4096));
+      for (let at = 0; at < update.lengthBytes; at += 4096) {
+        measuredPages.push(update.contents!.subarray(at, at + 4096));
+      }
     }
   }
   return { measuredPages, pageInfos };
@@ -75,10 +86,16 @@ function countWork(inputs: Inputs): { measuredPages: Uint8Array[]; pageInfos: nu
 
 async function run(): Promise<readonly BenchRow[]> {
   const inputs = largeInputs();
-  if (inputs === undefined) return [{ name: 'measure: skipped (../shared/testdata absent)', value: 0, unit: 'ms' }];
-  if (measureInProcess(inputs) !== EXPECTED) throw new Error('measure bench: digest differs from the vector');
+  if (inputs === undefined) {
+    return [{ name: 'measure: skipped (../shared/testdata absent)', value: 0, unit: 'ms' }];
+  }
+  if (measureInProcess(inputs) !== EXPECTED) {
+    throw new Error('measure bench: digest differs from the vector');
+  }
   const work = countWork(inputs);
-  const limitMs = await medianMs(() => physicalLimit(inputs, work.measuredPages, work.pageInfos), 7);
+  const limitMs = await medianMs(
+    () => physicalLimit(inputs, work.measuredPages, work.pageInfos), 7,
+  );
   const inProcessMs = await medianMs(() => measureInProcess(inputs), 7);
   const dir = mkdtempSync(join(tmpdir(), 'parma-sim-measure-bench-'));
   let processMs = Number.NaN;
@@ -86,10 +103,15 @@ async function run(): Promise<readonly BenchRow[]> {
     writeFileSync(join(dir, 'ovmf.bin'), inputs.ovmf);
     writeFileSync(join(dir, 'kernel.bin'), inputs.kernel);
     writeFileSync(join(dir, 'initrd.bin'), inputs.initrd);
-    const argv = [CLI, 'measure', '--mode', 'snp', '--vcpus', '64', '--vcpu-type', 'EPYC-Genoa', '--ovmf', 'ovmf.bin',
-      '--kernel', 'kernel.bin', '--initrd', 'initrd.bin', '--append', CMDLINE, '--guest-features', '0x21'];
+    const argv = [
+      CLI, 'measure', '--mode', 'snp', '--vcpus', '64', '--vcpu-type', 'EPYC-Genoa',
+      '--ovmf', 'ovmf.bin', '--kernel', 'kernel.bin', '--initrd', 'initrd.bin', '--append', CMDLINE,
+      '--guest-features', '0x21',
+    ];
     const once = spawnSync(process.execPath, argv, { cwd: dir, encoding: 'utf8' });
-    if (once.stdout.trim() !== EXPECTED) throw new Error(`measure bench: CLI printed ${once.stdout} ${once.stderr}`);
+    if (once.stdout.trim() !== EXPECTED) {
+      throw new Error(`measure bench: CLI printed ${once.stdout} ${once.stderr}`);
+    }
     processMs = await medianMs(() => spawnSync(process.execPath, argv, { cwd: dir }), 5);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -97,13 +119,18 @@ async function run(): Promise<readonly BenchRow[]> {
   const note = 'ratio = ours / physical limit (lower is better; goal <= 1.2)';
   return [
     { name: 'physical limit (node:crypto, one pass)', value: limitMs, unit: 'ms',
-      note: `${work.measuredPages.length} SHA-384 pages, ${work.pageInfos} PAGE_INFOs, 60 MiB SHA-256` },
+      note: `${work.measuredPages.length} SHA-384 pages, ${work.pageInfos} PAGE_INFOs, `
+        + '60 MiB SHA-256' },
     { name: 'measure in-process (64 vCPU, 2+10+50 MiB)', value: inProcessMs, unit: 'ms',
-      reference: { name: 'limit', value: limitMs, unit: 'ms' }, ratio: inProcessMs / limitMs, note },
+      reference: { name: 'limit', value: limitMs, unit: 'ms' }, ratio: inProcessMs / limitMs,
+      note },
     { name: 'measure whole process (node dist/sim/cli.js)', value: processMs, unit: 'ms',
       reference: { name: 'limit', value: limitMs, unit: 'ms' }, ratio: processMs / limitMs,
-      note: 'sev-snp-measure: 170 ms whole process on this machine kind (published figure, not run here)' },
+      note: 'sev-snp-measure: 170 ms whole process on this machine kind '
+        + '(published figure, not run here)' },
   ];
 }
 
-export const benches: Bench[] = [{ name: 'measure: SNP launch digest, 64 vCPUs, 2 MiB OVMF, 10 MiB kernel, 50 MiB initrd', run }];
+export const benches: Bench[] = [{
+  name: 'measure: SNP launch digest, 64 vCPUs, 2 MiB OVMF, 10 MiB kernel, 50 MiB initrd', run,
+}];

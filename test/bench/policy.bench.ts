@@ -11,26 +11,45 @@ import type { Bench, BenchRow } from './harness.js';
 import { opsPerSecond } from './harness.js';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import type { PolicyContainer } from '../../models/policy/policy-model.js';
-import { ID, container, createInput, env, hash, mountCalls, run, securityPolicy } from '../policy/engine-support.js';
+import {
+  ID, container, createInput, env, hash, mountCalls, run, securityPolicy,
+} from '../policy/engine-support.js';
 
 function rows(n: number, by: 'command' | 'env'): BenchRow[] {
   const layers = [hash(1), hash(2), hash(3)];
   const containers: PolicyContainer[] = Array.from({ length: n }, (_, i) => container({
     name: `c${i}`, layers, command: by === 'command' ? ['/app', `--instance=${i}`] : ['/app'],
-    env_rules: [env('PATH=/usr/bin'), env('TERM=xterm'), env('(?i)(FABRIC)_.+=.+', 're2'), env('HOSTNAME=.+', 're2'),
-      env(by === 'env' ? `INSTANCE=${i}` : 'INSTANCE=0')],
+    env_rules: [
+      env('PATH=/usr/bin'), env('TERM=xterm'), env('(?i)(FABRIC)_.+=.+', 're2'),
+      env('HOSTNAME=.+', 're2'), env(by === 'env' ? `INSTANCE=${i}` : 'INSTANCE=0'),
+    ],
   }));
-  const policy = securityPolicy({ containers, flags: { allow_environment_variable_dropping: true, allow_capability_dropping: true } });
+  const policy = securityPolicy({
+    containers,
+    flags: { allow_environment_variable_dropping: true, allow_capability_dropping: true },
+  });
   const ready = run(policy, mountCalls(layers, ID(1)));
   const metadata = ready[ready.length - 1]!.metadata;
   const target = containers[n - 1]!;
-  const input = createInput(target, ID(1), { envList: ['PATH=/usr/bin', 'TERM=xterm', 'HOSTNAME=x', 'Fabric_Id=1', 'EXTRA=dropped', `INSTANCE=${by === 'env' ? n - 1 : 0}`] });
+  const input = createInput(target, ID(1), {
+    envList: [
+      'PATH=/usr/bin', 'TERM=xterm', 'HOSTNAME=x', 'Fabric_Id=1', 'EXTRA=dropped',
+      `INSTANCE=${by === 'env' ? n - 1 : 0}`,
+    ],
+  });
   const probe = evaluateEnforcementPoint(policy, metadata, 'create_container', input);
   if (!probe.allowed) throw new Error(`bench setup: create denied: ${probe.reasons.join(' | ')}`);
-  const creates = opsPerSecond(() => { evaluateEnforcementPoint(policy, metadata, 'create_container', input); }, 700);
-  const mounts = opsPerSecond(() => { evaluateEnforcementPoint(policy, metadata, 'mount_device', { target: '/run/mounts/scsi/m9', deviceHash: hash(3) }); }, 300);
+  const creates = opsPerSecond(() => {
+    evaluateEnforcementPoint(policy, metadata, 'create_container', input);
+  }, 700);
+  const mounts = opsPerSecond(() => {
+    evaluateEnforcementPoint(
+      policy, metadata, 'mount_device', { target: '/run/mounts/scsi/m9', deviceHash: hash(3) },
+    );
+  }, 300);
   return [{
-    name: `create_container, ${n} container${n === 1 ? '' : 's'}, told apart by ${by}`, value: creates, unit: 'decisions/s',
+    name: `create_container, ${n} container${n === 1 ? '' : 's'}, told apart by ${by}`,
+    value: creates, unit: 'decisions/s',
     reference: { name: 'mount_device', value: mounts, unit: 'decisions/s' },
     note: `${(1e6 / creates).toFixed(1)} µs each`,
   }];
@@ -38,5 +57,8 @@ function rows(n: number, by: 'command' | 'env'): BenchRow[] {
 
 export const benches: Bench[] = [{
   name: 'policy engine: decisions per second',
-  run: async () => [...rows(1, 'command'), ...rows(10, 'command'), ...rows(100, 'command'), ...rows(10, 'env'), ...rows(100, 'env')],
+  run: async () => [
+    ...rows(1, 'command'), ...rows(10, 'command'), ...rows(100, 'command'),
+    ...rows(10, 'env'), ...rows(100, 'env'),
+  ],
 }];

@@ -16,14 +16,21 @@ function format(value: number): string {
 
 function printRow(row: BenchRow): void {
   const ours = `${format(row.value)} ${row.unit}`;
-  const reference = row.reference ? `${row.reference.name}: ${format(row.reference.value)} ${row.reference.unit}` : '';
+  const reference = row.reference
+    ? `${row.reference.name}: ${format(row.reference.value)} ${row.reference.unit}`
+    : '';
   const ratio = row.ratio === undefined ? '' : `ratio ${row.ratio.toFixed(2)}`;
-  console.log(`  ${row.name.padEnd(52)} ${ours.padStart(18)}  ${ratio.padEnd(12)} ${reference}${row.note ? `  (${row.note})` : ''}`);
+  console.log(
+    `  ${row.name.padEnd(52)} ${ours.padStart(18)}  ${ratio.padEnd(12)} ${reference}`
+      + `${row.note ? `  (${row.note})` : ''}`,
+  );
 }
 
 const files = readdirSync(here).filter((f) => f.endsWith('.bench.js')).sort();
 for (const file of files) {
-  const module = (await import(pathToFileURL(join(here, file)).href)) as { benches: readonly Bench[] };
+  const module = (
+    await import(pathToFileURL(join(here, file)).href)
+  ) as { benches: readonly Bench[] };
   for (const bench of module.benches) {
     if (filter !== undefined && !bench.name.includes(filter)) continue;
     console.log(`${bench.name}`);

@@ -18,18 +18,27 @@ import { opsPerSecond, type Bench, type BenchRow } from './harness.js';
 
 /** `openssl speed -seconds 1 ecdsap384` → sign/s and verify/s, or undefined without openssl. */
 function opensslSpeed(): { sign: number; verify: number } | undefined {
-  const result = spawnSync('openssl', ['speed', '-seconds', '1', 'ecdsap384'], { encoding: 'utf8' });
+  const result = spawnSync(
+    'openssl', ['speed', '-seconds', '1', 'ecdsap384'], { encoding: 'utf8' },
+  );
   if (result.status !== 0) return undefined;
   const line = result.stdout.split('\n').find((l) => /384 bits ecdsa/.test(l));
   const numbers = line?.trim().split(/\s+/).slice(-2).map(Number);
-  if (numbers === undefined || numbers.length !== 2 || numbers.some((n) => !Number.isFinite(n))) return undefined;
+  if (numbers === undefined || numbers.length !== 2 ||
+      numbers.some((n) => !Number.isFinite(n))) {
+    return undefined;
+  }
   return { sign: numbers[0]!, verify: numbers[1]! };
 }
 
-function row(name: string, value: number, reference: number | undefined, refName: string, note?: string): BenchRow {
+function row(
+  name: string, value: number, reference: number | undefined, refName: string, note?: string,
+): BenchRow {
   return {
     name, value, unit: 'ops/s',
-    ...(reference === undefined ? {} : { reference: { name: refName, value: reference, unit: 'ops/s' }, ratio: value / reference }),
+    ...(reference === undefined ? {} : {
+      reference: { name: refName, value: reference, unit: 'ops/s' }, ratio: value / reference,
+    }),
     ...(note === undefined ? {} : { note }),
   };
 }
@@ -46,18 +55,34 @@ export const benches: readonly Bench[] = [{
     const anchors = parmaSimTestAnchors();
     const signs = opsPerSecond(() => { signAttestationReport(generated.report, key); });
     const verifies = opsPerSecond(() => {
-      if (!cryptoVerify('sha384', signedSpan(generated.report), { key: leafKey, dsaEncoding: 'ieee-p1363' }, p1363)) throw new Error('bench: verify failed');
+      if (!cryptoVerify(
+        'sha384', signedSpan(generated.report), { key: leafKey, dsaEncoding: 'ieee-p1363' }, p1363,
+      )) {
+        throw new Error('bench: verify failed');
+      }
     });
     const full = opsPerSecond(() => {
-      if (!verifyAttestationReport(generated.report, certs, { trustAnchors: anchors }).ok) throw new Error('bench: verdict not ok');
+      if (!verifyAttestationReport(generated.report, certs, { trustAnchors: anchors }).ok) {
+        throw new Error('bench: verdict not ok');
+      }
     });
-    const chains = opsPerSecond(() => { buildCertificateSet({ seed: 2, product: 'Milan', platform: generated.platform }); }, 1_000);
+    const chains = opsPerSecond(() => {
+      buildCertificateSet({ seed: 2, product: 'Milan', platform: generated.platform });
+    }, 1_000);
     const openssl = opensslSpeed(); // measured after ours, in the same run
     return [
-      row('report signs/s (noble p384, RFC 6979)', signs, openssl?.sign, 'openssl speed ecdsap384 sign/s'),
-      row('report verifies/s (node:crypto, cached KeyObject)', verifies, openssl?.verify, 'openssl speed ecdsap384 verify/s'),
-      row('full verifyAttestationReport/s (chain memoized)', full, openssl?.verify, 'openssl speed ecdsap384 verify/s',
-        'ECDSA, extensions, appraisal each time'),
+      row(
+        'report signs/s (noble p384, RFC 6979)', signs, openssl?.sign,
+        'openssl speed ecdsap384 sign/s',
+      ),
+      row(
+        'report verifies/s (node:crypto, cached KeyObject)', verifies, openssl?.verify,
+        'openssl speed ecdsap384 verify/s',
+      ),
+      row(
+        'full verifyAttestationReport/s (chain memoized)', full, openssl?.verify,
+        'openssl speed ecdsap384 verify/s', 'ECDSA, extensions, appraisal each time',
+      ),
       row('certificate sets built/s (5 RSA-PSS-4096 signatures)', chains, undefined, ''),
     ];
   },
