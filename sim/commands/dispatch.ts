@@ -8,16 +8,22 @@ import { assert } from '../kernel/assert.js';
 import { EXIT_OK, EXIT_USAGE } from '../kernel/errors.js';
 import type { CliIo } from './types.js';
 
-export type Subcommand = Readonly<{ summary: string; run: (argv: readonly string[], io: CliIo) => Promise<number> }>;
+export type Subcommand = Readonly<{
+  summary: string; run: (argv: readonly string[], io: CliIo) => Promise<number>;
+}>;
 
-/** Runs the subcommand named by argv[0] from `table`; prints usage for none, --help or an unknown name. */
+/**
+ * Runs the subcommand named by argv[0] from `table`; prints usage for none, --help or an unknown
+ * name.
+ */
 export async function dispatchSubcommand(
   prefix: string, table: Readonly<Record<string, Subcommand>>, argv: readonly string[], io: CliIo,
 ): Promise<number> {
   assert(Object.keys(table).length > 0, 'a command group has subcommands');
   const width = Math.max(...Object.keys(table).map((name) => name.length)) + 1;
   const usage = [`usage: ${prefix} <subcommand> [options]`, '', 'subcommands:',
-    ...Object.entries(table).map(([name, sub]) => `  ${name.padEnd(width)} ${sub.summary}`)].join('\n') + '\n';
+    ...Object.entries(table).map(([name, sub]) => `  ${name.padEnd(width)} ${sub.summary}`),
+  ].join('\n') + '\n';
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(usage);
@@ -42,7 +48,9 @@ export function newProgram(name: string, io: CliIo): Command {
  * Parses argv with `program`. Returns undefined when the command should go on, or the exit code
  * when it should stop: 0 after --help, 2 after a usage error (reported as one line).
  */
-export function parseProgram(program: Command, argv: readonly string[], io: CliIo): number | undefined {
+export function parseProgram(
+  program: Command, argv: readonly string[], io: CliIo,
+): number | undefined {
   try {
     program.parse([...argv], { from: 'user' });
     return undefined;

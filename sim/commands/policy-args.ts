@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { SimError } from '../kernel/errors.js';
 import { assert } from '../kernel/assert.js';
 
-export type ParsedArgs = Readonly<{ file: string; values: ReadonlyMap<string, string>; switches: ReadonlySet<string> }>;
+export type ParsedArgs = Readonly<{
+  file: string; values: ReadonlyMap<string, string>; switches: ReadonlySet<string>;
+}>;
 
 export function parseArgs(
   argv: readonly string[], usage: string, valued: readonly string[], switches: readonly string[],
@@ -17,11 +19,17 @@ export function parseArgs(
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) { files.push(arg); continue; }
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     if (switches.includes(name)) { on.add(name); continue; }
-    if (!valued.includes(name)) throw new SimError('SIM_USAGE', { arg }, `unknown option ${name}\n${usage}`);
+    if (!valued.includes(name)) {
+      throw new SimError('SIM_USAGE', { arg }, `unknown option ${name}\n${usage}`);
+    }
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new SimError('SIM_USAGE', { arg }, `${name} needs a value\n${usage}`);
+    if (value === undefined) {
+      throw new SimError('SIM_USAGE', { arg }, `${name} needs a value\n${usage}`);
+    }
     values.set(name, value);
   }
   if (files.length !== 1) throw new SimError('SIM_USAGE', { files: files.length }, usage);
@@ -44,6 +52,7 @@ export function readJson(file: string, what: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new SimError('POLICY_BAD_INPUT', { file, field: what }, `${file}: ${what} is not valid JSON: ${message}`);
+    throw new SimError('POLICY_BAD_INPUT', { file, field: what },
+      `${file}: ${what} is not valid JSON: ${message}`);
   }
 }

@@ -16,7 +16,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const decoded = withFileName(args.file, () => decodePolicyBytes(input));
   const digestHex = securityPolicyDigestHex(decoded.bytes);
   if (args.flags.has('--json')) {
-    io.stdout(canonicalJson({ host_data: digestHex, encoding: decoded.encoding, policy_bytes: decoded.bytes.length }, 2) + '\n');
+    io.stdout(canonicalJson({
+      host_data: digestHex, encoding: decoded.encoding, policy_bytes: decoded.bytes.length,
+    }, 2) + '\n');
   } else {
     io.stdout(`${digestHex}\n`);
   }

@@ -8,13 +8,17 @@ import { assert } from '../kernel/assert.js';
 
 export type PolicyArgs = Readonly<{ file: string; flags: ReadonlySet<string> }>;
 
-export function parsePolicyArgs(argv: readonly string[], command: string, knownFlags: readonly string[]): PolicyArgs {
+export function parsePolicyArgs(
+  argv: readonly string[], command: string, knownFlags: readonly string[],
+): PolicyArgs {
   const files: string[] = [];
   const flags = new Set<string>();
   for (const arg of argv) {
     if (arg.startsWith('--')) {
       if (!knownFlags.includes(arg)) {
-        throw new SimError('SIM_USAGE', { arg }, `parma-sim policy ${command}: unknown option ${arg} (known: ${knownFlags.join(' ') || 'none'})`);
+        const known = knownFlags.join(' ') || 'none';
+        throw new SimError('SIM_USAGE', { arg },
+          `parma-sim policy ${command}: unknown option ${arg} (known: ${known})`);
       }
       flags.add(arg);
     } else {
@@ -22,7 +26,9 @@ export function parsePolicyArgs(argv: readonly string[], command: string, knownF
     }
   }
   if (files.length !== 1) {
-    throw new SimError('SIM_USAGE', { files: files.length }, `usage: parma-sim policy ${command} FILE ${knownFlags.map((f) => `[${f}]`).join(' ')}`.trimEnd());
+    const flagList = knownFlags.map((f) => `[${f}]`).join(' ');
+    throw new SimError('SIM_USAGE', { files: files.length },
+      `usage: parma-sim policy ${command} FILE ${flagList}`.trimEnd());
   }
   assert(files[0] !== undefined);
   return { file: files[0], flags };
@@ -37,7 +43,10 @@ export function readPolicyFile(file: string): Uint8Array {
   }
 }
 
-/** Prefixes a SimError's message with the file name, so `file:line:column: message` reads as usual. */
+/**
+ * Prefixes a SimError's message with the file name, so `file:line:column: message` reads as
+ * usual.
+ */
 export function withFileName<T>(file: string, fn: () => T): T {
   try {
     return fn();

@@ -19,8 +19,8 @@ import { parseArgs, readJson, readText } from './policy-args.js';
 import { readPolicyFile, withFileName } from './policy-input.js';
 import { parseDialect } from './policy-eval.js';
 
-const USAGE = 'usage: parma-sim policy simulate FILE --commands COMMANDS.json [--metadata METADATA.json] ' +
-  '[--dialect head|v0.14.1] [--full]';
+const USAGE = 'usage: parma-sim policy simulate FILE --commands COMMANDS.json ' +
+  '[--metadata METADATA.json] [--dialect head|v0.14.1] [--full]';
 
 function brief(decision: Decision): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -29,14 +29,19 @@ function brief(decision: Decision): Record<string, unknown> {
   };
   if (decision.env_list !== undefined) out['env_list'] = decision.env_list;
   if (decision.caps_list !== undefined) out['caps_list'] = decision.caps_list;
-  if (decision.allow_stdio_access !== undefined) out['allow_stdio_access'] = decision.allow_stdio_access;
+  if (decision.allow_stdio_access !== undefined) {
+    out['allow_stdio_access'] = decision.allow_stdio_access;
+  }
   if (decision.add_module !== undefined) out['add_module'] = decision.add_module;
   return out;
 }
 
 function render(step: SimulatorStep, full: boolean): string {
   const view = (d: Decision) => (full ? d : brief(d));
-  return canonicalJson({ index: step.index, name: step.name, ...view(step.decision), ...(step.phase1 ? { phase1: view(step.phase1) } : {}) });
+  return canonicalJson({
+    index: step.index, name: step.name, ...view(step.decision),
+    ...(step.phase1 ? { phase1: view(step.phase1) } : {}),
+  });
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -45,16 +50,20 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const commandsFile = args.values.get('--commands');
   if (commandsFile === undefined) throw new SimError('SIM_USAGE', {}, USAGE);
   const dialect = parseDialect(args.values.get('--dialect'));
-  const policy = withFileName(args.file, () => loadSecurityPolicy(readPolicyFile(args.file)).policy);
+  const policy = withFileName(
+    args.file, () => loadSecurityPolicy(readPolicyFile(args.file)).policy);
   const commands = parseSimulatorCommands(readJson(commandsFile, 'commands'));
   const metadataFile = args.values.get('--metadata');
-  const metadata = metadataFile === undefined ? emptyMetadata() : metadataFromJson(readJson(metadataFile, 'metadata'), (message) => {
-    throw new SimError('POLICY_BAD_INPUT', { file: metadataFile, field: 'metadata' }, `${metadataFile}: ${message}`);
-  });
+  const metadata = metadataFile === undefined ? emptyMetadata()
+    : metadataFromJson(readJson(metadataFile, 'metadata'), (message) => {
+      throw new SimError('POLICY_BAD_INPUT', { file: metadataFile, field: 'metadata' },
+        `${metadataFile}: ${message}`);
+    });
   const resolveFragment = (input: Readonly<Record<string, unknown>>, index: number) => {
     const localPath = input['local_path'];
     if (typeof localPath !== 'string') {
-      throw new SimError('POLICY_BAD_INPUT', { field: `commands[${index}].input.local_path` }, `commands[${index}]: load_fragment needs local_path`);
+      throw new SimError('POLICY_BAD_INPUT', { field: `commands[${index}].input.local_path` },
+        `commands[${index}]: load_fragment needs local_path`);
     }
     const file = resolve(dirname(commandsFile), localPath);
     return fragmentDocumentFromPolicy(withFileName(file, () => importRegoPolicy(readText(file))));

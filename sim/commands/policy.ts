@@ -6,11 +6,27 @@ import type { CliIo } from './types.js';
 import { dispatchSubcommand, type Subcommand } from './dispatch.js';
 
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
-  hash: { summary: 'SHA-256 of the policy bytes (base64 / ARM ccePolicy decoded first) = HOST_DATA', run: async (a, io) => (await import('./policy-hash.js')).run(a, io) },
-  show: { summary: 'import a policy (Rego, legacy JSON, native JSON, base64, ARM) and print it normalised', run: async (a, io) => (await import('./policy-show.js')).run(a, io) },
-  eval: { summary: 'evaluate one enforcement point and print the decision', run: async (a, io) => (await import('./policy-eval.js')).run(a, io) },
-  simulate: { summary: 'replay an hcsshim policy-engine-simulator command list', run: async (a, io) => (await import('./policy-simulate.js')).run(a, io) },
-  fragment: { summary: 'policy fragments (COSE_Sign1 envelopes)', run: async (a, io) => (await import('./policy-fragment.js')).run(a, io) },
+  hash: {
+    summary: 'SHA-256 of the policy bytes (base64 / ARM ccePolicy decoded first) = HOST_DATA',
+    run: async (a, io) => (await import('./policy-hash.js')).run(a, io),
+  },
+  show: {
+    summary: 'import a policy (Rego, legacy JSON, native JSON, base64, ARM)'
+      + ' and print it normalised',
+    run: async (a, io) => (await import('./policy-show.js')).run(a, io),
+  },
+  eval: {
+    summary: 'evaluate one enforcement point and print the decision',
+    run: async (a, io) => (await import('./policy-eval.js')).run(a, io),
+  },
+  simulate: {
+    summary: 'replay an hcsshim policy-engine-simulator command list',
+    run: async (a, io) => (await import('./policy-simulate.js')).run(a, io),
+  },
+  fragment: {
+    summary: 'policy fragments (COSE_Sign1 envelopes)',
+    run: async (a, io) => (await import('./policy-fragment.js')).run(a, io),
+  },
 };
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
