@@ -71,7 +71,9 @@ export function amdTestKey(product: Product, role: AmdKeyRole): AmdTestKey {
   assert(details?.modulusLength === 4096, `${id}: test key must be RSA-4096`);
   assert(details.publicExponent === 65537n, `${id}: test key must have e = 65537`);
   const spkiDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-  const key: AmdTestKey = Object.freeze({ product, role, privateKey, publicKey, spkiDer, modulusBits: 4096 });
+  const key: AmdTestKey = Object.freeze({
+    product, role, privateKey, publicKey, spkiDer, modulusBits: 4096,
+  });
   cache.set(id, key);
   return key;
 }

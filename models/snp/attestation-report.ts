@@ -89,11 +89,14 @@ export function isReportVersion(version: number): version is ReportVersion {
  * fields not yet defined in this VERSION, is SNP_MBZ_NONZERO; otherwise such bytes are kept in
  * `reserved` so that encoding gives back the exact input.
  */
-export function decodeAttestationReport(bytes: Uint8Array, options: DecodeOptions = {}): AttestationReport {
+export function decodeAttestationReport(bytes: Uint8Array,
+  options: DecodeOptions = {}): AttestationReport {
   const { value, reserved } = decodeLayout(ATTESTATION_REPORT, bytes, options);
   if (!isReportVersion(value.version)) {
-    throw new SimError('SNP_UNKNOWN_VERSION', { structure: 'ATTESTATION_REPORT', version: value.version },
-      `ATTESTATION_REPORT: unknown VERSION ${value.version} (known: ${REPORT_VERSIONS.join(', ')})`);
+    throw new SimError('SNP_UNKNOWN_VERSION',
+      { structure: 'ATTESTATION_REPORT', version: value.version },
+      `ATTESTATION_REPORT: unknown VERSION ${value.version} ` +
+      `(known: ${REPORT_VERSIONS.join(', ')})`);
   }
   const strict = options.strict ?? true;
   const kept: Record<string, Uint8Array> = { ...reserved };
@@ -104,8 +107,12 @@ export function decodeAttestationReport(bytes: Uint8Array, options: DecodeOption
     if (raw.every((b) => b === 0)) continue;
     if (strict) {
       throw new SimError('SNP_MBZ_NONZERO',
-        { structure: 'ATTESTATION_REPORT', field: name, offset: `0x${field.offsetBytes.toString(16)}`, version: value.version },
-        `ATTESTATION_REPORT: ${name} at 0x${field.offsetBytes.toString(16)} is reserved in VERSION ${value.version} but not zero`);
+        {
+          structure: 'ATTESTATION_REPORT', field: name,
+          offset: `0x${field.offsetBytes.toString(16)}`, version: value.version,
+        },
+        `ATTESTATION_REPORT: ${name} at 0x${field.offsetBytes.toString(16)} ` +
+        `is reserved in VERSION ${value.version} but not zero`);
     }
   }
   const report: AttestationReport = value;

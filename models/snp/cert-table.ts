@@ -40,7 +40,8 @@ export const CERT_PAGE_BYTES = 4096;
 
 export function guidToBytes(guid: string): Uint8Array {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(guid)) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'guid', guid: guid.slice(0, 40) }, `'${guid.slice(0, 40)}' is not a GUID`);
+    throw new SimError('SNP_BAD_FIELD', { field: 'guid', guid: guid.slice(0, 40) },
+      `'${guid.slice(0, 40)}' is not a GUID`);
   }
   const hex = guid.replace(/-/g, '').toLowerCase();
   const out = new Uint8Array(16);
@@ -51,11 +52,13 @@ export function guidToBytes(guid: string): Uint8Array {
 export function guidFromBytes(bytes: Uint8Array): string {
   assert(bytes.length === 16, 'a GUID is 16 bytes');
   const hex = toHex(bytes);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-` +
+    `${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function certKindOf(guid: string): CertKind | undefined {
-  return (Object.keys(CERT_GUID) as CertKind[]).find((kind) => CERT_GUID[kind] === guid.toLowerCase());
+  return (Object.keys(CERT_GUID) as CertKind[])
+    .find((kind) => CERT_GUID[kind] === guid.toLowerCase());
 }
 
 /** Entries → blob: table (with terminator), then each certificate in order. */
@@ -81,7 +84,8 @@ export function encodeCertTable(entries: readonly CertTableEntry[]): Uint8Array 
 }
 
 function bad(reason: string, detail: Readonly<Record<string, unknown>>): SimError {
-  return new SimError('SNP_BAD_FIELD', { structure: 'CERT_TABLE', ...detail }, `certificate table: ${reason}`);
+  return new SimError('SNP_BAD_FIELD', { structure: 'CERT_TABLE', ...detail },
+    `certificate table: ${reason}`);
 }
 
 /**
@@ -109,10 +113,13 @@ export function decodeCertTable(blob: Uint8Array): CertTableEntry[] {
   const entries = raw.map((entry, index) => {
     if (entry.length === 0) throw bad(`entry ${index} has length 0`, { index });
     if (entry.offset < tableEnd || entry.offset + entry.length > blob.length) {
-      throw bad(`entry ${index} [${entry.offset}, +${entry.length}) is outside the certificate area`,
+      throw bad(
+        `entry ${index} [${entry.offset}, +${entry.length}) is outside the certificate area`,
         { index, offset: entry.offset, length: entry.length, blobBytes: blob.length });
     }
-    return Object.freeze({ guid: guidFromBytes(entry.guid), data: blob.slice(entry.offset, entry.offset + entry.length) });
+    return Object.freeze({
+      guid: guidFromBytes(entry.guid), data: blob.slice(entry.offset, entry.offset + entry.length),
+    });
   });
   assert(entries.length === raw.length);
   return entries;

@@ -1,5 +1,6 @@
 /**
- * Models: the full AMD certificate set for one platform, as KDS hands it out (spec snp.md e.1–e.3):
+ * Models: the full AMD certificate set for one platform, as KDS hands it out
+ *   (spec snp.md e.1–e.3):
  *   ARK, ASK, ASVK, the VCEK (or VLEK) for the platform's CHIP_ID and REPORTED_TCB, the KDS
  *   cert_chain PEMs (ASK then ARK; ASVK then ARK) and the ARK-signed CRL.
  * Real counterpart: `/vcek/v1/{product}/{hwid}?…`, `/vcek/v1/{product}/cert_chain`, `/…/crl`.
@@ -12,16 +13,23 @@ import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import type { Seed } from '../../sim/kernel/rng.js';
 import { buildCrl, type RevokedEntry } from './crl.js';
-import { deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind } from './endorsement-keys.js';
+import {
+  deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind,
+} from './endorsement-keys.js';
 import { createPlatform, DEFAULT_VLEK_CSP_ID, type PlatformState } from './platform.js';
 import { PRODUCTS, type Product } from './product.js';
-import { buildCaCertificate, buildEndorsementCertificate, type X509Quirks } from './x509-profile.js';
+import {
+  buildCaCertificate, buildEndorsementCertificate, type X509Quirks,
+} from './x509-profile.js';
 
 export type CertificateSetOptions = Readonly<{
   seed: Seed;
   product: Product;
   signingKey?: EndorsementKeyKind;
-  /** Chip id, REPORTED_TCB and VLEK csp id come from here; default `createPlatform({seed, product})`. */
+  /**
+   * Chip id, REPORTED_TCB and VLEK csp id come from here; default
+   * `createPlatform({seed, product})`.
+   */
   platform?: PlatformState;
   /** Overrides the platform's chip id (64 bytes). */
   chipId?: Uint8Array;
@@ -55,10 +63,14 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
   const signingKey = options.signingKey ?? 'vcek';
   const platform = options.platform ?? createPlatform({ seed, product });
   if (platform.product !== product) {
-    throw new SimError('SNP_BAD_PRODUCT', { product, platform: platform.product }, `platform is a ${platform.product}, not a ${product}`);
+    throw new SimError('SNP_BAD_PRODUCT', { product, platform: platform.product },
+      `platform is a ${platform.product}, not a ${product}`);
   }
   const chipId = options.chipId ?? platform.chip_id;
-  if (chipId.length !== 64) throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', bytes: chipId.length }, 'chip id must be 64 bytes');
+  if (chipId.length !== 64) {
+    throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', bytes: chipId.length },
+      'chip id must be 64 bytes');
+  }
   const tcb = options.tcb ?? platform.reported_tcb;
   const cspId = options.cspId ?? platform.vlek_csp_id ?? DEFAULT_VLEK_CSP_ID;
   const endorsementKey = signingKey === 'vcek'
@@ -107,7 +119,9 @@ export function fromPem(text: string, label = 'CERTIFICATE'): Uint8Array[] {
       throw new SimError('SNP_BAD_CERT', { label }, `PEM ${label} block is not base64`);
     }
     out.push(new Uint8Array(Buffer.from(body, 'base64')));
-    if (out.length > 64) throw new SimError('SIM_LIMIT_EXCEEDED', { what: 'PEM blocks' }, 'more than 64 PEM blocks');
+    if (out.length > 64) {
+      throw new SimError('SIM_LIMIT_EXCEEDED', { what: 'PEM blocks' }, 'more than 64 PEM blocks');
+    }
   }
   return out;
 }

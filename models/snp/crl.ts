@@ -13,7 +13,8 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  AuthorityKeyIdentifier, CertificateList, CRLNumber, Extension, KeyIdentifier, RevokedCertificate, SubjectPublicKeyInfo,
+  AuthorityKeyIdentifier, CertificateList, CRLNumber, Extension, KeyIdentifier, RevokedCertificate,
+  SubjectPublicKeyInfo,
   TBSCertList, Version, id_ce_authorityKeyIdentifier, id_ce_cRLNumber,
 } from '@peculiar/asn1-x509';
 import { OctetString } from '@peculiar/asn1-schema';
@@ -26,7 +27,8 @@ import type { KdsKeyKind } from './kds.js';
 import type { Product } from './product.js';
 import { rsaPssSign } from './rsa-pss.js';
 import {
-  amdName, amdPssAlgorithm, commonNameOf, keyIdentifierOf, pssSaltFor, serialNumberBytes, simDatePlusYears, x509Time,
+  amdName, amdPssAlgorithm, commonNameOf, keyIdentifierOf, pssSaltFor, serialNumberBytes,
+  simDatePlusYears, x509Time,
 } from './x509-profile.js';
 
 export type RevokedEntry = Readonly<{ serial: bigint; revokedAtTicks?: number }>;
@@ -51,7 +53,10 @@ export function buildCrl(options: CrlOptions): Uint8Array {
     throw new SimError('SNP_BAD_FIELD', { field: 'revoked' }, 'CRL: a serial is listed twice');
   }
   for (const serial of serials) {
-    if (serial < 0n) throw new SimError('SNP_BAD_FIELD', { field: 'revoked', serial: serial.toString() }, 'CRL: serials are non-negative');
+    if (serial < 0n) {
+      throw new SimError('SNP_BAD_FIELD', { field: 'revoked', serial: serial.toString() },
+        'CRL: serials are non-negative');
+    }
   }
   const ark = amdTestKey(product, 'ark');
   const issued = options.issuedAtTicks ?? 0;
@@ -65,9 +70,13 @@ export function buildCrl(options: CrlOptions): Uint8Array {
     crlExtensions: [
       new Extension({
         extnID: id_ce_authorityKeyIdentifier,
-        extnValue: new OctetString(AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(arkKeyId) }))),
+        extnValue: new OctetString(AsnConvert.serialize(
+          new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(arkKeyId) }))),
       }),
-      new Extension({ extnID: id_ce_cRLNumber, extnValue: new OctetString(AsnConvert.serialize(new CRLNumber(options.crlNumber ?? 1))) }),
+      new Extension({
+        extnID: id_ce_cRLNumber,
+        extnValue: new OctetString(AsnConvert.serialize(new CRLNumber(options.crlNumber ?? 1))),
+      }),
     ],
   });
   if (revoked.length > 0) {
@@ -77,12 +86,17 @@ export function buildCrl(options: CrlOptions): Uint8Array {
     }));
   }
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const signature = rsaPssSign({ privateKey: ark.privateKey, message: tbsDer, salt: pssSaltFor(seed, `crl-${keyKind}-${product}`, tbsDer) });
+  const signature = rsaPssSign({
+    privateKey: ark.privateKey, message: tbsDer,
+    salt: pssSaltFor(seed, `crl-${keyKind}-${product}`, tbsDer),
+  });
   const crl = new CertificateList({
-    tbsCertList: tbs, signatureAlgorithm: amdPssAlgorithm(), signature: signature.slice().buffer as ArrayBuffer,
+    tbsCertList: tbs, signatureAlgorithm: amdPssAlgorithm(),
+    signature: signature.slice().buffer as ArrayBuffer,
   });
   const der = new Uint8Array(AsnConvert.serialize(crl));
   assert(der.length > tbsDer.length, 'CRL wraps its TBS');
-  assert((tbs.revokedCertificates?.length ?? 0) === revoked.length, 'every revoked serial is listed');
+  assert((tbs.revokedCertificates?.length ?? 0) === revoked.length,
+    'every revoked serial is listed');
   return der;
 }

@@ -37,7 +37,8 @@ function u64le(value: bigint): Uint8Array {
   return out;
 }
 
-function deriveKey(kind: EndorsementKeyKind, seed: Seed, product: Product, identity: Uint8Array, tcb: bigint): EndorsementKey {
+function deriveKey(kind: EndorsementKeyKind, seed: Seed, product: Product, identity: Uint8Array,
+  tcb: bigint): EndorsementKey {
   assert(tcb >= 0n && tcb < 1n << 64n, 'tcb is a u64');
   const ikm = encoder.encode(`parma-sim/${canonicalSeed(seed)}`);
   const info = concatBytes(encoder.encode(`${kind}/${product}/`), identity, u64le(tcb));
@@ -50,13 +51,18 @@ function deriveKey(kind: EndorsementKeyKind, seed: Seed, product: Product, ident
 }
 
 /** The VCEK of chip `chipId` at `tcb` (REPORTED_TCB). */
-export function deriveVcek(options: Readonly<{ seed: Seed; product: Product; chipId: Uint8Array; tcb: bigint }>): EndorsementKey {
+export function deriveVcek(
+  options: Readonly<{ seed: Seed; product: Product; chipId: Uint8Array; tcb: bigint }>,
+): EndorsementKey {
   assert(options.chipId.length === 64, 'chip id is 64 bytes');
   return deriveKey('vcek', options.seed, options.product, options.chipId, options.tcb);
 }
 
 /** The VLEK a cloud provider `cspId` loaded for `product` at `tcb`. */
-export function deriveVlek(options: Readonly<{ seed: Seed; product: Product; cspId: string; tcb: bigint }>): EndorsementKey {
+export function deriveVlek(
+  options: Readonly<{ seed: Seed; product: Product; cspId: string; tcb: bigint }>,
+): EndorsementKey {
   assert(options.cspId.length > 0, 'csp id must not be empty');
-  return deriveKey('vlek', options.seed, options.product, encoder.encode(options.cspId), options.tcb);
+  return deriveKey('vlek', options.seed, options.product, encoder.encode(options.cspId),
+    options.tcb);
 }

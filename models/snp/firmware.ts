@@ -20,20 +20,25 @@ import { canonicalSeed, type Seed } from '../../sim/kernel/rng.js';
 import {
   decodeAttestationReport, encodeAttestationReport, type AttestationReport, type ReportVersion,
 } from './attestation-report.js';
-import { certPagesNeeded, CERT_PAGE_BYTES, encodeCertTable, type CertTableEntry } from './cert-table.js';
+import {
+  certPagesNeeded, CERT_PAGE_BYTES, encodeCertTable, type CertTableEntry,
+} from './cert-table.js';
 import type { EndorsementKey } from './endorsement-keys.js';
 import { assertGuestContext, type GuestContext } from './guest-context.js';
 import { GUEST_FIELD_SELECT_MASK } from './guest-messages.js';
 import { encodeKeyInfo, SIGNING_KEY, type SigningKeyName } from './key-info.js';
 import { platformInfoOf } from './platform-info.js';
 import {
-  compareFirmwareVersion, platformVcek, platformVlek, reportedChipId, tcbLayoutOf, type PlatformState,
+  compareFirmwareVersion, platformVcek, platformVlek, reportedChipId, tcbLayoutOf,
+  type PlatformState,
 } from './platform.js';
 import { signAttestationReport } from './report-signature.js';
 import { decodeTcb, tcbAtLeast } from './tcb-version.js';
 
 /** Guest-message statuses (b.2): 0 ok, INVALID_PARAM, INVALID_KEY. */
-export const GUEST_MSG_STATUS = Object.freeze({ SUCCESS: 0x00, INVALID_PARAM: 0x16, INVALID_KEY: 0x27 } as const);
+export const GUEST_MSG_STATUS = Object.freeze({
+  SUCCESS: 0x00, INVALID_PARAM: 0x16, INVALID_KEY: 0x27,
+} as const);
 export type GuestMsgStatusName = keyof typeof GUEST_MSG_STATUS;
 
 /**
@@ -69,7 +74,8 @@ export function createFirmware(seed: Seed, platform: PlatformState): FirmwareSta
 
 export function reportVersionFor(platform: PlatformState): ReportVersion {
   const v = platform.current_version;
-  const below = (minor: number, build: number): boolean => compareFirmwareVersion(v, { major: 1, minor, build }) < 0;
+  const below = (minor: number, build: number): boolean =>
+    compareFirmwareVersion(v, { major: 1, minor, build }) < 0;
   switch (platform.product) {
     case 'Milan': return below(55, 0) ? 2 : 3;
     case 'Genoa': return below(55, 0) ? 2 : below(55, 43) ? 3 : 5;
@@ -98,7 +104,9 @@ export type ReportRequestInput = Readonly<{
 
 export type GuestMsgResponse<T> =
   | Readonly<{ status: 0; statusName: 'SUCCESS' } & T>
-  | Readonly<{ status: number; statusName: Exclude<GuestMsgStatusName, 'SUCCESS'>; reason: string }>;
+  | Readonly<{
+    status: number; statusName: Exclude<GuestMsgStatusName, 'SUCCESS'>; reason: string;
+  }>;
 
 export type ReportResponse = GuestMsgResponse<{ report: Uint8Array; signingKey: SigningKeyName }>;
 
@@ -112,23 +120,34 @@ function fail(statusName: Exclude<GuestMsgStatusName, 'SUCCESS'>, reason: string
 type KeyChoice = Readonly<{ ok: true; key: SigningKeyName } | { ok: false; reason: string }>;
 
 /** a.4 KEY_SEL rules (b.3 uses the same for derived keys). */
-export function chooseSigningKey(platform: PlatformState, context: GuestContext, keySel: number): KeyChoice {
+export function chooseSigningKey(platform: PlatformState, context: GuestContext,
+  keySel: number): KeyChoice {
   assert(Number.isInteger(keySel) && keySel >= 0 && keySel <= 3, 'KEY_SEL is two bits');
   const vcekUsable = !platform.mask_chip_key && !context.vcek_disabled;
   const vlekLoaded = platform.vlek_csp_id !== undefined;
   switch (keySel) {
     case 0: return { ok: true, key: vlekLoaded ? 'vlek' : vcekUsable ? 'vcek' : 'none' };
     case 1: return vcekUsable ? { ok: true, key: 'vcek' }
-      : { ok: false, reason: platform.mask_chip_key ? 'VCEK requested but MASK_CHIP_KEY is set' : 'VCEK requested but the guest was launched with VCEK_DIS' };
-    case 2: return vlekLoaded ? { ok: true, key: 'vlek' } : { ok: false, reason: 'VLEK requested but none is loaded' };
+      : {
+        ok: false,
+        reason: platform.mask_chip_key
+          ? 'VCEK requested but MASK_CHIP_KEY is set'
+          : 'VCEK requested but the guest was launched with VCEK_DIS',
+      };
+    case 2: return vlekLoaded ? { ok: true, key: 'vlek' }
+      : { ok: false, reason: 'VLEK requested but none is loaded' };
     default: return { ok: false, reason: 'KEY_SEL 3 is reserved' };
   }
 }
 
 function checkVmpl(requested: number, senderVmpl: number): string | undefined {
   assert(Number.isInteger(senderVmpl) && senderVmpl >= 0 && senderVmpl <= 3, 'sender VMPL is 0..3');
-  if (!Number.isInteger(requested) || requested < 0 || requested > 3) return `VMPL ${requested} is not 0..3`;
-  if (requested < senderVmpl) return `VMPL ${requested} is more privileged than the sender's VMPL ${senderVmpl}`;
+  if (!Number.isInteger(requested) || requested < 0 || requested > 3) {
+    return `VMPL ${requested} is not 0..3`;
+  }
+  if (requested < senderVmpl) {
+    return `VMPL ${requested} is more privileged than the sender's VMPL ${senderVmpl}`;
+  }
   return undefined;
 }
 
@@ -147,8 +166,10 @@ export function buildReport(platform: PlatformState, context: GuestContext, requ
     family_id: context.family_id.slice(), image_id: context.image_id.slice(),
     vmpl: request.vmpl, signature_algo: 1,
     current_tcb: platform.current_tcb, platform_info: platformInfoOf(platform),
-    key_info: encodeKeyInfo({ author_key_en: context.author_key_en, mask_chip_key: platform.mask_chip_key,
-      signing_key: SIGNING_KEY[signingKey] }),
+    key_info: encodeKeyInfo({
+      author_key_en: context.author_key_en, mask_chip_key: platform.mask_chip_key,
+      signing_key: SIGNING_KEY[signingKey],
+    }),
     report_data: request.report_data.slice(), measurement: context.measurement.slice(),
     host_data: context.host_data.slice(), id_key_digest: context.id_key_digest.slice(),
     author_key_digest: context.author_key_digest.slice(),
@@ -159,7 +180,8 @@ export function buildReport(platform: PlatformState, context: GuestContext, requ
     chip_id: reportedChipId(platform), committed_tcb: platform.committed_tcb,
     current_build: platform.current_version.build, current_minor: platform.current_version.minor,
     current_major: platform.current_version.major,
-    committed_build: platform.committed_version.build, committed_minor: platform.committed_version.minor,
+    committed_build: platform.committed_version.build,
+    committed_minor: platform.committed_version.minor,
     committed_major: platform.committed_version.major,
     launch_tcb: context.launch_tcb,
     launch_mit_vector: v5 ? context.launch_mit_vector : 0n,
@@ -172,11 +194,15 @@ export function buildReport(platform: PlatformState, context: GuestContext, requ
 }
 
 /** The endorsement key a report is signed with, or undefined for SIGNING_KEY none. */
-export function signingKeyOf(firmware: FirmwareState, key: SigningKeyName): EndorsementKey | undefined {
+export function signingKeyOf(firmware: FirmwareState,
+  key: SigningKeyName): EndorsementKey | undefined {
   if (key === 'none') return undefined;
-  const derived = key === 'vcek' ? firmware.vcek : firmware.vlek ?? platformVlek(firmware.platform, firmware.seed);
+  const derived = key === 'vcek'
+    ? firmware.vcek
+    : firmware.vlek ?? platformVlek(firmware.platform, firmware.seed);
   assert(derived.kind === key);
-  assert(derived.tcb === firmware.platform.reported_tcb, 'endorsement keys are versioned by REPORTED_TCB');
+  assert(derived.tcb === firmware.platform.reported_tcb,
+    'endorsement keys are versioned by REPORTED_TCB');
   return derived;
 }
 
@@ -185,17 +211,22 @@ export function requestReport(firmware: FirmwareState, input: ReportRequestInput
   const { platform } = firmware;
   const { request, context } = input;
   assertGuestContext(context);
-  if (request.report_data.length !== 64) return fail('INVALID_PARAM', 'REPORT_DATA is not 64 bytes');
+  if (request.report_data.length !== 64) {
+    return fail('INVALID_PARAM', 'REPORT_DATA is not 64 bytes');
+  }
   if (!Number.isInteger(request.key_sel) || request.key_sel < 0 || request.key_sel > 0xffff_ffff) {
     return fail('INVALID_PARAM', 'KEY_SEL word is not a u32');
   }
-  if ((request.key_sel & ~0x3) !== 0) return fail('INVALID_PARAM', 'reserved bits 31:2 of the KEY_SEL word are set');
+  if ((request.key_sel & ~0x3) !== 0) {
+    return fail('INVALID_PARAM', 'reserved bits 31:2 of the KEY_SEL word are set');
+  }
   const vmplProblem = checkVmpl(request.vmpl, input.senderVmpl);
   if (vmplProblem !== undefined) return fail('INVALID_PARAM', vmplProblem);
   const choice = chooseSigningKey(platform, context, request.key_sel & 0x3);
   if (!choice.ok) return fail('INVALID_KEY', choice.reason);
   const version = input.version ?? reportVersionFor(platform);
-  const unsigned = encodeAttestationReport(buildReport(platform, context, request, version, choice.key));
+  const unsigned = encodeAttestationReport(
+    buildReport(platform, context, request, version, choice.key));
   const key = signingKeyOf(firmware, choice.key);
   const report = key === undefined ? unsigned : signAttestationReport(unsigned, key);
   assert(report.length === unsigned.length);
@@ -224,7 +255,8 @@ export type ExtReportResponse =
  * The extended report: the report plus the host's certificate table. A buffer too small for the
  * table gets VMM error INVALID_LEN and the required page count, and no report (the guest retries).
  */
-export function requestExtendedReport(firmware: FirmwareState, input: ExtReportInput): ExtReportResponse {
+export function requestExtendedReport(firmware: FirmwareState,
+  input: ExtReportInput): ExtReportResponse {
   if (!Number.isInteger(input.certsBufferBytes) || input.certsBufferBytes < 0
     || input.certsBufferBytes % CERT_PAGE_BYTES !== 0) {
     throw new SimError('SNP_BAD_FIELD', { field: 'certs_len', value: input.certsBufferBytes },
@@ -245,7 +277,10 @@ export function requestExtendedReport(firmware: FirmwareState, input: ExtReportI
 // MSG_KEY_REQ (b.3)
 
 export type KeyRequest = Readonly<{
-  /** The u32 at 0x00: bit 0 ROOT_KEY_SELECT (0 VCEK/VLEK root, 1 VMRK), bits 2:1 KEY_SEL, rest MBZ. */
+  /**
+   * The u32 at 0x00: bit 0 ROOT_KEY_SELECT (0 VCEK/VLEK root, 1 VMRK), bits 2:1 KEY_SEL, rest
+   * MBZ.
+   */
   key_select: number;
   guest_field_select: bigint;
   vmpl: number;
@@ -254,7 +289,9 @@ export type KeyRequest = Readonly<{
   launch_mit_vector: bigint;
 }>;
 
-export type KeyRequestInput = Readonly<{ context: GuestContext; senderVmpl: number; request: KeyRequest }>;
+export type KeyRequestInput = Readonly<{
+  context: GuestContext; senderVmpl: number; request: KeyRequest;
+}>;
 
 export type KeyResponse = GuestMsgResponse<{ derived_key: Uint8Array }>;
 
@@ -273,20 +310,23 @@ function u64le(value: bigint): Uint8Array {
 }
 
 /** The test root key (48 bytes) a derived key comes from. */
-function rootKey(firmware: FirmwareState, context: GuestContext, root: 'vcek' | 'vlek' | 'vmrk'): Uint8Array {
+function rootKey(firmware: FirmwareState, context: GuestContext,
+  root: 'vcek' | 'vlek' | 'vmrk'): Uint8Array {
   const { platform } = firmware;
   const identity = root === 'vcek' ? platform.chip_id
     : root === 'vlek' ? encoder.encode(platform.vlek_csp_id ?? '')
       : context.report_id_ma;
   assert(identity.length > 0, 'a root has an identity');
   const info = concatBytes(encoder.encode(`${root}/${platform.product}/`), identity);
-  return hkdf(sha384, encoder.encode(`parma-sim/${firmware.seed}`), encoder.encode('parma-sim derived-key root'), info, 48);
+  return hkdf(sha384, encoder.encode(`parma-sim/${firmware.seed}`),
+    encoder.encode('parma-sim derived-key root'), info, 48);
 }
 
 /**
  * The KDF mix (b.3): always VMPL, HOST_DATA and the ID-key digest (the author-key digest when an
  * author key signed the ID key) and GUEST_FIELD_SELECT itself; each other field only when its
- * GUEST_FIELD_SELECT bit is set, else zeros of its size. Fixed layout, so no field can alias another.
+ * GUEST_FIELD_SELECT bit is set, else zeros of its size. Fixed layout, so no field can alias
+ * another.
  */
 export function keyMix(context: GuestContext, request: KeyRequest): Uint8Array {
   const gfs = request.guest_field_select;
@@ -296,18 +336,21 @@ export function keyMix(context: GuestContext, request: KeyRequest): Uint8Array {
     u32le(request.vmpl), u64le(gfs), context.host_data,
     context.author_key_en ? context.author_key_digest : context.id_key_digest,
     pick(0, u64le(context.policy)), pick(1, context.image_id), pick(2, context.family_id),
-    pick(3, context.measurement), pick(4, u32le(request.guest_svn)), pick(5, u64le(request.tcb_version)),
+    pick(3, context.measurement), pick(4, u32le(request.guest_svn)),
+    pick(5, u64le(request.tcb_version)),
     pick(6, u64le(request.launch_mit_vector)),
   );
   assert(mix.length === 4 + 8 + 32 + 48 + 8 + 16 + 16 + 48 + 4 + 8 + 8, 'fixed mix layout');
   return mix;
 }
 
-function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput): Readonly<{ status: 'INVALID_PARAM' | 'INVALID_KEY'; reason: string }> | undefined {
+function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput):
+  Readonly<{ status: 'INVALID_PARAM' | 'INVALID_KEY'; reason: string }> | undefined {
   const { platform } = firmware;
   const { request, context } = input;
   const layout = tcbLayoutOf(platform);
-  if (!Number.isInteger(request.key_select) || request.key_select < 0 || (request.key_select & ~0x7) !== 0) {
+  if (!Number.isInteger(request.key_select) || request.key_select < 0 ||
+    (request.key_select & ~0x7) !== 0) {
     return { status: 'INVALID_PARAM', reason: 'reserved bits 31:3 of the key select word are set' };
   }
   if ((request.guest_field_select & ~GUEST_FIELD_SELECT_MASK) !== 0n) {
@@ -316,7 +359,10 @@ function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput): Rea
   const vmplProblem = checkVmpl(request.vmpl, input.senderVmpl);
   if (vmplProblem !== undefined) return { status: 'INVALID_PARAM', reason: vmplProblem };
   if (request.guest_svn > context.guest_svn) {
-    return { status: 'INVALID_PARAM', reason: `GUEST_SVN ${request.guest_svn} is above the launch GUEST_SVN ${context.guest_svn}` };
+    return {
+      status: 'INVALID_PARAM',
+      reason: `GUEST_SVN ${request.guest_svn} is above the launch GUEST_SVN ${context.guest_svn}`,
+    };
   }
   let tcb;
   try {
@@ -327,8 +373,11 @@ function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput): Rea
   if (!tcbAtLeast(decodeTcb(platform.committed_tcb, layout), tcb, layout)) {
     return { status: 'INVALID_PARAM', reason: 'TCB_VERSION is above COMMITTED_TCB' };
   }
-  if ((request.key_select & 1) === 0 && platform.mask_chip_key && platform.vlek_csp_id === undefined) {
-    return { status: 'INVALID_KEY', reason: 'ROOT_KEY_SELECT 0 (chip key) while MASK_CHIP_KEY is set' };
+  if ((request.key_select & 1) === 0 && platform.mask_chip_key &&
+    platform.vlek_csp_id === undefined) {
+    return {
+      status: 'INVALID_KEY', reason: 'ROOT_KEY_SELECT 0 (chip key) while MASK_CHIP_KEY is set',
+    };
   }
   return undefined;
 }
@@ -341,16 +390,21 @@ export function requestDerivedKey(firmware: FirmwareState, input: KeyRequestInpu
   const { request, context } = input;
   let root: 'vcek' | 'vlek' | 'vmrk';
   if ((request.key_select & 1) === 1) {
-    if (context.report_id_ma.every((b) => b === 0xff)) return fail('INVALID_PARAM', 'VMRK requested but the guest has no migration agent');
+    if (context.report_id_ma.every((b) => b === 0xff)) {
+      return fail('INVALID_PARAM', 'VMRK requested but the guest has no migration agent');
+    }
     root = 'vmrk';
   } else {
     const choice = chooseSigningKey(firmware.platform, context, (request.key_select >> 1) & 0x3);
     if (!choice.ok) return fail('INVALID_KEY', choice.reason);
-    if (choice.key === 'none') return fail('INVALID_KEY', 'no usable root key (MASK_CHIP_KEY and no VLEK)');
+    if (choice.key === 'none') {
+      return fail('INVALID_KEY', 'no usable root key (MASK_CHIP_KEY and no VLEK)');
+    }
     root = choice.key;
   }
   const mix = keyMix(context, request);
-  const derived_key = hkdf(sha384, rootKey(firmware, context, root), encoder.encode('parma-sim MSG_KEY_REQ'), mix, 32);
+  const derived_key = hkdf(sha384, rootKey(firmware, context, root),
+    encoder.encode('parma-sim MSG_KEY_REQ'), mix, 32);
   assert(derived_key.length === 32);
   return Object.freeze({ status: 0, statusName: 'SUCCESS', derived_key });
 }

@@ -32,11 +32,13 @@ export type GuestContextFields = Readonly<{
   vcek_disabled?: boolean;
 }>;
 
-function sized(name: keyof typeof GUEST_CONTEXT_SIZES, value: Uint8Array | undefined, fill = 0): Uint8Array {
+function sized(name: keyof typeof GUEST_CONTEXT_SIZES, value: Uint8Array | undefined,
+  fill = 0): Uint8Array {
   const size = GUEST_CONTEXT_SIZES[name];
   if (value === undefined) return new Uint8Array(size).fill(fill);
   if (value.length !== size) {
-    throw new SimError('SNP_BAD_FIELD', { field: name, expectedBytes: size, actualBytes: value.length },
+    throw new SimError('SNP_BAD_FIELD',
+      { field: name, expectedBytes: size, actualBytes: value.length },
       `${name} must be ${size} bytes, got ${value.length}`);
   }
   return value.slice();
@@ -47,7 +49,8 @@ export function guestContextFromFields(fields: GuestContextFields): GuestContext
   const rng = Rng.fromSeed(fields.seed).fork('snp').fork('guest').fork(guestName);
   const guestSvn = fields.guest_svn ?? 0;
   if (!Number.isInteger(guestSvn) || guestSvn < 0 || guestSvn > 0xffff_ffff) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'guest_svn', value: guestSvn }, 'guest_svn must be a u32');
+    throw new SimError('SNP_BAD_FIELD', { field: 'guest_svn', value: guestSvn },
+      'guest_svn must be a u32');
   }
   const authorDigest = sized('author_key_digest', fields.author_key_digest);
   const context: GuestContext = Object.freeze({
@@ -60,7 +63,9 @@ export function guestContextFromFields(fields: GuestContextFields): GuestContext
     family_id: sized('family_id', fields.family_id),
     image_id: sized('image_id', fields.image_id),
     guest_svn: guestSvn,
-    report_id: fields.report_id === undefined ? rng.fork('report_id').bytes(32) : sized('report_id', fields.report_id),
+    report_id: fields.report_id === undefined
+      ? rng.fork('report_id').bytes(32)
+      : sized('report_id', fields.report_id),
     report_id_ma: sized('report_id_ma', fields.report_id_ma, 0xff),
     launch_tcb: fields.launchTcb,
     launch_mit_vector: fields.launch_mit_vector ?? 0n,

@@ -2,7 +2,8 @@
  * Models: the AMD-SP firmware's guest context (GCTX, SEV-SNP ABI spec 56860, LAUNCH_START /
  * LAUNCH_FINISH): what the firmware remembers about one launched guest and later copies into
  * every ATTESTATION_REPORT and mixes into derived keys.
- * Real counterpart: the GCTX page. Differs: plain data, no page; VMPCKs are kept for guest messages.
+ * Real counterpart: the GCTX page. Differs: plain data, no page; VMPCKs are kept for guest
+ * messages.
  * Invariants: byte sizes as in the report; measurement, host_data and the ID-block fields never
  * change after LAUNCH_FINISH (a finished context is frozen).
  */
@@ -24,7 +25,10 @@ export type GuestContext = Readonly<{
   family_id: Uint8Array;
   image_id: Uint8Array;
   guest_svn: number;
-  /** Random per launch (from the firmware's seeded stream), and the migration agent's (or 0xFF..). */
+  /**
+   * Random per launch (from the firmware's seeded stream), and the migration agent's (or
+   * 0xFF..).
+   */
   report_id: Uint8Array;
   report_id_ma: Uint8Array;
   /** CURRENT_TCB at LAUNCH_START. */
@@ -46,10 +50,12 @@ export const GUEST_CONTEXT_SIZES = {
 export function assertGuestContext(context: GuestContext): GuestContext {
   for (const [name, size] of Object.entries(GUEST_CONTEXT_SIZES)) {
     const value = (context as Record<string, unknown>)[name];
-    assert(value instanceof Uint8Array && value.length === size, `GuestContext.${name}: ${size} bytes`);
+    assert(value instanceof Uint8Array && value.length === size,
+      `GuestContext.${name}: ${size} bytes`);
   }
   assert(context.vmpck.length === 4, 'GuestContext.vmpck: four keys');
   for (const key of context.vmpck) assert(key.length === 32, 'GuestContext.vmpck: 32 bytes each');
-  assert(Number.isInteger(context.guest_svn) && context.guest_svn >= 0 && context.guest_svn <= 0xffff_ffff);
+  assert(Number.isInteger(context.guest_svn) && context.guest_svn >= 0 &&
+    context.guest_svn <= 0xffff_ffff);
   return context;
 }

@@ -18,7 +18,8 @@ import { decodeLayout, encodeLayout } from '../../sim/kernel/layout.js';
 import { requestDerivedKey, requestReport, type FirmwareState } from './firmware.js';
 import type { GuestContext } from './guest-context.js';
 import {
-  decodeMsgKeyReq, decodeMsgReportReq, encodeMsgKeyRsp, encodeMsgReportRsp, MSG_HEADER, MSG_TYPE, type MsgHeader,
+  decodeMsgKeyReq, decodeMsgReportReq, encodeMsgKeyRsp, encodeMsgReportRsp, MSG_HEADER, MSG_TYPE,
+  type MsgHeader,
 } from './guest-messages.js';
 import { REPORT_BYTES } from './attestation-report.js';
 
@@ -31,18 +32,22 @@ function iv(seqno: bigint): Uint8Array {
   return out;
 }
 
-export type SealInput = Readonly<{ vmpck: Uint8Array; vmpckIndex: number; seqno: bigint; msgType: number; payload: Uint8Array }>;
+export type SealInput = Readonly<{
+  vmpck: Uint8Array; vmpckIndex: number; seqno: bigint; msgType: number; payload: Uint8Array;
+}>;
 
 /** Header + AES-256-GCM ciphertext of `payload`. */
 export function sealGuestMessage(input: SealInput): Uint8Array {
   assert(input.vmpck.length === 32, 'VMPCK is 32 bytes');
   assert(input.payload.length <= 4096 - MSG_HEADER.sizeBytes, 'one page in total');
   const header: MsgHeader = {
-    authtag: new Uint8Array(32), msg_seqno: input.seqno, algo: 1, hdr_version: 1, hdr_size: MSG_HEADER.sizeBytes,
-    msg_type: input.msgType, msg_version: 1, msg_size: input.payload.length, msg_vmpck: input.vmpckIndex,
+    authtag: new Uint8Array(32), msg_seqno: input.seqno, algo: 1, hdr_version: 1,
+    hdr_size: MSG_HEADER.sizeBytes, msg_type: input.msgType, msg_version: 1,
+    msg_size: input.payload.length, msg_vmpck: input.vmpckIndex,
   };
   const headerBytes = encodeLayout(MSG_HEADER, header);
-  const cipher = createCipheriv('aes-256-gcm', input.vmpck, iv(input.seqno), { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv('aes-256-gcm', input.vmpck, iv(input.seqno),
+    { authTagLength: TAG_BYTES });
   cipher.setAAD(headerBytes.subarray(AAD_FROM));
   const ciphertext = concatBytes(cipher.update(input.payload), cipher.final());
   headerBytes.set(cipher.getAuthTag(), 0);
@@ -50,12 +55,16 @@ export function sealGuestMessage(input: SealInput): Uint8Array {
   return concatBytes(headerBytes, ciphertext);
 }
 
-export type Opened = Readonly<{ ok: true; header: MsgHeader; payload: Uint8Array } | { ok: false; reason: string }>;
+export type Opened = Readonly<
+  { ok: true; header: MsgHeader; payload: Uint8Array } | { ok: false; reason: string }
+>;
 
 /** Checks header shape and the tag under `vmpck`; never throws on hostile bytes. */
 export function openGuestMessage(message: Uint8Array, vmpck: Uint8Array): Opened {
   assert(vmpck.length === 32, 'VMPCK is 32 bytes');
-  if (message.length < MSG_HEADER.sizeBytes) return { ok: false, reason: 'shorter than the header' };
+  if (message.length < MSG_HEADER.sizeBytes) {
+    return { ok: false, reason: 'shorter than the header' };
+  }
   let header: MsgHeader;
   try {
     header = decodeLayout(MSG_HEADER, message.subarray(0, MSG_HEADER.sizeBytes)).value;
@@ -65,13 +74,17 @@ export function openGuestMessage(message: Uint8Array, vmpck: Uint8Array): Opened
   if (header.algo !== 1 || header.hdr_version !== 1 || header.hdr_size !== MSG_HEADER.sizeBytes) {
     return { ok: false, reason: 'unsupported ALGO, HDR_VERSION or HDR_SIZE' };
   }
-  if (header.msg_size !== message.length - MSG_HEADER.sizeBytes) return { ok: false, reason: 'MSG_SIZE does not match' };
+  if (header.msg_size !== message.length - MSG_HEADER.sizeBytes) {
+    return { ok: false, reason: 'MSG_SIZE does not match' };
+  }
   if (header.msg_vmpck > 3) return { ok: false, reason: 'MSG_VMPCK is not 0..3' };
-  const decipher = createDecipheriv('aes-256-gcm', vmpck, iv(header.msg_seqno), { authTagLength: TAG_BYTES });
+  const decipher = createDecipheriv('aes-256-gcm', vmpck, iv(header.msg_seqno),
+    { authTagLength: TAG_BYTES });
   decipher.setAAD(message.subarray(AAD_FROM, MSG_HEADER.sizeBytes));
   decipher.setAuthTag(message.subarray(0, TAG_BYTES));
   try {
-    const payload = concatBytes(decipher.update(message.subarray(MSG_HEADER.sizeBytes)), decipher.final());
+    const payload = concatBytes(decipher.update(message.subarray(MSG_HEADER.sizeBytes)),
+      decipher.final());
     assert(payload.length === header.msg_size);
     return { ok: true, header, payload };
   } catch {
@@ -82,7 +95,9 @@ export function openGuestMessage(message: Uint8Array, vmpck: Uint8Array): Opened
 /** The firmware's per-VMPCK sequence counters: the last seqno it sent (0 before any exchange). */
 export type ChannelState = Readonly<{ lastSeqno: readonly bigint[] }>;
 
-export const NEW_CHANNEL: ChannelState = Object.freeze({ lastSeqno: Object.freeze([0n, 0n, 0n, 0n]) });
+export const NEW_CHANNEL: ChannelState = Object.freeze({
+  lastSeqno: Object.freeze([0n, 0n, 0n, 0n]),
+});
 
 export type FirmwareMessageResult =
   | Readonly<{ ok: true; channel: ChannelState; response: Uint8Array }>
@@ -92,8 +107,8 @@ export type FirmwareMessageResult =
  * The firmware's side of one SNP_GUEST_REQUEST: open with the VMPCK the header names, check the
  * seqno, run MSG_REPORT_REQ or MSG_KEY_REQ, seal the response with seqno + 1.
  */
-export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelState, context: GuestContext,
-  message: Uint8Array): FirmwareMessageResult {
+export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelState,
+  context: GuestContext, message: Uint8Array): FirmwareMessageResult {
   const index = message.length > 0x3c ? message[0x3c]! : 0;
   const vmpck = context.vmpck[index];
   if (vmpck === undefined) return { ok: false, channel, reason: 'MSG_VMPCK is not 0..3' };
@@ -101,7 +116,9 @@ export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelSt
   if (!opened.ok) return { ok: false, channel, reason: opened.reason };
   const last = channel.lastSeqno[index]!;
   if (opened.header.msg_seqno !== last + 1n) {
-    return { ok: false, channel, reason: `MSG_SEQNO ${opened.header.msg_seqno} is not ${last + 1n}` };
+    return {
+      ok: false, channel, reason: `MSG_SEQNO ${opened.header.msg_seqno} is not ${last + 1n}`,
+    };
   }
   let payload: Uint8Array;
   let msgType: number;
@@ -109,12 +126,19 @@ export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelSt
     if (opened.header.msg_type === MSG_TYPE.REPORT_REQ) {
       const request = decodeMsgReportReq(opened.payload);
       const answer = requestReport(firmware, { context, senderVmpl: index, request });
-      payload = encodeMsgReportRsp({ status: answer.status, report_size: 'report' in answer ? REPORT_BYTES : 0,
-        report: 'report' in answer ? answer.report : new Uint8Array(REPORT_BYTES) });
+      payload = encodeMsgReportRsp({
+        status: answer.status, report_size: 'report' in answer ? REPORT_BYTES : 0,
+        report: 'report' in answer ? answer.report : new Uint8Array(REPORT_BYTES),
+      });
       msgType = MSG_TYPE.REPORT_RSP;
     } else if (opened.header.msg_type === MSG_TYPE.KEY_REQ) {
-      const answer = requestDerivedKey(firmware, { context, senderVmpl: index, request: decodeMsgKeyReq(opened.payload) });
-      payload = encodeMsgKeyRsp({ status: answer.status, derived_key: 'derived_key' in answer ? answer.derived_key : new Uint8Array(32) });
+      const answer = requestDerivedKey(firmware, {
+        context, senderVmpl: index, request: decodeMsgKeyReq(opened.payload),
+      });
+      payload = encodeMsgKeyRsp({
+        status: answer.status,
+        derived_key: 'derived_key' in answer ? answer.derived_key : new Uint8Array(32),
+      });
       msgType = MSG_TYPE.KEY_RSP;
     } else {
       return { ok: false, channel, reason: `MSG_TYPE ${opened.header.msg_type} is not modelled` };

@@ -1,5 +1,6 @@
 /**
- * Models: SNP_GUEST_REQUEST messages (SEV-SNP ABI spec 56860 "Guest Messages"; spec snp.md b.1-b.3):
+ * Models: SNP_GUEST_REQUEST messages (SEV-SNP ABI spec 56860 "Guest Messages"; spec snp.md
+ * b.1-b.3):
  * the encrypted message header, MSG_REPORT_REQ/RSP and MSG_KEY_REQ/RSP payloads, as layout tables.
  * Real counterpart: the request/response pages the guest's /dev/sev-guest driver exchanges with
  * the AMD-SP through the hypervisor.
@@ -34,7 +35,8 @@ export const MSG_HEADER = defineLayout({ name: 'MSG_HEADER', sizeBytes: 0x60 }, 
 export const MSG_TYPE = Object.freeze({
   CPUID_REQ: 1, CPUID_RSP: 2, KEY_REQ: 3, KEY_RSP: 4, REPORT_REQ: 5, REPORT_RSP: 6,
   EXPORT_REQ: 7, EXPORT_RSP: 8, IMPORT_REQ: 9, IMPORT_RSP: 10, ABSORB_REQ: 11, ABSORB_RSP: 12,
-  VMRK_REQ: 13, VMRK_RSP: 14, ABSORB_NOMA_REQ: 15, ABSORB_NOMA_RSP: 16, TSC_INFO_REQ: 17, TSC_INFO_RSP: 18,
+  VMRK_REQ: 13, VMRK_RSP: 14, ABSORB_NOMA_REQ: 15, ABSORB_NOMA_RSP: 16, TSC_INFO_REQ: 17,
+  TSC_INFO_RSP: 18,
 } as const);
 
 /** b.2 MSG_REPORT_REQ: key_sel is bits 1:0 of the u32 at 0x44; bits 31:2 are MBZ. */
@@ -46,14 +48,19 @@ export const MSG_REPORT_REQ = defineLayout({ name: 'MSG_REPORT_REQ', sizeBytes: 
 ] as const);
 
 /** b.2 MSG_REPORT_RSP: status, size, then the report. */
-export const MSG_REPORT_RSP = defineLayout({ name: 'MSG_REPORT_RSP', sizeBytes: 0x20 + REPORT_BYTES }, [
+export const MSG_REPORT_RSP = defineLayout({
+  name: 'MSG_REPORT_RSP', sizeBytes: 0x20 + REPORT_BYTES,
+}, [
   { name: 'status',      offsetBytes: 0x00, sizeBytes: 4,  kind: 'u32le' },
   { name: 'report_size', offsetBytes: 0x04, sizeBytes: 4,  kind: 'u32le' },
   { name: 'reserved_08', offsetBytes: 0x08, sizeBytes: 24, kind: 'mbz' },
   { name: 'report',      offsetBytes: 0x20, sizeBytes: REPORT_BYTES, kind: 'bytes' },
 ] as const);
 
-/** b.3 MSG_KEY_REQ (newer 0x28-byte form). The u32 at 0x00: bit 0 ROOT_KEY_SELECT, bits 2:1 KEY_SEL. */
+/**
+ * b.3 MSG_KEY_REQ (newer 0x28-byte form). The u32 at 0x00: bit 0 ROOT_KEY_SELECT, bits 2:1
+ * KEY_SEL.
+ */
 export const MSG_KEY_REQ = defineLayout({ name: 'MSG_KEY_REQ', sizeBytes: 0x28 }, [
   { name: 'key_select',         offsetBytes: 0x00, sizeBytes: 4, kind: 'u32le' },
   { name: 'reserved_04',        offsetBytes: 0x04, sizeBytes: 4, kind: 'mbz' },
@@ -82,7 +89,8 @@ export type MsgKeyRsp = Decoded<typeof MSG_KEY_RSP.fields>;
 
 /** GUEST_FIELD_SELECT bits (b.3); bits 63:7 are MBZ. */
 export const GUEST_FIELD_SELECT = Object.freeze({
-  guest_policy: 0, image_id: 1, family_id: 2, measurement: 3, guest_svn: 4, tcb_version: 5, launch_mit_vector: 6,
+  guest_policy: 0, image_id: 1, family_id: 2, measurement: 3, guest_svn: 4, tcb_version: 5,
+  launch_mit_vector: 6,
 } as const);
 export type GuestField = keyof typeof GUEST_FIELD_SELECT;
 export const GUEST_FIELD_SELECT_MASK = 0x7fn;
@@ -94,19 +102,26 @@ export function guestFieldSelect(fields: readonly GuestField[]): bigint {
   return bits;
 }
 
-export const decodeMsgHeader = (bytes: Uint8Array): MsgHeader => decodeLayout(MSG_HEADER, bytes).value;
+export const decodeMsgHeader = (bytes: Uint8Array): MsgHeader =>
+  decodeLayout(MSG_HEADER, bytes).value;
 export const encodeMsgHeader = (header: MsgHeader): Uint8Array => encodeLayout(MSG_HEADER, header);
-export const decodeMsgReportReq = (bytes: Uint8Array): MsgReportReq => decodeLayout(MSG_REPORT_REQ, bytes).value;
-export const encodeMsgReportReq = (req: MsgReportReq): Uint8Array => encodeLayout(MSG_REPORT_REQ, req);
-export const decodeMsgReportRsp = (bytes: Uint8Array): MsgReportRsp => decodeLayout(MSG_REPORT_RSP, bytes).value;
-export const encodeMsgReportRsp = (rsp: MsgReportRsp): Uint8Array => encodeLayout(MSG_REPORT_RSP, rsp);
-export const decodeMsgKeyRsp = (bytes: Uint8Array): MsgKeyRsp => decodeLayout(MSG_KEY_RSP, bytes).value;
+export const decodeMsgReportReq = (bytes: Uint8Array): MsgReportReq =>
+  decodeLayout(MSG_REPORT_REQ, bytes).value;
+export const encodeMsgReportReq = (req: MsgReportReq): Uint8Array =>
+  encodeLayout(MSG_REPORT_REQ, req);
+export const decodeMsgReportRsp = (bytes: Uint8Array): MsgReportRsp =>
+  decodeLayout(MSG_REPORT_RSP, bytes).value;
+export const encodeMsgReportRsp = (rsp: MsgReportRsp): Uint8Array =>
+  encodeLayout(MSG_REPORT_RSP, rsp);
+export const decodeMsgKeyRsp = (bytes: Uint8Array): MsgKeyRsp =>
+  decodeLayout(MSG_KEY_RSP, bytes).value;
 export const encodeMsgKeyRsp = (rsp: MsgKeyRsp): Uint8Array => encodeLayout(MSG_KEY_RSP, rsp);
 
 /** MSG_KEY_REQ from 0x20 (uapi) or 0x28 bytes; other lengths are SNP_BAD_LENGTH. */
 export function decodeMsgKeyReq(bytes: Uint8Array): MsgKeyReq {
   if (bytes.length === MSG_KEY_REQ_SHORT_BYTES) {
-    const padded = concatBytes(bytes, new Uint8Array(MSG_KEY_REQ.sizeBytes - MSG_KEY_REQ_SHORT_BYTES));
+    const padded = concatBytes(bytes,
+      new Uint8Array(MSG_KEY_REQ.sizeBytes - MSG_KEY_REQ_SHORT_BYTES));
     const value = decodeLayout(MSG_KEY_REQ, padded).value;
     assert(value.launch_mit_vector === 0n);
     return value;

@@ -7,7 +7,9 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import { bitViolations, decodeBits, defineBits, encodeBits, type DecodedBits } from '../../sim/kernel/layout.js';
+import {
+  bitViolations, decodeBits, defineBits, encodeBits, type DecodedBits,
+} from '../../sim/kernel/layout.js';
 
 export const GUEST_POLICY = defineBits({ name: 'GUEST_POLICY', widthBits: 64 }, [
   { name: 'abi_minor',              lsb: 0,  width: 8,  kind: 'uint' },
@@ -31,8 +33,12 @@ export type GuestPolicy = DecodedBits<typeof GUEST_POLICY.bits>;
 export const GUEST_POLICY_QEMU_DEFAULT = 0x30000n;
 export const GUEST_POLICY_ACI = 0x3001fn;
 
-/** Decodes a guest policy. With `strict`, a set reserved bit or a clear bit 17 is SNP_MBZ_NONZERO. */
-export function decodeGuestPolicy(raw: bigint, options: Readonly<{ strict?: boolean }> = {}): GuestPolicy {
+/**
+ * Decodes a guest policy. With `strict`, a set reserved bit or a clear bit 17 is
+ * SNP_MBZ_NONZERO.
+ */
+export function decodeGuestPolicy(raw: bigint,
+  options: Readonly<{ strict?: boolean }> = {}): GuestPolicy {
   assert(raw >= 0n && raw < 1n << 64n, 'guest policy is a u64');
   const violations = bitViolations(GUEST_POLICY, raw);
   if ((options.strict ?? false) && violations.length > 0) {

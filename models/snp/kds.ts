@@ -24,20 +24,30 @@ export type KdsRequest =
   | Readonly<{ kind: 'cert_chain'; keyKind: KdsKeyKind; product: Product }>
   | Readonly<{ kind: 'crl'; keyKind: KdsKeyKind; product: Product }>;
 
-/** `/vcek/v1/{product}/crl` or `/vlek/v1/{product}/crl` (also in the CA certs' CRL distribution points). */
+/**
+ * `/vcek/v1/{product}/crl` or `/vlek/v1/{product}/crl` (also in the CA certs' CRL distribution
+ * points).
+ */
 export function kdsCrlUrl(product: Product, keyKind: KdsKeyKind, base = KDS_BASE_URL): string {
   return `${base}/${keyKind}/v1/${product}/crl`;
 }
 
-/** `/vcek/v1/{product}/cert_chain` (ASK then ARK) or `/vlek/v1/{product}/cert_chain` (ASVK then ARK). */
-export function kdsCertChainUrl(product: Product, keyKind: KdsKeyKind, base = KDS_BASE_URL): string {
+/**
+ * `/vcek/v1/{product}/cert_chain` (ASK then ARK) or `/vlek/v1/{product}/cert_chain` (ASVK then
+ * ARK).
+ */
+export function kdsCertChainUrl(product: Product, keyKind: KdsKeyKind,
+  base = KDS_BASE_URL): string {
   return `${base}/${keyKind}/v1/${product}/cert_chain`;
 }
 
 /** The VCEK URL for a chip id and TCB parts (Turin: 8-byte hwid, fmcSPL first). */
-export function kdsVcekUrl(options: Readonly<{ product: Product; chipId: Uint8Array; tcb: TcbParts; base?: string }>): string {
+export function kdsVcekUrl(
+  options: Readonly<{ product: Product; chipId: Uint8Array; tcb: TcbParts; base?: string }>,
+): string {
   const info = PRODUCTS[options.product];
-  assert(options.chipId.length === 64 || options.chipId.length === info.hwidBytes, 'chip id length');
+  assert(options.chipId.length === 64 || options.chipId.length === info.hwidBytes,
+    'chip id length');
   const hwid = toHex(options.chipId.subarray(0, info.hwidBytes));
   const { tcb } = options;
   const spls = `blSPL=${tcb.bl}&teeSPL=${tcb.tee}&snpSPL=${tcb.snp}&ucodeSPL=${tcb.ucode}`;
@@ -48,7 +58,8 @@ export function kdsVcekUrl(options: Readonly<{ product: Product; chipId: Uint8Ar
 }
 
 /** The VCEK URL a verifier should fetch for a report: CHIP_ID and **REPORTED_TCB**. */
-export function kdsVcekUrlForReport(report: Readonly<{ chip_id: Uint8Array; reported_tcb: bigint }>, product: Product,
+export function kdsVcekUrlForReport(
+  report: Readonly<{ chip_id: Uint8Array; reported_tcb: bigint }>, product: Product,
   base = KDS_BASE_URL): string {
   const tcb = decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout);
   return kdsVcekUrl({ product, chipId: report.chip_id, tcb, base });
@@ -62,7 +73,8 @@ function parseSpl(params: URLSearchParams, name: string): number {
   const text = params.get(name);
   if (text === null) throw badRequest(`missing ${name}`, { parameter: name });
   if (!/^[0-9]{1,3}$/.test(text) || Number(text) > 255) {
-    throw new SimError('SNP_BAD_FIELD', { parameter: name, value: text.slice(0, 20) }, `KDS request: ${name} must be 0..255`);
+    throw new SimError('SNP_BAD_FIELD', { parameter: name, value: text.slice(0, 20) },
+      `KDS request: ${name} must be 0..255`);
   }
   return Number(text);
 }
@@ -86,10 +98,15 @@ export function parseKdsUrl(url: string): KdsRequest {
     throw badRequest('unknown route', { path: parsed.pathname.slice(0, 200) });
   }
   const product = parseProduct(productText);
-  if (product !== productText) throw new SimError('SNP_BAD_PRODUCT', { product: productText }, `KDS product must be spelled '${product}'`);
+  if (product !== productText) {
+    throw new SimError('SNP_BAD_PRODUCT', { product: productText },
+      `KDS product must be spelled '${product}'`);
+  }
   if (leaf === 'cert_chain') return { kind: 'cert_chain', keyKind, product };
   if (leaf === 'crl') return { kind: 'crl', keyKind, product };
-  if (keyKind !== 'vcek') throw badRequest('VLEK certificates are not fetchable by hwid', { path: parsed.pathname });
+  if (keyKind !== 'vcek') {
+    throw badRequest('VLEK certificates are not fetchable by hwid', { path: parsed.pathname });
+  }
   const info = PRODUCTS[product];
   if (!new RegExp(`^[0-9a-fA-F]{${2 * info.hwidBytes}}$`).test(leaf)) {
     throw new SimError('SNP_BAD_FIELD', { field: 'hwid', product, length: leaf.length },
@@ -99,7 +116,8 @@ export function parseKdsUrl(url: string): KdsRequest {
   const q = parsed.searchParams;
   const tcb: TcbParts = {
     fmc: info.tcbLayout === 'turin' ? parseSpl(q, 'fmcSPL') : 0,
-    bl: parseSpl(q, 'blSPL'), tee: parseSpl(q, 'teeSPL'), snp: parseSpl(q, 'snpSPL'), ucode: parseSpl(q, 'ucodeSPL'),
+    bl: parseSpl(q, 'blSPL'), tee: parseSpl(q, 'teeSPL'), snp: parseSpl(q, 'snpSPL'),
+    ucode: parseSpl(q, 'ucodeSPL'),
   };
   assert(hwid.length === info.hwidBytes);
   return { kind: 'vcek', product, hwid, tcb };
@@ -108,7 +126,8 @@ export function parseKdsUrl(url: string): KdsRequest {
 /** Request → URL (the inverse of parseKdsUrl for the URLs this module builds). */
 export function kdsUrlOf(request: KdsRequest, base = KDS_BASE_URL): string {
   switch (request.kind) {
-    case 'vcek': return kdsVcekUrl({ product: request.product, chipId: request.hwid, tcb: request.tcb, base });
+    case 'vcek':
+      return kdsVcekUrl({ product: request.product, chipId: request.hwid, tcb: request.tcb, base });
     case 'cert_chain': return kdsCertChainUrl(request.product, request.keyKind, base);
     case 'crl': return kdsCrlUrl(request.product, request.keyKind, base);
   }

@@ -7,7 +7,9 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import { bitViolations, decodeBits, defineBits, encodeBits, type DecodedBits } from '../../sim/kernel/layout.js';
+import {
+  bitViolations, decodeBits, defineBits, encodeBits, type DecodedBits,
+} from '../../sim/kernel/layout.js';
 
 export const KEY_INFO = defineBits({ name: 'KEY_INFO', widthBits: 32 }, [
   { name: 'author_key_en', lsb: 0, width: 1,  kind: 'flag' },
@@ -23,7 +25,8 @@ export const SIGNING_KEY = Object.freeze({ vcek: 0, vlek: 1, none: 7 } as const)
 export type SigningKeyName = keyof typeof SIGNING_KEY;
 
 export function signingKeyName(value: number): SigningKeyName | undefined {
-  const found = (Object.keys(SIGNING_KEY) as SigningKeyName[]).find((name) => SIGNING_KEY[name] === value);
+  const found = (Object.keys(SIGNING_KEY) as SigningKeyName[])
+    .find((name) => SIGNING_KEY[name] === value);
   return found;
 }
 
@@ -41,7 +44,8 @@ export function decodeKeyInfo(raw: number, options: Readonly<{ strict?: boolean 
         `KEY_INFO 0x${raw.toString(16)}: reserved bits 31:5 are not zero`);
     }
     if (signingKeyName(decoded.signing_key) === undefined) {
-      throw new SimError('SNP_BAD_FIELD', { structure: 'KEY_INFO', field: 'signing_key', value: decoded.signing_key },
+      throw new SimError('SNP_BAD_FIELD',
+        { structure: 'KEY_INFO', field: 'signing_key', value: decoded.signing_key },
         `KEY_INFO: SIGNING_KEY ${decoded.signing_key} is reserved (0 VCEK, 1 VLEK, 7 none)`);
     }
   }

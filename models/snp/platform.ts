@@ -1,6 +1,7 @@
 /**
- * Models: the AMD-SP's platform-wide SEV-SNP state (SEV-SNP Firmware ABI spec 56860: SNP_PLATFORM_STATUS,
- * SNP_CONFIG, SNP_COMMIT, SNP_DOWNLOAD_FIRMWARE_EX, SNP_VLEK_LOAD, GET_ID; spec snp.md a.6-a.10).
+ * Models: the AMD-SP's platform-wide SEV-SNP state (SEV-SNP Firmware ABI spec 56860:
+ * SNP_PLATFORM_STATUS, SNP_CONFIG, SNP_COMMIT, SNP_DOWNLOAD_FIRMWARE_EX, SNP_VLEK_LOAD, GET_ID;
+ * spec snp.md a.6-a.10).
  * Real counterpart: one EPYC socket's PSP: its chip id, the running and committed firmware, the
  * TCB it reports, the SNP_CONFIG mask bits and a loaded VLEK.
  * Differs: the chip id is derived from the seed (Turin: 8 meaningful bytes, then zeros); firmware
@@ -87,10 +88,20 @@ export const DEFAULT_VLEK_CSP_ID = 'CN=parma-sim.test';
  * Defaults per product: the firmware and TCB of a real report of that product in
  * shared/testdata/snp (Milan: milan-v3-oak-oc-release; Genoa: genoa-v5-oak; Turin: turin-v5-oak).
  */
-export const DEFAULT_FIRMWARE: Readonly<Record<Product, Readonly<{ version: FirmwareVersion; tcb: TcbParts }>>> = {
-  Milan: { version: { major: 1, minor: 55, build: 29 }, tcb: { fmc: 0, bl: 4, tee: 0, snp: 24, ucode: 219 } },
-  Genoa: { version: { major: 1, minor: 55, build: 43 }, tcb: { fmc: 0, bl: 10, tee: 0, snp: 25, ucode: 84 } },
-  Turin: { version: { major: 1, minor: 55, build: 61 }, tcb: { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 } },
+export const DEFAULT_FIRMWARE: Readonly<Record<Product,
+  Readonly<{ version: FirmwareVersion; tcb: TcbParts }>>> = {
+  Milan: {
+    version: { major: 1, minor: 55, build: 29 },
+    tcb: { fmc: 0, bl: 4, tee: 0, snp: 24, ucode: 219 },
+  },
+  Genoa: {
+    version: { major: 1, minor: 55, build: 43 },
+    tcb: { fmc: 0, bl: 10, tee: 0, snp: 25, ucode: 84 },
+  },
+  Turin: {
+    version: { major: 1, minor: 55, build: 61 },
+    tcb: { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 },
+  },
 };
 
 /** AMD status values these commands return (ABI spec 56860 status table; psp-sev.h agrees). */
@@ -100,10 +111,11 @@ export const PLATFORM_STATUS = Object.freeze({
   BAD_SVN: 0x1f,
 } as const);
 
-export type PlatformCommandName = 'SNP_CONFIG' | 'SNP_COMMIT' | 'SNP_DOWNLOAD_FIRMWARE_EX' | 'SNP_VLEK_LOAD';
+export type PlatformCommandName =
+  'SNP_CONFIG' | 'SNP_COMMIT' | 'SNP_DOWNLOAD_FIRMWARE_EX' | 'SNP_VLEK_LOAD';
 
-function refused(command: PlatformCommandName, statusName: keyof typeof PLATFORM_STATUS, reason: string,
-  detail: Readonly<Record<string, unknown>> = {}): SimError {
+function refused(command: PlatformCommandName, statusName: keyof typeof PLATFORM_STATUS,
+  reason: string, detail: Readonly<Record<string, unknown>> = {}): SimError {
   const status: number = PLATFORM_STATUS[statusName];
   assert(status !== 0, 'a refusal has a non-zero status');
   assert(reason.length > 0, 'a refusal says why');
@@ -153,7 +165,8 @@ export function deriveChipId(seed: Seed, product: Product): Uint8Array {
   const chipId = Rng.fromSeed(seed).fork('snp').fork('chip_id').fork(product).bytes(64);
   const meaningful = PRODUCTS[product].hwidBytes;
   chipId.fill(0, meaningful);
-  if (chipId.subarray(0, meaningful).every((b) => b === 0)) chipId[0] = 1; // an all-zero id reads as masked
+  // an all-zero id reads as masked
+  if (chipId.subarray(0, meaningful).every((b) => b === 0)) chipId[0] = 1;
   assert(chipId.length === 64);
   assert(chipId.subarray(meaningful).every((b) => b === 0));
   return chipId;
@@ -165,11 +178,13 @@ function checkChipId(chipId: Uint8Array, product: Product): Uint8Array {
   if (chipId.length === meaningful || chipId.length === 64) padded.set(chipId);
   else {
     throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', actualBytes: chipId.length },
-      `chip_id must be 64 bytes${meaningful === 64 ? '' : ` or ${meaningful}`}, got ${chipId.length}`);
+      `chip_id must be 64 bytes${meaningful === 64 ? '' : ` or ${meaningful}`}, ` +
+      `got ${chipId.length}`);
   }
   if (!padded.subarray(meaningful).every((b) => b === 0)) {
     throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', product },
-      `a ${product} chip id has ${meaningful} meaningful bytes; bytes ${meaningful}..63 must be zero`);
+      `a ${product} chip id has ${meaningful} meaningful bytes; ` +
+      `bytes ${meaningful}..63 must be zero`);
   }
   assert(padded.length === 64);
   return padded;
@@ -189,7 +204,8 @@ function cpuidFor(product: Product, cpuid: CpuidSignature | undefined): CpuidSig
   const modelOk = info.models.some(([lo, hi]) => cpuid.model >= lo && cpuid.model <= hi);
   if (cpuid.family !== info.family || !modelOk || cpuid.stepping < 0 || cpuid.stepping > 0xff) {
     throw new SimError('SNP_BAD_PRODUCT', { product, cpuid },
-      `CPUID family 0x${cpuid.family.toString(16)} model 0x${cpuid.model.toString(16)} is not a ${product}`);
+      `CPUID family 0x${cpuid.family.toString(16)} model 0x${cpuid.model.toString(16)} ` +
+      `is not a ${product}`);
   }
   return Object.freeze({ ...cpuid });
 }
@@ -201,21 +217,26 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
   assert(info !== undefined, 'createPlatform: product from parseProduct');
   const defaults = DEFAULT_FIRMWARE[product];
   const layout = info.tcbLayout;
-  const currentTcb = checkTcb(options.tcb ?? encodeTcb(defaults.tcb, layout), product, 'current_tcb');
+  const currentTcb = checkTcb(options.tcb ?? encodeTcb(defaults.tcb, layout), product,
+    'current_tcb');
   const committedTcb = checkTcb(options.committedTcb ?? currentTcb, product, 'committed_tcb');
   const current = checkVersion(options.firmwareVersion ?? defaults.version);
   const committed = checkVersion(options.committedVersion ?? current);
   if (!tcbAtLeast(decodeTcb(currentTcb, layout), decodeTcb(committedTcb, layout), layout)) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'committed_tcb' }, 'committed_tcb is above current_tcb');
+    throw new SimError('SNP_BAD_FIELD', { field: 'committed_tcb' },
+      'committed_tcb is above current_tcb');
   }
   if (compareFirmwareVersion(committed, current) > 0) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'committed_version' }, 'committed firmware is newer than current');
+    throw new SimError('SNP_BAD_FIELD', { field: 'committed_version' },
+      'committed firmware is newer than current');
   }
   if (options.vlekCspId !== undefined) checkCspId(options.vlekCspId);
   let platform: PlatformState = Object.freeze({
     product,
     cpuid: cpuidFor(product, options.cpuid),
-    chip_id: options.chipId === undefined ? deriveChipId(options.seed, product) : checkChipId(options.chipId, product),
+    chip_id: options.chipId === undefined
+      ? deriveChipId(options.seed, product)
+      : checkChipId(options.chipId, product),
     current_version: current,
     committed_version: committed,
     current_tcb: currentTcb,
@@ -232,9 +253,13 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
     ciphertext_hiding: false,
     tio: false,
     current_mit_vector: options.currentMitVector ?? 0n,
-    ...(options.platformInfo === undefined ? {} : { platform_info_override: checkU64(options.platformInfo, 'platform_info') }),
+    ...(options.platformInfo === undefined
+      ? {}
+      : { platform_info_override: checkU64(options.platformInfo, 'platform_info') }),
   });
-  if (options.reportedTcb !== undefined) platform = snpConfig(platform, { reportedTcb: options.reportedTcb });
+  if (options.reportedTcb !== undefined) {
+    platform = snpConfig(platform, { reportedTcb: options.reportedTcb });
+  }
   assertPlatform(platform);
   return platform;
 }
@@ -248,7 +273,8 @@ function checkU64(value: bigint, what: string): bigint {
 
 function checkCspId(cspId: string): string {
   if (cspId.length === 0 || cspId.length > 255) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'csp_id' }, 'VLEK csp id must be 1..255 characters');
+    throw new SimError('SNP_BAD_FIELD', { field: 'csp_id' },
+      'VLEK csp id must be 1..255 characters');
   }
   return cspId;
 }
@@ -260,8 +286,10 @@ export function assertPlatform(platform: PlatformState): PlatformState {
   assert(platform.chip_id.length === 64, 'platform: chip id is 64 bytes');
   assert(platform.chip_id.subarray(PRODUCTS[platform.product].hwidBytes).every((b) => b === 0),
     'platform: chip id bytes past the HWID are zero');
-  assert(tcbAtLeast(current, decodeTcb(platform.committed_tcb, layout), layout), 'platform: committed <= current');
-  assert(tcbAtLeast(current, decodeTcb(platform.reported_tcb, layout), layout), 'platform: reported <= current');
+  assert(tcbAtLeast(current, decodeTcb(platform.committed_tcb, layout), layout),
+    'platform: committed <= current');
+  assert(tcbAtLeast(current, decodeTcb(platform.reported_tcb, layout), layout),
+    'platform: reported <= current');
   assert(compareFirmwareVersion(platform.committed_version, platform.current_version) <= 0);
   if (!platform.reported_tcb_configured) assert(platform.reported_tcb === platform.current_tcb);
   return platform;
@@ -270,7 +298,8 @@ export function assertPlatform(platform: PlatformState): PlatformState {
 // ---------------------------------------------------------------------------------------------
 // Commands (pure: state in, new state out; refusals are SimError SNP_FIRMWARE_STATUS)
 
-export type SnpConfigInput = Readonly<{ reportedTcb?: bigint; maskChipId?: boolean; maskChipKey?: boolean }>;
+export type SnpConfigInput =
+  Readonly<{ reportedTcb?: bigint; maskChipId?: boolean; maskChipKey?: boolean }>;
 
 /**
  * SNP_CONFIG: set REPORTED_TCB and the MASK_CHIP_ID / MASK_CHIP_KEY switches.
@@ -315,12 +344,16 @@ export function downloadFirmware(platform: PlatformState, image: FirmwareImage):
   const version = checkVersion(image.version);
   const parts = decodeTcb(tcb, layout);
   if (!tcbAtLeast(parts, decodeTcb(platform.committed_tcb, layout), layout)) {
-    throw refused('SNP_DOWNLOAD_FIRMWARE_EX', 'BAD_SVN', 'image TCB is below COMMITTED_TCB (anti-rollback)',
+    throw refused('SNP_DOWNLOAD_FIRMWARE_EX', 'BAD_SVN',
+      'image TCB is below COMMITTED_TCB (anti-rollback)',
       { image_tcb: tcb, committed_tcb: platform.committed_tcb });
   }
   if (compareFirmwareVersion(version, platform.committed_version) < 0) {
-    throw refused('SNP_DOWNLOAD_FIRMWARE_EX', 'BAD_SVN', 'image is older than the committed firmware',
-      { version: formatFirmwareVersion(version), committed: formatFirmwareVersion(platform.committed_version) });
+    throw refused('SNP_DOWNLOAD_FIRMWARE_EX', 'BAD_SVN',
+      'image is older than the committed firmware', {
+        version: formatFirmwareVersion(version),
+        committed: formatFirmwareVersion(platform.committed_version),
+      });
   }
   const keepReported = platform.reported_tcb_configured
     && tcbAtLeast(parts, decodeTcb(platform.reported_tcb, layout), layout);
@@ -372,7 +405,9 @@ export function reportedChipId(platform: PlatformState): Uint8Array {
 
 /** The chip's VCEK for its REPORTED_TCB (what KDS would issue for this report). */
 export function platformVcek(platform: PlatformState, seed: Seed): EndorsementKey {
-  const key = deriveVcek({ seed, product: platform.product, chipId: platform.chip_id, tcb: platform.reported_tcb });
+  const key = deriveVcek({
+    seed, product: platform.product, chipId: platform.chip_id, tcb: platform.reported_tcb,
+  });
   assert(key.kind === 'vcek' && key.tcb === platform.reported_tcb);
   return key;
 }
@@ -382,7 +417,9 @@ export function platformVlek(platform: PlatformState, seed: Seed): EndorsementKe
   if (platform.vlek_csp_id === undefined) {
     throw new SimError('SNP_BAD_FIELD', { field: 'vlek' }, 'no VLEK is loaded on this platform');
   }
-  const key = deriveVlek({ seed, product: platform.product, cspId: platform.vlek_csp_id, tcb: platform.reported_tcb });
+  const key = deriveVlek({
+    seed, product: platform.product, cspId: platform.vlek_csp_id, tcb: platform.reported_tcb,
+  });
   assert(key.kind === 'vlek' && key.tcb === platform.reported_tcb);
   return key;
 }

@@ -9,7 +9,10 @@ import { SimError } from '../../sim/kernel/errors.js';
 export const PRODUCT_NAMES = ['Milan', 'Genoa', 'Turin'] as const;
 export type Product = (typeof PRODUCT_NAMES)[number];
 
-/** Milan/Genoa: bl, tee, (4 reserved), snp, ucode. Turin and later: fmc, bl, tee, snp, (3 reserved), ucode. */
+/**
+ * Milan/Genoa: bl, tee, (4 reserved), snp, ucode. Turin and later: fmc, bl, tee, snp,
+ * (3 reserved), ucode.
+ */
 export type TcbLayout = 'legacy' | 'turin';
 
 export type ProductInfo = Readonly<{
@@ -33,16 +36,22 @@ export type ProductInfo = Readonly<{
 
 export const PRODUCTS: Readonly<Record<Product, ProductInfo>> = {
   Milan: {
-    product: 'Milan', family: 0x19, models: [[0x00, 0x0f]], defaultCpuid: { family: 0x19, model: 0x01, stepping: 1 },
-    tcbLayout: 'legacy', hwidBytes: 64, vcekProductName: 'Milan-B0', vlekProductName: 'Milan', vcekStructVersion: 0,
+    product: 'Milan', family: 0x19, models: [[0x00, 0x0f]],
+    defaultCpuid: { family: 0x19, model: 0x01, stepping: 1 },
+    tcbLayout: 'legacy', hwidBytes: 64, vcekProductName: 'Milan-B0', vlekProductName: 'Milan',
+    vcekStructVersion: 0,
   },
   Genoa: {
-    product: 'Genoa', family: 0x19, models: [[0x10, 0x1f], [0xa0, 0xaf]], defaultCpuid: { family: 0x19, model: 0x11, stepping: 1 },
-    tcbLayout: 'legacy', hwidBytes: 64, vcekProductName: 'Genoa', vlekProductName: 'Genoa', vcekStructVersion: 0,
+    product: 'Genoa', family: 0x19, models: [[0x10, 0x1f], [0xa0, 0xaf]],
+    defaultCpuid: { family: 0x19, model: 0x11, stepping: 1 },
+    tcbLayout: 'legacy', hwidBytes: 64, vcekProductName: 'Genoa', vlekProductName: 'Genoa',
+    vcekStructVersion: 0,
   },
   Turin: {
-    product: 'Turin', family: 0x1a, models: [[0x00, 0x11]], defaultCpuid: { family: 0x1a, model: 0x02, stepping: 1 },
-    tcbLayout: 'turin', hwidBytes: 8, vcekProductName: 'Turin', vlekProductName: 'Turin', vcekStructVersion: 1,
+    product: 'Turin', family: 0x1a, models: [[0x00, 0x11]],
+    defaultCpuid: { family: 0x1a, model: 0x02, stepping: 1 },
+    tcbLayout: 'turin', hwidBytes: 8, vcekProductName: 'Turin', vlekProductName: 'Turin',
+    vcekStructVersion: 1,
   },
 };
 

@@ -20,7 +20,8 @@ import {
   createPlatform, DEFAULT_VLEK_CSP_ID, type CreatePlatformOptions, type PlatformState,
 } from './platform.js';
 
-export type GenerateReportOptions = Omit<CreatePlatformOptions, 'seed'> & Omit<GuestContextFields, 'seed' | 'launchTcb'> & Readonly<{
+export type GenerateReportOptions = Omit<CreatePlatformOptions, 'seed'>
+  & Omit<GuestContextFields, 'seed' | 'launchTcb'> & Readonly<{
   seed: Seed;
   /** LAUNCH_TCB (default: the platform's current TCB, as at LAUNCH_START). */
   launchTcb?: bigint;
@@ -46,10 +47,13 @@ export type GeneratedReport = Readonly<{
 }>;
 
 export function generateReport(options: GenerateReportOptions): GeneratedReport {
-  const vlekCspId = options.vlekCspId ?? (options.signingKey === 'vlek' ? DEFAULT_VLEK_CSP_ID : undefined);
+  const vlekCspId = options.vlekCspId ??
+    (options.signingKey === 'vlek' ? DEFAULT_VLEK_CSP_ID : undefined);
   const platform = createPlatform({ ...options, vlekCspId });
   const firmware = createFirmware(options.seed, platform);
-  const context = guestContextFromFields({ ...options, launchTcb: options.launchTcb ?? platform.current_tcb });
+  const context = guestContextFromFields({
+    ...options, launchTcb: options.launchTcb ?? platform.current_tcb,
+  });
   const reportData = options.report_data ?? new Uint8Array(64);
   if (reportData.length > 64) {
     throw new SimError('SNP_BAD_FIELD', { field: 'report_data', actualBytes: reportData.length },
@@ -58,7 +62,8 @@ export function generateReport(options: GenerateReportOptions): GeneratedReport 
   const padded = new Uint8Array(64);
   padded.set(reportData);
   const vmpl = options.vmpl ?? 0;
-  const keySel = options.keySel ?? (options.signingKey === 'vcek' ? 1 : options.signingKey === 'vlek' ? 2 : 0);
+  const keySel = options.keySel ??
+    (options.signingKey === 'vcek' ? 1 : options.signingKey === 'vlek' ? 2 : 0);
   const response = requestReport(firmware, {
     context, senderVmpl: options.senderVmpl ?? Math.min(Math.max(vmpl, 0), 3),
     request: { report_data: padded, vmpl, key_sel: keySel },
@@ -67,8 +72,12 @@ export function generateReport(options: GenerateReportOptions): GeneratedReport 
   if (response.status !== 0 || !('report' in response)) {
     const reason = 'reason' in response ? response.reason : 'refused';
     throw new SimError('SNP_FIRMWARE_STATUS',
-      { command: 'MSG_REPORT_REQ', status: response.status, statusName: response.statusName, reason },
-      `MSG_REPORT_REQ failed with ${response.statusName} (0x${response.status.toString(16)}): ${reason}`);
+      {
+        command: 'MSG_REPORT_REQ', status: response.status, statusName: response.statusName,
+        reason,
+      },
+      `MSG_REPORT_REQ failed with ${response.statusName} ` +
+      `(0x${response.status.toString(16)}): ${reason}`);
   }
   const version = response.report[0]! as ReportVersion;
   assert(options.version === undefined || options.version === version);

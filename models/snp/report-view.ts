@@ -37,7 +37,8 @@ export function reportProduct(report: AttestationReport, hint?: Product): Report
     if (found === undefined) {
       throw new SimError('SNP_BAD_PRODUCT',
         { family: report.cpuid_fam_id, model: report.cpuid_mod_id, version: report.version },
-        `report CPUID family 0x${report.cpuid_fam_id.toString(16)} model 0x${report.cpuid_mod_id.toString(16)} is no known product`);
+        `report CPUID family 0x${report.cpuid_fam_id.toString(16)} ` +
+        `model 0x${report.cpuid_mod_id.toString(16)} is no known product`);
     }
     if (hint !== undefined && hint !== found) {
       throw new SimError('SNP_BAD_PRODUCT', { expected: hint, actual: found },
@@ -46,7 +47,9 @@ export function reportProduct(report: AttestationReport, hint?: Product): Report
     return { product: found, tcbLayout: PRODUCTS[found].tcbLayout, source: 'cpuid' };
   }
   assert(report.version === 2, 'reportProduct: versions below 3 are 2');
-  if (hint !== undefined) return { product: hint, tcbLayout: PRODUCTS[hint].tcbLayout, source: 'hint' };
+  if (hint !== undefined) {
+    return { product: hint, tcbLayout: PRODUCTS[hint].tcbLayout, source: 'hint' };
+  }
   return { product: undefined, tcbLayout: 'legacy', source: 'default' };
 }
 
@@ -54,7 +57,9 @@ type TcbView = Readonly<Record<string, number | bigint>>;
 
 function tcbView(raw: bigint, layout: TcbLayout, strict: boolean): TcbView {
   const parts: TcbParts = decodeTcb(raw, layout, { strict });
-  const view: Record<string, number | bigint> = { raw, bl: parts.bl, tee: parts.tee, snp: parts.snp, ucode: parts.ucode };
+  const view: Record<string, number | bigint> = {
+    raw, bl: parts.bl, tee: parts.tee, snp: parts.snp, ucode: parts.ucode,
+  };
   if (layout === 'turin') view['fmc'] = parts.fmc;
   assert(view['raw'] === raw);
   return view;
@@ -76,7 +81,8 @@ export type ReportViewOptions = DecodeOptions & Readonly<{ product?: Product }>;
  * With `strict` (default) the sub-structures' reserved bits are errors as well; PLATFORM_INFO's
  * unknown bits never are.
  */
-export function reportView(report: AttestationReport, options: ReportViewOptions = {}): Record<string, unknown> {
+export function reportView(report: AttestationReport,
+  options: ReportViewOptions = {}): Record<string, unknown> {
   const strict = options.strict ?? true;
   const where = reportProduct(report, options.product);
   const layout = where.tcbLayout;
@@ -87,7 +93,9 @@ export function reportView(report: AttestationReport, options: ReportViewOptions
     product: where.product ?? 'Milan/Genoa', product_source: where.source, tcb_layout: layout,
     version: report.version,
     guest_svn: report.guest_svn,
-    policy: { raw: report.policy, ...policy, reserved_violations: guestPolicyViolations(report.policy) },
+    policy: {
+      raw: report.policy, ...policy, reserved_violations: guestPolicyViolations(report.policy),
+    },
     family_id: report.family_id,
     image_id: report.image_id,
     vmpl: report.vmpl,
@@ -109,7 +117,8 @@ export function reportView(report: AttestationReport, options: ReportViewOptions
     chip_id: report.chip_id,
     committed_tcb: tcbView(report.committed_tcb, layout, strict),
     current_version: `${report.current_major}.${report.current_minor}.${report.current_build}`,
-    committed_version: `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
+    committed_version:
+      `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
     launch_tcb: tcbView(report.launch_tcb, layout, strict),
     signature: { r: signatureInteger(report.signature_r), s: signatureInteger(report.signature_s) },
   };

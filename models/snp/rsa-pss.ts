@@ -37,7 +37,8 @@ export function mgf1Sha384(seed: Uint8Array, length: number): Uint8Array {
 }
 
 /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) of `message` for a modulus of `modulusBits` bits. */
-export function emsaPssEncode(message: Uint8Array, salt: Uint8Array, modulusBits: number): Uint8Array {
+export function emsaPssEncode(message: Uint8Array, salt: Uint8Array,
+  modulusBits: number): Uint8Array {
   assert(salt.length === PSS_SALT_BYTES, 'PSS salt must be 48 bytes');
   const emBits = modulusBits - 1;
   const emLen = Math.ceil(emBits / 8);
@@ -59,7 +60,9 @@ export function emsaPssEncode(message: Uint8Array, salt: Uint8Array, modulusBits
 }
 
 /** RSASSA-PSS-SIGN (RFC 8017 §8.1.1) with a caller-chosen salt: deterministic for a fixed salt. */
-export function rsaPssSign(options: Readonly<{ privateKey: KeyObject; message: Uint8Array; salt: Uint8Array }>): Uint8Array {
+export function rsaPssSign(
+  options: Readonly<{ privateKey: KeyObject; message: Uint8Array; salt: Uint8Array }>,
+): Uint8Array {
   const { privateKey, message, salt } = options;
   assert(privateKey.asymmetricKeyType === 'rsa', 'rsaPssSign: RSA key');
   const modulusBits = privateKey.asymmetricKeyDetails?.modulusLength;
@@ -67,14 +70,18 @@ export function rsaPssSign(options: Readonly<{ privateKey: KeyObject; message: U
   const em = emsaPssEncode(message, salt, modulusBits);
   // emBits = modBits - 1 and modBits % 8 == 0, so emLen == k and EM < 2^(k*8-1) <= n.
   assert(em.length === modulusBits / 8, 'EM fills the modulus length');
-  const signature = new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em));
+  const signature = new Uint8Array(
+    privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em));
   assert(signature.length === modulusBits / 8, 'signature has the modulus length');
-  assert(rsaPssVerify({ publicKey: privateKey, message, signature }), 'our PSS signature verifies under node:crypto');
+  assert(rsaPssVerify({ publicKey: privateKey, message, signature }),
+    'our PSS signature verifies under node:crypto');
   return signature;
 }
 
 /** RSASSA-PSS-VERIFY with SHA-384 / MGF1-SHA-384 / salt 48 (node:crypto; salt length enforced). */
-export function rsaPssVerify(options: Readonly<{ publicKey: KeyObject; message: Uint8Array; signature: Uint8Array }>): boolean {
+export function rsaPssVerify(
+  options: Readonly<{ publicKey: KeyObject; message: Uint8Array; signature: Uint8Array }>,
+): boolean {
   return verify(PSS_HASH, options.message, {
     key: options.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_BYTES,
   }, options.signature);

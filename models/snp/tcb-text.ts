@@ -14,7 +14,8 @@ import { componentsOf, decodeTcb, encodeTcb, type TcbParts } from './tcb-version
 export function parseTcbText(text: string, layout: TcbLayout, base: bigint = 0n): bigint {
   const trimmed = text.trim();
   if (/^0x[0-9a-f]{1,16}$/i.test(trimmed) || /^[0-9a-f]{16}$/i.test(trimmed)) {
-    const raw = BigInt(trimmed.startsWith('0x') || trimmed.startsWith('0X') ? trimmed : `0x${trimmed}`);
+    const raw = BigInt(
+      trimmed.startsWith('0x') || trimmed.startsWith('0X') ? trimmed : `0x${trimmed}`);
     decodeTcb(raw, layout, { strict: true }); // reserved bytes of this layout must be zero
     return raw;
   }
@@ -26,7 +27,8 @@ export function parseTcbText(text: string, layout: TcbLayout, base: bigint = 0n)
     const name = match?.[1]?.toLowerCase() as keyof TcbParts | undefined;
     if (match === null || name === undefined || !allowed.includes(name) || seen.has(name)) {
       throw new SimError('SIM_USAGE', { what: 'tcb', text: text.slice(0, 80) },
-        `TCB '${text.slice(0, 80)}': expected ${allowed.map((c) => `${c}=N`).join(',')} or a 0x-prefixed u64`);
+        `TCB '${text.slice(0, 80)}': expected ${allowed.map((c) => `${c}=N`).join(',')}` +
+        ' or a 0x-prefixed u64');
     }
     seen.add(name);
     parts[name] = Number(match[2]);

@@ -32,7 +32,8 @@ export function componentsOf(layout: TcbLayout): readonly (keyof TcbParts)[] {
 }
 
 /** u64 → parts. Non-zero reserved bytes are SNP_MBZ_NONZERO only when `strict`. */
-export function decodeTcb(raw: bigint, layout: TcbLayout, options: Readonly<{ strict?: boolean }> = {}): TcbParts {
+export function decodeTcb(raw: bigint, layout: TcbLayout,
+  options: Readonly<{ strict?: boolean }> = {}): TcbParts {
   assert(raw >= 0n && raw < 1n << 64n, 'TCB_VERSION is a u64');
   const table = TCB_BYTES[layout];
   const used = new Set(Object.values(table).filter((i): i is number => i !== undefined));
@@ -82,7 +83,8 @@ export function tcbAtLeast(actual: TcbParts, minimum: TcbParts, layout: TcbLayou
 }
 
 /** The components of `actual` below `minimum`, for a clear failure reason. */
-export function tcbShortfall(actual: TcbParts, minimum: TcbParts, layout: TcbLayout): (keyof TcbParts)[] {
+export function tcbShortfall(actual: TcbParts, minimum: TcbParts,
+  layout: TcbLayout): (keyof TcbParts)[] {
   return componentsOf(layout).filter((name) => actual[name] < minimum[name]);
 }
 
@@ -94,7 +96,8 @@ export function tcbToTcbm(raw: bigint): string {
 
 export function tcbFromTcbm(text: string): bigint {
   if (!/^[0-9a-fA-F]{16}$/.test(text)) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'tcbm', text: text.slice(0, 40) }, 'tcbm must be 16 hex digits');
+    throw new SimError('SNP_BAD_FIELD', { field: 'tcbm', text: text.slice(0, 40) },
+      'tcbm must be 16 hex digits');
   }
   return BigInt(`0x${text}`);
 }

@@ -12,9 +12,9 @@
  * Differs: signed with TEST-ONLY keys (models/snp/test-keys); validity dates come from the sim
  *   clock (CA certificates from SIM_EPOCH for 25 years, VCEK 7 years, VLEK 1 year from issuance);
  *   the PSS salt comes from the seeded stream. Quirk switches: `addKeyIdentifiers` adds SKI and
- *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces serial 0;
- *   `explicitPssTrailer` writes trailerField in the leaf's PSS parameters as pre-2024 VCEKs do
- *   (current KDS leaves omit it; CA certificates always write it).
+ *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces
+ *   serial 0; `explicitPssTrailer` writes trailerField in the leaf's PSS parameters as pre-2024
+ *   VCEKs do (current KDS leaves omit it; CA certificates always write it).
  * Invariants: every certificate we build verifies under its issuer's key; the leaf public key is
  *   a P-384 point; SPLs are 0..255; hwid is 64 bytes (Milan/Genoa) or 8 bytes (Turin).
  * Built and parsed with @peculiar/asn1-x509 / asn1-schema / asn1-rsa: no hand-written DER.
@@ -24,8 +24,9 @@ import {
   AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString,
 } from '@peculiar/asn1-schema';
 import {
-  AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, BasicConstraints, Certificate,
-  CRLDistributionPoints, DistributionPoint, DistributionPointName, Extension, Extensions, GeneralName,
+  AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier,
+  BasicConstraints, Certificate, CRLDistributionPoints, DistributionPoint, DistributionPointName,
+  Extension, Extensions, GeneralName,
   KeyIdentifier, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName, SubjectKeyIdentifier,
   SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version,
   id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_cRLDistributionPoints, id_ce_keyUsage,
@@ -66,9 +67,16 @@ export const AMD_OID = Object.freeze({
 export type AmdExtensionName = keyof typeof AMD_OID;
 
 /** Leaf extension order in real certificates (verified on all 15 real VCEKs and the VLEK). */
-export const LEAF_EXTENSION_ORDER: Readonly<Record<'legacy' | 'turin', readonly AmdExtensionName[]>> = {
-  legacy: ['structVersion', 'productName', 'blSPL', 'teeSPL', 'spl4', 'spl5', 'spl6', 'spl7', 'snpSPL', 'ucodeSPL', 'hwid'],
-  turin: ['structVersion', 'productName', 'fmcSPL', 'blSPL', 'teeSPL', 'snpSPL', 'spl5', 'spl6', 'spl7', 'ucodeSPL', 'hwid'],
+export const LEAF_EXTENSION_ORDER:
+  Readonly<Record<'legacy' | 'turin', readonly AmdExtensionName[]>> = {
+  legacy: [
+    'structVersion', 'productName', 'blSPL', 'teeSPL', 'spl4', 'spl5', 'spl6', 'spl7', 'snpSPL',
+    'ucodeSPL', 'hwid',
+  ],
+  turin: [
+    'structVersion', 'productName', 'fmcSPL', 'blSPL', 'teeSPL', 'snpSPL', 'spl5', 'spl6', 'spl7',
+    'ucodeSPL', 'hwid',
+  ],
 };
 
 /** Serial numbers of the real AMD CA certificates (spec snp.md e.3). */
@@ -80,7 +88,9 @@ export const CA_SERIALS: Readonly<Record<Product, Readonly<Record<AmdKeyRole, bi
 
 export const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 export const ID_SECP384R1 = '1.3.132.0.34';
-const RDN_OIDS = { OU: '2.5.4.11', C: '2.5.4.6', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', CN: '2.5.4.3' } as const;
+const RDN_OIDS = {
+  OU: '2.5.4.11', C: '2.5.4.6', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', CN: '2.5.4.3',
+} as const;
 
 export const CA_VALIDITY_YEARS = 25;
 export const VCEK_VALIDITY_YEARS = 7;
@@ -144,13 +154,17 @@ function sha384Identifier(): AlgorithmIdentifier {
  * out; leaves issued from 2024 on (the 2024 VLEK, 2025 VCEKs in shared/testdata) omit the DEFAULT.
  */
 export function amdPssAlgorithm(explicitTrailer = true): AlgorithmIdentifier {
-  const mgf1 = new AlgorithmIdentifier({ algorithm: id_mgf1, parameters: AsnConvert.serialize(sha384Identifier()) });
+  const mgf1 = new AlgorithmIdentifier({
+    algorithm: id_mgf1, parameters: AsnConvert.serialize(sha384Identifier()),
+  });
   const params = explicitTrailer ? new AmdPssParams() : new RsaSaPssParams();
   params.hashAlgorithm = sha384Identifier();
   params.maskGenAlgorithm = mgf1;
   params.saltLength = PSS_SALT_BYTES;
   params.trailerField = 1;
-  const algorithm = new AlgorithmIdentifier({ algorithm: id_RSASSA_PSS, parameters: AsnConvert.serialize(params) });
+  const algorithm = new AlgorithmIdentifier({
+    algorithm: id_RSASSA_PSS, parameters: AsnConvert.serialize(params),
+  });
   assert(algorithm.parameters !== null && algorithm.parameters !== undefined);
   return algorithm;
 }
@@ -161,7 +175,9 @@ export function amdPssAlgorithm(explicitTrailer = true): AlgorithmIdentifier {
 /** `OU=Engineering, C=US, L=Santa Clara, ST=CA, O=Advanced Micro Devices, CN=<cn>` (that order). */
 export function amdName(commonName: string): Name {
   const rdn = (type: string, value: Partial<AttributeValue>): RelativeDistinguishedName =>
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue(value) })]);
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type, value: new AttributeValue(value) }),
+    ]);
   const name = new Name([
     rdn(RDN_OIDS.OU, { utf8String: 'Engineering' }),
     rdn(RDN_OIDS.C, { printableString: 'US' }),
@@ -176,7 +192,9 @@ export function amdName(commonName: string): Name {
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 export function x509Time(date: Date): Time {
-  return date.getUTCFullYear() < 2050 ? new Time({ utcTime: date }) : new Time({ generalTime: date });
+  return date.getUTCFullYear() < 2050
+    ? new Time({ utcTime: date })
+    : new Time({ generalTime: date });
 }
 
 /** Validity with our own Time choice for each bound. */
@@ -207,11 +225,15 @@ function parseSpki(der: Uint8Array): SubjectPublicKeyInfo {
 /** SubjectPublicKeyInfo of a P-384 SEC1 uncompressed point (04 || X || Y). */
 export function p384Spki(publicKey: Uint8Array): SubjectPublicKeyInfo {
   if (publicKey.length !== 97 || publicKey[0] !== 0x04) {
-    throw new SimError('SNP_BAD_KEY', { bytes: publicKey.length }, 'P-384 public key must be a 97-byte uncompressed point');
+    throw new SimError('SNP_BAD_KEY', { bytes: publicKey.length },
+      'P-384 public key must be a 97-byte uncompressed point');
   }
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
   const key = createPublicKey({
-    key: { kty: 'EC', crv: 'P-384', x: b64(publicKey.subarray(1, 49)), y: b64(publicKey.subarray(49)) }, format: 'jwk',
+    key: {
+      kty: 'EC', crv: 'P-384', x: b64(publicKey.subarray(1, 49)), y: b64(publicKey.subarray(49)),
+    },
+    format: 'jwk',
   });
   const spki = parseSpki(new Uint8Array(key.export({ type: 'spki', format: 'der' })));
   assert(spki.algorithm.algorithm === ID_EC_PUBLIC_KEY, 'EC SPKI');
@@ -238,16 +260,21 @@ function extension(extnID: string, value: ArrayBuffer | Uint8Array, critical = f
 /** The 48-byte PSS salt for one signature: seeded, and bound to what is signed. */
 export function pssSaltFor(seed: Seed, label: string, tbs: Uint8Array): Uint8Array {
   const digest = createHash('sha256').update(tbs).digest('hex').slice(0, 32);
-  const salt = Rng.fromSeed(seed).fork('amd-pss-salt').fork(label).fork(digest).bytes(PSS_SALT_BYTES);
+  const salt = Rng.fromSeed(seed).fork('amd-pss-salt').fork(label).fork(digest)
+    .bytes(PSS_SALT_BYTES);
   assert(salt.length === PSS_SALT_BYTES);
   return salt;
 }
 
-function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, label: string, explicitTrailer = true): Uint8Array {
+function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, label: string,
+  explicitTrailer = true): Uint8Array {
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const signature = rsaPssSign({ privateKey: signer.privateKey, message: tbsDer, salt: pssSaltFor(seed, label, tbsDer) });
+  const signature = rsaPssSign({
+    privateKey: signer.privateKey, message: tbsDer, salt: pssSaltFor(seed, label, tbsDer),
+  });
   const cert = new Certificate({
-    tbsCertificate: tbs, signatureAlgorithm: amdPssAlgorithm(explicitTrailer), signatureValue: signature.slice().buffer as ArrayBuffer,
+    tbsCertificate: tbs, signatureAlgorithm: amdPssAlgorithm(explicitTrailer),
+    signatureValue: signature.slice().buffer as ArrayBuffer,
   });
   const der = new Uint8Array(AsnConvert.serialize(cert));
   assert(der.length > tbsDer.length + signature.length, 'certificate wraps TBS and signature');
@@ -281,12 +308,15 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
   const ski = new SubjectKeyIdentifier(keyIdentifierOf(spki));
   const crlUrl = kdsCrlUrl(product, role === 'asvk' ? 'vlek' : 'vcek');
   const crldp = new CRLDistributionPoints([new DistributionPoint({
-    distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: crlUrl })] }),
+    distributionPoint: new DistributionPointName({
+      fullName: [new GeneralName({ uniformResourceIdentifier: crlUrl })],
+    }),
   })]);
   const ser = AsnConvert.serialize;
   const extensions = role === 'ark'
     ? [
-      extension(id_ce_keyUsage, ser(amdKeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)), true),
+      extension(id_ce_keyUsage,
+        ser(amdKeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)), true),
       extension(id_ce_subjectKeyIdentifier, ser(ski)),
       extension(id_ce_basicConstraints, ser(new BasicConstraints({ cA: true })), true),
       extension(id_ce_cRLDistributionPoints, ser(crldp)),
@@ -296,7 +326,8 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
       extension(id_ce_authorityKeyIdentifier, ser(new AuthorityKeyIdentifier({
         keyIdentifier: new KeyIdentifier(keyIdentifierOf(parseSpki(ark.spkiDer))),
       }))),
-      extension(id_ce_basicConstraints, ser(new BasicConstraints({ cA: true, pathLenConstraint: 0 })), true),
+      extension(id_ce_basicConstraints,
+        ser(new BasicConstraints({ cA: true, pathLenConstraint: 0 })), true),
       extension(id_ce_keyUsage, ser(amdKeyUsage(KeyUsageFlags.keyCertSign)), true),
       extension(id_ce_cRLDistributionPoints, ser(crldp)),
     ];
@@ -319,11 +350,17 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
 // VCEK / VLEK
 
 export type X509Quirks = Readonly<{
-  /** Add SKI and AKI to the VCEK/VLEK (real ones have neither; `openssl verify -x509_strict` wants them). */
+  /**
+   * Add SKI and AKI to the VCEK/VLEK (real ones have neither; `openssl verify -x509_strict`
+   * wants them).
+   */
   addKeyIdentifiers?: boolean;
   /** Serial of the leaf (real VCEKs and VLEKs use 0). */
   endorsementSerial?: bigint;
-  /** Write the PSS trailerField out in the leaf, as pre-2024 VCEKs do (default: omitted, as now). */
+  /**
+   * Write the PSS trailerField out in the leaf, as pre-2024 VCEKs do (default: omitted, as
+   * now).
+   */
   explicitPssTrailer?: boolean;
 }>;
 
@@ -356,7 +393,8 @@ function leafExtensions(options: EndorsementCertificateOptions): Extension[] {
   const info = PRODUCTS[options.product];
   const layout = info.tcbLayout;
   const spl = splExtensionValues(decodeTcb(options.tcb, layout, { strict: true }));
-  const order = LEAF_EXTENSION_ORDER[layout].map((name) => (name === 'hwid' && options.kind === 'vlek' ? 'cspId' : name));
+  const order = LEAF_EXTENSION_ORDER[layout]
+    .map((name) => (name === 'hwid' && options.kind === 'vlek' ? 'cspId' : name));
   return order.map((name): Extension => {
     const oid = AMD_OID[name];
     switch (name) {
@@ -368,7 +406,8 @@ function leafExtensions(options: EndorsementCertificateOptions): Extension[] {
       case 'hwid': {
         const chipId = options.chipId;
         if (chipId === undefined || chipId.length !== 64) {
-          throw new SimError('SNP_BAD_FIELD', { field: 'chip_id' }, 'a VCEK needs the 64-byte CHIP_ID');
+          throw new SimError('SNP_BAD_FIELD', { field: 'chip_id' },
+            'a VCEK needs the 64-byte CHIP_ID');
         }
         return extension(oid, chipId.slice(0, info.hwidBytes)); // raw bytes, no DER tag
       }
@@ -394,10 +433,12 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
   const spki = p384Spki(options.publicKey);
   const extensions = leafExtensions(options);
   if (options.quirks?.addKeyIdentifiers) {
-    extensions.push(extension(id_ce_subjectKeyIdentifier, AsnConvert.serialize(new SubjectKeyIdentifier(keyIdentifierOf(spki)))));
-    extensions.push(extension(id_ce_authorityKeyIdentifier, AsnConvert.serialize(new AuthorityKeyIdentifier({
-      keyIdentifier: new KeyIdentifier(keyIdentifierOf(parseSpki(issuer.spkiDer))),
-    }))));
+    extensions.push(extension(id_ce_subjectKeyIdentifier,
+      AsnConvert.serialize(new SubjectKeyIdentifier(keyIdentifierOf(spki)))));
+    extensions.push(extension(id_ce_authorityKeyIdentifier,
+      AsnConvert.serialize(new AuthorityKeyIdentifier({
+        keyIdentifier: new KeyIdentifier(keyIdentifierOf(parseSpki(issuer.spkiDer))),
+      }))));
   }
   const issued = options.issuedAtTicks ?? 0;
   const explicitTrailer = options.quirks?.explicitPssTrailer ?? false;
@@ -434,11 +475,13 @@ export type AmdLeafExtensions = Readonly<{
 }>;
 
 const SPL_OF: Readonly<Record<string, 'fmc' | 'bl' | 'tee' | 'snp' | 'ucode'>> = {
-  [AMD_OID.blSPL]: 'bl', [AMD_OID.teeSPL]: 'tee', [AMD_OID.snpSPL]: 'snp', [AMD_OID.ucodeSPL]: 'ucode', [AMD_OID.fmcSPL]: 'fmc',
+  [AMD_OID.blSPL]: 'bl', [AMD_OID.teeSPL]: 'tee', [AMD_OID.snpSPL]: 'snp',
+  [AMD_OID.ucodeSPL]: 'ucode', [AMD_OID.fmcSPL]: 'fmc',
 };
 
 function badExtension(oid: string, reason: string): SimError {
-  return new SimError('SNP_BAD_CERT', { extension: oid, reason }, `certificate extension ${oid}: ${reason}`);
+  return new SimError('SNP_BAD_CERT', { extension: oid, reason },
+    `certificate extension ${oid}: ${reason}`);
 }
 
 function readInteger(oid: string, value: Uint8Array): number {
@@ -448,7 +491,8 @@ function readInteger(oid: string, value: Uint8Array): number {
   } catch {
     throw badExtension(oid, 'not a DER INTEGER');
   }
-  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) || parsed.value < 0 || parsed.value > 0xff) {
+  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) ||
+    parsed.value < 0 || parsed.value > 0xff) {
     throw badExtension(oid, 'INTEGER outside 0..255');
   }
   return parsed.value;
@@ -464,7 +508,10 @@ function readIa5(oid: string, value: Uint8Array): string {
   }
 }
 
-/** Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not fatal). */
+/**
+ * Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not
+ * fatal).
+ */
 export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafExtensions {
   const spl: Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>> = {};
   const order: string[] = [];

@@ -2,7 +2,8 @@
  * Models: the AMD "ECDSA P-384 with SHA-384" signature structure (SEV-SNP Firmware ABI spec 56860,
  * "ECDSA Signature Format"), as used by ID_BLOCK_SIG and ID_KEY_SIG in ID_AUTH_INFO.
  * Real counterpart: 0x200 bytes: R and S as LE72 (72-byte little-endian, zero padded), then zeros.
- * Differs: nothing. Invariants: R and S fit in 48 bytes (P-384 scalars); bytes 0x90..0x1FF are zero.
+ * Differs: nothing. Invariants: R and S fit in 48 bytes (P-384 scalars); bytes 0x90..0x1FF are
+ * zero.
  */
 import { assert } from '../../../sim/kernel/assert.js';
 import { concatBytes, fromLE72, toLE72 } from '../../../sim/kernel/bytes.js';

@@ -2,7 +2,8 @@
  * Models: AMD-SP firmware command status codes (SEV-SNP Firmware ABI spec 56860, "Status Codes"
  * table; the same numbering as Linux include/uapi/linux/psp-sev.h `sev_ret_code`).
  * Real counterpart: the STATUS word the PSP writes back for every firmware command.
- * Differs: only the statuses the launch commands can return are listed; 0 (SUCCESS) is never thrown.
+ * Differs: only the statuses the launch commands can return are listed; 0 (SUCCESS) is never
+ * thrown.
  * Invariants: names and values are unique; a thrown status is a SimError('SNP_FIRMWARE_STATUS')
  * whose detail carries `status` (number), `statusName` and the command that failed.
  */
@@ -45,7 +46,8 @@ export function firmwareStatusError(
   detail: Readonly<Record<string, unknown>> = {},
 ): SimError {
   const status = FIRMWARE_STATUS[statusName];
-  assert((status as number) !== FIRMWARE_STATUS.SUCCESS, 'firmwareStatusError: SUCCESS is not an error');
+  assert((status as number) !== FIRMWARE_STATUS.SUCCESS,
+    'firmwareStatusError: SUCCESS is not an error');
   assert(reason.length > 0, 'firmwareStatusError: a reason is required');
   return new SimError('SNP_FIRMWARE_STATUS', { command, status, statusName, reason, ...detail },
     `${command} failed with ${statusName} (0x${status.toString(16)}): ${reason}`);

@@ -12,7 +12,8 @@ import { bytesEqual, isAllZero } from '../../../sim/kernel/bytes.js';
 import { decodeEcdsaSignature } from './ecdsa-signature.js';
 import type { FirmwareStatusName } from './firmware-status.js';
 import {
-  ID_AUTH_INFO, ID_BLOCK, ID_BLOCK_VERSION, ID_KEY_ALGO_ECDSA_P384_SHA384, decodeIdAuthInfo, decodeIdBlock,
+  ID_AUTH_INFO, ID_BLOCK, ID_BLOCK_VERSION, ID_KEY_ALGO_ECDSA_P384_SHA384, decodeIdAuthInfo,
+  decodeIdBlock,
   type IdBlock,
 } from './id-block.js';
 import { publicKeyDigest, publicKeyPoint } from './public-key.js';
@@ -45,23 +46,41 @@ function verifyAmd(signature: Uint8Array, message: Uint8Array, point: Uint8Array
 /** The firmware's ID block checks against the current launch digest and policy. */
 export function verifyIdAuth(input: IdAuthInput, ld: Uint8Array, policy: bigint): IdAuthVerdict {
   assert(ld.length === 48, 'verifyIdAuth: ld');
-  if (input.id_block.length !== ID_BLOCK.sizeBytes) return fail('INVALID_PARAM', 'ID block is not 0x60 bytes');
-  if (input.id_auth_info.length !== ID_AUTH_INFO.sizeBytes) return fail('INVALID_PARAM', 'ID auth info is not 0x1000 bytes');
+  if (input.id_block.length !== ID_BLOCK.sizeBytes) {
+    return fail('INVALID_PARAM', 'ID block is not 0x60 bytes');
+  }
+  if (input.id_auth_info.length !== ID_AUTH_INFO.sizeBytes) {
+    return fail('INVALID_PARAM', 'ID auth info is not 0x1000 bytes');
+  }
   const block = decodeIdBlock(input.id_block);
   const auth = decodeIdAuthInfo(input.id_auth_info, { strict: false });
-  if (block.version !== ID_BLOCK_VERSION) return fail('INVALID_PARAM', `ID block version ${block.version}`);
-  if (!bytesEqual(block.ld, ld)) return fail('BAD_MEASUREMENT', 'ID block LD differs from the launch digest');
-  if (block.policy !== policy) return fail('POLICY_FAILURE', 'ID block policy differs from the launch policy');
-  if (auth.id_key_algo !== ID_KEY_ALGO_ECDSA_P384_SHA384) return fail('INVALID_PARAM', 'ID_KEY_ALGO is not 1');
+  if (block.version !== ID_BLOCK_VERSION) {
+    return fail('INVALID_PARAM', `ID block version ${block.version}`);
+  }
+  if (!bytesEqual(block.ld, ld)) {
+    return fail('BAD_MEASUREMENT', 'ID block LD differs from the launch digest');
+  }
+  if (block.policy !== policy) {
+    return fail('POLICY_FAILURE', 'ID block policy differs from the launch policy');
+  }
+  if (auth.id_key_algo !== ID_KEY_ALGO_ECDSA_P384_SHA384) {
+    return fail('INVALID_PARAM', 'ID_KEY_ALGO is not 1');
+  }
   const idPoint = publicKeyPoint(auth.id_key);
   if (idPoint === undefined) return fail('BAD_SIGNATURE', 'ID key is not a P-384 point');
-  if (!verifyAmd(auth.id_block_sig, input.id_block, idPoint)) return fail('BAD_SIGNATURE', 'ID block signature does not verify');
+  if (!verifyAmd(auth.id_block_sig, input.id_block, idPoint)) {
+    return fail('BAD_SIGNATURE', 'ID block signature does not verify');
+  }
   let author_key_digest: Uint8Array = new Uint8Array(48);
   if (input.auth_key_en) {
-    if (auth.auth_key_algo !== ID_KEY_ALGO_ECDSA_P384_SHA384) return fail('INVALID_PARAM', 'AUTH_KEY_ALGO is not 1');
+    if (auth.auth_key_algo !== ID_KEY_ALGO_ECDSA_P384_SHA384) {
+      return fail('INVALID_PARAM', 'AUTH_KEY_ALGO is not 1');
+    }
     const authorPoint = publicKeyPoint(auth.author_key);
     if (authorPoint === undefined) return fail('BAD_SIGNATURE', 'author key is not a P-384 point');
-    if (!verifyAmd(auth.id_key_sig, auth.id_key, authorPoint)) return fail('BAD_SIGNATURE', 'ID key signature does not verify');
+    if (!verifyAmd(auth.id_key_sig, auth.id_key, authorPoint)) {
+      return fail('BAD_SIGNATURE', 'ID key signature does not verify');
+    }
     author_key_digest = publicKeyDigest(auth.author_key);
   }
   const id_key_digest = publicKeyDigest(auth.id_key);

@@ -6,7 +6,9 @@
  * 0x1000 bytes with every reserved range zero; ID_BLOCK_SIG signs the 0x60 ID_BLOCK bytes and
  * ID_KEY_SIG signs the 0x404-byte ID_KEY structure, both ECDSA P-384 / SHA-384 (algo 1).
  */
-import { decodeLayout, defineLayout, encodeLayout, type Decoded, type DecodeOptions } from '../../../sim/kernel/layout.js';
+import {
+  decodeLayout, defineLayout, encodeLayout, type Decoded, type DecodeOptions,
+} from '../../../sim/kernel/layout.js';
 import { assert } from '../../../sim/kernel/assert.js';
 
 export const ID_BLOCK = defineLayout({ name: 'ID_BLOCK', sizeBytes: 0x60 }, [

@@ -4,7 +4,8 @@
  * produces). Real counterpart: keys held by the guest owner, never by the platform.
  * Differs: signatures are deterministic (RFC 6979 via @noble/curves) so runs replay byte for byte;
  * test keys derive from a seeded Rng stream. Invariants: every key is on P-384; ID_BLOCK_SIG signs
- * the 0x60-byte ID block with the ID key; ID_KEY_SIG signs the 0x404-byte ID_KEY with the author key.
+ * the 0x60-byte ID block with the ID key; ID_KEY_SIG signs the 0x404-byte ID_KEY with the author
+ * key.
  */
 import { createPrivateKey } from 'node:crypto';
 import { p384 } from '@noble/curves/nist.js';
@@ -38,7 +39,8 @@ export function idSigningKeyFromPem(pem: string, what = 'key'): IdSigningKey {
     throw new SimError('SNP_BAD_KEY', { what }, `${what}: not a PEM private key`);
   }
   if (jwk.crv !== 'P-384' || jwk.d === undefined) {
-    throw new SimError('SNP_BAD_KEY', { what, curve: jwk.crv ?? null }, `${what}: not an EC P-384 private key`);
+    throw new SimError('SNP_BAD_KEY', { what, curve: jwk.crv ?? null },
+      `${what}: not an EC P-384 private key`);
   }
   const secret = new Uint8Array(Buffer.from(jwk.d, 'base64url'));
   assert(secret.length === 48, 'P-384 JWK d is 48 bytes');
@@ -93,7 +95,9 @@ export function signIdBlock(request: IdBlockRequest): SignedIdBlock {
   const id_block = encodeIdBlock(block);
   const idKeyStruct = encodeEcdsaPublicKey(request.idKey.publicKey);
   const author = request.authorKey;
-  const authorKeyStruct = author === undefined ? new Uint8Array(0x404) : encodeEcdsaPublicKey(author.publicKey);
+  const authorKeyStruct = author === undefined
+    ? new Uint8Array(0x404)
+    : encodeEcdsaPublicKey(author.publicKey);
   const id_auth_info = encodeIdAuthInfo({
     id_key_algo: ID_KEY_ALGO_ECDSA_P384_SHA384,
     auth_key_algo: author === undefined ? 0 : ID_KEY_ALGO_ECDSA_P384_SHA384,

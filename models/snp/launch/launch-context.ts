@@ -1,6 +1,7 @@
 /**
- * Models: the AMD-SP firmware's guest launch flow (SEV-SNP Firmware ABI spec 56860: SNP_LAUNCH_START,
- * SNP_LAUNCH_UPDATE, SNP_LAUNCH_FINISH; spec/snp.md section c) as an xstate machine over the GCTX.
+ * Models: the AMD-SP firmware's guest launch flow (SEV-SNP Firmware ABI spec 56860:
+ * SNP_LAUNCH_START, SNP_LAUNCH_UPDATE, SNP_LAUNCH_FINISH; spec/snp.md section c) as an xstate
+ * machine over the GCTX.
  * Real counterpart: the GCTX page and the three firmware commands the hypervisor issues.
  * Differs: no RMP or encrypted memory (pages arrive as plaintext); no migration agent import;
  * randomness (REPORT_ID, VMPCKs) comes from the caller's seeded Rng fork; the secrets page is not
@@ -40,7 +41,8 @@ export type LaunchGctx = Readonly<{
 }>;
 
 type StartEvent = Readonly<{
-  type: 'LAUNCH_START'; policy: bigint; imi_en: boolean; report_id: Uint8Array; report_id_ma: Uint8Array;
+  type: 'LAUNCH_START'; policy: bigint; imi_en: boolean; report_id: Uint8Array;
+  report_id_ma: Uint8Array;
   vmpck: readonly Uint8Array[]; launch_tcb: bigint; launch_mit_vector: bigint;
 }>;
 type UpdateEvent = Readonly<{ type: 'LAUNCH_UPDATE'; range: MeasuredRange }>;
@@ -59,19 +61,26 @@ export const launchContextMachine = setup({
   actions: {
     recordStart: assign(({ event }) => {
       assert(event.type === 'LAUNCH_START');
-      return { ...EMPTY_GCTX, policy: event.policy, imi_en: event.imi_en, report_id: event.report_id,
+      return {
+        ...EMPTY_GCTX, policy: event.policy, imi_en: event.imi_en, report_id: event.report_id,
         report_id_ma: event.report_id_ma, vmpck: event.vmpck, launch_tcb: event.launch_tcb,
-        launch_mit_vector: event.launch_mit_vector };
+        launch_mit_vector: event.launch_mit_vector,
+      };
     }),
     measureRange: assign(({ context, event }) => {
       assert(event.type === 'LAUNCH_UPDATE');
       const ld = extendLaunchDigest(context.ld, event.range);
-      const imd = event.range.imi_page === true ? extendLaunchDigest(context.imd, event.range) : context.imd;
-      return { ld, imd, pages_measured: context.pages_measured + event.range.lengthBytes / PAGE_BYTES };
+      const imd = event.range.imi_page === true
+        ? extendLaunchDigest(context.imd, event.range)
+        : context.imd;
+      return {
+        ld, imd, pages_measured: context.pages_measured + event.range.lengthBytes / PAGE_BYTES,
+      };
     }),
     recordFinish: assign(({ context, event }) => {
       assert(event.type === 'LAUNCH_FINISH');
-      assert(bytesEqual(event.guest.measurement, context.ld), 'LAUNCH_FINISH keeps the measurement');
+      assert(bytesEqual(event.guest.measurement, context.ld),
+        'LAUNCH_FINISH keeps the measurement');
       return { guest: event.guest };
     }),
   },
@@ -102,7 +111,8 @@ export function createLaunchContext(): LaunchSnapshot {
 
 export function launchPhase(snapshot: LaunchSnapshot): LaunchPhase {
   const phase = snapshot.value;
-  assert(phase === 'awaiting_start' || phase === 'launching' || phase === 'running', 'launch phase');
+  assert(phase === 'awaiting_start' || phase === 'launching' || phase === 'running',
+    'launch phase');
   return phase;
 }
 
@@ -116,8 +126,8 @@ function requirePhase(snapshot: LaunchSnapshot, command: Parameters<typeof firmw
   phase: LaunchPhase): void {
   const actual = launchPhase(snapshot);
   if (actual !== phase) {
-    throw firmwareStatusError(command, 'INVALID_GUEST_STATE', `guest is ${actual}, expected ${phase}`,
-      { phase: actual });
+    throw firmwareStatusError(command, 'INVALID_GUEST_STATE',
+      `guest is ${actual}, expected ${phase}`, { phase: actual });
   }
 }
 
@@ -133,7 +143,8 @@ export type LaunchStartCommand = Readonly<{
 }>;
 
 /** SNP_LAUNCH_START: checks the policy, sets LD to zero, draws REPORT_ID and the VMPCKs. */
-export function snpLaunchStart(snapshot: LaunchSnapshot, command: LaunchStartCommand): LaunchSnapshot {
+export function snpLaunchStart(snapshot: LaunchSnapshot,
+  command: LaunchStartCommand): LaunchSnapshot {
   requirePhase(snapshot, 'SNP_LAUNCH_START', 'awaiting_start');
   if (typeof command.policy !== 'bigint' || command.policy < 0n || command.policy >= 1n << 64n) {
     throw firmwareStatusError('SNP_LAUNCH_START', 'INVALID_PARAM', 'policy is not a u64');
@@ -169,30 +180,46 @@ export type LaunchUpdateCommand = Readonly<{
 export const MAX_UPDATE_BYTES = 16 * 1024 ** 3;
 
 function checkedRange(snapshot: LaunchSnapshot, command: LaunchUpdateCommand): MeasuredRange {
-  const refuse = (statusName: 'INVALID_PARAM' | 'INVALID_ADDRESS' | 'INVALID_LENGTH' | 'INVALID_PAGE_SIZE',
-    reason: string): never => { throw firmwareStatusError('SNP_LAUNCH_UPDATE', statusName, reason); };
-  if (!isPageType(command.page_type)) refuse('INVALID_PARAM', `PAGE_TYPE ${command.page_type} is reserved`);
+  const refuse = (
+    statusName: 'INVALID_PARAM' | 'INVALID_ADDRESS' | 'INVALID_LENGTH' | 'INVALID_PAGE_SIZE',
+    reason: string,
+  ): never => { throw firmwareStatusError('SNP_LAUNCH_UPDATE', statusName, reason); };
+  if (!isPageType(command.page_type)) {
+    refuse('INVALID_PARAM', `PAGE_TYPE ${command.page_type} is reserved`);
+  }
   const pageType = command.page_type as PageType;
   const unit = command.page_size === 1 ? LARGE_PAGE_BYTES : PAGE_BYTES;
-  const small = pageType === PAGE_TYPE.VMSA || pageType === PAGE_TYPE.SECRETS || pageType === PAGE_TYPE.CPUID;
-  if (small && unit !== PAGE_BYTES) refuse('INVALID_PAGE_SIZE', 'VMSA, SECRETS and CPUID pages must be 4 KiB');
+  const small = pageType === PAGE_TYPE.VMSA || pageType === PAGE_TYPE.SECRETS ||
+    pageType === PAGE_TYPE.CPUID;
+  if (small && unit !== PAGE_BYTES) {
+    refuse('INVALID_PAGE_SIZE', 'VMSA, SECRETS and CPUID pages must be 4 KiB');
+  }
   if (!Number.isSafeInteger(command.gpa) || command.gpa < 0 || command.gpa % unit !== 0) {
     refuse('INVALID_ADDRESS', `GPA 0x${command.gpa.toString(16)} is not aligned to its page size`);
   }
   const length = command.lengthBytes;
-  if (!Number.isSafeInteger(length) || length <= 0 || length % unit !== 0 || length > MAX_UPDATE_BYTES) {
+  if (!Number.isSafeInteger(length) || length <= 0 || length % unit !== 0 ||
+    length > MAX_UPDATE_BYTES) {
     refuse('INVALID_LENGTH', `length ${length} is not a positive multiple of the page size`);
   }
-  if (command.gpa + length > 2 ** 52) refuse('INVALID_ADDRESS', 'range ends beyond the guest address space');
+  if (command.gpa + length > 2 ** 52) {
+    refuse('INVALID_ADDRESS', 'range ends beyond the guest address space');
+  }
   const hashed = pageType === PAGE_TYPE.NORMAL || pageType === PAGE_TYPE.VMSA;
-  if (hashed && command.contents?.length !== length) refuse('INVALID_LENGTH', 'page contents missing or of the wrong length');
+  if (hashed && command.contents?.length !== length) {
+    refuse('INVALID_LENGTH', 'page contents missing or of the wrong length');
+  }
   const perms = command.vmpl_perms;
   if (perms !== undefined) {
     for (const value of [perms.vmpl1_perms, perms.vmpl2_perms, perms.vmpl3_perms]) {
-      if (!Number.isInteger(value) || value < 0 || value > 0xff) refuse('INVALID_PARAM', 'VMPL permissions are one byte each');
+      if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+        refuse('INVALID_PARAM', 'VMPL permissions are one byte each');
+      }
     }
   }
-  if (command.imi_page === true && !snapshot.context.imi_en) refuse('INVALID_PARAM', 'IMI page but IMI_EN was 0 at LAUNCH_START');
+  if (command.imi_page === true && !snapshot.context.imi_en) {
+    refuse('INVALID_PARAM', 'IMI page but IMI_EN was 0 at LAUNCH_START');
+  }
   return {
     page_type: pageType, gpa: command.gpa, lengthBytes: length,
     ...(hashed ? { contents: command.contents } : {}),
@@ -202,11 +229,13 @@ function checkedRange(snapshot: LaunchSnapshot, command: LaunchUpdateCommand): M
 }
 
 /** SNP_LAUNCH_UPDATE: one PAGE_INFO per 4 KiB chunk; LD = SHA-384(PAGE_INFO) each time. */
-export function snpLaunchUpdate(snapshot: LaunchSnapshot, command: LaunchUpdateCommand): LaunchSnapshot {
+export function snpLaunchUpdate(snapshot: LaunchSnapshot,
+  command: LaunchUpdateCommand): LaunchSnapshot {
   requirePhase(snapshot, 'SNP_LAUNCH_UPDATE', 'launching');
   const range = checkedRange(snapshot, command);
   const next = step(snapshot, { type: 'LAUNCH_UPDATE', range }, 'launching');
-  assert(next.context.pages_measured === snapshot.context.pages_measured + range.lengthBytes / PAGE_BYTES);
+  assert(next.context.pages_measured ===
+    snapshot.context.pages_measured + range.lengthBytes / PAGE_BYTES);
   return next;
 }
 
@@ -218,20 +247,30 @@ export type LaunchFinishCommand = Readonly<{
 }>;
 
 /** SNP_LAUNCH_FINISH: verifies the ID block, records HOST_DATA and the ID fields; LD unchanged. */
-export function snpLaunchFinish(snapshot: LaunchSnapshot, command: LaunchFinishCommand): LaunchSnapshot {
+export function snpLaunchFinish(snapshot: LaunchSnapshot,
+  command: LaunchFinishCommand): LaunchSnapshot {
   requirePhase(snapshot, 'SNP_LAUNCH_FINISH', 'launching');
   const gctx = snapshot.context;
   const host_data = command.host_data ?? new Uint8Array(32);
-  if (host_data.length !== 32) throw firmwareStatusError('SNP_LAUNCH_FINISH', 'INVALID_PARAM', 'HOST_DATA is 32 bytes');
-  let ids: Pick<GuestContext, 'family_id' | 'image_id' | 'guest_svn' | 'id_key_digest' | 'author_key_digest'
-    | 'author_key_en'> = { family_id: new Uint8Array(16), image_id: new Uint8Array(16), guest_svn: 0,
-    id_key_digest: new Uint8Array(48), author_key_digest: new Uint8Array(48), author_key_en: false };
+  if (host_data.length !== 32) {
+    throw firmwareStatusError('SNP_LAUNCH_FINISH', 'INVALID_PARAM', 'HOST_DATA is 32 bytes');
+  }
+  let ids: Pick<GuestContext, 'family_id' | 'image_id' | 'guest_svn' | 'id_key_digest'
+    | 'author_key_digest' | 'author_key_en'> = {
+    family_id: new Uint8Array(16), image_id: new Uint8Array(16), guest_svn: 0,
+    id_key_digest: new Uint8Array(48), author_key_digest: new Uint8Array(48),
+    author_key_en: false,
+  };
   if (command.id_block !== undefined) {
     const verdict = verifyIdAuth(command.id_block, gctx.ld, gctx.policy);
-    if (!verdict.ok) throw firmwareStatusError('SNP_LAUNCH_FINISH', verdict.statusName, verdict.reason);
-    ids = { family_id: verdict.block.family_id, image_id: verdict.block.image_id, guest_svn: verdict.block.guest_svn,
-      id_key_digest: verdict.id_key_digest, author_key_digest: verdict.author_key_digest,
-      author_key_en: command.id_block.auth_key_en };
+    if (!verdict.ok) {
+      throw firmwareStatusError('SNP_LAUNCH_FINISH', verdict.statusName, verdict.reason);
+    }
+    ids = {
+      family_id: verdict.block.family_id, image_id: verdict.block.image_id,
+      guest_svn: verdict.block.guest_svn, id_key_digest: verdict.id_key_digest,
+      author_key_digest: verdict.author_key_digest, author_key_en: command.id_block.auth_key_en,
+    };
   }
   const guest: GuestContext = Object.freeze(assertGuestContext({
     policy: gctx.policy, measurement: gctx.ld.slice(), host_data: host_data.slice(), ...ids,

@@ -15,7 +15,8 @@ import type { PlatformState } from '../platform.js';
 import type { FirmwareStatusName } from './firmware-status.js';
 
 /** What LAUNCH_START reads about the platform (a subset of PlatformState). */
-export type LaunchPlatform = Pick<PlatformState, 'smt' | 'rapl_dis' | 'ciphertext_hiding' | 'current_version'>;
+export type LaunchPlatform =
+  Pick<PlatformState, 'smt' | 'rapl_dis' | 'ciphertext_hiding' | 'current_version'>;
 
 export type PolicyViolation = Readonly<{ statusName: FirmwareStatusName; reason: string }>;
 
@@ -27,7 +28,9 @@ export function launchPolicyViolations(
   assert(GUEST_POLICY.widthBits === 64);
   const out: PolicyViolation[] = [];
   for (const name of guestPolicyViolations(policy)) {
-    const reason = name === 'reserved_17' ? 'policy bit 17 must be 1' : `policy reserved bits set (${name})`;
+    const reason = name === 'reserved_17'
+      ? 'policy bit 17 must be 1'
+      : `policy reserved bits set (${name})`;
     out.push({ statusName: 'INVALID_PARAM', reason });
   }
   const decoded = decodeGuestPolicy(policy);
@@ -37,14 +40,19 @@ export function launchPolicyViolations(
   const firmware = platform.current_version;
   if (decoded.abi_major * 256 + decoded.abi_minor > firmware.major * 256 + firmware.minor) {
     out.push({ statusName: 'POLICY_FAILURE',
-      reason: `policy needs ABI ${decoded.abi_major}.${decoded.abi_minor}, firmware is ${firmware.major}.${firmware.minor}` });
+      reason: `policy needs ABI ${decoded.abi_major}.${decoded.abi_minor}, ` +
+        `firmware is ${firmware.major}.${firmware.minor}` });
   }
-  if (decoded.rapl_dis && !platform.rapl_dis) out.push({ statusName: 'POLICY_FAILURE', reason: 'policy requires RAPL disabled' });
+  if (decoded.rapl_dis && !platform.rapl_dis) {
+    out.push({ statusName: 'POLICY_FAILURE', reason: 'policy requires RAPL disabled' });
+  }
   if (decoded.ciphertext_hiding_dram && !platform.ciphertext_hiding) {
     out.push({ statusName: 'POLICY_FAILURE', reason: 'policy requires ciphertext hiding' });
   }
   if (options.maEnabled === true && !decoded.migrate_ma) {
-    out.push({ statusName: 'POLICY_FAILURE', reason: 'migration agent requested but MIGRATE_MA is 0' });
+    out.push({
+      statusName: 'POLICY_FAILURE', reason: 'migration agent requested but MIGRATE_MA is 0',
+    });
   }
   if (out.length === 0) assert(guestPolicyViolations(policy).length === 0);
   return out;

@@ -24,7 +24,8 @@ export function isPageType(value: number): value is PageType {
 }
 
 export function pageTypeName(pageType: PageType): PageTypeName {
-  const name = (Object.keys(PAGE_TYPE) as PageTypeName[]).find((key) => PAGE_TYPE[key] === pageType);
+  const name = (Object.keys(PAGE_TYPE) as PageTypeName[])
+    .find((key) => PAGE_TYPE[key] === pageType);
   assert(name !== undefined, `pageTypeName: ${pageType}`);
   return name;
 }
@@ -32,8 +33,9 @@ export function pageTypeName(pageType: PageType): PageTypeName {
 /**
  * Byte order of 0x64..0x67 follows AMD's firmware source (reserved, VMPL1, VMPL2, VMPL3), as
  * spec/snp.md c.2 asks. sev-snp-measure and virtee/sev serialise (VMPL3, VMPL2, VMPL1, 0) instead:
- * the two orders differ only when VMPL permissions are non-zero, which QEMU/KVM never uses, so every
- * sev-snp-measure vector agrees with both. IGVM/SVSM flows with VMPL permissions follow the firmware.
+ * the two orders differ only when VMPL permissions are non-zero, which QEMU/KVM never uses, so
+ * every sev-snp-measure vector agrees with both. IGVM/SVSM flows with VMPL permissions follow the
+ * firmware.
  */
 export const PAGE_INFO = defineLayout({ name: 'PAGE_INFO', sizeBytes: 0x70 }, [
   { name: 'digest_cur',   offsetBytes: 0x00, sizeBytes: 48, kind: 'bytes' },
@@ -78,7 +80,9 @@ assert(PAGE_INFO.sizeBytes === 0x70, 'PAGE_INFO: LENGTH is 0x70');
 
 /** VMPL1..3 permission bytes of a LAUNCH_UPDATE (bits 15:8, 23:16, 31:24 of the command word). */
 export type VmplPerms = Readonly<{ vmpl1_perms: number; vmpl2_perms: number; vmpl3_perms: number }>;
-export const NO_VMPL_PERMS: VmplPerms = Object.freeze({ vmpl1_perms: 0, vmpl2_perms: 0, vmpl3_perms: 0 });
+export const NO_VMPL_PERMS: VmplPerms = Object.freeze({
+  vmpl1_perms: 0, vmpl2_perms: 0, vmpl3_perms: 0,
+});
 
 /**
  * One measured range of guest memory, as the hypervisor hands it to LAUNCH_UPDATE. `contents` holds

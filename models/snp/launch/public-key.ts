@@ -25,7 +25,8 @@ const COORDINATE_BYTES = 48;
 
 /** Uncompressed SEC1 P-384 point (0x04 || X || Y, 97 bytes) → the AMD 0x404-byte structure. */
 export function encodeEcdsaPublicKey(sec1: Uint8Array): Uint8Array {
-  assert(sec1.length === 1 + 2 * COORDINATE_BYTES && sec1[0] === 0x04, 'encodeEcdsaPublicKey: SEC1');
+  assert(sec1.length === 1 + 2 * COORDINATE_BYTES && sec1[0] === 0x04,
+    'encodeEcdsaPublicKey: SEC1');
   const out = encodeLayout(ECDSA_PUBLIC_KEY, {
     curve: EC_CURVE.P384,
     qx: toLE72(sec1.subarray(1, 1 + COORDINATE_BYTES)),
