@@ -12,12 +12,15 @@ import { errorCode } from '../../sim/kernel/errors.js';
 import { Rng } from '../../sim/kernel/rng.js';
 import { verifyIdAuth } from '../../models/snp/launch/id-auth.js';
 import { decodeIdAuthInfo } from '../../models/snp/launch/id-block.js';
-import { idSigningKeyFromPem, signIdBlock, testIdSigningKey } from '../../models/snp/launch/id-key.js';
+import {
+  idSigningKeyFromPem, signIdBlock, testIdSigningKey,
+} from '../../models/snp/launch/id-key.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { testdata } from '../support/paths.js';
 
 type IdVectors = {
-  launch_digest_b64: string; id_block_fields: { policy: string; guest_svn: number; version: number };
+  launch_digest_b64: string;
+  id_block_fields: { policy: string; guest_svn: number; version: number };
   expected_id_block_b64: string; id_key_file: string; expected_id_key_digest_b64: string;
   author_key_file: string; expected_author_key_digest_b64: string;
 };
@@ -30,7 +33,8 @@ const fromB64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, '
 
 function signVectors(v: IdVectors, directory: string) {
   return signIdBlock({
-    ld: fromB64(v.launch_digest_b64), policy: BigInt(v.id_block_fields.policy), guest_svn: v.id_block_fields.guest_svn,
+    ld: fromB64(v.launch_digest_b64), policy: BigInt(v.id_block_fields.policy),
+    guest_svn: v.id_block_fields.guest_svn,
     idKey: idSigningKeyFromPem(readFileSync(`${directory}/${v.id_key_file}`, 'utf8')),
     authorKey: idSigningKeyFromPem(readFileSync(`${directory}/${v.author_key_file}`, 'utf8')),
   });
@@ -53,34 +57,45 @@ test('launch/id-block: ID key and author key digests equal the published digests
 test('launch/id-block: the signed ID auth info verifies under the firmware checks', () => {
   if (vectors === undefined || dir === undefined) return;
   const signed = signVectors(vectors, dir);
-  const verdict = verifyIdAuth({ id_block: signed.id_block, id_auth_info: signed.id_auth_info, auth_key_en: true },
-    fromB64(vectors.launch_digest_b64), BigInt(vectors.id_block_fields.policy));
+  const verdict = verifyIdAuth(
+    { id_block: signed.id_block, id_auth_info: signed.id_auth_info, auth_key_en: true },
+    fromB64(vectors.launch_digest_b64), BigInt(vectors.id_block_fields.policy),
+  );
   assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
   const auth = decodeIdAuthInfo(signed.id_auth_info);
   assert.is(auth.id_key_algo, 1);
   assert.is(auth.auth_key_algo, 1);
 });
 
-test('launch/id-block: parma-sim idblock prints the snp-create-id-block lines for the test keys', () => {
-  if (vectors === undefined || dir === undefined) return;
-  const result = spawnCli(['idblock', '--measurement', vectors.launch_digest_b64, '--idkey', vectors.id_key_file,
-    '--authorkey', vectors.author_key_file], { cwd: dir });
-  assert.is(result.code, 0, result.stderr);
-  const lines = result.stdout.trimEnd().split('\n');
-  assert.is(lines.length, 3);
-  assert.ok(lines[0]!.startsWith(`id-block=${vectors.expected_id_block_b64},id-auth=`));
-  assert.is(lines[1], `id_key_hash: ${vectors.expected_id_key_digest_b64}`);
-  assert.is(lines[2], `author_key: ${vectors.expected_author_key_digest_b64}`);
-});
+test(
+  'launch/id-block: parma-sim idblock prints the snp-create-id-block lines for the test keys',
+  () => {
+    if (vectors === undefined || dir === undefined) return;
+    const result = spawnCli([
+      'idblock', '--measurement', vectors.launch_digest_b64, '--idkey', vectors.id_key_file,
+      '--authorkey', vectors.author_key_file,
+    ], { cwd: dir });
+    assert.is(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.is(lines.length, 3);
+    assert.ok(lines[0]!.startsWith(`id-block=${vectors.expected_id_block_b64},id-auth=`));
+    assert.is(lines[1], `id_key_hash: ${vectors.expected_id_key_digest_b64}`);
+    assert.is(lines[2], `author_key: ${vectors.expected_author_key_digest_b64}`);
+  },
+);
 
-test('launch/id-block: parma-sim idblock refuses a key file that is not a P-384 key (exit 30, one line)', async () => {
-  if (vectors === undefined || dir === undefined) return;
-  const result = await runCli(['idblock', '--measurement', vectors.launch_digest_b64, '--idkey',
-    `${dir}/idblock-vectors.json`, '--authorkey', `${dir}/${vectors.author_key_file}`]);
-  assert.is(result.code, 30);
-  assert.is(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
-  assert.match(result.stderr, /SNP_BAD_KEY/);
-});
+test(
+  'launch/id-block: parma-sim idblock refuses a key file that ' +
+    'is not a P-384 key (exit 30, one line)',
+  async () => {
+    if (vectors === undefined || dir === undefined) return;
+    const result = await runCli(['idblock', '--measurement', vectors.launch_digest_b64, '--idkey',
+      `${dir}/idblock-vectors.json`, '--authorkey', `${dir}/${vectors.author_key_file}`]);
+    assert.is(result.code, 30);
+    assert.is(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /SNP_BAD_KEY/);
+  },
+);
 
 test('launch/id-block: --seed test keys are deterministic and differ between seeds', async () => {
   const ld = 'ab'.repeat(48);

@@ -31,8 +31,11 @@ type VectorFile = {
   vectors: Vector[];
 };
 
-const path = testdata('launch/qemu-ovmf-vectors', 'snp', 'launch', 'qemu-ovmf-launch-digest-vectors.json');
-const file = path === undefined ? undefined : (JSON.parse(readFileSync(path, 'utf8')) as VectorFile);
+const path = testdata(
+  'launch/qemu-ovmf-vectors', 'snp', 'launch', 'qemu-ovmf-launch-digest-vectors.json',
+);
+const file = path === undefined ? undefined
+  : (JSON.parse(readFileSync(path, 'utf8')) as VectorFile);
 
 function u32le(value: number): Uint8Array {
   const out = new Uint8Array(4);
@@ -47,7 +50,9 @@ function describedOvmf(common: VectorFile['common']): FirmwareImage {
       [OVMF_TABLE_GUID.sev_es_reset_block, u32le(Number(common.sev_es_reset_eip))],
       [OVMF_TABLE_GUID.sev_hash_table_rv, u32le(Number(common.sev_hashes_table_gpa))],
     ]),
-    metadata: common.ovmf_metadata_sections.map((s) => ({ gpa: Number(s.gpa), size: Number(s.size), section_type: s.type })),
+    metadata: common.ovmf_metadata_sections.map((s) => ({
+      gpa: Number(s.gpa), size: Number(s.size), section_type: s.type,
+    })),
   };
 }
 
@@ -67,11 +72,13 @@ test('launch/qemu-ovmf vectors: each planned launch folds to the published diges
   for (const vector of file.vectors) {
     assert.ok(isVmmType(vector.vmm), vector.name);
     const hashes = vector.kernel_sha256 === null ? undefined : {
-      kernel_sha256: fromHex(vector.kernel_sha256), initrd_sha256: fromHex(vector.initrd_sha256 ?? ''),
+      kernel_sha256: fromHex(vector.kernel_sha256),
+      initrd_sha256: fromHex(vector.initrd_sha256 ?? ''),
       cmdline_sha256: cmdlineSha256(vector.cmdline ?? ''),
     };
     const plan = planSnpLaunch({
-      ovmf, ovmfHash: fromHex(file.common.ovmf_seed_ld_hex), ...(hashes !== undefined ? { hashes } : {}),
+      ovmf, ovmfHash: fromHex(file.common.ovmf_seed_ld_hex),
+      ...(hashes !== undefined ? { hashes } : {}),
       vcpus: vector.vcpus, vcpuSig: vector.vcpu_sig.startsWith('0x') ? Number(vector.vcpu_sig) : 0,
       guestFeatures: BigInt(vector.guest_features), vmmType: vector.vmm as 'QEMU',
     });
@@ -79,21 +86,28 @@ test('launch/qemu-ovmf vectors: each planned launch folds to the published diges
   }
 });
 
-test('launch/qemu-ovmf vectors: the AmdSev OVMF fixture parses to the described table and metadata', () => {
-  if (file === undefined) return;
-  const fixture = testdata('launch/qemu-ovmf-vectors', 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin')!;
-  const image = loadFirmwareImage(new Uint8Array(readFileSync(fixture)));
-  assert.is(image.gpa, 0xfffff000);
-  assert.is(sevEsResetEip(image), Number(file.common.sev_es_reset_eip));
-  assert.is(sevHashesTableGpa(image), Number(file.common.sev_hashes_table_gpa));
-  assert.equal(image.metadata.map((s) => [s.gpa, s.size, s.section_type]),
-    file.common.ovmf_metadata_sections.map((s) => [Number(s.gpa), Number(s.size), s.type]));
-});
+test(
+  'launch/qemu-ovmf vectors: the AmdSev OVMF fixture parses to the described table and metadata',
+  () => {
+    if (file === undefined) return;
+    const fixture = testdata(
+      'launch/qemu-ovmf-vectors', 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin',
+    )!;
+    const image = loadFirmwareImage(new Uint8Array(readFileSync(fixture)));
+    assert.is(image.gpa, 0xfffff000);
+    assert.is(sevEsResetEip(image), Number(file.common.sev_es_reset_eip));
+    assert.is(sevHashesTableGpa(image), Number(file.common.sev_hashes_table_gpa));
+    assert.equal(image.metadata.map((s) => [s.gpa, s.size, s.section_type]),
+      file.common.ovmf_metadata_sections.map((s) => [Number(s.gpa), Number(s.size), s.type]));
+  },
+);
 
 test('launch/qemu-ovmf vectors: GUID text and EFI bytes round-trip for the footer GUID', () => {
   const bytes = fromHex('de82b596b21ff745baeaa366c55a082d');
   assert.is(efiGuidText(bytes), OVMF_TABLE_GUID.footer);
-  assert.is(toHex(bytes), 'de82b596b21ff745baeaa366c55a082d', 'efiGuidText does not modify its input');
+  assert.is(
+    toHex(bytes), 'de82b596b21ff745baeaa366c55a082d', 'efiGuidText does not modify its input',
+  );
 });
 
 test.run();
