@@ -2,7 +2,8 @@
  * Models: EFI GUIDs as they sit in firmware images (UEFI spec, EFI_GUID: the first three fields
  * little-endian, the last eight bytes as written), the byte order of the OVMF footer table and of
  * the SEV hashes table. Real counterpart: edk2 EFI_GUID. Differs: nothing.
- * Invariants: 16 bytes; text form is lower-case 8-4-4-4-12 hex; text → bytes → text round-trips.
+ * Invariants: 16 bytes; text form is lower-case 8-4-4-4-12 hex; text → bytes → text
+ * round-trips.
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { toHex } from '../../sim/kernel/bytes.js';
@@ -31,5 +32,6 @@ export function efiGuidText(bytes: Uint8Array): string {
   be.set(bytes.slice(4, 6).reverse(), 4);
   be.set(bytes.slice(6, 8).reverse(), 6);
   const hex = toHex(be);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-` +
+    `${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,11 +1,11 @@
 /**
  * Models: the VMM issuing SNP_LAUNCH_START, one SNP_LAUNCH_UPDATE per planned range and
  * SNP_LAUNCH_FINISH to the AMD-SP firmware (KVM_SEV_SNP_LAUNCH_* ioctls as QEMU drives them).
- * Real counterpart: QEMU + KVM launching an SNP guest. Differs: no guest memory or RMP; the plan from
- * qemu-launch-driver.ts is replayed command by command against the firmware launch context.
- * Invariants: the guest context's MEASUREMENT equals `launchDigestOfPlan(plan)` (checked here, so the
- * fast path of `parma-sim measure` and the firmware model can never drift apart); firmware refusals
- * propagate unchanged as SNP_FIRMWARE_STATUS.
+ * Real counterpart: QEMU + KVM launching an SNP guest. Differs: no guest memory or RMP; the plan
+ * from qemu-launch-driver.ts is replayed command by command against the firmware launch context.
+ * Invariants: the guest context's MEASUREMENT equals `launchDigestOfPlan(plan)` (checked here, so
+ * the fast path of `parma-sim measure` and the firmware model can never drift apart); firmware
+ * refusals propagate unchanged as SNP_FIRMWARE_STATUS.
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { bytesEqual } from '../../sim/kernel/bytes.js';
@@ -33,7 +33,8 @@ export type LaunchedVm = Readonly<{ snapshot: LaunchSnapshot; guest: GuestContex
 /** Launches a planned guest through the firmware launch context and returns its frozen context. */
 export function launchVm(input: LaunchVmInput): LaunchedVm {
   if (input.plan.seedLd !== undefined) {
-    throw new SimError('HV_BAD_LAUNCH_INPUT', {}, 'a plan that starts from a precomputed OVMF hash cannot be launched');
+    throw new SimError('HV_BAD_LAUNCH_INPUT', {},
+      'a plan that starts from a precomputed OVMF hash cannot be launched');
   }
   let snapshot = snpLaunchStart(createLaunchContext(), {
     policy: input.policy, platform: input.platform, current_tcb: input.platform.current_tcb,
@@ -47,7 +48,8 @@ export function launchVm(input: LaunchVmInput): LaunchedVm {
   }
   snapshot = snpLaunchFinish(snapshot, input.finish ?? {});
   const guest = guestContextOf(snapshot);
-  assert(bytesEqual(guest.measurement, launchDigestOfPlan(input.plan)), 'launch context agrees with the plan digest');
+  assert(bytesEqual(guest.measurement, launchDigestOfPlan(input.plan)),
+    'launch context agrees with the plan digest');
   assert(guest.policy === input.policy);
   return { snapshot, guest };
 }

@@ -50,7 +50,9 @@ export function parseOvmfFooterTable(image: Uint8Array): OvmfFooterTable {
     assert(guard < 0x10000, 'footer table walk is bounded by its u16 size');
     const trailerAt = end - ENTRY_TRAILER_BYTES;
     const size = view.getUint16(trailerAt, true);
-    if (size < ENTRY_TRAILER_BYTES) throw badOvmf('Invalid entry size', { offset: trailerAt, size });
+    if (size < ENTRY_TRAILER_BYTES) {
+      throw badOvmf('Invalid entry size', { offset: trailerAt, size });
+    }
     const guid = efiGuidText(image.subarray(trailerAt + 2, trailerAt + 18));
     table.set(guid, image.slice(Math.max(start, end - size), trailerAt));
     end -= size;

@@ -40,7 +40,9 @@ export function loadFirmwareImage(bytes: Uint8Array, endGpa: number = FOUR_GIB):
   const table = parseOvmfFooterTable(bytes);
   const metadata = parseSevMetadata(bytes, table);
   const gpa = endGpa - bytes.length;
-  if (gpa < 0) throw badOvmf('firmware image does not fit below its end address', { sizeBytes: bytes.length });
+  if (gpa < 0) {
+    throw badOvmf('firmware image does not fit below its end address', { sizeBytes: bytes.length });
+  }
   assert(gpa + bytes.length === endGpa);
   return Object.freeze({ bytes, gpa, table, metadata: Object.freeze(metadata) });
 }
@@ -52,11 +54,13 @@ function requiredU32(image: FirmwareImage, guid: string, message: string): numbe
 }
 
 export function sevEsResetEip(image: FirmwareImage): number {
-  return requiredU32(image, OVMF_TABLE_GUID.sev_es_reset_block, "Can't find SEV_ES_RESET_BLOCK_GUID entry in OVMF table");
+  return requiredU32(image, OVMF_TABLE_GUID.sev_es_reset_block,
+    "Can't find SEV_ES_RESET_BLOCK_GUID entry in OVMF table");
 }
 
 export function sevHashesTableGpa(image: FirmwareImage): number {
-  return requiredU32(image, OVMF_TABLE_GUID.sev_hash_table_rv, "Can't find SEV_HASH_TABLE_RV_GUID entry in OVMF table");
+  return requiredU32(image, OVMF_TABLE_GUID.sev_hash_table_rv,
+    "Can't find SEV_HASH_TABLE_RV_GUID entry in OVMF table");
 }
 
 /** QEMU refuses -kernel with SEV/SEV-ES unless OVMF has a non-zero hashes-table GPA. */
@@ -71,16 +75,25 @@ function badLaunchInput(message: string, detail: Readonly<Record<string, unknown
 
 function requirePageMultiple(image: FirmwareImage, what: string): void {
   if (image.bytes.length === 0 || image.bytes.length % PAGE_BYTES !== 0) {
-    throw badOvmf(`${what} image size ${image.bytes.length} is not a positive multiple of 4096 bytes`);
+    throw badOvmf(
+      `${what} image size ${image.bytes.length} is not a positive multiple of 4096 bytes`);
   }
 }
 
-/** A launch as data: an optional precomputed LD to start from, then LAUNCH_UPDATE ranges in order. */
-export type LaunchPlan = Readonly<{ seedLd?: Uint8Array; updates: readonly MeasuredRange[]; vmsas: readonly Uint8Array[] }>;
+/**
+ * A launch as data: an optional precomputed LD to start from, then LAUNCH_UPDATE ranges in
+ * order.
+ */
+export type LaunchPlan = Readonly<{
+  seedLd?: Uint8Array; updates: readonly MeasuredRange[]; vmsas: readonly Uint8Array[];
+}>;
 
 export type SnpPlanInput = Readonly<{
   ovmf: FirmwareImage;
-  /** A precomputed OVMF launch digest (sev-snp-measure --snp-ovmf-hash): replaces the OVMF pages. */
+  /**
+   * A precomputed OVMF launch digest (sev-snp-measure --snp-ovmf-hash): replaces the OVMF
+   * pages.
+   */
   ovmfHash?: Uint8Array;
   /** Present when -kernel is used (kernel hashes page measured as NORMAL). */
   hashes?: SevHashes;
@@ -96,18 +109,25 @@ function metadataUpdates(metadata: readonly SevMetadataSection[], vmmType: VmmTy
   kernelHashesPage: (section: SevMetadataSection) => MeasuredRange): MeasuredRange[] {
   const quirks = VMM_QUIRKS[vmmType];
   const out: MeasuredRange[] = [];
-  const pages = (page_type: MeasuredRange['page_type'], section: SevMetadataSection): MeasuredRange =>
+  const pages = (page_type: MeasuredRange['page_type'],
+    section: SevMetadataSection): MeasuredRange =>
     ({ page_type, gpa: section.gpa, lengthBytes: section.size });
   for (const section of metadata) {
     switch (section.section_type) {
       case SEV_SECTION_TYPE.SNP_SEC_MEM: out.push(pages(quirks.sec_mem_page_type, section)); break;
-      case SEV_SECTION_TYPE.SNP_SECRETS: out.push({ page_type: PAGE_TYPE.SECRETS, gpa: section.gpa, lengthBytes: PAGE_BYTES }); break;
+      case SEV_SECTION_TYPE.SNP_SECRETS:
+        out.push({ page_type: PAGE_TYPE.SECRETS, gpa: section.gpa, lengthBytes: PAGE_BYTES });
+        break;
       case SEV_SECTION_TYPE.CPUID:
-        if (!quirks.cpuid_pages_last) out.push({ page_type: PAGE_TYPE.CPUID, gpa: section.gpa, lengthBytes: PAGE_BYTES });
+        if (!quirks.cpuid_pages_last) {
+          out.push({ page_type: PAGE_TYPE.CPUID, gpa: section.gpa, lengthBytes: PAGE_BYTES });
+        }
         break;
       case SEV_SECTION_TYPE.SNP_KERNEL_HASHES: out.push(kernelHashesPage(section)); break;
       case SEV_SECTION_TYPE.SVSM_CAA: out.push(pages(PAGE_TYPE.ZERO, section)); break;
-      default: throw badOvmf('unknown OVMF metadata section type', { section_type: section.section_type });
+      default:
+        throw badOvmf('unknown OVMF metadata section type',
+          { section_type: section.section_type });
     }
   }
   if (quirks.cpuid_pages_last) {
@@ -119,7 +139,8 @@ function metadataUpdates(metadata: readonly SevMetadataSection[], vmmType: VmmTy
   }
   for (const update of out) {
     if (update.gpa % PAGE_BYTES !== 0 || update.lengthBytes % PAGE_BYTES !== 0) {
-      throw badOvmf('SEV metadata section is not page aligned', { gpa: update.gpa, size: update.lengthBytes });
+      throw badOvmf('SEV metadata section is not page aligned',
+        { gpa: update.gpa, size: update.lengthBytes });
     }
   }
   return out.filter((update) => update.lengthBytes > 0);
@@ -137,29 +158,52 @@ export function planSnpLaunch(input: SnpPlanInput): LaunchPlan {
   const { ovmf } = input;
   if (input.ovmfHash === undefined) requirePageMultiple(ovmf, 'OVMF');
   const updates: MeasuredRange[] = input.ovmfHash === undefined
-    ? [{ page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length, contents: ovmf.bytes }] : [];
+    ? [{
+      page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length,
+      contents: ovmf.bytes,
+    }]
+    : [];
   const hashes = input.hashes;
   updates.push(...metadataUpdates(ovmf.metadata, input.vmmType, (section) => {
-    if (hashes === undefined) return { page_type: PAGE_TYPE.ZERO, gpa: section.gpa, lengthBytes: section.size };
+    if (hashes === undefined) {
+      return { page_type: PAGE_TYPE.ZERO, gpa: section.gpa, lengthBytes: section.size };
+    }
     const page = sevHashTablePage(hashes, sevHashesTableGpa(ovmf) & 0xfff);
-    if (section.size !== page.length) throw badOvmf('SNP_KERNEL_HASHES section is not one page', { size: section.size });
-    return { page_type: PAGE_TYPE.NORMAL, gpa: section.gpa, lengthBytes: PAGE_BYTES, contents: page };
+    if (section.size !== page.length) {
+      throw badOvmf('SNP_KERNEL_HASHES section is not one page', { size: section.size });
+    }
+    return {
+      page_type: PAGE_TYPE.NORMAL, gpa: section.gpa, lengthBytes: PAGE_BYTES, contents: page,
+    };
   }));
-  if (hashes !== undefined && !ovmf.metadata.some((s) => s.section_type === SEV_SECTION_TYPE.SNP_KERNEL_HASHES)) {
-    throw badLaunchInput("Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
+  if (hashes !== undefined &&
+    !ovmf.metadata.some((s) => s.section_type === SEV_SECTION_TYPE.SNP_KERNEL_HASHES)) {
+    throw badLaunchInput(
+      "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
   }
   const vmsas = resetVmsas(sevEsResetEip(ovmf), input);
-  for (const vmsa of vmsas) updates.push({ page_type: PAGE_TYPE.VMSA, gpa: VMSA_GPA, lengthBytes: PAGE_BYTES, contents: vmsa });
-  if (input.ovmfHash !== undefined && input.ovmfHash.length !== LAUNCH_DIGEST_BYTES) {
-    throw badLaunchInput('precomputed OVMF hash must be 48 bytes', { bytes: input.ovmfHash.length });
+  for (const vmsa of vmsas) {
+    updates.push({
+      page_type: PAGE_TYPE.VMSA, gpa: VMSA_GPA, lengthBytes: PAGE_BYTES, contents: vmsa,
+    });
   }
-  return Object.freeze({ ...(input.ovmfHash !== undefined ? { seedLd: input.ovmfHash } : {}), updates, vmsas });
+  if (input.ovmfHash !== undefined && input.ovmfHash.length !== LAUNCH_DIGEST_BYTES) {
+    throw badLaunchInput('precomputed OVMF hash must be 48 bytes',
+      { bytes: input.ovmfHash.length });
+  }
+  return Object.freeze({
+    ...(input.ovmfHash !== undefined ? { seedLd: input.ovmfHash } : {}), updates, vmsas,
+  });
 }
 
 /** One VMSA per vCPU: vCPU 0 starts at the reset vector, the APs at the SEV-ES reset block EIP. */
-function resetVmsas(apEip: number, input: Readonly<{ vcpus: number; vcpuSig: number; guestFeatures: bigint; vmmType: VmmType }>): Uint8Array[] {
+function resetVmsas(apEip: number,
+  input: Readonly<{ vcpus: number; vcpuSig: number; guestFeatures: bigint; vmmType: VmmType }>,
+): Uint8Array[] {
   if (input.vcpus === 0) return [];
-  const common = { sev_features: input.guestFeatures, vcpuSig: input.vcpuSig, quirks: VMM_QUIRKS[input.vmmType] };
+  const common = {
+    sev_features: input.guestFeatures, vcpuSig: input.vcpuSig, quirks: VMM_QUIRKS[input.vmmType],
+  };
   const bsp = resetVmsa({ ...common, eip: BSP_RESET_EIP, isBsp: true });
   // An OVMF without an AP reset EIP (0) starts APs like the BSP.
   const ap = apEip === 0 ? bsp : resetVmsa({ ...common, eip: apEip, isBsp: false });
@@ -168,27 +212,46 @@ function resetVmsas(apEip: number, input: Readonly<{ vcpus: number; vcpuSig: num
   return out;
 }
 
-export type SvsmPlanInput = Readonly<{ ovmf: Uint8Array; svsm: Uint8Array; varsSizeBytes: number; vcpus: number; vcpuSig: number }>;
+export type SvsmPlanInput = Readonly<{
+  ovmf: Uint8Array; svsm: Uint8Array; varsSizeBytes: number; vcpus: number; vcpuSig: number;
+}>;
 
-/** Coconut-SVSM under QEMU: OVMF, then the SVSM image below OVMF and its vars, then SVSM metadata. */
+/**
+ * Coconut-SVSM under QEMU: OVMF, then the SVSM image below OVMF and its vars, then SVSM
+ * metadata.
+ */
 export function planSvsmLaunch(input: SvsmPlanInput): LaunchPlan {
   checkVcpus(input.vcpus);
   const ovmf = loadFirmwareImage(input.ovmf);
-  if (!Number.isSafeInteger(input.varsSizeBytes) || input.varsSizeBytes < 0 || input.varsSizeBytes > ovmf.gpa) {
-    throw badLaunchInput('OVMF variable store size out of range', { varsSizeBytes: input.varsSizeBytes });
+  if (!Number.isSafeInteger(input.varsSizeBytes) || input.varsSizeBytes < 0 ||
+    input.varsSizeBytes > ovmf.gpa) {
+    throw badLaunchInput('OVMF variable store size out of range',
+      { varsSizeBytes: input.varsSizeBytes });
   }
   const svsm = loadFirmwareImage(input.svsm, ovmf.gpa - input.varsSizeBytes);
-  const entry = requiredU32(svsm, OVMF_TABLE_GUID.svsm_info, "Can't find SVSM_INFO_GUID entry in SVSM table");
+  const entry = requiredU32(svsm, OVMF_TABLE_GUID.svsm_info,
+    "Can't find SVSM_INFO_GUID entry in SVSM table");
   requirePageMultiple(ovmf, 'OVMF');
   requirePageMultiple(svsm, 'SVSM');
   const updates: MeasuredRange[] = [
-    { page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length, contents: ovmf.bytes },
-    { page_type: PAGE_TYPE.NORMAL, gpa: svsm.gpa, lengthBytes: svsm.bytes.length, contents: svsm.bytes },
-    ...metadataUpdates(svsm.metadata, 'QEMU', (s) => ({ page_type: PAGE_TYPE.ZERO, gpa: s.gpa, lengthBytes: s.size })),
+    {
+      page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length,
+      contents: ovmf.bytes,
+    },
+    {
+      page_type: PAGE_TYPE.NORMAL, gpa: svsm.gpa, lengthBytes: svsm.bytes.length,
+      contents: svsm.bytes,
+    },
+    ...metadataUpdates(svsm.metadata, 'QEMU',
+      (s) => ({ page_type: PAGE_TYPE.ZERO, gpa: s.gpa, lengthBytes: s.size })),
   ];
   const vmsa = svsmVmsa({ eip: (entry + svsm.gpa) % FOUR_GIB, vcpuSig: input.vcpuSig });
   const vmsas = Array.from({ length: input.vcpus }, () => vmsa);
-  for (const page of vmsas) updates.push({ page_type: PAGE_TYPE.VMSA, gpa: VMSA_GPA, lengthBytes: PAGE_BYTES, contents: page });
+  for (const page of vmsas) {
+    updates.push({
+      page_type: PAGE_TYPE.VMSA, gpa: VMSA_GPA, lengthBytes: PAGE_BYTES, contents: page,
+    });
+  }
   return Object.freeze({ updates, vmsas });
 }
 
@@ -205,7 +268,10 @@ export function launchDigestOfPlan(plan: LaunchPlan): Uint8Array {
 export function snpOvmfHash(ovmf: FirmwareImage): Uint8Array {
   requirePageMultiple(ovmf, 'OVMF');
   return extendLaunchDigest(new Uint8Array(LAUNCH_DIGEST_BYTES),
-    { page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length, contents: ovmf.bytes });
+    {
+      page_type: PAGE_TYPE.NORMAL, gpa: ovmf.gpa, lengthBytes: ovmf.bytes.length,
+      contents: ovmf.bytes,
+    });
 }
 
 export type SevEsInput = Readonly<{
@@ -213,7 +279,9 @@ export type SevEsInput = Readonly<{
 }>;
 
 /** SEV-ES: SHA-256 over the OVMF image, the hashes table (with -kernel) and every VMSA. */
-export function sevEsLaunchDigest(input: SevEsInput): Readonly<{ digest: Uint8Array; vmsas: Uint8Array[] }> {
+export function sevEsLaunchDigest(
+  input: SevEsInput,
+): Readonly<{ digest: Uint8Array; vmsas: Uint8Array[] }> {
   checkVcpus(input.vcpus);
   const parts = sevLaunchParts(input.ovmf, input.hashes);
   // SEV-ES guests have no SEV_FEATURES: the VMSA field is zero whatever the user asked for.
@@ -230,7 +298,8 @@ export function sevLaunchDigest(ovmf: FirmwareImage, hashes?: SevHashes): Uint8A
 function sevLaunchParts(ovmf: FirmwareImage, hashes: SevHashes | undefined): Uint8Array[] {
   if (hashes === undefined) return [ovmf.bytes];
   if (!supportsSevHashesTable(ovmf)) {
-    throw badLaunchInput("Kernel specified but OVMF doesn't support kernel/initrd/cmdline measurement");
+    throw badLaunchInput(
+      "Kernel specified but OVMF doesn't support kernel/initrd/cmdline measurement");
   }
   return [ovmf.bytes, encodeSevHashTable(hashes)];
 }

@@ -33,15 +33,18 @@ export const SEV_HASH_TABLE = defineLayout({ name: 'SEV_HASH_TABLE', sizeBytes: 
   { name: 'kernel_guid',    offsetBytes: 118, sizeBytes: 16, kind: 'bytes' },
   { name: 'kernel_length',  offsetBytes: 134, sizeBytes: 2,  kind: 'u16le' },
   { name: 'kernel_hash',    offsetBytes: 136, sizeBytes: 32, kind: 'bytes' },
-  { name: 'padding',        offsetBytes: 168, sizeBytes: 8,  kind: 'mbz' },   // to a 16-byte multiple
+  { name: 'padding',        offsetBytes: 168, sizeBytes: 8,  kind: 'mbz' }, // to a 16-byte multiple
 ] as const);
 
 /** Length recorded in the header: the table without its padding. */
 export const SEV_HASH_TABLE_LENGTH = 16 + 2 + 3 * ENTRY_BYTES;
-assert(SEV_HASH_TABLE_LENGTH === 168 && SEV_HASH_TABLE.sizeBytes === ((SEV_HASH_TABLE_LENGTH + 15) & ~15));
+assert(SEV_HASH_TABLE_LENGTH === 168 &&
+  SEV_HASH_TABLE.sizeBytes === ((SEV_HASH_TABLE_LENGTH + 15) & ~15));
 
 /** The three SHA-256 digests the table carries. */
-export type SevHashes = Readonly<{ kernel_sha256: Uint8Array; initrd_sha256: Uint8Array; cmdline_sha256: Uint8Array }>;
+export type SevHashes = Readonly<{
+  kernel_sha256: Uint8Array; initrd_sha256: Uint8Array; cmdline_sha256: Uint8Array;
+}>;
 
 function sha256(bytes: Uint8Array): Uint8Array {
   return hash('sha256', bytes, 'buffer');
@@ -57,7 +60,9 @@ export function cmdlineSha256(append: string | undefined): Uint8Array {
 }
 
 /** Hashes direct-boot inputs as QEMU does (initrd absent = empty; cmdline + NUL, or just NUL). */
-export function sevHashesOf(inputs: Readonly<{ kernel: Uint8Array; initrd?: Uint8Array; append?: string }>): SevHashes {
+export function sevHashesOf(
+  inputs: Readonly<{ kernel: Uint8Array; initrd?: Uint8Array; append?: string }>,
+): SevHashes {
   const out = {
     kernel_sha256: sha256(inputs.kernel),
     initrd_sha256: sha256(inputs.initrd ?? new Uint8Array(0)),
@@ -68,13 +73,17 @@ export function sevHashesOf(inputs: Readonly<{ kernel: Uint8Array; initrd?: Uint
 }
 
 export function encodeSevHashTable(hashes: SevHashes): Uint8Array {
-  assert(hashes.kernel_sha256.length === 32 && hashes.initrd_sha256.length === 32, 'SevHashes: SHA-256');
+  assert(hashes.kernel_sha256.length === 32 && hashes.initrd_sha256.length === 32,
+    'SevHashes: SHA-256');
   assert(hashes.cmdline_sha256.length === 32, 'SevHashes: cmdline SHA-256');
   const out = encodeLayout(SEV_HASH_TABLE, {
     guid: efiGuidBytes(SEV_HASH_TABLE_GUID.header), length: SEV_HASH_TABLE_LENGTH,
-    cmdline_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.cmdline), cmdline_length: ENTRY_BYTES, cmdline_hash: hashes.cmdline_sha256,
-    initrd_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.initrd), initrd_length: ENTRY_BYTES, initrd_hash: hashes.initrd_sha256,
-    kernel_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.kernel), kernel_length: ENTRY_BYTES, kernel_hash: hashes.kernel_sha256,
+    cmdline_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.cmdline), cmdline_length: ENTRY_BYTES,
+    cmdline_hash: hashes.cmdline_sha256,
+    initrd_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.initrd), initrd_length: ENTRY_BYTES,
+    initrd_hash: hashes.initrd_sha256,
+    kernel_guid: efiGuidBytes(SEV_HASH_TABLE_GUID.kernel), kernel_length: ENTRY_BYTES,
+    kernel_hash: hashes.kernel_sha256,
   });
   assert(out.length === 176);
   return out;
@@ -82,7 +91,8 @@ export function encodeSevHashTable(hashes: SevHashes): Uint8Array {
 
 /** A 4 KiB page holding the table at `offsetInPage` (the low 12 bits of the table's GPA). */
 export function sevHashTablePage(hashes: SevHashes, offsetInPage: number): Uint8Array {
-  assert(Number.isInteger(offsetInPage) && offsetInPage >= 0 && offsetInPage < 0x1000, 'offset in page');
+  assert(Number.isInteger(offsetInPage) && offsetInPage >= 0 && offsetInPage < 0x1000,
+    'offset in page');
   if (offsetInPage + SEV_HASH_TABLE.sizeBytes > 0x1000) {
     throw badOvmf('SEV hashes table does not fit in its page', { offsetInPage });
   }

@@ -34,7 +34,8 @@ export type SevMetadataSection = Readonly<{ gpa: number; size: number; section_t
 const ASEV = [0x41, 0x53, 0x45, 0x56];
 
 export function sevSectionTypeName(sectionType: number): SevSectionTypeName | undefined {
-  return (Object.keys(SEV_SECTION_TYPE) as SevSectionTypeName[]).find((k) => SEV_SECTION_TYPE[k] === sectionType);
+  return (Object.keys(SEV_SECTION_TYPE) as SevSectionTypeName[])
+    .find((k) => SEV_SECTION_TYPE[k] === sectionType);
 }
 
 /** The metadata sections of an image, in table order. */
@@ -45,9 +46,14 @@ export function parseSevMetadata(image: Uint8Array, table: OvmfFooterTable): Sev
   if (start < 0 || start + SEV_METADATA_HEADER.sizeBytes > image.length) {
     throw badOvmf('SEV metadata header lies outside the image', { offsetFromEnd });
   }
-  const header = decodeLayout(SEV_METADATA_HEADER, image.subarray(start, start + SEV_METADATA_HEADER.sizeBytes)).value;
-  if (!ASEV.every((byte, i) => header.signature[i] === byte)) throw badOvmf('Wrong SEV metadata signature');
-  if (header.version !== 1) throw badOvmf('Wrong SEV metadata version', { version: header.version });
+  const header = decodeLayout(SEV_METADATA_HEADER,
+    image.subarray(start, start + SEV_METADATA_HEADER.sizeBytes)).value;
+  if (!ASEV.every((byte, i) => header.signature[i] === byte)) {
+    throw badOvmf('Wrong SEV metadata signature');
+  }
+  if (header.version !== 1) {
+    throw badOvmf('Wrong SEV metadata version', { version: header.version });
+  }
   const itemsAt = start + SEV_METADATA_HEADER.sizeBytes;
   const needed = header.num_items * SEV_METADATA_SECTION.sizeBytes;
   if (header.num_items > 1024 || itemsAt + needed > image.length || needed > header.size) {
@@ -56,7 +62,8 @@ export function parseSevMetadata(image: Uint8Array, table: OvmfFooterTable): Sev
   const out: SevMetadataSection[] = [];
   for (let i = 0; i < header.num_items; i++) {
     const at = itemsAt + i * SEV_METADATA_SECTION.sizeBytes;
-    out.push(Object.freeze(decodeLayout(SEV_METADATA_SECTION, image.subarray(at, at + SEV_METADATA_SECTION.sizeBytes)).value));
+    out.push(Object.freeze(decodeLayout(SEV_METADATA_SECTION,
+      image.subarray(at, at + SEV_METADATA_SECTION.sizeBytes)).value));
   }
   assert(out.length === header.num_items);
   return out;

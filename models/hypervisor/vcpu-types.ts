@@ -3,7 +3,8 @@
  * Fn0000_0001_EAX Family, Model, Stepping Identifiers"; QEMU target/i386/cpu.c builtin_x86_defs).
  * Real counterpart: the value QEMU/KVM put in RDX of every vCPU's reset state, which is measured
  * inside the VMSA. Differs: only the EPYC models sev-snp-measure knows.
- * Invariants: family > 0xF is split into base 0xF + extended (family - 0xF); signatures fit 28 bits.
+ * Invariants: family > 0xF is split into base 0xF + extended (family - 0xF); signatures fit 28
+ * bits.
  */
 import { assert } from '../../sim/kernel/assert.js';
 
@@ -12,7 +13,8 @@ export type CpuFms = Readonly<{ family: number; model: number; stepping: number 
 /** CPUID(1).EAX from family/model/stepping (reserved bits and the processor type are zero). */
 export function cpuSignature(fms: CpuFms): number {
   assert(Number.isInteger(fms.family) && fms.family >= 0, 'cpuSignature: family');
-  assert(Number.isInteger(fms.model) && Number.isInteger(fms.stepping), 'cpuSignature: model/stepping');
+  assert(Number.isInteger(fms.model) && Number.isInteger(fms.stepping),
+    'cpuSignature: model/stepping');
   const familyLow = fms.family > 0xf ? 0xf : fms.family;
   const familyHigh = fms.family > 0xf ? (fms.family - 0xf) & 0xff : 0;
   const sig = ((familyHigh << 20) | (((fms.model >> 4) & 0xf) << 16) | (familyLow << 8)

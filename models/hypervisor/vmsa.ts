@@ -8,11 +8,17 @@
  * the TSC fields sit where the firmware expects them (checked against page-info at load).
  */
 import { assert } from '../../sim/kernel/assert.js';
-import { defineLayout, encodeLayout, fieldOf, type Decoded, type FieldSpec } from '../../sim/kernel/layout.js';
+import {
+  defineLayout, encodeLayout, fieldOf, type Decoded, type FieldSpec,
+} from '../../sim/kernel/layout.js';
 import { VMSA_MEASUREMENT_ZEROED } from '../snp/launch/page-info.js';
 import type { VmmQuirks } from './vmm-types.js';
 
-/** Segment registers, 16 bytes each from offset 0: {u16 selector, u16 attrib, u32 limit, u64 base}. */
+/**
+ * Segment registers, 16 bytes each from offset 0:
+ * {u16 selector, u16 attrib, u32 limit, u64 base}.
+
+ */
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'gdtr', 'ldtr', 'idtr', 'tr'] as const;
 type SegmentName = (typeof SEGMENTS)[number];
 
@@ -117,8 +123,10 @@ export function resetVmsa(options: ResetVmsaOptions): Uint8Array {
   const cs = { selector: 0xf000, attrib: options.isBsp ? quirks.cs_attrib_bsp : quirks.cs_attrib_ap,
     limit: 0xffff, base: BigInt((eip & 0xffff0000) >>> 0) };
   return encodeVmsa({
-    ...segments({ es: data(0x93), cs, ss: data(quirks.ss_attrib), ds: data(0x93), fs: data(0x93), gs: data(0x93),
-      gdtr: data(0), ldtr: data(0x82), idtr: data(0), tr: data(quirks.tr_attrib) }),
+    ...segments({
+      es: data(0x93), cs, ss: data(quirks.ss_attrib), ds: data(0x93), fs: data(0x93),
+      gs: data(0x93), gdtr: data(0), ldtr: data(0x82), idtr: data(0), tr: data(quirks.tr_attrib),
+    }),
     ...ZERO_REGISTERS,
     efer: 0x1000n,           // EFER.SVME, set by KVM
     cr4: 0x40n,              // CR4.MCE, set by KVM
@@ -135,12 +143,17 @@ export function resetVmsa(options: ResetVmsaOptions): Uint8Array {
  * point (flat code/data segments, CR0.PE), SEV_FEATURES = SNPActive.
  */
 export function svsmVmsa(options: Readonly<{ eip: number; vcpuSig: number }>): Uint8Array {
-  assert(Number.isInteger(options.eip) && options.eip >= 0 && options.eip <= 0xffffffff, 'svsmVmsa: eip');
-  const flat = (selector: number, attrib: number): Segment => ({ selector, attrib, limit: 0xffffffff, base: 0n });
+  assert(Number.isInteger(options.eip) && options.eip >= 0 && options.eip <= 0xffffffff,
+    'svsmVmsa: eip');
+  const flat = (selector: number, attrib: number): Segment =>
+    ({ selector, attrib, limit: 0xffffffff, base: 0n });
   const real = (attrib: number): Segment => ({ selector: 0, attrib, limit: 0xffff, base: 0n });
   const page = encodeVmsa({
-    ...segments({ es: flat(16, 0xc93), cs: flat(8, 0xc9b), ss: flat(16, 0xc93), ds: flat(16, 0xc93),
-      fs: flat(16, 0xc93), gs: real(0x93), gdtr: real(0), ldtr: real(0x82), idtr: real(0), tr: real(0x8b) }),
+    ...segments({
+      es: flat(16, 0xc93), cs: flat(8, 0xc9b), ss: flat(16, 0xc93), ds: flat(16, 0xc93),
+      fs: flat(16, 0xc93), gs: real(0x93), gdtr: real(0), ldtr: real(0x82), idtr: real(0),
+      tr: real(0x8b),
+    }),
     ...ZERO_REGISTERS,
     efer: 0x1000n, cr4: 0x40n, cr0: 0x11n, dr7: 0x400n, dr6: 0xffff0ff0n, rflags: 0x2n,
     rip: BigInt(options.eip), g_pat: 0x0007040600070406n, rdx: BigInt(options.vcpuSig),
