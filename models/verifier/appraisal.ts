@@ -16,9 +16,10 @@ import { PRODUCTS, type Product } from '../snp/product.js';
 import { decodeTcb, tcbShortfall, type TcbParts } from '../snp/tcb-version.js';
 import { failure, type VerifyFailure } from './verdict.js';
 
-export const POLICY_FLAG_NAMES: readonly string[] = GUEST_POLICY.bits.filter((b) => b.kind === 'flag').map((b) => b.name);
-export type PolicyFlag = 'smt' | 'migrate_ma' | 'debug' | 'single_socket' | 'cxl_allow' | 'mem_aes_256_xts' | 'rapl_dis'
-  | 'ciphertext_hiding_dram' | 'page_swap_disable';
+export const POLICY_FLAG_NAMES: readonly string[] = GUEST_POLICY.bits
+  .filter((b) => b.kind === 'flag').map((b) => b.name);
+export type PolicyFlag = 'smt' | 'migrate_ma' | 'debug' | 'single_socket' | 'cxl_allow'
+  | 'mem_aes_256_xts' | 'rapl_dis' | 'ciphertext_hiding_dram' | 'page_swap_disable';
 
 export type AppraisalOptions = Readonly<{
   measurement?: Uint8Array;
@@ -37,15 +38,17 @@ export type AppraisalOptions = Readonly<{
   signingKey?: 'vcek' | 'vlek' | 'any';
 }>;
 
-function expectBytes(code: 'VERIFY_MEASUREMENT' | 'VERIFY_HOST_DATA' | 'VERIFY_REPORT_DATA', field: string,
-  actual: Uint8Array, expected: Uint8Array | undefined): VerifyFailure[] {
+function expectBytes(code: 'VERIFY_MEASUREMENT' | 'VERIFY_HOST_DATA' | 'VERIFY_REPORT_DATA',
+  field: string, actual: Uint8Array, expected: Uint8Array | undefined): VerifyFailure[] {
   if (expected === undefined || bytesEqual(actual, expected)) return [];
-  return [failure(code, `${field} is ${toHex(actual)}, expected ${toHex(expected)}`, { field, actual: toHex(actual), expected: toHex(expected) })];
+  return [failure(code, `${field} is ${toHex(actual)}, expected ${toHex(expected)}`,
+    { field, actual: toHex(actual), expected: toHex(expected) })];
 }
 
 /** Field policy over a report whose signature and chain were already checked. */
-export function appraiseReport(report: AttestationReport, product: Product, signedBy: 'vcek' | 'vlek',
-  options: AppraisalOptions = {}): VerifyFailure[] {
+export function appraiseReport(report: AttestationReport, product: Product,
+  signedBy: 'vcek' | 'vlek', options: AppraisalOptions = {}): VerifyFailure[] {
+
   const failures: VerifyFailure[] = [
     ...expectBytes('VERIFY_MEASUREMENT', 'measurement', report.measurement, options.measurement),
     ...expectBytes('VERIFY_HOST_DATA', 'host_data', report.host_data, options.hostData),
@@ -57,14 +60,16 @@ export function appraiseReport(report: AttestationReport, product: Product, sign
   for (const name of [...forbidden].sort()) {
     assert(POLICY_FLAG_NAMES.includes(name), `forbidden bit ${name} is a policy flag`);
     if (policy[name] === true) {
-      failures.push(failure('VERIFY_POLICY', `guest policy ${name.toUpperCase()} is set but forbidden`,
+      failures.push(failure('VERIFY_POLICY',
+        `guest policy ${name.toUpperCase()} is set but forbidden`,
         { bit: name, policy: `0x${report.policy.toString(16)}`, rule: 'forbidden' }));
     }
   }
   for (const name of [...(options.requiredPolicyBits ?? [])].sort()) {
     assert(POLICY_FLAG_NAMES.includes(name), `required bit ${name} is a policy flag`);
     if (policy[name] !== true) {
-      failures.push(failure('VERIFY_POLICY', `guest policy ${name.toUpperCase()} is required but clear`,
+      failures.push(failure('VERIFY_POLICY',
+        `guest policy ${name.toUpperCase()} is required but clear`,
         { bit: name, policy: `0x${report.policy.toString(16)}`, rule: 'required' }));
     }
   }
@@ -73,16 +78,21 @@ export function appraiseReport(report: AttestationReport, product: Product, sign
     const reported = decodeTcb(report.reported_tcb, layout);
     const below = tcbShortfall(reported, options.minTcb, layout);
     if (below.length > 0) {
-      failures.push(failure('VERIFY_TCB_TOO_LOW', `reported_tcb below the minimum in ${below.join(', ')}`,
+      failures.push(failure('VERIFY_TCB_TOO_LOW',
+        `reported_tcb below the minimum in ${below.join(', ')}`,
         { components: below, reported, minimum: options.minTcb }));
     }
   }
   if (options.maxVmpl !== undefined && report.vmpl > options.maxVmpl) {
-    failures.push(failure('VERIFY_VMPL', `vmpl ${report.vmpl} is above the maximum ${options.maxVmpl}`, { vmpl: report.vmpl, maxVmpl: options.maxVmpl }));
+    failures.push(failure('VERIFY_VMPL',
+      `vmpl ${report.vmpl} is above the maximum ${options.maxVmpl}`,
+      { vmpl: report.vmpl, maxVmpl: options.maxVmpl }));
   }
   const wanted = options.signingKey ?? 'any';
   if (wanted !== 'any' && wanted !== signedBy) {
-    failures.push(failure('VERIFY_SIGNING_KEY', `report is signed by a ${signedBy.toUpperCase()}, policy requires a ${wanted.toUpperCase()}`,
+    failures.push(failure('VERIFY_SIGNING_KEY',
+      `report is signed by a ${signedBy.toUpperCase()}, ` +
+      `policy requires a ${wanted.toUpperCase()}`,
       { signedBy, required: wanted }));
   }
   assert(failures.every((f) => f.code.startsWith('VERIFY_')));

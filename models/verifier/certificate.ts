@@ -12,7 +12,8 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { id_mgf1, id_RSASSA_PSS, id_sha384, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import {
-  AlgorithmIdentifier, BasicConstraints, Certificate, CertificateList, KeyUsage, KeyUsageFlags, Name,
+  AlgorithmIdentifier, BasicConstraints, Certificate, CertificateList, KeyUsage, KeyUsageFlags,
+  Name,
   id_ce_basicConstraints, id_ce_keyUsage,
 } from '@peculiar/asn1-x509';
 import { assert } from '../../sim/kernel/assert.js';
@@ -52,7 +53,9 @@ export function certificateBytes(input: Uint8Array, what: string): Uint8Array {
 }
 
 function commonName(name: Name): string | undefined {
-  for (const rdn of name) for (const attr of rdn) if (attr.type === '2.5.4.3') return attr.value.toString();
+  for (const rdn of name) {
+    for (const attr of rdn) if (attr.type === '2.5.4.3') return attr.value.toString();
+  }
   return undefined;
 }
 
@@ -69,21 +72,29 @@ export function parseCertificate(input: Uint8Array, what: string): ParsedCertifi
   const cached = parsedCache.get(id);
   if (cached !== undefined) return cached;
   const parsed = decodeCertificate(der, what);
-  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value as string);
+  if (parsedCache.size >= PARSED_CACHE_MAX) {
+    parsedCache.delete(parsedCache.keys().next().value as string);
+  }
   parsedCache.set(id, parsed);
   assert(parsedCache.size <= PARSED_CACHE_MAX);
   return parsed;
 }
 
 function decodeCertificate(der: Uint8Array, what: string): ParsedCertificate {
-  if (der.length < 16 || der.length > 16_384) throw bad(what, `implausible size ${der.length} bytes`);
+  if (der.length < 16 || der.length > 16_384) {
+    throw bad(what, `implausible size ${der.length} bytes`);
+  }
   let certificate: Certificate;
   try {
     certificate = AsnConvert.parse(der, Certificate);
   } catch (error) {
-    throw bad(what, `not an X.509 certificate (${error instanceof Error ? error.message.slice(0, 80) : 'parse error'})`);
+    throw bad(what, 'not an X.509 certificate ' +
+      `(${error instanceof Error ? error.message.slice(0, 80) : 'parse error'})`);
+
   }
-  if (!bytesEqual(new Uint8Array(AsnConvert.serialize(certificate)), der)) throw bad(what, 'not DER (trailing or non-canonical bytes)');
+  if (!bytesEqual(new Uint8Array(AsnConvert.serialize(certificate)), der)) {
+    throw bad(what, 'not DER (trailing or non-canonical bytes)');
+  }
   const raw = certificate.tbsCertificateRaw;
   if (raw === undefined) throw bad(what, 'no TBSCertificate');
   const tbs = certificate.tbsCertificate;
@@ -121,10 +132,17 @@ export function publicKeyOf(spkiDer: Uint8Array): KeyObject {
   return key;
 }
 
-/** Why an AlgorithmIdentifier is not AMD's RSASSA-PSS SHA-384 / MGF1-SHA-384 / salt 48, or undefined. */
+/**
+ * Why an AlgorithmIdentifier is not AMD's RSASSA-PSS SHA-384 / MGF1-SHA-384 / salt 48, or
+ * undefined.
+ */
 export function pssProblem(algorithm: AlgorithmIdentifier): string | undefined {
-  if (algorithm.algorithm !== id_RSASSA_PSS) return `signature algorithm ${algorithm.algorithm} is not RSASSA-PSS`;
-  if (algorithm.parameters === null || algorithm.parameters === undefined) return 'RSASSA-PSS without parameters';
+  if (algorithm.algorithm !== id_RSASSA_PSS) {
+    return `signature algorithm ${algorithm.algorithm} is not RSASSA-PSS`;
+  }
+  if (algorithm.parameters === null || algorithm.parameters === undefined) {
+    return 'RSASSA-PSS without parameters';
+  }
   let params: RsaSaPssParams;
   try {
     params = AsnConvert.parse(algorithm.parameters, RsaSaPssParams);
@@ -136,7 +154,9 @@ export function pssProblem(algorithm: AlgorithmIdentifier): string | undefined {
   const mgfHash = params.maskGenAlgorithm.parameters;
   if (mgfHash === null || mgfHash === undefined) return 'MGF1 without a hash';
   try {
-    if (AsnConvert.parse(mgfHash, AlgorithmIdentifier).algorithm !== id_sha384) return 'MGF1 hash is not SHA-384';
+    if (AsnConvert.parse(mgfHash, AlgorithmIdentifier).algorithm !== id_sha384) {
+      return 'MGF1 hash is not SHA-384';
+    }
   } catch {
     return 'MGF1 parameters do not decode';
   }
@@ -151,7 +171,8 @@ const signatureMemo = new WeakMap<ParsedCertificate, Map<ParsedCertificate, stri
  * Why `cert` is not validly signed by `issuer` (names, algorithm, signature), or undefined.
  * A pure function of the two (immutable, cached) certificates, so the answer is memoized.
  */
-export function signatureProblem(cert: ParsedCertificate, issuer: ParsedCertificate): string | undefined {
+export function signatureProblem(cert: ParsedCertificate,
+  issuer: ParsedCertificate): string | undefined {
   let byIssuer = signatureMemo.get(cert);
   if (byIssuer === undefined) {
     byIssuer = new Map();
@@ -164,18 +185,24 @@ export function signatureProblem(cert: ParsedCertificate, issuer: ParsedCertific
   return problem;
 }
 
-function computeSignatureProblem(cert: ParsedCertificate, issuer: ParsedCertificate): string | undefined {
+function computeSignatureProblem(cert: ParsedCertificate,
+  issuer: ParsedCertificate): string | undefined {
   if (!bytesEqual(cert.issuerDer, issuer.subjectDer)) {
-    return `${cert.what} issuer '${cert.issuerCn ?? '?'}' is not ${issuer.what} subject '${issuer.subjectCn ?? '?'}'`;
+    return `${cert.what} issuer '${cert.issuerCn ?? '?'}' is not ` +
+      `${issuer.what} subject '${issuer.subjectCn ?? '?'}'`;
   }
   const outer = AsnConvert.serialize(cert.certificate.signatureAlgorithm);
   const inner = AsnConvert.serialize(cert.certificate.tbsCertificate.signature);
-  if (!bytesEqual(new Uint8Array(outer), new Uint8Array(inner))) return `${cert.what}: signatureAlgorithm differs from TBS signature`;
+  if (!bytesEqual(new Uint8Array(outer), new Uint8Array(inner))) {
+    return `${cert.what}: signatureAlgorithm differs from TBS signature`;
+  }
   const algorithm = pssProblem(cert.certificate.signatureAlgorithm);
   if (algorithm !== undefined) return `${cert.what}: ${algorithm}`;
   const key = publicKeyOf(issuer.spkiDer);
   if (key.asymmetricKeyType !== 'rsa') return `${issuer.what} key is not RSA`;
-  const ok = rsaPssVerify({ publicKey: key, message: cert.tbs, signature: new Uint8Array(cert.certificate.signatureValue) });
+  const ok = rsaPssVerify({
+    publicKey: key, message: cert.tbs, signature: new Uint8Array(cert.certificate.signatureValue),
+  });
   return ok ? undefined : `${cert.what} signature does not verify under the ${issuer.what} key`;
 }
 
@@ -185,8 +212,11 @@ export function caProblem(cert: ParsedCertificate): string | undefined {
   const bc = extensions.find((e) => e.extnID === id_ce_basicConstraints);
   const ku = extensions.find((e) => e.extnID === id_ce_keyUsage);
   try {
-    if (bc === undefined || !AsnConvert.parse(bc.extnValue, BasicConstraints).cA) return `${cert.what} is not a CA (BasicConstraints)`;
-    if (ku !== undefined && (AsnConvert.parse(ku.extnValue, KeyUsage).toNumber() & KeyUsageFlags.keyCertSign) === 0) {
+    if (bc === undefined || !AsnConvert.parse(bc.extnValue, BasicConstraints).cA) {
+      return `${cert.what} is not a CA (BasicConstraints)`;
+    }
+    if (ku !== undefined &&
+      (AsnConvert.parse(ku.extnValue, KeyUsage).toNumber() & KeyUsageFlags.keyCertSign) === 0) {
       return `${cert.what} KeyUsage lacks keyCertSign`;
     }
   } catch {
@@ -201,13 +231,20 @@ export function p384Problem(cert: ParsedCertificate): string | undefined {
   if (spki.algorithm.algorithm !== ID_EC_PUBLIC_KEY) return `${cert.what} key is not an EC key`;
   const key = publicKeyOf(cert.spkiDer);
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (curve !== 'secp384r1' && curve !== ID_SECP384R1) return `${cert.what} key is on ${curve ?? 'an unknown curve'}, not P-384`;
+  if (curve !== 'secp384r1' && curve !== ID_SECP384R1) {
+    return `${cert.what} key is on ${curve ?? 'an unknown curve'}, not P-384`;
+  }
   return undefined;
 }
 
-export type ParsedCrl = Readonly<{ crl: CertificateList; tbs: Uint8Array; issuerDer: Uint8Array; revoked: readonly bigint[] }>;
+export type ParsedCrl = Readonly<{
+  crl: CertificateList; tbs: Uint8Array; issuerDer: Uint8Array; revoked: readonly bigint[];
+}>;
 
-/** DER or PEM CRL → parsed; a string reason when it does not decode (a bad CRL is a failure, not a crash). */
+/**
+ * DER or PEM CRL → parsed; a string reason when it does not decode (a bad CRL is a failure, not a
+ * crash).
+ */
 export function parseCrl(input: Uint8Array): ParsedCrl | string {
   let der = input;
   if (Buffer.from(input.subarray(0, 64)).toString('latin1').includes('-----BEGIN')) {
@@ -221,17 +258,28 @@ export function parseCrl(input: Uint8Array): ParsedCrl | string {
   } catch {
     return 'CRL does not decode';
   }
-  if (!bytesEqual(new Uint8Array(AsnConvert.serialize(crl)), der)) return 'CRL is not DER (trailing or non-canonical bytes)';
+  if (!bytesEqual(new Uint8Array(AsnConvert.serialize(crl)), der)) {
+    return 'CRL is not DER (trailing or non-canonical bytes)';
+  }
   if (crl.tbsCertListRaw === undefined) return 'CRL has no TBSCertList';
-  const revoked = (crl.tbsCertList.revokedCertificates ?? []).map((r) => bigintFromBytesBE(new Uint8Array(r.userCertificate)));
-  return { crl, tbs: new Uint8Array(crl.tbsCertListRaw), issuerDer: new Uint8Array(AsnConvert.serialize(crl.tbsCertList.issuer)), revoked };
+  const revoked = (crl.tbsCertList.revokedCertificates ?? [])
+    .map((r) => bigintFromBytesBE(new Uint8Array(r.userCertificate)));
+  return {
+    crl, tbs: new Uint8Array(crl.tbsCertListRaw),
+    issuerDer: new Uint8Array(AsnConvert.serialize(crl.tbsCertList.issuer)), revoked,
+  };
 }
 
 /** Why `crl` is not validly signed by `ark` (issuer name, algorithm, signature), or undefined. */
 export function crlSignatureProblem(crl: ParsedCrl, ark: ParsedCertificate): string | undefined {
-  if (!bytesEqual(crl.issuerDer, ark.subjectDer)) return `CRL issuer is not the ARK '${ark.subjectCn ?? '?'}'`;
+  if (!bytesEqual(crl.issuerDer, ark.subjectDer)) {
+    return `CRL issuer is not the ARK '${ark.subjectCn ?? '?'}'`;
+  }
   const algorithm = pssProblem(crl.crl.signatureAlgorithm);
   if (algorithm !== undefined) return `CRL: ${algorithm}`;
-  const ok = rsaPssVerify({ publicKey: publicKeyOf(ark.spkiDer), message: crl.tbs, signature: new Uint8Array(crl.crl.signature) });
+  const ok = rsaPssVerify({
+    publicKey: publicKeyOf(ark.spkiDer), message: crl.tbs,
+    signature: new Uint8Array(crl.crl.signature),
+  });
   return ok ? undefined : 'CRL signature does not verify under the ARK key';
 }

@@ -30,7 +30,8 @@ import { decodeTcb, type TcbParts } from '../snp/tcb-version.js';
 import { decodeAmdExtensions, type AmdLeafExtensions } from '../snp/x509-profile.js';
 import { appraiseReport, type AppraisalOptions } from './appraisal.js';
 import {
-  caProblem, crlSignatureProblem, p384Problem, parseCertificate, parseCrl, publicKeyOf, signatureProblem,
+  caProblem, crlSignatureProblem, p384Problem, parseCertificate, parseCrl, publicKeyOf,
+  signatureProblem,
   type ParsedCertificate,
 } from './certificate.js';
 import type { TrustAnchor } from './trust-anchors.js';
@@ -72,7 +73,9 @@ export type ReportClaims = Readonly<{
 
 export type ReportVerdict = Verdict<ReportClaims>;
 
-const SIGNING_KEYS: Readonly<Record<number, 'vcek' | 'vlek' | undefined>> = { 0: 'vcek', 1: 'vlek' };
+const SIGNING_KEYS: Readonly<Record<number, 'vcek' | 'vlek' | undefined>> = {
+  0: 'vcek', 1: 'vlek',
+};
 const UNSIGNED_RESERVED = 'reserved_330';
 
 /** Layer 1: the report bytes. Throws SimError for undecodable bytes; returns failures otherwise. */
@@ -82,14 +85,16 @@ function checkReportBytes(bytes: Uint8Array, strictReserved: boolean):
   const failures: VerifyFailure[] = [];
   if (report.signature_algo !== 1) {
     failures.push(failure('VERIFY_BAD_SIGNATURE',
-      `signature_algo is ${report.signature_algo}; only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"`,
+      `signature_algo is ${report.signature_algo}; ` +
+      'only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"',
       { signature_algo: report.signature_algo }));
   }
   const reserved = Object.keys(report.reserved ?? {}).sort();
   if (reserved.includes(UNSIGNED_RESERVED)) {
     const from = fieldOf(ATTESTATION_REPORT, UNSIGNED_RESERVED).offsetBytes;
     failures.push(failure('VERIFY_RESERVED',
-      `unsigned bytes after the signature (0x${from.toString(16)}..0x${REPORT_BYTES.toString(16)}) are not zero`,
+      `unsigned bytes after the signature (0x${from.toString(16)}..` +
+      `0x${REPORT_BYTES.toString(16)}) are not zero`,
       { field: UNSIGNED_RESERVED, signed: false }));
   }
   if (strictReserved) {
@@ -98,10 +103,12 @@ function checkReportBytes(bytes: Uint8Array, strictReserved: boolean):
       if (!signed.includes(name)) signed.push(name);
     }
     for (const name of signed) {
-      failures.push(failure('VERIFY_RESERVED', `reserved field ${name} is not zero`, { field: name, signed: true }));
+      failures.push(failure('VERIFY_RESERVED', `reserved field ${name} is not zero`,
+        { field: name, signed: true }));
     }
     if (report.key_info >>> 5 !== 0) {
-      failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero', { field: 'key_info' }));
+      failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero',
+        { field: 'key_info' }));
     }
   }
   assert(report.version >= 2, 'decoded report has a known version');
@@ -137,15 +144,20 @@ function productOfIssuerCn(cn: string | undefined): Product | undefined {
 type ProductResult = { product?: Product; failures: VerifyFailure[] };
 
 /** The report's product from every source that names one; disagreement or none is a failure. */
-function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expected: Product | undefined): ProductResult {
+function resolveProduct(report: AttestationReport, leaf: ParsedCertificate,
+  expected: Product | undefined): ProductResult {
   const sources: [string, Product | undefined][] = [];
   if (report.version >= 3) {
     const family = report.cpuid_fam_id;
     const model = report.cpuid_mod_id;
     const fromCpuid = productFromCpuid(family, model);
     if (fromCpuid === undefined) {
-      const message = `CPUID family 0x${family.toString(16)} model 0x${model.toString(16)} is no known product`;
-      return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, { cpuid_fam_id: family, cpuid_mod_id: model })] };
+      const message =
+        `CPUID family 0x${family.toString(16)} model 0x${model.toString(16)} is no known product`;
+      return {
+        failures: [failure('VERIFY_PRODUCT_MISMATCH', message,
+          { cpuid_fam_id: family, cpuid_mod_id: model })],
+      };
     }
     sources.push(['report CPUID', fromCpuid]);
   }
@@ -154,12 +166,16 @@ function resolveProduct(report: AttestationReport, leaf: ParsedCertificate, expe
   const named = sources.filter((s): s is [string, Product] => s[1] !== undefined);
   const first = named[0];
   if (first === undefined) {
-    const message = 'the product cannot be determined (v2 report, no expected product, unknown issuer)';
+    const message =
+      'the product cannot be determined (v2 report, no expected product, unknown issuer)';
     return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, {})] };
   }
   if (named.some((s) => s[1] !== first[1])) {
     const message = `product disagrees: ${named.map(([w, p]) => `${w} → ${p}`).join(', ')}`;
-    return { failures: [failure('VERIFY_PRODUCT_MISMATCH', message, { sources: Object.fromEntries(named) })] };
+    return {
+      failures: [failure('VERIFY_PRODUCT_MISMATCH', message,
+        { sources: Object.fromEntries(named) })],
+    };
   }
   assert(named.every((s) => s[1] === first[1]), 'every source names the same product');
   return { product: first[1], failures: [] };
@@ -170,7 +186,8 @@ function validityFailures(cert: ParsedCertificate, at: Date | undefined): Verify
   const t = at.getTime();
   if (t >= cert.notBefore.getTime() && t <= cert.notAfter.getTime()) return [];
   const [from, to] = [cert.notBefore.toISOString(), cert.notAfter.toISOString()];
-  return [failure('VERIFY_EXPIRED', `${cert.what} is not valid at ${at.toISOString()} (valid ${from} .. ${to})`,
+  return [failure('VERIFY_EXPIRED',
+    `${cert.what} is not valid at ${at.toISOString()} (valid ${from} .. ${to})`,
     { certificate: cert.what, at: at.toISOString(), notBefore: from, notAfter: to })];
 }
 
@@ -186,13 +203,20 @@ function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product:
   certs: EvidenceCertificates, options: VerifyReportOptions): ChainResult {
   const anchor = options.trustAnchors.find((a) => a.product === product);
   if (anchor === undefined) {
-    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', `no pinned trust anchor for ${product}`, { product })] };
+    return {
+      failures: [failure('VERIFY_UNTRUSTED_ROOT', `no pinned trust anchor for ${product}`,
+        { product })],
+    };
   }
   const pinned = parseCertificate(anchor.ark, `pinned ARK-${product}`);
   const ark = certs.ark === undefined ? pinned : parseCertificate(certs.ark, 'ark');
   if (!bytesEqual(ark.spkiDer, pinned.spkiDer)) {
-    const message = `the ARK '${ark.subjectCn ?? '?'}' is not the pinned ${product} root (${anchor.source})`;
-    return { failures: [failure('VERIFY_UNTRUSTED_ROOT', message, { product, anchor: anchor.source, subject: ark.subjectCn })] };
+    const message =
+      `the ARK '${ark.subjectCn ?? '?'}' is not the pinned ${product} root (${anchor.source})`;
+    return {
+      failures: [failure('VERIFY_UNTRUSTED_ROOT', message,
+        { product, anchor: anchor.source, subject: ark.subjectCn })],
+    };
   }
   const role = signedBy === 'vcek' ? 'ask' : 'asvk';
   const intermediateBytes = certs[role] ?? anchor[role];
@@ -203,7 +227,9 @@ function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product:
   const intermediate = parseCertificate(intermediateBytes, role);
   const failures: VerifyFailure[] = [];
   const chainProblem = (problem: string | undefined, cert: string): void => {
-    if (problem !== undefined) failures.push(failure('VERIFY_BAD_CHAIN', problem, { certificate: cert }));
+    if (problem !== undefined) {
+      failures.push(failure('VERIFY_BAD_CHAIN', problem, { certificate: cert }));
+    }
   };
   chainProblem(signatureProblem(ark, ark), 'ark');
   chainProblem(caProblem(ark), 'ark');
@@ -216,33 +242,40 @@ function checkChain(leaf: ParsedCertificate, signedBy: 'vcek' | 'vlek', product:
     failures.push(failure('VERIFY_PRODUCT_MISMATCH', message,
       { certificate: role, subject: intermediate.subjectCn, expected: expectedCn }));
   }
-  for (const cert of [ark, intermediate, leaf]) failures.push(...validityFailures(cert, options.at));
+  for (const cert of [ark, intermediate, leaf]) {
+    failures.push(...validityFailures(cert, options.at));
+  }
   assert(bytesEqual(ark.spkiDer, pinned.spkiDer), 'the chain is rooted in the pinned key');
   return { failures, ark, intermediate, anchor };
 }
 
 /** Layer 2b: the CRL, if one was given. A CRL that does not parse or verify is a failure. */
-function checkCrl(crlBytes: Uint8Array | undefined, ark: ParsedCertificate, intermediate: ParsedCertificate,
-  at: Date | undefined): VerifyFailure[] {
+function checkCrl(crlBytes: Uint8Array | undefined, ark: ParsedCertificate,
+  intermediate: ParsedCertificate, at: Date | undefined): VerifyFailure[] {
   if (crlBytes === undefined) return [];
   const crl = parseCrl(crlBytes);
   if (typeof crl === 'string') {
-    return [failure('VERIFY_BAD_CRL', `${crl}; a CRL that does not parse is not "nothing revoked"`, { reason: crl })];
+    return [failure('VERIFY_BAD_CRL',
+      `${crl}; a CRL that does not parse is not "nothing revoked"`, { reason: crl })];
   }
   const problem = crlSignatureProblem(crl, ark);
   if (problem !== undefined) return [failure('VERIFY_BAD_CRL', problem, { reason: problem })];
   const failures: VerifyFailure[] = [];
   const next = crl.crl.tbsCertList.nextUpdate?.getTime();
   if (at !== undefined && next !== undefined && at.getTime() > next.getTime()) {
-    failures.push(failure('VERIFY_BAD_CRL', `CRL is stale: nextUpdate ${next.toISOString()} is before ${at.toISOString()}`,
+    failures.push(failure('VERIFY_BAD_CRL',
+      `CRL is stale: nextUpdate ${next.toISOString()} is before ${at.toISOString()}`,
       { nextUpdate: next.toISOString() }));
   }
   const serial = `0x${intermediate.serial.toString(16)}`;
   if (crl.revoked.includes(intermediate.serial)) {
-    failures.push(failure('VERIFY_REVOKED', `${intermediate.what} '${intermediate.subjectCn ?? '?'}' serial ${serial} is revoked`,
+    failures.push(failure('VERIFY_REVOKED',
+      `${intermediate.what} '${intermediate.subjectCn ?? '?'}' serial ${serial} is revoked`,
       { certificate: intermediate.what, serial }));
   }
-  if (crl.revoked.includes(intermediate.serial)) assert(failures.some((f) => f.code === 'VERIFY_REVOKED'));
+  if (crl.revoked.includes(intermediate.serial)) {
+    assert(failures.some((f) => f.code === 'VERIFY_REVOKED'));
+  }
   return failures;
 }
 
@@ -259,26 +292,33 @@ function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport,
     ext = decodeAmdExtensions(leaf.certificate.tbsCertificate.extensions ?? []);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return [failure('VERIFY_BAD_CHAIN', `${leaf.what} AMD extensions are malformed: ${reason}`, { certificate: leaf.what })];
+    return [failure('VERIFY_BAD_CHAIN', `${leaf.what} AMD extensions are malformed: ${reason}`,
+      { certificate: leaf.what })];
   }
   const failures: VerifyFailure[] = [];
   const info = PRODUCTS[product];
   const reported = decodeTcb(report.reported_tcb, info.tcbLayout);
   const wrong = TCB_COMPONENTS_OF[info.tcbLayout].filter((c) => ext.spl[c] !== reported[c]);
   if (wrong.length > 0) {
-    failures.push(failure('VERIFY_TCB_MISMATCH', `${leaf.what} SPLs differ from REPORTED_TCB in ${wrong.join(', ')}`,
+    failures.push(failure('VERIFY_TCB_MISMATCH',
+      `${leaf.what} SPLs differ from REPORTED_TCB in ${wrong.join(', ')}`,
       { components: wrong, certificate: ext.spl, reported_tcb: reported }));
   }
-  if (signedBy === 'vcek') failures.push(...hwidFailures(ext.hwid, report.chip_id.subarray(0, info.hwidBytes)));
+  if (signedBy === 'vcek') {
+    failures.push(...hwidFailures(ext.hwid, report.chip_id.subarray(0, info.hwidBytes)));
+  }
   const named = productOfName(ext.productName);
   if (ext.productName !== undefined && named !== product) {
-    failures.push(failure('VERIFY_PRODUCT_MISMATCH', `${leaf.what} productName '${ext.productName}' is not ${product}`,
+    failures.push(failure('VERIFY_PRODUCT_MISMATCH',
+      `${leaf.what} productName '${ext.productName}' is not ${product}`,
       { productName: ext.productName, product }));
   }
   const leafKind = ext.cspId !== undefined || leaf.subjectCn === 'SEV-VLEK' ? 'vlek' : 'vcek';
   if (leafKind !== signedBy) {
-    const message = `KEY_INFO says ${signedBy.toUpperCase()} but the certificate is a ${leafKind.toUpperCase()}`;
-    failures.push(failure('VERIFY_SIGNING_KEY', message, { keyInfo: signedBy, certificate: leafKind }));
+    const message = `KEY_INFO says ${signedBy.toUpperCase()} ` +
+      `but the certificate is a ${leafKind.toUpperCase()}`;
+    failures.push(failure('VERIFY_SIGNING_KEY', message,
+      { keyInfo: signedBy, certificate: leafKind }));
   }
   assert(wrong.every((c) => ext.spl[c] !== reported[c]));
   return failures;
@@ -288,13 +328,16 @@ function hwidFailures(hwid: Uint8Array | undefined, expected: Uint8Array): Verif
   if (hwid !== undefined && bytesEqual(hwid, expected)) return [];
   const message = hwid === undefined ? 'VCEK has no hwid extension'
     : `VCEK hwid (${hwid.length} bytes) differs from the first ${expected.length} bytes of CHIP_ID`;
-  return [failure('VERIFY_HWID_MISMATCH', message, { hwid: hwid === undefined ? null : toHex(hwid), chip_id: toHex(expected) })];
+  return [failure('VERIFY_HWID_MISMATCH', message,
+    { hwid: hwid === undefined ? null : toHex(hwid), chip_id: toHex(expected) })];
 }
 
 /** Layer 2c: ECDSA P-384 / SHA-384 over [0x000, 0x2A0) with a cached KeyObject. */
 function checkSignature(bytes: Uint8Array, leaf: ParsedCertificate): VerifyFailure[] {
   const keyProblem = p384Problem(leaf);
-  if (keyProblem !== undefined) return [failure('VERIFY_BAD_SIGNATURE', keyProblem, { certificate: leaf.what })];
+  if (keyProblem !== undefined) {
+    return [failure('VERIFY_BAD_SIGNATURE', keyProblem, { certificate: leaf.what })];
+  }
   const p1363 = reportSignatureP1363(bytes);
   if (p1363 === undefined) {
     const message = 'R or S does not fit in 48 bytes (non-zero high bytes of an LE72 field)';
@@ -308,13 +351,17 @@ function checkSignature(bytes: Uint8Array, leaf: ParsedCertificate): VerifyFailu
   return [failure('VERIFY_BAD_SIGNATURE', message, { certificate: leaf.what })];
 }
 
-/** KEY_INFO.SIGNING_KEY and the matching leaf certificate, or the failure that stops verification. */
+/**
+ * KEY_INFO.SIGNING_KEY and the matching leaf certificate, or the failure that stops
+ * verification.
+ */
 function signerOf(report: AttestationReport, certs: EvidenceCertificates):
   { signedBy: 'vcek' | 'vlek'; leafBytes: Uint8Array } | VerifyFailure {
   const keyInfo = decodeKeyInfo(report.key_info);
   const signedBy = SIGNING_KEYS[keyInfo.signing_key];
   if (signedBy === undefined) {
-    return failure('VERIFY_SIGNING_KEY', `KEY_INFO.SIGNING_KEY ${keyInfo.signing_key} is neither VCEK (0) nor VLEK (1)`,
+    return failure('VERIFY_SIGNING_KEY',
+      `KEY_INFO.SIGNING_KEY ${keyInfo.signing_key} is neither VCEK (0) nor VLEK (1)`,
       { signing_key: keyInfo.signing_key });
   }
   const leafBytes = certs[signedBy];
@@ -322,13 +369,17 @@ function signerOf(report: AttestationReport, certs: EvidenceCertificates):
     const other = signedBy === 'vcek' ? 'vlek' : 'vcek';
     const name = signedBy.toUpperCase();
     const only = certs[other] === undefined ? '' : ` (only a ${other.toUpperCase()})`;
-    return failure('VERIFY_SIGNING_KEY', `report is signed by its ${name} but no ${name} certificate was supplied${only}`,
+    return failure('VERIFY_SIGNING_KEY',
+      `report is signed by its ${name} but no ${name} certificate was supplied${only}`,
       { signedBy });
   }
   return { signedBy, leafBytes };
 }
 
-/** Verifies a report against its certificates and appraises it. Throws SimError only for undecodable input. */
+/**
+ * Verifies a report against its certificates and appraises it. Throws SimError only for
+ * undecodable input.
+ */
 export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertificates,
   options: VerifyReportOptions): ReportVerdict {
   const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true);
@@ -338,20 +389,25 @@ export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertif
   const leaf = parseCertificate(signer.leafBytes, signedBy);
   const { product, failures: productFailures } = resolveProduct(report, leaf, options.product);
   failures.push(...productFailures);
-  if (product === undefined) return finish([...failures, ...checkSignature(bytes, leaf)]); // still list every failure
+  if (product === undefined) {
+    return finish([...failures, ...checkSignature(bytes, leaf)]); // still list every failure
+  }
   const chain = checkChain(leaf, signedBy, product, certs, options);
   failures.push(...chain.failures);
   if (chain.ark !== undefined && chain.intermediate !== undefined) {
     failures.push(...checkCrl(options.crl, chain.ark, chain.intermediate, options.at));
   } else if (options.crl !== undefined) {
-    failures.push(failure('VERIFY_BAD_CRL', 'CRL not checked: no trusted ARK to verify it with', {}));
+    failures.push(failure('VERIFY_BAD_CRL',
+      'CRL not checked: no trusted ARK to verify it with', {}));
+
   }
   failures.push(...checkLeafExtensions(leaf, report, product, signedBy));
   failures.push(...checkSignature(bytes, leaf));
   failures.push(...appraiseReport(report, product, signedBy, options.appraisal));
   return finish(failures, {
     product, version: report.version, signedBy, validityChecked: options.at !== undefined,
-    trustAnchor: chain.anchor?.source ?? 'none', vmpl: report.vmpl, policy: `0x${report.policy.toString(16)}`,
+    trustAnchor: chain.anchor?.source ?? 'none', vmpl: report.vmpl,
+    policy: `0x${report.policy.toString(16)}`,
     measurement: toHex(report.measurement), host_data: toHex(report.host_data),
     report_data: toHex(report.report_data), chip_id: toHex(report.chip_id),
     reported_tcb: decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),

@@ -1,7 +1,8 @@
 /**
  * Models: a relying party's pinned SEV-SNP trust anchors (spec snp.md e.4 step 2): per product, the
  *   ARK whose public key is trusted, plus the ASK/ASVK to use when the evidence carries none.
- * Real counterpart: go-sev-guest `verify/trust`, virtee/sev builtin certs: AMD's public ARK/ASK/ASVK.
+ * Real counterpart: go-sev-guest `verify/trust`, virtee/sev builtin certs: AMD's public
+ *   ARK/ASK/ASVK.
  * Differs: besides AMD's real roots (models/verifier/amd-roots) we offer parma-sim's TEST roots,
  *   which are trusted only when a caller asks for them explicitly.
  * Invariants: an anchor is pinned by the ARK's SubjectPublicKeyInfo, never by whatever ARK the
@@ -29,7 +30,10 @@ export type TrustAnchor = Readonly<{
 
 let amdAnchors: readonly TrustAnchor[] | undefined;
 
-/** AMD's real ARK/ASK/ASVK for Milan, Genoa and Turin (public certificates shipped in amd-roots/). */
+/**
+ * AMD's real ARK/ASK/ASVK for Milan, Genoa and Turin (public certificates shipped in
+ * amd-roots/).
+ */
 export function amdTrustAnchors(): readonly TrustAnchor[] {
   if (amdAnchors !== undefined) return amdAnchors;
   const dir = join(packageRoot(), 'models', 'verifier', 'amd-roots');
@@ -39,7 +43,8 @@ export function amdTrustAnchors(): readonly TrustAnchor[] {
     return blocks[0]!;
   };
   amdAnchors = Object.freeze(PRODUCT_NAMES.map((product) => Object.freeze({
-    product, ark: one(product, 'ark.pem'), ask: one(product, 'ask.pem'), asvk: one(product, 'asvk.pem'), source: 'amd',
+    product, ark: one(product, 'ark.pem'), ask: one(product, 'ask.pem'),
+    asvk: one(product, 'asvk.pem'), source: 'amd',
   })));
   assert(amdAnchors.length === PRODUCT_NAMES.length);
   return amdAnchors;

@@ -8,11 +8,14 @@ import type { VERIFY_ERROR_CODES } from '../../sim/kernel/errors.js';
 
 export type VerifyCode = (typeof VERIFY_ERROR_CODES)[number];
 
-export type VerifyFailure = Readonly<{ code: VerifyCode; message: string; detail: Readonly<Record<string, unknown>> }>;
+export type VerifyFailure = Readonly<{
+  code: VerifyCode; message: string; detail: Readonly<Record<string, unknown>>;
+}>;
 
 export type Verdict<C> = Readonly<{ ok: boolean; failures: readonly VerifyFailure[]; claims?: C }>;
 
-export function failure(code: VerifyCode, message: string, detail: Readonly<Record<string, unknown>> = {}): VerifyFailure {
+export function failure(code: VerifyCode, message: string,
+  detail: Readonly<Record<string, unknown>> = {}): VerifyFailure {
   assert(message.length > 0, 'a failure says why');
   assert(code.startsWith('VERIFY_'), 'verifier failures carry VERIFY_* codes');
   return Object.freeze({ code, message, detail });
