@@ -207,7 +207,7 @@ test(
 test('cli/snp verify + certs: usage errors exit 2 with one line', async () => {
   const missing = await runCli(['snp', 'verify', '--report', 'x.bin']);
   assert.is(missing.code, 2);
-  assert.match(missing.stderr, "required option '--certs <dir>'");
+  assert.match(missing.stderr, "required option '--certs <dir|file>'");
   const product = await runCli([
     'snp', 'certs', '--out', join(tmpdir(), 'never'), '--product', 'Rome',
   ]);
