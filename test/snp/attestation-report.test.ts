@@ -14,7 +14,8 @@ import * as assert from 'uvu/assert';
 import { toHex } from '../../sim/kernel/bytes.js';
 import { errorCode, SimError } from '../../sim/kernel/errors.js';
 import {
-  ATTESTATION_REPORT, decodeAttestationReport, encodeAttestationReport, REPORT_BYTES, type AttestationReport,
+  ATTESTATION_REPORT, decodeAttestationReport, encodeAttestationReport, REPORT_BYTES,
+  type AttestationReport,
 } from '../../models/snp/attestation-report.js';
 import { reportView } from '../../models/snp/report-view.js';
 import { testdata } from '../support/paths.js';
@@ -42,35 +43,50 @@ for (const fact of facts ?? []) {
     for (const [name, value] of Object.entries(fact.numbers)) {
       assert.is(BigInt(record[name] as number | bigint), value, name);
     }
-    for (const [name, hex] of Object.entries(fact.hex)) assert.is(toHex(record[name] as Uint8Array), hex, name);
+    for (const [name, hex] of Object.entries(fact.hex)) {
+      assert.is(toHex(record[name] as Uint8Array), hex, name);
+    }
     for (const [name, tcb] of Object.entries(fact.tcb)) assert.is(record[name], tcb.raw, name);
-    assert.is(`${report.current_major}.${report.current_minor}.${report.current_build}`, fact.currentVersion);
-    assert.is(`${report.committed_major}.${report.committed_minor}.${report.committed_build}`, fact.committedVersion);
+    assert.is(
+      `${report.current_major}.${report.current_minor}.${report.current_build}`,
+      fact.currentVersion,
+    );
+    assert.is(
+      `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
+      fact.committedVersion,
+    );
     if (fact.cpuid !== undefined) {
       assert.equal([report.cpuid_fam_id, report.cpuid_mod_id, report.cpuid_step], fact.cpuid);
     }
     assert.is(report.reserved, undefined, 'no reserved byte is set in a real report');
   });
 
-  test(`${SUITE}: ${fact.dir} view decodes TCBs, KEY_INFO, product and signature as SOURCES.md says`, () => {
-    const view = reportView(decodeAttestationReport(reportBytes(fact.dir)), { product: fact.product as 'Milan' }) as View;
-    assert.is(view['tcb_layout'], fact.tcbLayout);
-    for (const [name, tcb] of Object.entries(fact.tcb)) {
-      const shown = view[name] as Record<string, unknown>;
-      for (const [part, value] of Object.entries(tcb.parts)) assert.is(shown[part], value, `${name}.${part}`);
-      assert.is(shown['raw'], tcb.raw);
-    }
-    const keyInfo = view['key_info'] as Record<string, unknown>;
-    assert.is(keyInfo['signing_key'], fact.keyInfo['signing_key']);
-    assert.is(keyInfo['mask_chip_key'], fact.keyInfo['mask_chip_key'] === 1);
-    assert.is(keyInfo['author_key_en'], fact.keyInfo['author_key_en'] === 1);
-    assert.is(keyInfo['signing_key_name'], fact.signedBy.toLowerCase());
-    const signature = view['signature'] as Record<string, string>;
-    assert.is(BigInt(signature['r']!), fact.signatureR);
-    assert.is(BigInt(signature['s']!), fact.signatureS);
-    assert.is(view['current_version'], fact.currentVersion);
-    if (fact.cpuid !== undefined) assert.is(view['product'], fact.product);
-  });
+  test(
+    `${SUITE}: ${fact.dir} view decodes TCBs, KEY_INFO, product and signature as SOURCES.md says`,
+    () => {
+      const view = reportView(
+        decodeAttestationReport(reportBytes(fact.dir)), { product: fact.product as 'Milan' },
+      ) as View;
+      assert.is(view['tcb_layout'], fact.tcbLayout);
+      for (const [name, tcb] of Object.entries(fact.tcb)) {
+        const shown = view[name] as Record<string, unknown>;
+        for (const [part, value] of Object.entries(tcb.parts)) {
+          assert.is(shown[part], value, `${name}.${part}`);
+        }
+        assert.is(shown['raw'], tcb.raw);
+      }
+      const keyInfo = view['key_info'] as Record<string, unknown>;
+      assert.is(keyInfo['signing_key'], fact.keyInfo['signing_key']);
+      assert.is(keyInfo['mask_chip_key'], fact.keyInfo['mask_chip_key'] === 1);
+      assert.is(keyInfo['author_key_en'], fact.keyInfo['author_key_en'] === 1);
+      assert.is(keyInfo['signing_key_name'], fact.signedBy.toLowerCase());
+      const signature = view['signature'] as Record<string, string>;
+      assert.is(BigInt(signature['r']!), fact.signatureR);
+      assert.is(BigInt(signature['s']!), fact.signatureS);
+      assert.is(view['current_version'], fact.currentVersion);
+      if (fact.cpuid !== undefined) assert.is(view['product'], fact.product);
+    },
+  );
 
   test(`${SUITE}: ${fact.dir} re-encodes to identical bytes`, () => {
     const bytes = reportBytes(fact.dir);
@@ -96,18 +112,24 @@ function sampleReport(version: 2 | 3 | 5): AttestationReport {
 
 for (const field of ATTESTATION_REPORT.fields.filter((f) => f.kind === 'mbz')) {
   for (const at of [field.offsetBytes, field.offsetBytes + field.sizeBytes - 1]) {
-    test(`${SUITE}: strict decode rejects a non-zero byte at 0x${at.toString(16)} in ${field.name}`, () => {
-      const bytes = encodeAttestationReport(sampleReport(3));
-      bytes[at] = 0xcc;
-      assert.is(errorCode(() => decodeAttestationReport(bytes)), 'SNP_MBZ_NONZERO');
-    });
-    test(`${SUITE}: non-strict decode keeps 0x${at.toString(16)} in ${field.name} and round-trips`, () => {
-      const bytes = encodeAttestationReport(sampleReport(3));
-      bytes[at] = 0xcc;
-      const report = decodeAttestationReport(bytes, { strict: false });
-      assert.ok(report.reserved?.[field.name] !== undefined);
-      assert.is(toHex(encodeAttestationReport(report)), toHex(bytes));
-    });
+    test(
+      `${SUITE}: strict decode rejects a non-zero byte at 0x${at.toString(16)} in ${field.name}`,
+      () => {
+        const bytes = encodeAttestationReport(sampleReport(3));
+        bytes[at] = 0xcc;
+        assert.is(errorCode(() => decodeAttestationReport(bytes)), 'SNP_MBZ_NONZERO');
+      },
+    );
+    test(
+      `${SUITE}: non-strict decode keeps 0x${at.toString(16)} in ${field.name} and round-trips`,
+      () => {
+        const bytes = encodeAttestationReport(sampleReport(3));
+        bytes[at] = 0xcc;
+        const report = decodeAttestationReport(bytes, { strict: false });
+        assert.ok(report.reserved?.[field.name] !== undefined);
+        assert.is(toHex(encodeAttestationReport(report)), toHex(bytes));
+      },
+    );
   }
 }
 
@@ -116,24 +138,38 @@ const GATED: readonly (readonly [string, number, 2 | 3])[] = [
   ['launch_mit_vector', 0x1f8, 3], ['current_mit_vector', 0x200, 3],
 ];
 for (const [name, offset, version] of GATED) {
-  test(`${SUITE}: a VERSION ${version} report with ${name} (0x${offset.toString(16)}) set is rejected strictly`, () => {
-    const bytes = encodeAttestationReport(sampleReport(version));
-    bytes[offset] = 0x19;
-    assert.is(errorCode(() => decodeAttestationReport(bytes)), 'SNP_MBZ_NONZERO');
-    assert.is(decodeAttestationReport(bytes, { strict: false }).version, version);
-  });
+  test(
+    `${SUITE}: a VERSION ${version} report with ${name} ` +
+      `(0x${offset.toString(16)}) set is rejected strictly`,
+    () => {
+      const bytes = encodeAttestationReport(sampleReport(version));
+      bytes[offset] = 0x19;
+      assert.is(errorCode(() => decodeAttestationReport(bytes)), 'SNP_MBZ_NONZERO');
+      assert.is(decodeAttestationReport(bytes, { strict: false }).version, version);
+    },
+  );
 }
 
 test(`${SUITE}: the view rejects KEY_INFO reserved bits and a clear POLICY bit 17 strictly`, () => {
   const keyInfo = { ...sampleReport(3), key_info: 1 << 5, cpuid_fam_id: 0x19, cpuid_mod_id: 1 };
-  assert.throws(() => reportView(keyInfo), (e: unknown) => e instanceof SimError && e.code === 'SNP_MBZ_NONZERO');
-  const policy = { ...sampleReport(3), key_info: 0, policy: 0x10000n, cpuid_fam_id: 0x19, cpuid_mod_id: 1 };
-  assert.throws(() => reportView(policy), (e: unknown) => e instanceof SimError && e.code === 'SNP_MBZ_NONZERO');
+  assert.throws(
+    () => reportView(keyInfo),
+    (e: unknown) => e instanceof SimError && e.code === 'SNP_MBZ_NONZERO',
+  );
+  const policy = {
+    ...sampleReport(3), key_info: 0, policy: 0x10000n, cpuid_fam_id: 0x19, cpuid_mod_id: 1,
+  };
+  assert.throws(
+    () => reportView(policy),
+    (e: unknown) => e instanceof SimError && e.code === 'SNP_MBZ_NONZERO',
+  );
   assert.equal((reportView(policy, { strict: false }) as View)['policy'] !== undefined, true);
 });
 
 test(`${SUITE}: the view tolerates unknown PLATFORM_INFO bits and shows them`, () => {
-  const report = { ...sampleReport(3), key_info: 0, platform_info: 0x167n, cpuid_fam_id: 0x1a, cpuid_mod_id: 2 };
+  const report = {
+    ...sampleReport(3), key_info: 0, platform_info: 0x167n, cpuid_fam_id: 0x1a, cpuid_mod_id: 2,
+  };
   const info = (reportView(report) as View)['platform_info'] as Record<string, unknown>;
   assert.is(info['unknown_bits'], 0x100n);
   assert.is(info['iommu_write_safe'], true);
@@ -157,8 +193,10 @@ for (const length of [0, 1, REPORT_BYTES - 1, REPORT_BYTES + 1, 4096]) {
 }
 
 test(`${SUITE}: arbitrary bytes either decode or throw a SimError, never anything else`, () => {
-  fc.assert(fc.property(fc.oneof(fc.uint8Array({ minLength: REPORT_BYTES, maxLength: REPORT_BYTES }),
-    fc.uint8Array({ maxLength: 2000 })), (bytes) => {
+  fc.assert(fc.property(fc.oneof(
+    fc.uint8Array({ minLength: REPORT_BYTES, maxLength: REPORT_BYTES }),
+    fc.uint8Array({ maxLength: 2000 }),
+  ), (bytes) => {
     try {
       decodeAttestationReport(bytes);
     } catch (error) {
@@ -176,23 +214,28 @@ const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const u32 = fc.nat({ max: 0xffff_ffff });
 const u8 = fc.nat({ max: 0xff });
 
-const validReport: fc.Arbitrary<AttestationReport> = fc.constantFrom(2, 3, 5).chain((version) => fc.record({
-  version: fc.constant(version), guest_svn: u32, policy: u64, family_id: bytesOf(16), image_id: bytesOf(16),
-  vmpl: u32, signature_algo: u32, current_tcb: u64, platform_info: u64, key_info: u32,
-  report_data: bytesOf(64), measurement: bytesOf(48), host_data: bytesOf(32), id_key_digest: bytesOf(48),
-  author_key_digest: bytesOf(48), report_id: bytesOf(32), report_id_ma: bytesOf(32), reported_tcb: u64,
-  cpuid_fam_id: version >= 3 ? u8 : fc.constant(0), cpuid_mod_id: version >= 3 ? u8 : fc.constant(0),
-  cpuid_step: version >= 3 ? u8 : fc.constant(0), chip_id: bytesOf(64), committed_tcb: u64,
-  current_build: u8, current_minor: u8, current_major: u8, committed_build: u8, committed_minor: u8,
-  committed_major: u8, launch_tcb: u64,
-  launch_mit_vector: version >= 5 ? u64 : fc.constant(0n), current_mit_vector: version >= 5 ? u64 : fc.constant(0n),
-  signature_r: bytesOf(72), signature_s: bytesOf(72),
-}) as fc.Arbitrary<AttestationReport>);
+const validReport: fc.Arbitrary<AttestationReport> = fc.constantFrom(2, 3, 5).chain((version) =>
+  fc.record({
+    version: fc.constant(version), guest_svn: u32, policy: u64, family_id: bytesOf(16),
+    image_id: bytesOf(16), vmpl: u32, signature_algo: u32, current_tcb: u64, platform_info: u64,
+    key_info: u32, report_data: bytesOf(64), measurement: bytesOf(48), host_data: bytesOf(32),
+    id_key_digest: bytesOf(48), author_key_digest: bytesOf(48), report_id: bytesOf(32),
+    report_id_ma: bytesOf(32), reported_tcb: u64,
+    cpuid_fam_id: version >= 3 ? u8 : fc.constant(0),
+    cpuid_mod_id: version >= 3 ? u8 : fc.constant(0),
+    cpuid_step: version >= 3 ? u8 : fc.constant(0), chip_id: bytesOf(64), committed_tcb: u64,
+    current_build: u8, current_minor: u8, current_major: u8, committed_build: u8,
+    committed_minor: u8, committed_major: u8, launch_tcb: u64,
+    launch_mit_vector: version >= 5 ? u64 : fc.constant(0n),
+    current_mit_vector: version >= 5 ? u64 : fc.constant(0n),
+    signature_r: bytesOf(72), signature_s: bytesOf(72),
+  }) as fc.Arbitrary<AttestationReport>);
 
 test(`${SUITE}: decode(encode(r)) = r for random valid reports (round-trip law)`, () => {
   fc.assert(fc.property(validReport, (report) => {
     const bytes = encodeAttestationReport(report);
-    assert.equal(decodeAttestationReport(bytes), { ...report }); // fc.record objects have a null prototype
+    // fc.record objects have a null prototype
+    assert.equal(decodeAttestationReport(bytes), { ...report });
     assert.is(toHex(encodeAttestationReport(decodeAttestationReport(bytes))), toHex(bytes));
   }), { numRuns: 200 });
 });

@@ -24,7 +24,10 @@ const entries = [
 
 test(`${SUITE}: decode(encode(entries)) = entries`, () => {
   const blob = encodeCertTable(entries);
-  assert.equal(decodeCertTable(blob).map((e) => [e.guid, toHex(e.data)]), entries.map((e) => [e.guid, toHex(e.data)]));
+  assert.equal(
+    decodeCertTable(blob).map((e) => [e.guid, toHex(e.data)]),
+    entries.map((e) => [e.guid, toHex(e.data)]),
+  );
   assert.is(blob.length, 4 * 24 + 1360 + 1600 + 1630);
 });
 
@@ -73,14 +76,24 @@ const firmware = createFirmware(31, platform);
 const context = guestContextFromFields({ seed: 31, launchTcb: platform.current_tcb });
 const request = { report_data: new Uint8Array(64), vmpl: 0, key_sel: 0 };
 
-test(`${SUITE}: a one-page buffer for a 4.7 KiB table gets INVALID_LEN and 2 required pages`, () => {
-  const answer = requestExtendedReport(firmware, { context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 4096 });
-  assert.is(answer.vmmError, 1);
-  assert.is('requiredPages' in answer ? answer.requiredPages : -1, Math.ceil((4 * 24 + 1360 + 1600 + 1630) / 4096));
-});
+test(
+  `${SUITE}: a one-page buffer for a 4.7 KiB table gets INVALID_LEN and 2 required pages`,
+  () => {
+    const answer = requestExtendedReport(firmware, {
+      context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 4096,
+    });
+    assert.is(answer.vmmError, 1);
+    assert.is(
+      'requiredPages' in answer ? answer.requiredPages : -1,
+      Math.ceil((4 * 24 + 1360 + 1600 + 1630) / 4096),
+    );
+  },
+);
 
 test(`${SUITE}: a large enough buffer gets the report and the table`, () => {
-  const answer = requestExtendedReport(firmware, { context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 8192 });
+  const answer = requestExtendedReport(firmware, {
+    context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 8192,
+  });
   assert.is(answer.vmmError, 0);
   if (answer.vmmError !== 0) return;
   assert.is(answer.response.statusName, 'SUCCESS');
@@ -88,7 +101,9 @@ test(`${SUITE}: a large enough buffer gets the report and the table`, () => {
 });
 
 test(`${SUITE}: a buffer length that is not whole pages is SNP_BAD_FIELD`, () => {
-  assert.is(errorCode(() => requestExtendedReport(firmware, { context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 5000 })), 'SNP_BAD_FIELD');
+  assert.is(errorCode(() => requestExtendedReport(firmware, {
+    context, senderVmpl: 0, request, certs: entries, certsBufferBytes: 5000,
+  })), 'SNP_BAD_FIELD');
 });
 
 test.run();

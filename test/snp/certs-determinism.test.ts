@@ -18,7 +18,9 @@ function digests(args: readonly string[]): Record<string, string> {
     const result = spawnCli(['snp', 'certs', '--out', dir, ...args]);
     assert.is(result.code, 0, result.stderr);
     const out: Record<string, string> = {};
-    for (const name of readdirSync(dir).sort()) out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex');
+    for (const name of readdirSync(dir).sort()) {
+      out[name] = createHash('sha256').update(readFileSync(join(dir, name))).digest('hex');
+    }
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -26,20 +28,32 @@ function digests(args: readonly string[]): Record<string, string> {
 }
 
 for (const [product, key] of [['Milan', 'vcek'], ['Turin', 'vlek']] as const) {
-  test(`snp/certs determinism: ${product} ${key}: the same seed in two processes gives byte-identical files`, () => {
-    const args = ['--seed', '2024', '--product', product, '--signing-key', key, '--revoke', '0x10101'];
-    const a = digests(args);
-    const b = digests(args);
-    assert.ok(Object.keys(a).length >= 9, `files: ${Object.keys(a).join(',')}`);
-    assert.equal(a, b);
-  });
+  test(
+    `snp/certs determinism: ${product} ${key}: the same seed in ` +
+      `two processes gives byte-identical files`,
+    () => {
+      const args = [
+        '--seed', '2024', '--product', product, '--signing-key', key, '--revoke', '0x10101',
+      ];
+      const a = digests(args);
+      const b = digests(args);
+      assert.ok(Object.keys(a).length >= 9, `files: ${Object.keys(a).join(',')}`);
+      assert.equal(a, b);
+    },
+  );
 
-  test(`snp/certs determinism: ${product} ${key}: different seeds change every certificate and the CRL`, () => {
-    const a = digests(['--seed', '1', '--product', product, '--signing-key', key]);
-    const b = digests(['--seed', '2', '--product', product, '--signing-key', key]);
-    assert.equal(Object.keys(a), Object.keys(b));
-    for (const name of Object.keys(a)) assert.is.not(a[name], b[name], `${name} must differ between seeds`);
-  });
+  test(
+    `snp/certs determinism: ${product} ${key}: different seeds ` +
+      `change every certificate and the CRL`,
+    () => {
+      const a = digests(['--seed', '1', '--product', product, '--signing-key', key]);
+      const b = digests(['--seed', '2', '--product', product, '--signing-key', key]);
+      assert.equal(Object.keys(a), Object.keys(b));
+      for (const name of Object.keys(a)) {
+        assert.is.not(a[name], b[name], `${name} must differ between seeds`);
+      }
+    },
+  );
 }
 
 test.run();

@@ -24,24 +24,29 @@ const context = guestContextFromFields({ seed: 41, launchTcb: platform.current_t
 const reportData = new Uint8Array(64).fill(0x42);
 
 function reportRequest(seqno: bigint, vmpckIndex = 0, vmpl = vmpckIndex) {
-  return sealGuestMessage({ vmpck: context.vmpck[vmpckIndex]!, vmpckIndex, seqno, msgType: MSG_TYPE.REPORT_REQ,
-    payload: encodeMsgReportReq({ report_data: reportData, vmpl, key_sel: 0 }) });
+  return sealGuestMessage({
+    vmpck: context.vmpck[vmpckIndex]!, vmpckIndex, seqno, msgType: MSG_TYPE.REPORT_REQ,
+    payload: encodeMsgReportReq({ report_data: reportData, vmpl, key_sel: 0 }),
+  });
 }
 
-test(`${SUITE}: a sealed MSG_REPORT_REQ gets a MSG_REPORT_RSP with seqno + 1 carrying the report`, () => {
-  const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n));
-  assert.ok(result.ok);
-  if (!result.ok) return;
-  const opened = openGuestMessage(result.response, context.vmpck[0]!);
-  assert.ok(opened.ok);
-  if (!opened.ok) return;
-  assert.is(opened.header.msg_seqno, 2n);
-  assert.is(opened.header.msg_type, MSG_TYPE.REPORT_RSP);
-  const rsp = decodeMsgReportRsp(opened.payload);
-  assert.is(rsp.status, 0);
-  assert.is(toHex(decodeAttestationReport(rsp.report).report_data), toHex(reportData));
-  assert.equal(result.channel.lastSeqno, [2n, 0n, 0n, 0n]);
-});
+test(
+  `${SUITE}: a sealed MSG_REPORT_REQ gets a MSG_REPORT_RSP with seqno + 1 carrying the report`,
+  () => {
+    const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n));
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    const opened = openGuestMessage(result.response, context.vmpck[0]!);
+    assert.ok(opened.ok);
+    if (!opened.ok) return;
+    assert.is(opened.header.msg_seqno, 2n);
+    assert.is(opened.header.msg_type, MSG_TYPE.REPORT_RSP);
+    const rsp = decodeMsgReportRsp(opened.payload);
+    assert.is(rsp.status, 0);
+    assert.is(toHex(decodeAttestationReport(rsp.report).report_data), toHex(reportData));
+    assert.equal(result.channel.lastSeqno, [2n, 0n, 0n, 0n]);
+  },
+);
 
 test(`${SUITE}: the next request must use seqno 3; a replay of seqno 1 is refused`, () => {
   const first = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n));
@@ -62,24 +67,32 @@ test(`${SUITE}: a flipped ciphertext or header byte fails authentication`, () =>
 });
 
 test(`${SUITE}: a message sealed with another VMPCK than its header names is refused`, () => {
-  const message = sealGuestMessage({ vmpck: context.vmpck[1]!, vmpckIndex: 0, seqno: 1n, msgType: MSG_TYPE.REPORT_REQ,
-    payload: encodeMsgReportReq({ report_data: reportData, vmpl: 0, key_sel: 0 }) });
+  const message = sealGuestMessage({
+    vmpck: context.vmpck[1]!, vmpckIndex: 0, seqno: 1n, msgType: MSG_TYPE.REPORT_REQ,
+    payload: encodeMsgReportReq({ report_data: reportData, vmpl: 0, key_sel: 0 }),
+  });
   assert.not.ok(firmwareGuestRequest(firmware, NEW_CHANNEL, context, message).ok);
   assert.not.ok(openGuestMessage(message, context.vmpck[0]!).ok);
 });
 
-test(`${SUITE}: VMPCK2 (a VMPL2 sender) asking for a VMPL0 report gets status INVALID_PARAM inside the response`, () => {
-  const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n, 2, 0));
-  assert.ok(result.ok);
-  if (!result.ok) return;
-  const opened = openGuestMessage(result.response, context.vmpck[2]!);
-  assert.ok(opened.ok && decodeMsgReportRsp(opened.payload).status === 0x16);
-});
+test(
+  `${SUITE}: VMPCK2 (a VMPL2 sender) asking for a VMPL0 report gets ` +
+    `status INVALID_PARAM inside the response`,
+  () => {
+    const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n, 2, 0));
+    assert.ok(result.ok);
+    if (!result.ok) return;
+    const opened = openGuestMessage(result.response, context.vmpck[2]!);
+    assert.ok(opened.ok && decodeMsgReportRsp(opened.payload).status === 0x16);
+  },
+);
 
 test(`${SUITE}: MSG_KEY_REQ over the channel gives the same key as the direct call, twice`, () => {
   const payload = encodeMsgKeyReq({ key_select: 0, guest_field_select: 0x8n, vmpl: 0, guest_svn: 0,
     tcb_version: 0n, launch_mit_vector: 0n });
-  const seal = (seqno: bigint) => sealGuestMessage({ vmpck: context.vmpck[0]!, vmpckIndex: 0, seqno, msgType: MSG_TYPE.KEY_REQ, payload });
+  const seal = (seqno: bigint) => sealGuestMessage({
+    vmpck: context.vmpck[0]!, vmpckIndex: 0, seqno, msgType: MSG_TYPE.KEY_REQ, payload,
+  });
   const a = firmwareGuestRequest(firmware, NEW_CHANNEL, context, seal(1n));
   assert.ok(a.ok);
   if (!a.ok) return;

@@ -16,14 +16,19 @@ import { emsaPssEncode, rsaPssSign } from '../../models/snp/rsa-pss.js';
 const message = new TextEncoder().encode('parma-sim rsa-pss test message');
 const salt = (byte: number): Uint8Array => new Uint8Array(48).fill(byte);
 
-test('snp/rsa-pss: a signature verifies under node:crypto PSS with salt length 48 and fails with 32', () => {
-  const key = amdTestKey('Milan', 'ark');
-  const signature = rsaPssSign({ privateKey: key.privateKey, message, salt: salt(7) });
-  const opts = (saltLength: number) => ({ key: key.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
-  assert.ok(verify('sha384', message, opts(48), signature));
-  assert.not.ok(verify('sha384', message, opts(32), signature));
-  assert.not.ok(verify('sha256', message, opts(48), signature));
-});
+test(
+  'snp/rsa-pss: a signature verifies under node:crypto PSS with salt length 48 and fails with 32',
+  () => {
+    const key = amdTestKey('Milan', 'ark');
+    const signature = rsaPssSign({ privateKey: key.privateKey, message, salt: salt(7) });
+    const opts = (saltLength: number) => ({
+      key: key.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength,
+    });
+    assert.ok(verify('sha384', message, opts(48), signature));
+    assert.not.ok(verify('sha384', message, opts(32), signature));
+    assert.not.ok(verify('sha256', message, opts(48), signature));
+  },
+);
 
 test('snp/rsa-pss: the same salt gives the same signature; another salt another one', () => {
   const key = amdTestKey('Genoa', 'ask');
@@ -34,27 +39,35 @@ test('snp/rsa-pss: the same salt gives the same signature; another salt another 
   assert.is.not(a, c);
 });
 
-test('snp/rsa-pss: opening a signature gives our EMSA-PSS encoding (top bit clear, trailer 0xbc)', () => {
-  const key = amdTestKey('Turin', 'asvk');
-  const signature = rsaPssSign({ privateKey: key.privateKey, message, salt: salt(9) });
-  const em = new Uint8Array(publicDecrypt({ key: key.publicKey, padding: constants.RSA_NO_PADDING }, signature));
-  assert.is(em.length, 512);
-  assert.is(em[0]! & 0x80, 0);
-  assert.is(em[511], 0xbc);
-  assert.is(toHex(em), toHex(emsaPssEncode(message, salt(9), 4096)));
-});
+test(
+  'snp/rsa-pss: opening a signature gives our EMSA-PSS encoding (top bit clear, trailer 0xbc)',
+  () => {
+    const key = amdTestKey('Turin', 'asvk');
+    const signature = rsaPssSign({ privateKey: key.privateKey, message, salt: salt(9) });
+    const em = new Uint8Array(
+      publicDecrypt({ key: key.publicKey, padding: constants.RSA_NO_PADDING }, signature),
+    );
+    assert.is(em.length, 512);
+    assert.is(em[0]! & 0x80, 0);
+    assert.is(em[511], 0xbc);
+    assert.is(toHex(em), toHex(emsaPssEncode(message, salt(9), 4096)));
+  },
+);
 
-test('snp/test-keys: every committed test key is RSA-4096 with e = 65537 and the nine are distinct', () => {
-  const seen = new Set<string>();
-  for (const product of ['Milan', 'Genoa', 'Turin'] as const) {
-    for (const role of ['ark', 'ask', 'asvk'] as const) {
-      const key = amdTestKey(product, role);
-      assert.is(key.publicKey.asymmetricKeyDetails?.modulusLength, 4096);
-      assert.is(key.publicKey.asymmetricKeyDetails?.publicExponent, 65537n);
-      seen.add(toHex(key.spkiDer));
+test(
+  'snp/test-keys: every committed test key is RSA-4096 with e = 65537 and the nine are distinct',
+  () => {
+    const seen = new Set<string>();
+    for (const product of ['Milan', 'Genoa', 'Turin'] as const) {
+      for (const role of ['ark', 'ask', 'asvk'] as const) {
+        const key = amdTestKey(product, role);
+        assert.is(key.publicKey.asymmetricKeyDetails?.modulusLength, 4096);
+        assert.is(key.publicKey.asymmetricKeyDetails?.publicExponent, 65537n);
+        seen.add(toHex(key.spkiDer));
+      }
     }
-  }
-  assert.is(seen.size, 9);
-});
+    assert.is(seen.size, 9);
+  },
+);
 
 test.run();

@@ -28,10 +28,10 @@ export type ReportFacts = Readonly<{
   signatureS: bigint;
 }>;
 
-const HEX_FACTS = ['family_id', 'image_id', 'measurement', 'host_data', 'report_data', 'id_key_digest',
-  'author_key_digest', 'report_id', 'report_id_ma', 'chip_id'];
-const NUMBER_FACTS = ['version', 'guest_svn', 'policy', 'vmpl', 'signature_algo', 'platform_info', 'key_info',
-  'launch_mit_vector', 'current_mit_vector'];
+const HEX_FACTS = ['family_id', 'image_id', 'measurement', 'host_data', 'report_data',
+  'id_key_digest', 'author_key_digest', 'report_id', 'report_id_ma', 'chip_id'];
+const NUMBER_FACTS = ['version', 'guest_svn', 'policy', 'vmpl', 'signature_algo', 'platform_info',
+  'key_info', 'launch_mit_vector', 'current_mit_vector'];
 const TCB_FACTS = ['current_tcb', 'reported_tcb', 'committed_tcb', 'launch_tcb'];
 
 function parseTcb(value: string): TcbFact {
@@ -45,7 +45,9 @@ function parseTcb(value: string): TcbFact {
   return { raw: BigInt(match[2]!), parts };
 }
 
-function parseSection(dir: string, body: string, table: Readonly<Record<string, string[]>>): ReportFacts {
+function parseSection(
+  dir: string, body: string, table: Readonly<Record<string, string[]>>,
+): ReportFacts {
   const numbers: Record<string, bigint> = {};
   const hex: Record<string, string> = {};
   const tcb: Record<string, TcbFact> = {};
@@ -62,11 +64,21 @@ function parseSection(dir: string, body: string, table: Readonly<Record<string, 
   for (const line of facts.split('\n')) {
     if (!line.startsWith('- ')) continue;
     const text = line.slice(2);
-    if (text.startsWith('vcek.der') || text.startsWith('vlek.der') || text.startsWith('ECDSA')) continue;
-    if (text.startsWith('report.bin sha256:')) { sha256 = /`([0-9a-f]{64})`/.exec(text)![1]!; continue; }
-    if (text.startsWith('TCB layout used:')) { tcbLayout = text.includes('turin') ? 'turin' : 'legacy'; continue; }
-    if (text.startsWith('signature R:')) { signatureR = BigInt(/`(0x[0-9a-f]+)`/.exec(text)![1]!); continue; }
-    if (text.startsWith('signature S:')) { signatureS = BigInt(/`(0x[0-9a-f]+)`/.exec(text)![1]!); continue; }
+    if (text.startsWith('vcek.der') || text.startsWith('vlek.der') || text.startsWith('ECDSA')) {
+      continue;
+    }
+    if (text.startsWith('report.bin sha256:')) {
+      sha256 = /`([0-9a-f]{64})`/.exec(text)![1]!; continue;
+    }
+    if (text.startsWith('TCB layout used:')) {
+      tcbLayout = text.includes('turin') ? 'turin' : 'legacy'; continue;
+    }
+    if (text.startsWith('signature R:')) {
+      signatureR = BigInt(/`(0x[0-9a-f]+)`/.exec(text)![1]!); continue;
+    }
+    if (text.startsWith('signature S:')) {
+      signatureS = BigInt(/`(0x[0-9a-f]+)`/.exec(text)![1]!); continue;
+    }
     if (text.startsWith('current fw version:')) {
       const m = /current fw version: ([\d.]+); committed: ([\d.]+)/.exec(text)!;
       currentVersion = m[1]!; committedVersion = m[2]!; continue;
@@ -91,11 +103,14 @@ function parseSection(dir: string, body: string, table: Readonly<Record<string, 
     }
   }
   const row = table[dir];
-  if (row === undefined || tcbLayout === undefined || signatureR === undefined || signatureS === undefined) {
+  if (row === undefined || tcbLayout === undefined || signatureR === undefined ||
+      signatureS === undefined) {
     throw new Error(`SOURCES.md ${dir}: incomplete facts`);
   }
-  return { dir, product: row[0]!, signedBy: row[2]!, sha256, numbers, hex, tcb, tcbLayout, currentVersion,
-    committedVersion, keyInfo, cpuid, signatureR, signatureS };
+  return {
+    dir, product: row[0]!, signedBy: row[2]!, sha256, numbers, hex, tcb, tcbLayout, currentVersion,
+    committedVersion, keyInfo, cpuid, signatureR, signatureS,
+  };
 }
 
 /** Every report's facts, or undefined without ../shared/testdata. */
