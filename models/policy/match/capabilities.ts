@@ -14,18 +14,26 @@ import { sameSortedList } from './env.js';
 
 /** The containerd default set (moby oci/caps/defaults.go), as confcom writes it. */
 export const DEFAULT_UNPRIVILEGED_CAPABILITIES: readonly string[] = Object.freeze([
-  'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_MKNOD',
-  'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
+  'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+    'CAP_MKNOD',
+  'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID',
+    'CAP_SYS_CHROOT',
 ]);
 
 /** Every capability of linux/capability.h, numbers 0..40 in order. */
 export const DEFAULT_PRIVILEGED_CAPABILITIES: readonly string[] = Object.freeze([
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
-  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT',
-  'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND',
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+    'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
+    'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO',
+    'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
+    'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE',
+    'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
+    'CAP_BLOCK_SUSPEND',
   'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ]);
 
@@ -34,7 +42,8 @@ assert(DEFAULT_PRIVILEGED_CAPABILITIES.length === 41);
 assert(new Set(DEFAULT_PRIVILEGED_CAPABILITIES).size === 41);
 assert(DEFAULT_UNPRIVILEGED_CAPABILITIES.every((c) => DEFAULT_PRIVILEGED_CAPABILITIES.includes(c)));
 
-export const CAPABILITY_SET_NAMES = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+export const CAPABILITY_SET_NAMES = ['bounding', 'effective', 'inheritable', 'permitted',
+  'ambient'] as const;
 
 const UNPRIVILEGED_SETS: CapabilitySets = Object.freeze({
   bounding: DEFAULT_UNPRIVILEGED_CAPABILITIES, effective: DEFAULT_UNPRIVILEGED_CAPABILITIES,
@@ -43,10 +52,13 @@ const UNPRIVILEGED_SETS: CapabilitySets = Object.freeze({
 
 const PRIVILEGED_SETS: CapabilitySets = Object.freeze({
   bounding: DEFAULT_PRIVILEGED_CAPABILITIES, effective: DEFAULT_PRIVILEGED_CAPABILITIES,
-  inheritable: DEFAULT_PRIVILEGED_CAPABILITIES, permitted: DEFAULT_PRIVILEGED_CAPABILITIES, ambient: [],
+  inheritable: DEFAULT_PRIVILEGED_CAPABILITIES, permitted: DEFAULT_PRIVILEGED_CAPABILITIES,
+    ambient: [],
 });
 
-/** get_capabilities: the policy's sets, or the defaults for (privileged request, allow_elevated). */
+/**
+ * get_capabilities: the policy's sets, or the defaults for (privileged request, allow_elevated).
+ */
 export function getCapabilities(container: PolicyContainer, privileged: boolean): CapabilitySets {
   if (container.capabilities !== null) return container.capabilities;
   return privileged && container.allow_elevated ? PRIVILEGED_SETS : UNPRIVILEGED_SETS;
@@ -61,14 +73,16 @@ export function capsListOk(allowed: readonly string[], requested: readonly strin
 }
 
 export function capsOk(allowed: CapabilitySets, requested: CapabilitySets): boolean {
-  for (const set of CAPABILITY_SET_NAMES) if (!capsListOk(allowed[set], requested[set])) return false;
+  for (const set of CAPABILITY_SET_NAMES) if (!capsListOk(allowed[set],
+    requested[set])) return false;
   return true;
 }
 
 function filterByAllowed(allowed: CapabilitySets, requested: CapabilitySets): CapabilitySets {
   const pick = (set: (typeof CAPABILITY_SET_NAMES)[number]): readonly string[] =>
     [...new Set(requested[set].filter((cap) => allowed[set].includes(cap)))].sort();
-  return { bounding: pick('bounding'), effective: pick('effective'), inheritable: pick('inheritable'), permitted: pick('permitted'), ambient: pick('ambient') };
+  return { bounding: pick('bounding'), effective: pick('effective'),
+    inheritable: pick('inheritable'), permitted: pick('permitted'), ambient: pick('ambient') };
 }
 
 function total(caps: CapabilitySets): number {
@@ -92,7 +106,8 @@ export type CapsChoice =
  * accepted subset, and the largest must all be equal (else "only distinguishable by capabilties").
  */
 export function validCapsForAll(
-  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined, privileged: boolean, dropping: boolean,
+  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined,
+    privileged: boolean, dropping: boolean,
 ): CapsChoice {
   assert(containers.length > 0, 'caps narrowing runs on a non-empty candidate list');
   if (requested === undefined) return { kind: 'no-request' };

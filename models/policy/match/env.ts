@@ -44,7 +44,8 @@ export function missingRequired(rules: readonly EnvRule[], envList: readonly str
  * valid_envs_for_all: without dropping, the request as is. With dropping, each item's accepted
  * subset; the largest ones must all be equal, else undefined (undecidable).
  */
-export function validEnvsForAll(items: readonly HasEnvRules[], envList: readonly string[], dropping: boolean): readonly string[] | undefined {
+export function validEnvsForAll(items: readonly HasEnvRules[], envList: readonly string[],
+    dropping: boolean): readonly string[] | undefined {
   assert(items.length > 0, 'env narrowing runs on a non-empty candidate list');
   if (!dropping) return envList;
   const unique = [...new Set(envList)].sort();
@@ -52,7 +53,8 @@ export function validEnvsForAll(items: readonly HasEnvRules[], envList: readonly
   let tie = false;
   for (const item of items) {
     const accepted = unique.filter((env) => someRuleAccepts(item.env_rules, env));
-    if (best === undefined || accepted.length > best.length) { best = accepted; tie = false; continue; }
+    if (best === undefined || accepted.length > best.length) { best = accepted; tie = false;
+      continue; }
     if (accepted.length === best.length && !sameSortedList(accepted, best)) tie = true;
   }
   assert(best !== undefined);
@@ -67,8 +69,11 @@ export function sameSortedList(a: readonly string[], b: readonly string[]): bool
   return true;
 }
 
-/** Names (text before the first `=`) of envs no rule of any item accepts: `invalid env list: …`. */
-export function invalidEnvNames(items: readonly HasEnvRules[], envList: readonly string[]): readonly string[] {
+/**
+ * Names (text before the first `=`) of envs no rule of any item accepts: `invalid env list: …`.
+ */
+export function invalidEnvNames(items: readonly HasEnvRules[],
+    envList: readonly string[]): readonly string[] {
   const bad: string[] = [];
   for (const env of envList) {
     if (!items.some((item) => someRuleAccepts(item.env_rules, env))) bad.push(env.split('=')[0]!);

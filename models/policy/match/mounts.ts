@@ -25,7 +25,8 @@ const ro = (destination: string, type: string, source: string, options: string[]
 export const DEFAULT_MOUNTS: readonly MountRule[] = Object.freeze([
   ro('/proc', 'proc', 'proc', ['nosuid', 'noexec', 'nodev']),
   ro('/dev', 'tmpfs', 'tmpfs', ['nosuid', 'strictatime', 'mode=755', 'size=65536k']),
-  ro('/dev/pts', 'devpts', 'devpts', ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']),
+  ro('/dev/pts', 'devpts', 'devpts', ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666',
+    'mode=0620', 'gid=5']),
   ro('/dev/shm', 'tmpfs', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']),
   ro('/dev/mqueue', 'mqueue', 'mqueue', ['nosuid', 'noexec', 'nodev']),
   ro('/sys', 'sysfs', 'sysfs', ['nosuid', 'noexec', 'nodev', 'ro']),
@@ -53,9 +54,11 @@ export type MountContext = Readonly<{
 
 export function mountSourceOk(constraint: string, source: string, ctx: MountContext): boolean {
   if (constraint.startsWith(SANDBOX_PREFIX) && ctx.sandboxDir !== undefined &&
-      re2Match(constraint.split(SANDBOX_PREFIX).join(ctx.sandboxDir), source, ctx.anchored)) return true;
+      re2Match(constraint.split(SANDBOX_PREFIX).join(ctx.sandboxDir), source,
+        ctx.anchored)) return true;
   if (constraint.startsWith(HUGEPAGES_PREFIX) && ctx.hugePagesDir !== undefined &&
-      re2Match(constraint.split(HUGEPAGES_PREFIX).join(ctx.hugePagesDir), source, ctx.anchored)) return true;
+      re2Match(constraint.split(HUGEPAGES_PREFIX).join(ctx.hugePagesDir), source,
+        ctx.anchored)) return true;
   if (constraint.startsWith(PLAN9_PREFIX) && Object.hasOwn(ctx.p9mounts, source) &&
       ctx.p9mounts[source] === ctx.containerID) return true;
   return constraint === source;
@@ -68,7 +71,8 @@ function optionsEqual(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-export function mountConstraintOk(constraint: MountRule, mount: RequestedMount, ctx: MountContext): boolean {
+export function mountConstraintOk(constraint: MountRule, mount: RequestedMount,
+    ctx: MountContext): boolean {
   if (mount.type !== constraint.type) return false;
   if (mount.destination === '' || mount.destination !== constraint.destination) return false;
   if (!optionsEqual(mount.options, constraint.options)) return false;
@@ -78,17 +82,22 @@ export function mountConstraintOk(constraint: MountRule, mount: RequestedMount, 
 /** The pause container may mount /sys rw (containerd v2 for privileged pods). */
 function sandboxSysfsOk(mount: RequestedMount): boolean {
   return mount.type === 'sysfs' && mount.source === 'sysfs' && mount.destination === '/sys' &&
-    mount.options.length === 4 && ['nosuid', 'noexec', 'nodev', 'rw'].every((o) => mount.options.includes(o));
+    mount.options.length === 4 && ['nosuid', 'noexec', 'nodev', 'rw'].every((o) =>
+      mount.options.includes(o));
 }
 
-export function mountOk(container: PolicyContainer, mount: RequestedMount, ctx: MountContext): boolean {
+export function mountOk(container: PolicyContainer, mount: RequestedMount,
+    ctx: MountContext): boolean {
   for (const c of container.mounts) if (mountConstraintOk(c, mount, ctx)) return true;
   for (const c of DEFAULT_MOUNTS) if (mountConstraintOk(c, mount, ctx)) return true;
-  if (container.allow_elevated) for (const c of PRIVILEGED_MOUNTS) if (mountConstraintOk(c, mount, ctx)) return true;
+  if (container.allow_elevated) {
+    for (const c of PRIVILEGED_MOUNTS) if (mountConstraintOk(c, mount, ctx)) return true;
+  }
   return ctx.isSandboxContainer && sandboxSysfsOk(mount);
 }
 
-export function mountListOk(container: PolicyContainer, mounts: readonly RequestedMount[], ctx: MountContext): boolean {
+export function mountListOk(container: PolicyContainer, mounts: readonly RequestedMount[],
+    ctx: MountContext): boolean {
   assert(mounts.length < 1_000_000);
   for (const mount of mounts) if (!mountOk(container, mount, ctx)) return false;
   return true;

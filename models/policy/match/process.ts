@@ -37,7 +37,8 @@ export function idNameOk(rule: IdNameRule, value: IdName | undefined, anchored: 
     case 'any': return true;
     case 'id': return value !== undefined && value.id === rule.pattern;
     case 'name': return value !== undefined && value.name === rule.pattern;
-    case 're2': return value !== undefined && value.name !== undefined && re2Match(rule.pattern, value.name, anchored);
+    case 're2': return value !== undefined && value.name !== undefined
+      && re2Match(rule.pattern, value.name, anchored);
   }
 }
 

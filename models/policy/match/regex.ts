@@ -36,14 +36,17 @@ export function compileRe2(pattern: string): RE2JS {
     compiled = RE2JS.compile(pattern);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new SimError('POLICY_BAD_REGEX', { pattern, error: message }, `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
+    throw new SimError('POLICY_BAD_REGEX', { pattern, error: message },
+      `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
   }
   if (cache.size >= CACHE_MAX) cache.clear();   // bounded memo; clearing changes no result
   cache.set(pattern, compiled);
   return compiled;
 }
 
-/** regex.match(anchor_pattern(pattern), value) when `anchored`, else regex.match(pattern, value). */
+/**
+ * regex.match(anchor_pattern(pattern), value) when `anchored`, else regex.match(pattern, value).
+ */
 export function re2Match(pattern: string, value: string, anchored = true): boolean {
   const compiled = compileRe2(anchored ? anchorPattern(pattern) : pattern);
   return compiled.matcher(value).find();

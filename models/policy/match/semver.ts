@@ -4,7 +4,8 @@
  * policy model.
  * Real counterpart: OPA builtins (Semantic Versioning 2.0.0, section 11 precedence).
  * Differs: nothing deliberate; build metadata is ignored, as SemVer says.
- * Invariants: compare is a total order on valid versions; invalid input is `undefined`, never a throw.
+ * Invariants: compare is a total order on valid versions; invalid input is `undefined`, never a
+ * throw.
  */
 import { assert } from '../../../sim/kernel/assert.js';
 
@@ -40,7 +41,10 @@ function comparePrerelease(a: string | undefined, b: string | undefined): -1 | 0
   return 0;
 }
 
-/** -1, 0 or 1 by SemVer precedence; undefined when either side is not a valid version (Rego: undefined). */
+/**
+ * -1, 0 or 1 by SemVer precedence; undefined when either side is not a valid version (Rego:
+ * undefined).
+ */
 export function compareSemver(a: string, b: string): -1 | 0 | 1 | undefined {
   const x = SEMVER.exec(a);
   const y = SEMVER.exec(b);

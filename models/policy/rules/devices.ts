@@ -11,7 +11,9 @@ import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader, GCS_MOUNT_PATH_REGEX, GCS_RW_MOUNT_PATH_REGEX } from '../input-shapes.js';
 import { has } from '../metadata.js';
 import { anchorPattern, re2Match } from '../match/regex.js';
-import { allow, candidateContainers, deny, withVersionReason, type RuleContext, type RuleResult } from './rule-context.js';
+import {
+  allow, candidateContainers, deny, withVersionReason, type RuleContext, type RuleResult
+} from './rule-context.js';
 
 function deviceMounted(ctx: RuleContext, target: string): boolean {
   return has(ctx.metadata.devices, target) || has(ctx.metadata.rw_devices, target);
@@ -21,7 +23,8 @@ function targetCheck(ctx: RuleContext, target: string, regex: string, reasons: s
   if (ctx.dialect === 'v0.14.1') return true;
   if (re2Match(regex, target)) return true;
   reasons.push('mountpoint invalid');
-  reasons.push(`target ${JSON.stringify(target)} does not match mountPathRegex ${anchorPattern(regex)} ` +
+  reasons.push(`target ${JSON.stringify(target)} does not match mountPathRegex `
+    + `${anchorPattern(regex)} ` +
     '(HEAD target check; v0.14.1 had none, so older traces that mount elsewhere are denied)');
   return false;
 }
@@ -51,10 +54,13 @@ export function rwMountDevice(ctx: RuleContext, input: unknown): RuleResult {
   const reasons: string[] = [];
   if (deviceMounted(ctx, target)) reasons.push('device already mounted at path');
   if (!encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
-    reasons.push('unencrypted scratch not allowed, non-readonly mount request for SCSI disk must request encryption');
+    reasons.push('unencrypted scratch not allowed, non-readonly mount request for SCSI disk must '
+      + 'request encryption');
   }
   if (!ensureFilesystem) reasons.push('ensureFilesystem must be set on rw device mounts');
-  if (filesystem !== 'ext4' && filesystem !== 'xfs') reasons.push('rw device mounts uses a filesystem that is not allowed');
+  if (filesystem !== 'ext4' && filesystem !== 'xfs') {
+    reasons.push('rw device mounts uses a filesystem that is not allowed');
+  }
   targetCheck(ctx, target, regex, reasons);
   if (reasons.length > 0) return deny(reasons);
   assert(ensureFilesystem);
@@ -63,7 +69,9 @@ export function rwMountDevice(ctx: RuleContext, input: unknown): RuleResult {
 
 export function unmountDevice(ctx: RuleContext, input: unknown): RuleResult {
   const target = new InputReader('unmount_device', input).str('unmountTarget');
-  if (has(ctx.metadata.devices, target)) return allow([{ name: 'devices', action: 'remove', key: target }]);
+  if (has(ctx.metadata.devices, target)) {
+    return allow([{ name: 'devices', action: 'remove', key: target }]);
+  }
   return deny([has(ctx.metadata.rw_devices, target)
     ? 'received read-only unmount request, but device provided is read-write'
     : 'no device at path to unmount']);
@@ -71,7 +79,9 @@ export function unmountDevice(ctx: RuleContext, input: unknown): RuleResult {
 
 export function rwUnmountDevice(ctx: RuleContext, input: unknown): RuleResult {
   const target = new InputReader('rw_unmount_device', input).str('unmountTarget');
-  if (has(ctx.metadata.rw_devices, target)) return allow([{ name: 'rw_devices', action: 'remove', key: target }]);
+  if (has(ctx.metadata.rw_devices, target)) {
+    return allow([{ name: 'rw_devices', action: 'remove', key: target }]);
+  }
   return deny([has(ctx.metadata.devices, target)
     ? 'received read-write unmount request, but device provided is read-only'
     : 'no device at path to unmount']);

@@ -16,7 +16,8 @@ import { invalidEnvNames, missingRequired } from '../match/env.js';
 import { commandOk, noNewPrivilegesOk, userOk } from '../match/process.js';
 import { agreedStdio, narrowByCaps, narrowByEnv } from './narrowing.js';
 import {
-  absentNote, allow, candidateExternalProcesses, deny, withVersionReason, type RuleContext, type RuleResult,
+  absentNote, allow, candidateExternalProcesses, deny, withVersionReason, type RuleContext,
+    type RuleResult,
 } from './rule-context.js';
 
 export function execInContainer(ctx: RuleContext, input: unknown): RuleResult {
@@ -28,7 +29,8 @@ export function execInContainer(ctx: RuleContext, input: unknown): RuleResult {
   const wd = (c: PolicyContainer) => c.working_dir === req.workingDir;
   const nnp = (c: PolicyContainer) => noNewPrivilegesOk(c.no_new_privileges, req.noNewPrivileges);
   const user = (c: PolicyContainer) => userOk(c.user, req, anchored);
-  const cmd = (c: PolicyContainer) => c.exec_processes.some((p) => commandOk(p.command, req.argList));
+  const cmd = (c: PolicyContainer) => c.exec_processes.some((p) =>
+    commandOk(p.command, req.argList));
   const initial = matches.filter((c) => wd(c) && nnp(c) && user(c) && cmd(c));
   const stageReasons: string[] = [];
   if (initial.length > 0) {
@@ -36,27 +38,35 @@ export function execInContainer(ctx: RuleContext, input: unknown): RuleResult {
     const env = narrowByEnv(initial, req.envList, flags.allow_environment_variable_dropping);
     if (!env.ok) stageReasons.push(...env.reasons);
     else {
-      const caps = narrowByCaps(env.items, req.capabilities, startedEntry.privileged, flags.allow_capability_dropping);
+      const caps = narrowByCaps(env.items, req.capabilities, startedEntry.privileged,
+        flags.allow_capability_dropping);
       if (!caps.ok) stageReasons.push(...caps.reasons);
       else {
         assert(caps.containers.length <= matches.length, 'exec only narrows');
-        return allow([{ name: 'matches', action: 'update', key: req.containerID, value: caps.containers }],
+        return allow([{ name: 'matches', action: 'update', key: req.containerID,
+          value: caps.containers }],
           { env_list: env.env_list, caps_list: caps.caps_list });
       }
     }
   }
   const reasons: string[] = [];
   const none = (check: (c: PolicyContainer) => boolean) => !matches.some(check);
-  if (matches.length === 0) reasons.push(`no candidate containers for ${req.containerID}: it was shut down`);
+  if (matches.length === 0) {
+    reasons.push(`no candidate containers for ${req.containerID}: it was shut down`);
+  }
   if (none(cmd)) reasons.push('invalid command');
   const badEnvs = invalidEnvNames(matches, req.envList);
   if (badEnvs.length > 0) reasons.push(`invalid env list: ${badEnvs.join(',')}`);
-  if (initial.some((c) => missingRequired(c.env_rules, req.envList))) reasons.push('missing required environment variable');
+  if (initial.some((c) => missingRequired(c.env_rules, req.envList))) {
+    reasons.push('missing required environment variable');
+  }
   if (none(wd)) reasons.push('invalid working directory');
   if (none(nnp)) reasons.push('invalid noNewPrivileges');
   if (none(user)) reasons.push('invalid user');
   for (const r of stageReasons) if (!reasons.includes(r)) reasons.push(r);
-  if (reasons.length === 0) reasons.push('no candidate container accepts every field of the request together');
+  if (reasons.length === 0) {
+    reasons.push('no candidate container accepts every field of the request together');
+  }
   const note = absentNote(absent);
   if (note !== undefined) reasons.push(note);
   return deny(reasons);
@@ -68,29 +78,40 @@ export function execExternal(ctx: RuleContext, input: unknown): RuleResult {
   const envList = r.strList('envList');
   const workingDir = r.str('workingDir');
   const candidates = candidateExternalProcesses(ctx);
-  const initial = candidates.filter((p) => p.working_dir === workingDir && commandOk(p.command, argList));
+  const initial = candidates.filter((p) => p.working_dir === workingDir
+    && commandOk(p.command, argList));
   const reasons: string[] = [];
   if (initial.length > 0) {
     const env = narrowByEnv(initial, envList, ctx.policy.flags.allow_environment_variable_dropping);
     if (!env.ok) reasons.push(...env.reasons);
     else {
       const stdio = agreedStdio(env.items);
-      if (stdio !== undefined) return allow([], { env_list: env.env_list, allow_stdio_access: stdio });
+      if (stdio !== undefined) {
+        return allow([], { env_list: env.env_list, allow_stdio_access: stdio });
+      }
       reasons.push('external processes only distinguishable by allow_stdio_access');
     }
   }
   if (!candidates.some((p) => commandOk(p.command, argList))) reasons.unshift('invalid command');
   const badEnvs = invalidEnvNames(candidates, envList);
   if (badEnvs.length > 0) reasons.push(`invalid env list: ${badEnvs.join(',')}`);
-  if (initial.some((p) => missingRequired(p.env_rules, envList))) reasons.push('missing required environment variable');
-  if (!candidates.some((p) => p.working_dir === workingDir)) reasons.push('invalid working directory');
-  if (reasons.length === 0) reasons.push('no external process accepts every field of the request together');
+  if (initial.some((p) => missingRequired(p.env_rules, envList))) {
+    reasons.push('missing required environment variable');
+  }
+  if (!candidates.some((p) => p.working_dir === workingDir)) {
+    reasons.push('invalid working directory');
+  }
+  if (reasons.length === 0) {
+    reasons.push('no external process accepts every field of the request together');
+  }
   return deny(withVersionReason(ctx, reasons));
 }
 
 export function shutdownContainer(ctx: RuleContext, input: unknown): RuleResult {
   const containerID = new InputReader('shutdown_container', input).str('containerID');
   if (!has(ctx.metadata.started, containerID)) return deny(['container not started']);
-  if (!has(ctx.metadata.matches, containerID)) return deny([`container ${containerID} was already shut down`]);
+  if (!has(ctx.metadata.matches, containerID)) {
+    return deny([`container ${containerID} was already shut down`]);
+  }
   return allow([{ name: 'matches', action: 'remove', key: containerID }]);
 }

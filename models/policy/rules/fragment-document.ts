@@ -8,7 +8,8 @@
  */
 import { bad, capabilitySets, stringArray } from '../input-shapes.js';
 import type {
-  EnvRule, ExecProcess, ExternalProcess, FragmentReference, IdNameRule, MountRule, PolicyContainer, UserRule,
+  EnvRule, ExecProcess, ExternalProcess, FragmentReference, IdNameRule, MountRule, PolicyContainer,
+    UserRule,
 } from '../policy-model.js';
 
 export type FragmentDocument = Readonly<{
@@ -24,7 +25,9 @@ const RULE = 'load_fragment';
 type Obj = Readonly<Record<string, unknown>>;
 
 function obj(field: string, v: unknown): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad(RULE, field, 'must be an object');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw bad(RULE, field, 'must be an object');
+  }
   return v as Obj;
 }
 function str(field: string, v: unknown): string {
@@ -50,26 +53,36 @@ function ints(field: string, v: unknown): readonly number[] {
 function envRule(f: string, v: unknown): EnvRule {
   const o = obj(f, v);
   const strategy = str(`${f}.strategy`, o['strategy']);
-  if (strategy !== 'string' && strategy !== 're2') throw bad(RULE, `${f}.strategy`, 'must be "string" or "re2"');
-  return { pattern: str(`${f}.pattern`, o['pattern']), strategy, required: o['required'] === undefined ? false : bool(`${f}.required`, o['required']) };
+  if (strategy !== 'string' && strategy !== 're2') {
+    throw bad(RULE, `${f}.strategy`, 'must be "string" or "re2"');
+  }
+  return { pattern: str(`${f}.pattern`, o['pattern']), strategy,
+    required: o['required'] === undefined ? false : bool(`${f}.required`, o['required']) };
 }
 function idNameRule(f: string, v: unknown): IdNameRule {
   const o = obj(f, v);
   const strategy = str(`${f}.strategy`, o['strategy']);
-  if (strategy !== 'any' && strategy !== 'id' && strategy !== 'name' && strategy !== 're2') throw bad(RULE, `${f}.strategy`, 'must be any, id, name or re2');
+  if (strategy !== 'any' && strategy !== 'id' && strategy !== 'name' && strategy !== 're2') {
+    throw bad(RULE, `${f}.strategy`, 'must be any, id, name or re2');
+  }
   return { pattern: str(`${f}.pattern`, o['pattern']), strategy };
 }
 function userRule(f: string, v: unknown): UserRule {
   const o = obj(f, v);
-  return { user_idname: idNameRule(`${f}.user_idname`, o['user_idname']), group_idnames: arr(`${f}.group_idnames`, o['group_idnames'], idNameRule), umask: str(`${f}.umask`, o['umask']) };
+  return { user_idname: idNameRule(`${f}.user_idname`, o['user_idname']),
+    group_idnames: arr(`${f}.group_idnames`, o['group_idnames'], idNameRule),
+    umask: str(`${f}.umask`, o['umask']) };
 }
 function mountRule(f: string, v: unknown): MountRule {
   const o = obj(f, v);
-  return { destination: str(`${f}.destination`, o['destination']), options: stringArray(RULE, `${f}.options`, o['options']), source: str(`${f}.source`, o['source']), type: str(`${f}.type`, o['type']) };
+  return { destination: str(`${f}.destination`, o['destination']),
+    options: stringArray(RULE, `${f}.options`, o['options']),
+    source: str(`${f}.source`, o['source']), type: str(`${f}.type`, o['type']) };
 }
 function execProcess(f: string, v: unknown): ExecProcess {
   const o = obj(f, v);
-  return { command: stringArray(RULE, `${f}.command`, o['command']), signals: ints(`${f}.signals`, o['signals']) };
+  return { command: stringArray(RULE, `${f}.command`, o['command']),
+    signals: ints(`${f}.signals`, o['signals']) };
 }
 
 export function policyContainer(f: string, v: unknown): PolicyContainer {
@@ -88,7 +101,8 @@ export function policyContainer(f: string, v: unknown): PolicyContainer {
     allow_stdio_access: bool(`${f}.allow_stdio_access`, o['allow_stdio_access']),
     no_new_privileges: bool(`${f}.no_new_privileges`, o['no_new_privileges']),
     user: userRule(`${f}.user`, o['user']),
-    capabilities: o['capabilities'] === null || o['capabilities'] === undefined ? null : capabilitySets(RULE, `${f}.capabilities`, o['capabilities']),
+    capabilities: o['capabilities'] === null || o['capabilities'] === undefined
+      ? null : capabilitySets(RULE, `${f}.capabilities`, o['capabilities']),
     seccomp_profile_sha256: str(`${f}.seccomp_profile_sha256`, o['seccomp_profile_sha256']),
   };
 }
@@ -96,29 +110,39 @@ export function policyContainer(f: string, v: unknown): PolicyContainer {
 function externalProcess(f: string, v: unknown): ExternalProcess {
   const o = obj(f, v);
   return {
-    command: stringArray(RULE, `${f}.command`, o['command']), env_rules: arr(`${f}.env_rules`, o['env_rules'], envRule),
-    working_dir: str(`${f}.working_dir`, o['working_dir']), allow_stdio_access: bool(`${f}.allow_stdio_access`, o['allow_stdio_access']),
+    command: stringArray(RULE, `${f}.command`, o['command']),
+      env_rules: arr(`${f}.env_rules`, o['env_rules'], envRule),
+    working_dir: str(`${f}.working_dir`, o['working_dir']),
+      allow_stdio_access: bool(`${f}.allow_stdio_access`, o['allow_stdio_access']),
   };
 }
 
 function fragmentReference(f: string, v: unknown): FragmentReference {
   const o = obj(f, v);
   const minimum = o['minimum_svn'];
-  if (typeof minimum !== 'string' && typeof minimum !== 'number') throw bad(RULE, `${f}.minimum_svn`, 'must be a string or a number');
-  return { issuer: str(`${f}.issuer`, o['issuer']), feed: str(`${f}.feed`, o['feed']), minimum_svn: minimum, includes: stringArray(RULE, `${f}.includes`, o['includes']) };
+  if (typeof minimum !== 'string' && typeof minimum !== 'number') {
+    throw bad(RULE, `${f}.minimum_svn`, 'must be a string or a number');
+  }
+  return { issuer: str(`${f}.issuer`, o['issuer']), feed: str(`${f}.feed`, o['feed']),
+    minimum_svn: minimum, includes: stringArray(RULE, `${f}.includes`, o['includes']) };
 }
 
 export function parseFragmentDocument(field: string, v: unknown): FragmentDocument {
   const o = obj(field, v);
   const svn = o['svn'] ?? null;
-  if (svn !== null && typeof svn !== 'string' && typeof svn !== 'number') throw bad(RULE, `${field}.svn`, 'must be a string or a number');
+  if (svn !== null && typeof svn !== 'string' && typeof svn !== 'number') {
+    throw bad(RULE, `${field}.svn`, 'must be a string or a number');
+  }
   const fw = o['framework_version'] ?? null;
-  if (fw !== null && typeof fw !== 'string') throw bad(RULE, `${field}.framework_version`, 'must be a string');
+  if (fw !== null && typeof fw !== 'string') {
+    throw bad(RULE, `${field}.framework_version`, 'must be a string');
+  }
   return {
     svn, framework_version: fw,
     containers: arr(`${field}.containers`, o['containers'], policyContainer),
     fragments: arr(`${field}.fragments`, o['fragments'], fragmentReference),
-    external_processes: arr(`${field}.external_processes`, o['external_processes'], externalProcess),
+    external_processes: arr(`${field}.external_processes`, o['external_processes'],
+      externalProcess),
   };
 }
 
@@ -133,6 +157,7 @@ export function fragmentDocumentFromPolicy(
   return {
     svn: fragment.svn,
     framework_version: fragment.framework_version === '' ? null : fragment.framework_version,
-    containers: fragment.containers, fragments: fragment.fragments, external_processes: fragment.external_processes,
+    containers: fragment.containers, fragments: fragment.fragments,
+      external_processes: fragment.external_processes,
   };
 }

@@ -17,13 +17,18 @@ import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
 import { compareSemver } from '../match/semver.js';
 import { SVN_REASON, svnAtLeast, svnEqual, svnTypesDiffer } from '../fragment-svn.js';
 import { parseFragmentDocument, type FragmentDocument } from './fragment-document.js';
-import { allow, candidateFragments, deny, type RuleContext, type RuleResult } from './rule-context.js';
+import {
+  allow, candidateFragments, deny, type RuleContext, type RuleResult
+} from './rule-context.js';
 
-export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy', 'metadata']);
+export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy',
+  'metadata']);
 
-function svnReason(svn: string | number, candidates: readonly FragmentReference[]): string | undefined {
+function svnReason(svn: string | number, candidates: readonly FragmentReference[]): string
+    | undefined {
   if (candidates.some((c) => svnAtLeast(svn, c.minimum_svn))) return undefined;
-  return candidates.some((c) => svnTypesDiffer(svn, c.minimum_svn)) ? SVN_REASON.typeMismatch : SVN_REASON.below;
+  return candidates.some((c) => svnTypesDiffer(svn, c.minimum_svn))
+    ? SVN_REASON.typeMismatch : SVN_REASON.below;
 }
 
 export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
@@ -33,12 +38,15 @@ export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
   const namespace = r.str('namespace');
   const loaded = r.optBool('fragment_loaded') === true;
   const headerSvn = r.strOrNum('header_svn');
-  const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment') ?? missingFragment()) : undefined;
+  const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment')
+    ?? missingFragment()) : undefined;
   const all = candidateFragments(ctx);
   const byIssuer = all.filter((c) => c.issuer === issuer);
   const matching = byIssuer.filter((c) => c.feed === feed);
   const reasons: string[] = [];
-  if (RESERVED_NAMESPACES.includes(namespace)) reasons.push(`fragment namespace ${namespace} is reserved`);
+  if (RESERVED_NAMESPACES.includes(namespace)) {
+    reasons.push(`fragment namespace ${namespace} is reserved`);
+  }
   if (byIssuer.length === 0) reasons.push('invalid fragment issuer');
   else if (matching.length === 0) reasons.push('invalid fragment feed');
   if (matching.length > 0 && headerSvn !== undefined) {
@@ -46,7 +54,8 @@ export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
     if (reason !== undefined) reasons.push(reason);
   }
   if (fragment === undefined) return reasons.length > 0 ? deny(reasons) : allow([]);
-  return loadFragmentModule(ctx, { issuer, feed, namespace, headerSvn, fragment, matching, reasons });
+  return loadFragmentModule(ctx, { issuer, feed, namespace, headerSvn, fragment, matching,
+    reasons });
 }
 
 function missingFragment(): never {
@@ -62,17 +71,25 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
   const { fragment, reasons } = p;
   const oldIssuer = lookup(ctx.metadata.issuers, p.issuer);
   const oldFeed = oldIssuer === undefined ? undefined : lookup(oldIssuer.feeds, p.feed);
-  if (oldFeed?.some((f) => f.namespace === p.namespace)) reasons.push(`fragment ${p.namespace} is already loaded for this issuer and feed`);
+  if (oldFeed?.some((f) => f.namespace === p.namespace)) {
+    reasons.push(`fragment ${p.namespace} is already loaded for this issuer and feed`);
+  }
   const fw = fragment.framework_version;
-  if (fw === null) reasons.push(`fragment framework_version is missing. Current version: ${ENGINE_FRAMEWORK_VERSION}`);
-  else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === undefined) reasons.push(`fragment framework_version ${JSON.stringify(fw)} is not a semantic version`);
-  else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === 1) {
-    reasons.push(`fragment framework_version is ahead of the current version: ${fw} is greater than ${ENGINE_FRAMEWORK_VERSION}`);
+  if (fw === null) {
+    reasons.push(`fragment framework_version is missing. Current version: `
+      + `${ENGINE_FRAMEWORK_VERSION}`);
+  } else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === undefined) {
+    reasons.push(`fragment framework_version ${JSON.stringify(fw)} is not a semantic version`);
+  } else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === 1) {
+    reasons.push(`fragment framework_version is ahead of the current version: ${fw} is greater `
+      + `than ${ENGINE_FRAMEWORK_VERSION}`);
   }
   const svn = fragment.svn;
   if (svn === null) reasons.push(SVN_REASON.missing);
   else {
-    if (p.headerSvn !== undefined && !svnEqual(p.headerSvn, svn)) reasons.push(SVN_REASON.headerMismatch);
+    if (p.headerSvn !== undefined && !svnEqual(p.headerSvn, svn)) {
+      reasons.push(SVN_REASON.headerMismatch);
+    }
     const reason = p.matching.length > 0 ? svnReason(svn, p.matching) : undefined;
     if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);
   }
@@ -82,16 +99,20 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
   assert(chosen !== undefined, 'an svn that passed has a candidate');
   const extracted = extractIncludes(p.namespace, svn, fragment, chosen.includes);
   const feeds = { ...(oldIssuer?.feeds ?? {}) };
-  Object.defineProperty(feeds, p.feed, { value: [extracted, ...(oldFeed ?? [])], enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(feeds, p.feed, { value: [extracted, ...(oldFeed ?? [])], enumerable: true,
+    writable: true, configurable: true });
   const entry: IssuerEntry = { feeds };
-  return allow([{ name: 'issuers', action: 'update', key: p.issuer, value: entry }], { add_module: chosen.includes.includes('namespace') });
+  return allow([{ name: 'issuers', action: 'update', key: p.issuer, value: entry }],
+    { add_module: chosen.includes.includes('namespace') });
 }
 
-function extractIncludes(namespace: string, svn: string | number, fragment: FragmentDocument, includes: readonly string[]): LoadedFragment {
+function extractIncludes(namespace: string, svn: string | number, fragment: FragmentDocument,
+    includes: readonly string[]): LoadedFragment {
   return {
     namespace, svn,
     ...(includes.includes('containers') ? { containers: fragment.containers } : {}),
     ...(includes.includes('fragments') ? { fragments: fragment.fragments } : {}),
-    ...(includes.includes('external_processes') ? { external_processes: fragment.external_processes } : {}),
+    ...(includes.includes('external_processes')
+      ? { external_processes: fragment.external_processes } : {}),
   };
 }

@@ -12,13 +12,15 @@ import { envListOk, validEnvsForAll, type HasEnvRules } from '../match/env.js';
 import { capsOk, getCapabilities, validCapsForAll } from '../match/capabilities.js';
 
 export const ENV_TIE_REASON =
-  'environment variables undecidable: the largest env subsets the remaining candidates accept differ';
+  'environment variables undecidable: the largest env subsets the remaining candidates accept '
+    + 'differ';
 
 export type EnvStage<T> =
   | Readonly<{ ok: true; items: readonly T[]; env_list: readonly string[] }>
   | Readonly<{ ok: false; reasons: readonly string[] }>;
 
-export function narrowByEnv<T extends HasEnvRules>(items: readonly T[], envList: readonly string[], dropping: boolean): EnvStage<T> {
+export function narrowByEnv<T extends HasEnvRules>(items: readonly T[], envList: readonly string[],
+    dropping: boolean): EnvStage<T> {
   assert(items.length > 0);
   const env_list = validEnvsForAll(items, envList, dropping);
   if (env_list === undefined) return { ok: false, reasons: [ENV_TIE_REASON] };
@@ -33,21 +35,26 @@ export type CapsStage =
   | Readonly<{ ok: false; reasons: readonly string[] }>;
 
 export function narrowByCaps(
-  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined, privileged: boolean, dropping: boolean,
+  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined,
+    privileged: boolean, dropping: boolean,
 ): CapsStage {
   assert(containers.length > 0);
   const choice = validCapsForAll(containers, requested, privileged, dropping);
   if (choice.kind === 'no-request') {
-    return { ok: false, reasons: ["capabilities don't match", 'the request carries no capabilities object (null or absent); no policy set equals it'] };
+    return { ok: false, reasons: ["capabilities don't match",
+      'the request carries no capabilities object (null or absent); no policy set equals it'] };
   }
-  if (choice.kind === 'undecidable') return { ok: false, reasons: ['containers only distinguishable by capabilties'] };
+  if (choice.kind === 'undecidable') {
+    return { ok: false, reasons: ['containers only distinguishable by capabilties'] };
+  }
   const kept = containers.filter((c) => capsOk(getCapabilities(c, privileged), choice.caps));
   if (kept.length === 0) return { ok: false, reasons: ["capabilities don't match"] };
   return { ok: true, containers: kept, caps_list: choice.caps };
 }
 
 /** All survivors must agree on allow_stdio_access; undefined = they do not (undecidable). */
-export function agreedStdio(items: readonly Readonly<{ allow_stdio_access: boolean }>[]): boolean | undefined {
+export function agreedStdio(items: readonly Readonly<{ allow_stdio_access: boolean }>[]): boolean
+    | undefined {
   assert(items.length > 0);
   const first = items[0]!.allow_stdio_access;
   return items.every((item) => item.allow_stdio_access === first) ? first : undefined;

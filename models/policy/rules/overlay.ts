@@ -12,9 +12,12 @@ import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader } from '../input-shapes.js';
 import { has, lookup } from '../metadata.js';
 import type { PolicyContainer } from '../policy-model.js';
-import { allow, candidateContainers, deny, withVersionReason, type RuleContext, type RuleResult } from './rule-context.js';
+import {
+  allow, candidateContainers, deny, withVersionReason, type RuleContext, type RuleResult
+} from './rule-context.js';
 
-function layerPathsOk(ctx: RuleContext, layers: readonly string[], layerPaths: readonly string[]): boolean {
+function layerPathsOk(ctx: RuleContext, layers: readonly string[],
+    layerPaths: readonly string[]): boolean {
   const n = layers.length;
   if (layerPaths.length !== n) return false;
   for (let i = 0; i < n; i++) {
@@ -28,14 +31,17 @@ export function mountOverlay(ctx: RuleContext, input: unknown): RuleResult {
   const containerID = r.str('containerID');
   const layerPaths = r.strList('layerPaths');
   const target = r.str('target');
-  const containers: PolicyContainer[] = candidateContainers(ctx).filter((c) => layerPathsOk(ctx, c.layers, layerPaths));
+  const containers: PolicyContainer[] = candidateContainers(ctx).filter((c) =>
+    layerPathsOk(ctx, c.layers, layerPaths));
   const reasons: string[] = [];
   if (has(ctx.metadata.matches, containerID)) reasons.push('overlay has already been mounted');
   if (has(ctx.metadata.overlayTargets, target)) reasons.push('overlay target already mounted');
   if (containers.length === 0) {
     reasons.push('no matching containers for overlay');
     const unmounted = layerPaths.filter((path) => !has(ctx.metadata.devices, path));
-    if (unmounted.length > 0) reasons.push(`layer paths with no read-only device mounted: ${unmounted.join(',')}`);
+    if (unmounted.length > 0) {
+      reasons.push(`layer paths with no read-only device mounted: ${unmounted.join(',')}`);
+    }
   }
   if (reasons.length > 0) return deny(withVersionReason(ctx, reasons));
   assert(containers.every((c) => c.layers.length === layerPaths.length));

@@ -7,7 +7,9 @@
  *   that already has matches (an overlay), and is used once.
  */
 import { assert } from '../../../sim/kernel/assert.js';
-import { InputReader, GCS_PLAN9_MOUNT_PATH_PREFIX, GCS_PLAN9_ROOT_PREFIX } from '../input-shapes.js';
+import {
+  InputReader, GCS_PLAN9_MOUNT_PATH_PREFIX, GCS_PLAN9_ROOT_PREFIX
+} from '../input-shapes.js';
 import { has } from '../metadata.js';
 import { re2Match } from '../match/regex.js';
 import { allow, deny, type RuleContext, type RuleResult } from './rule-context.js';
@@ -24,7 +26,8 @@ export function plan9Mount(ctx: RuleContext, input: unknown): RuleResult {
     return re2Match(anchored ? `^${pattern}$` : pattern, target, false);
   });
   if (owner === undefined) {
-    return deny([`plan9 target ${JSON.stringify(target)} is not ${rootPrefix}/<containerID>${mountPathPrefix} for any container with an overlay`]);
+    return deny([`plan9 target ${JSON.stringify(target)} is not `
+      + `${rootPrefix}/<containerID>${mountPathPrefix} for any container with an overlay`]);
   }
   assert(has(ctx.metadata.matches, owner));
   return allow([{ name: 'p9mounts', action: 'add', key: target, value: owner }]);

@@ -8,7 +8,9 @@
  * Invariants: a denial has at least one reason and no metadata ops.
  */
 import { assert } from '../../../sim/kernel/assert.js';
-import type { CapabilitySets, ExternalProcess, FragmentReference, PolicyContainer, SecurityPolicy } from '../policy-model.js';
+import type {
+  CapabilitySets, ExternalProcess, FragmentReference, PolicyContainer, SecurityPolicy
+} from '../policy-model.js';
 import type { MetadataOp, PolicyMetadata } from '../metadata.js';
 import { fragmentContainers, fragmentExternalProcesses, fragmentFragments } from '../metadata.js';
 import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
@@ -33,7 +35,8 @@ export type RuleResult = Readonly<{
   add_module?: boolean;
 }>;
 
-export function allow(ops: readonly MetadataOp[], extra: Omit<RuleResult, 'allowed' | 'reasons' | 'ops'> = {}): RuleResult {
+export function allow(ops: readonly MetadataOp[], extra: Omit<RuleResult, 'allowed' | 'reasons'
+    | 'ops'> = {}): RuleResult {
   return { allowed: true, reasons: [], ops, ...extra };
 }
 
@@ -45,10 +48,17 @@ export function deny(reasons: readonly string[]): RuleResult {
 /** framework_version gate: missing or newer than the engine's framework → no policy objects. */
 export function frameworkVersionError(policy: SecurityPolicy): string | undefined {
   const version = policy.framework_version;
-  if (version === '') return `framework_version is missing. Current version: ${ENGINE_FRAMEWORK_VERSION}`;
+  if (version === '') {
+    return `framework_version is missing. Current version: ${ENGINE_FRAMEWORK_VERSION}`;
+  }
   const order = compareSemver(version, ENGINE_FRAMEWORK_VERSION);
-  if (order === undefined) return `framework_version ${JSON.stringify(version)} is not a semantic version`;
-  if (order > 0) return `framework_version is ahead of the current version: ${version} is greater than ${ENGINE_FRAMEWORK_VERSION}`;
+  if (order === undefined) {
+    return `framework_version ${JSON.stringify(version)} is not a semantic version`;
+  }
+  if (order > 0) {
+    return `framework_version is ahead of the current version: ${version} is greater than `
+      + `${ENGINE_FRAMEWORK_VERSION}`;
+  }
   return undefined;
 }
 
@@ -81,5 +91,6 @@ export function withVersionReason(ctx: RuleContext, reasons: string[]): string[]
 /** An explanation for denials of traces written before the GCS sent these fields. */
 export function absentNote(absent: readonly string[]): string | undefined {
   if (absent.length === 0) return undefined;
-  return `input lacks ${absent.join(', ')}: the HEAD GCS always sends them (an older trace?); absent fields fail the checks that read them`;
+  return `input lacks ${absent.join(', ')}: the HEAD GCS always sends them (an older trace?); `
+    + `absent fields fail the checks that read them`;
 }

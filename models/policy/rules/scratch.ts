@@ -16,7 +16,9 @@ export function scratchMount(ctx: RuleContext, input: unknown): RuleResult {
   const encrypted = r.optBool('encrypted') === true;
   const reasons: string[] = [];
   if (has(ctx.metadata.scratch_mounts, target)) reasons.push('scratch already mounted at path');
-  if (!encrypted && !ctx.policy.flags.allow_unencrypted_scratch) reasons.push('unencrypted scratch not allowed');
+  if (!encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
+    reasons.push('unencrypted scratch not allowed');
+  }
   if (reasons.length > 0) return deny(reasons);
   assert(encrypted || ctx.policy.flags.allow_unencrypted_scratch);
   return allow([{ name: 'scratch_mounts', action: 'add', key: target, value: { encrypted } }]);
