@@ -1,5 +1,6 @@
 /**
- * Models: the framework-version compatibility shim of hcsshim's framework.rego (policy.md section b,
+ * Models: the framework-version compatibility shim of hcsshim's framework.rego (policy.md section
+ * b,
  * "Compatibility shim"): containers of a policy written for an older framework_version are rebuilt
  * with the fields that version knew, and later fields get their defaults.
  * Real counterpart: the `*_for_policy_version` / `check_container` rebuilding rules in
@@ -25,10 +26,12 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import type {
-  CapabilitySets, EnvRule, ExecProcess, IdNameRule, IdNameStrategy, MountRule, PolicyContainer, UserRule,
+  CapabilitySets, EnvRule, ExecProcess, IdNameRule, IdNameStrategy, MountRule, PolicyContainer,
+    UserRule,
 } from './policy-model.js';
 import {
-  checkKeys, compareSemver, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray, readObject,
+  checkKeys, compareSemver, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray,
+    readObject,
   readString, readStringArray, requireField, unsupported, type ObjectNode,
 } from './policy-fields.js';
 import type { ValueNode } from './policy-syntax.js';
@@ -82,9 +85,11 @@ export type CompatContext = Readonly<{
 }>;
 
 /** Reads one container entry and applies the compatibility rules of `context.frameworkVersion`. */
-export function normaliseContainer(node: ValueNode, path: string, context: CompatContext): PolicyContainer {
+export function normaliseContainer(node: ValueNode, path: string,
+    context: CompatContext): PolicyContainer {
   const object = readObject(node, path);
-  const known = [...BASE_CONTAINER_FIELDS, ...INFORMATIONAL_FIELDS, ...VERSIONED_CONTAINER_FIELDS.map((f) => f.name)];
+  const known = [...BASE_CONTAINER_FIELDS, ...INFORMATIONAL_FIELDS,
+    ...VERSIONED_CONTAINER_FIELDS.map((f) => f.name)];
   checkKeys(object, path, known, WINDOWS_ONLY);
   const label = containerLabel(object, path);
   const versioned = readVersionedFields(object, path, label, context);
@@ -96,11 +101,14 @@ export function normaliseContainer(node: ValueNode, path: string, context: Compa
     env_rules: readEnvRules(requireField(object, 'env_rules', path), `${path}.env_rules`),
     layers: readLayers(requireField(object, 'layers', path), `${path}.layers`),
     mounts: readMounts(requireField(object, 'mounts', path), `${path}.mounts`),
-    exec_processes: readExecProcesses(requireField(object, 'exec_processes', path), `${path}.exec_processes`),
+    exec_processes: readExecProcesses(requireField(object, 'exec_processes', path),
+      `${path}.exec_processes`),
     signals: withDefaultSignals(signals, context.frameworkVersion),
     working_dir: readString(requireField(object, 'working_dir', path), `${path}.working_dir`),
-    allow_elevated: readBoolean(requireField(object, 'allow_elevated', path), `${path}.allow_elevated`),
-    allow_stdio_access: readBoolean(requireField(object, 'allow_stdio_access', path), `${path}.allow_stdio_access`),
+    allow_elevated: readBoolean(requireField(object, 'allow_elevated', path),
+      `${path}.allow_elevated`),
+    allow_stdio_access: readBoolean(requireField(object, 'allow_stdio_access', path),
+      `${path}.allow_stdio_access`),
     ...versioned,
   };
   assert(container.layers.every((layer) => /^[0-9a-f]{64}$/.test(layer)));
@@ -110,21 +118,25 @@ export function normaliseContainer(node: ValueNode, path: string, context: Compa
   return container;
 }
 
-type VersionedFields = Pick<PolicyContainer, 'no_new_privileges' | 'user' | 'capabilities' | 'seccomp_profile_sha256'>;
+type VersionedFields = Pick<PolicyContainer, 'no_new_privileges' | 'user' | 'capabilities'
+  | 'seccomp_profile_sha256'>;
 
-function readVersionedFields(object: ObjectNode, path: string, label: string, context: CompatContext): VersionedFields {
+function readVersionedFields(object: ObjectNode, path: string, label: string,
+    context: CompatContext): VersionedFields {
   const present = (name: string): ValueNode | undefined => {
     const spec = VERSIONED_CONTAINER_FIELDS.find((f) => f.name === name);
     assert(spec !== undefined);
     const value = field(object, name);
     const known = compareSemver(context.frameworkVersion, spec.introducedVersion) >= 0;
     if (known && value === undefined) {
-      context.notes.push(`${label}: ${name} is missing although framework_version ${versionText(context)} ` +
+      context.notes.push(`${label}: ${name} is missing although framework_version `
+        + `${versionText(context)} ` +
         `includes it (since ${spec.introducedVersion}); the default was applied ` +
         '(the real framework would drop this container from every candidate set)');
     }
     if (!known && value !== undefined) {
-      context.notes.push(`${label}: ${name} is ignored: framework_version ${versionText(context)} predates it ` +
+      context.notes.push(`${label}: ${name} is ignored: framework_version ${versionText(context)} `
+        + `predates it ` +
         `(introduced in ${spec.introducedVersion}); the default applies, as in the real framework`);
     }
     return known ? value : undefined;
@@ -134,10 +146,13 @@ function readVersionedFields(object: ObjectNode, path: string, label: string, co
   const capabilities = present('capabilities');
   const seccomp = present('seccomp_profile_sha256');
   const fields: VersionedFields = {
-    no_new_privileges: noNewPrivileges === undefined ? false : readBoolean(noNewPrivileges, `${path}.no_new_privileges`),
+    no_new_privileges: noNewPrivileges === undefined
+      ? false : readBoolean(noNewPrivileges, `${path}.no_new_privileges`),
     user: user === undefined ? DEFAULT_USER : readUser(user, `${path}.user`),
-    capabilities: capabilities === undefined ? null : readCapabilities(capabilities, `${path}.capabilities`),
-    seccomp_profile_sha256: seccomp === undefined ? '' : readString(seccomp, `${path}.seccomp_profile_sha256`),
+    capabilities: capabilities === undefined ? null : readCapabilities(capabilities,
+      `${path}.capabilities`),
+    seccomp_profile_sha256: seccomp === undefined ? '' : readString(seccomp,
+      `${path}.seccomp_profile_sha256`),
   };
   if (noNewPrivileges === undefined) assert(!fields.no_new_privileges);
   if (seccomp === undefined) assert(fields.seccomp_profile_sha256 === '');
@@ -145,7 +160,8 @@ function readVersionedFields(object: ObjectNode, path: string, label: string, co
 }
 
 function versionText(context: CompatContext): string {
-  return context.frameworkVersion === OLDEST_FRAMEWORK_VERSION ? '(none)' : context.frameworkVersion;
+  return context.frameworkVersion === OLDEST_FRAMEWORK_VERSION
+    ? '(none)' : context.frameworkVersion;
 }
 
 function containerLabel(object: ObjectNode, path: string): string {
@@ -173,7 +189,10 @@ export function withDefaultSignals(signals: readonly number[], frameworkVersion:
 /** An argv list, or null as written by confcom for an image without a command (see header). */
 export function readCommand(node: ValueNode, path: string): readonly string[] | null {
   if (node.kind === 'null') return null;
-  if (node.kind === 'call') unsupported(node.pos, 'fragment parameters', `${path}: parameter() calls are fragment parameters (framework 0.5.0), which parma-sim does not support`);
+  if (node.kind === 'call') {
+    unsupported(node.pos, 'fragment parameters', `${path}: parameter() calls are fragment `
+      + `parameters (framework 0.5.0), which parma-sim does not support`);
+  }
   return readStringArray(node, path);
 }
 
@@ -185,14 +204,16 @@ function readEnvRule(node: ValueNode, path: string): EnvRule {
   const object = readObject(node, path);
   if (field(object, 'name') !== undefined || field(object, 'value') !== undefined) {
     unsupported(object.pos, 'name/value env rule',
-      `${path}: name/value env rules (framework 0.5.0: {name, name_strategy, value, value_strategy}) are not supported; ` +
+      `${path}: name/value env rules (framework 0.5.0: {name, name_strategy, value, `
+        + `value_strategy}) are not supported; ` +
       'parma-sim supports {pattern, strategy, required}');
   }
   checkKeys(object, path, ['pattern', 'strategy', 'required']);
   const required = field(object, 'required');
   return {
     pattern: readString(requireField(object, 'pattern', path), `${path}.pattern`),
-    strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`, ['string', 're2'] as const),
+    strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`,
+      ['string', 're2'] as const),
     required: required === undefined ? false : readBoolean(required, `${path}.required`),
   };
 }
@@ -202,7 +223,8 @@ export function readLayers(node: ValueNode, path: string): string[] {
   const items = readArray(node, path);
   layers.forEach((layer, i) => {
     if (!/^[0-9a-fA-F]{64}$/.test(layer)) {
-      fieldError(items[i]!.pos, `${path}[${i}]`, `"${layer.slice(0, 80)}" is not a 64-hex dm-verity root hash`);
+      fieldError(items[i]!.pos, `${path}[${i}]`,
+        `"${layer.slice(0, 80)}" is not a 64-hex dm-verity root hash`);
     }
   });
   return layers.map((layer) => layer.toLowerCase());
@@ -214,7 +236,8 @@ export function readMounts(node: ValueNode, path: string): MountRule[] {
     const object = readObject(item, itemPath);
     checkKeys(object, itemPath, ['destination', 'options', 'source', 'type']);
     return {
-      destination: readString(requireField(object, 'destination', itemPath), `${itemPath}.destination`),
+      destination: readString(requireField(object, 'destination', itemPath),
+        `${itemPath}.destination`),
       options: readStringArray(requireField(object, 'options', itemPath), `${itemPath}.options`),
       source: readString(requireField(object, 'source', itemPath), `${itemPath}.source`),
       type: readString(requireField(object, 'type', itemPath), `${itemPath}.type`),
@@ -271,11 +294,14 @@ export function readCapabilities(node: ValueNode, path: string): CapabilitySets 
 }
 
 /** allow_capability_dropping as the framework reads it for `frameworkVersion`. */
-export function effectiveCapabilityDropping(written: boolean, frameworkVersion: string, notes: string[]): boolean {
+export function effectiveCapabilityDropping(written: boolean, frameworkVersion: string,
+    notes: string[]): boolean {
   const honoured = compareSemver(frameworkVersion, CAPABILITY_DROPPING_SINCE_VERSION) >= 0;
   if (written && !honoured) {
-    notes.push(`allow_capability_dropping is ignored: framework_version ${frameworkVersion === OLDEST_FRAMEWORK_VERSION ? '(none)' : frameworkVersion} ` +
-      `predates it (honoured from ${CAPABILITY_DROPPING_SINCE_VERSION}); capability dropping is off`);
+    notes.push(`allow_capability_dropping is ignored: framework_version `
+      + `${frameworkVersion === OLDEST_FRAMEWORK_VERSION ? '(none)' : frameworkVersion} ` +
+      `predates it (honoured from ${CAPABILITY_DROPPING_SINCE_VERSION}); capability dropping `
+        + `is off`);
   }
   return written && honoured;
 }

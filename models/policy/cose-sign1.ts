@@ -51,9 +51,12 @@ export type CoseAlgorithm = Readonly<{
 
 /** RFC 9053 table 1 (ECDSA) and RFC 8230 table 1 (RSASSA-PSS, salt length = hash length). */
 export const COSE_ALGORITHMS: readonly CoseAlgorithm[] = Object.freeze([
-  { id: -7, name: 'ES256', kind: 'ecdsa', hash: 'sha256', namedCurve: 'prime256v1', signatureBytes: 64 },
-  { id: -35, name: 'ES384', kind: 'ecdsa', hash: 'sha384', namedCurve: 'secp384r1', signatureBytes: 96 },
-  { id: -36, name: 'ES512', kind: 'ecdsa', hash: 'sha512', namedCurve: 'secp521r1', signatureBytes: 132 },
+  { id: -7, name: 'ES256', kind: 'ecdsa', hash: 'sha256', namedCurve: 'prime256v1',
+    signatureBytes: 64 },
+  { id: -35, name: 'ES384', kind: 'ecdsa', hash: 'sha384', namedCurve: 'secp384r1',
+    signatureBytes: 96 },
+  { id: -36, name: 'ES512', kind: 'ecdsa', hash: 'sha512', namedCurve: 'secp521r1',
+    signatureBytes: 132 },
   { id: -37, name: 'PS256', kind: 'rsa-pss', hash: 'sha256' },
   { id: -38, name: 'PS384', kind: 'rsa-pss', hash: 'sha384' },
   { id: -39, name: 'PS512', kind: 'rsa-pss', hash: 'sha512' },
@@ -78,7 +81,8 @@ export type CoseSign1 = Readonly<{
 
 /** Tag decoders that keep every tag as a `Tagged` value (signingtime uses tag 1). */
 const PRESERVE_ANY_TAG: Readonly<Record<number, TagDecoder>> = new Proxy({}, {
-  get: (_target, key) => (typeof key === 'string' && /^[0-9]+$/.test(key) ? Tagged.decoder(Number(key)) : undefined),
+  get: (_target, key) => (typeof key === 'string' && /^[0-9]+$/.test(key)
+    ? Tagged.decoder(Number(key)) : undefined),
 });
 
 const STRICT_DECODE = {
@@ -100,7 +104,8 @@ function strictDecode(bytes: Uint8Array, what: string): unknown {
   try {
     return decode(bytes, STRICT_DECODE);
   } catch (error) {
-    throw bad(`${what} is not valid CBOR`, { cause: error instanceof Error ? error.message : String(error) });
+    throw bad(`${what} is not valid CBOR`, { cause: error instanceof Error
+      ? error.message : String(error) });
   }
 }
 
@@ -122,19 +127,25 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
     throw bad(`message is not CBOR tag ${COSE_SIGN1_TAG} (COSE_Sign1_Tagged)`);
   }
   const body: unknown = outer.value;
-  if (!Array.isArray(body) || body.length !== 4) throw bad('COSE_Sign1 must be an array of 4 items');
+  if (!Array.isArray(body) || body.length !== 4) {
+    throw bad('COSE_Sign1 must be an array of 4 items');
+  }
   const [protectedBytes, unprotected, payload, signature] = body as unknown[];
   if (!(protectedBytes instanceof Uint8Array)) throw bad('protected header is not a byte string');
   if (payload === null) throw bad('detached payloads are not supported');
   if (!(payload instanceof Uint8Array)) throw bad('payload is not a byte string');
-  if (!(signature instanceof Uint8Array) || signature.length === 0) throw bad('signature is not a non-empty byte string');
+  if (!(signature instanceof Uint8Array) || signature.length === 0) {
+    throw bad('signature is not a non-empty byte string');
+  }
   // RFC 9052 section 3: a zero-length bstr stands for an empty protected map.
   const protectedHeader = protectedBytes.length === 0
     ? new Map<HeaderLabel, unknown>()
     : asHeaderMap(strictDecode(protectedBytes, 'protected header'), 'protected header');
   const unprotectedHeader = asHeaderMap(unprotected, 'unprotected header');
   for (const label of protectedHeader.keys()) {
-    if (unprotectedHeader.has(label)) throw bad('a label appears in both header buckets', { label });
+    if (unprotectedHeader.has(label)) {
+      throw bad('a label appears in both header buckets', { label });
+    }
   }
   const message = { protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
   assert(message.protectedBytes === protectedBytes, 'protected bytes kept as received');
@@ -145,7 +156,8 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
 /** Sig_structure for COSE_Sign1 (RFC 9052 section 4.4), with an empty external_aad. */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
   const toBeSigned = encode(['Signature1', protectedBytes, new Uint8Array(0), payload]);
-  assert(toBeSigned.length > protectedBytes.length + payload.length, 'Sig_structure wraps its parts');
+  assert(toBeSigned.length > protectedBytes.length + payload.length,
+    'Sig_structure wraps its parts');
   assert(toBeSigned[0] === 0x84, 'Sig_structure is a 4-item array');
   return toBeSigned;
 }
@@ -154,7 +166,8 @@ export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): U
 export function encodeProtectedHeader(header: HeaderMap): Uint8Array {
   assert(header.size > 0, 'a signed header needs at least alg');
   const bytes = encode(header);
-  assert(asHeaderMap(strictDecode(bytes, 'own protected header'), 'own protected header').size === header.size);
+  assert(asHeaderMap(strictDecode(bytes, 'own protected header'),
+    'own protected header').size === header.size);
   return bytes;
 }
 
@@ -205,7 +218,8 @@ export function coseAlgorithmByName(name: CoseAlgorithmName): CoseAlgorithm {
 }
 
 function badSignature(reason: string, detail: Record<string, unknown> = {}): SimError {
-  return new SimError('POLICY_FRAGMENT_BAD_SIGNATURE', { reason, ...detail }, `COSE_Sign1: ${reason}`);
+  return new SimError('POLICY_FRAGMENT_BAD_SIGNATURE', { reason, ...detail },
+    `COSE_Sign1: ${reason}`);
 }
 
 /**
@@ -213,7 +227,8 @@ function badSignature(reason: string, detail: Record<string, unknown> = {}): Sim
  * with algorithm `alg`. Throws POLICY_FRAGMENT_BAD_SIGNATURE when the key does not suit the
  * algorithm or the signature does not verify.
  */
-export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm, signerCertDer: Uint8Array): void {
+export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
+    signerCertDer: Uint8Array): void {
   const key = new X509Certificate(signerCertDer).publicKey;
   const toBeSigned = sigStructure(message.protectedBytes, message.payload);
   let ok: boolean;
@@ -221,10 +236,12 @@ export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
     assert(alg.signatureBytes !== undefined && alg.namedCurve !== undefined);
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (key.asymmetricKeyType !== 'ec' || curve !== alg.namedCurve) {
-      throw badSignature(`${alg.name} needs a ${alg.namedCurve} key`, { keyType: key.asymmetricKeyType, curve });
+      throw badSignature(`${alg.name} needs a ${alg.namedCurve} key`,
+        { keyType: key.asymmetricKeyType, curve });
     }
     if (message.signature.length !== alg.signatureBytes) {
-      throw badSignature(`${alg.name} signature must be ${alg.signatureBytes} bytes`, { bytes: message.signature.length });
+      throw badSignature(`${alg.name} signature must be ${alg.signatureBytes} bytes`,
+        { bytes: message.signature.length });
     }
     ok = cryptoVerify(alg.hash, toBeSigned, { key, dsaEncoding: 'ieee-p1363' }, message.signature);
   } else {
@@ -232,12 +249,17 @@ export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
     if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
       throw badSignature(`${alg.name} needs an RSA key`, { keyType: key.asymmetricKeyType });
     }
-    if (bits < RSA_MIN_MODULUS_BITS) throw badSignature(`RSA key below ${RSA_MIN_MODULUS_BITS} bits`, { bits });
+    if (bits < RSA_MIN_MODULUS_BITS) {
+      throw badSignature(`RSA key below ${RSA_MIN_MODULUS_BITS} bits`, { bits });
+    }
     ok = safeVerify(() => cryptoVerify(alg.hash, toBeSigned, {
-      key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST,
+      key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING,
+        saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST,
     }, message.signature));
   }
-  if (!ok) throw badSignature('signature does not verify under the x5chain leaf', { alg: alg.name });
+  if (!ok) {
+    throw badSignature('signature does not verify under the x5chain leaf', { alg: alg.name });
+  }
 }
 
 function safeVerify(fn: () => boolean): boolean {
@@ -251,10 +273,14 @@ function safeVerify(fn: () => boolean): boolean {
 /** The certificates of an x5chain header value: one bstr or an array of at least one bstr. */
 export function x5chainCertificates(value: unknown): readonly Uint8Array[] {
   if (value instanceof Uint8Array) return [value];
-  if (!Array.isArray(value) || value.length === 0) throw bad('x5chain is neither a bstr nor a non-empty array');
+  if (!Array.isArray(value) || value.length === 0) {
+    throw bad('x5chain is neither a bstr nor a non-empty array');
+  }
   const certs: Uint8Array[] = [];
   for (const item of value as unknown[]) {
-    if (!(item instanceof Uint8Array) || item.length === 0) throw bad('x5chain item is not a non-empty bstr');
+    if (!(item instanceof Uint8Array) || item.length === 0) {
+      throw bad('x5chain item is not a non-empty bstr');
+    }
     certs.push(item);
   }
   assert(certs.length === value.length);
@@ -272,7 +298,8 @@ export function readCwtClaims(value: unknown): CwtClaims | undefined {
   const svn: unknown = value.get(CWT_CLAIM.svn);
   if (iss !== undefined && typeof iss !== 'string') throw bad('CWT iss is not a text string');
   if (sub !== undefined && typeof sub !== 'string') throw bad('CWT sub is not a text string');
-  if (svn !== undefined && typeof svn !== 'string' && !(typeof svn === 'number' && Number.isSafeInteger(svn))) {
+  if (svn !== undefined && typeof svn !== 'string'
+      && !(typeof svn === 'number' && Number.isSafeInteger(svn))) {
     throw bad('CWT svn is neither a text string nor an integer');
   }
   const claims: { iss?: string; sub?: string; svn?: string | number } = {};

@@ -3,7 +3,8 @@
  * draft-birkholz-did-x509): `did:x509:0:<sha256|sha384|sha512>:<base64url CA fingerprint>` followed
  * by one or more `::<predicate>:<value>` predicates (eku, subject, san), resolved against an X.509
  * chain ordered leaf first.
- * Real counterpart: hcsshim internal/didx509resolver (Resolve, called by the GCS with the fragment's
+ * Real counterpart: hcsshim internal/didx509resolver (Resolve, called by the GCS with the
+ * fragment's
  * x5chain) and the Go did-x509-go library.
  * Differs: no DID document is produced (only the verdict and the matched CA); certificate validity
  * dates are ignored unless a time is given (the GCS also ignores them); `fulcio-issuer` is
@@ -25,11 +26,13 @@ export const DID_X509_PREFIX = 'did:x509:0:';
 export type FingerprintAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
 /** base64url length (no padding) of each digest: ceil(bytes * 4 / 3). */
-const FINGERPRINT_CHARS: Readonly<Record<FingerprintAlgorithm, number>> = { sha256: 43, sha384: 64, sha512: 86 };
+const FINGERPRINT_CHARS: Readonly<Record<FingerprintAlgorithm,
+  number>> = { sha256: 43, sha384: 64, sha512: 86 };
 
 /** Subject name labels of the spec (RFC 4514 short names) and their attribute OIDs. */
 export const SUBJECT_LABEL_OIDS: Readonly<Record<string, string>> = Object.freeze({
-  CN: '2.5.4.3', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6', STREET: '2.5.4.9',
+  CN: '2.5.4.3', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6',
+    STREET: '2.5.4.9',
 });
 
 export type DidX509Predicate =
@@ -48,11 +51,14 @@ const IDCHARS = /^([A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function badDid(reason: string, did: string): SimError {
-  return new SimError('POLICY_FRAGMENT_BAD_ISSUER', { reason, issuer: did.slice(0, 300) }, `did:x509: ${reason}`);
+  return new SimError('POLICY_FRAGMENT_BAD_ISSUER', { reason, issuer: did.slice(0, 300) },
+    `did:x509: ${reason}`);
 }
 
 function percentDecode(value: string, did: string): string {
-  if (!IDCHARS.test(value)) throw badDid('predicate value has characters that must be percent-encoded', did);
+  if (!IDCHARS.test(value)) {
+    throw badDid('predicate value has characters that must be percent-encoded', did);
+  }
   try {
     return decodeURIComponent(value);
   } catch {
@@ -62,7 +68,9 @@ function percentDecode(value: string, did: string): string {
 
 function parsePredicate(text: string, did: string): DidX509Predicate {
   const colon = text.indexOf(':');
-  if (colon <= 0 || colon === text.length - 1) throw badDid('predicate must be <name>:<value>', did);
+  if (colon <= 0 || colon === text.length - 1) {
+    throw badDid('predicate must be <name>:<value>', did);
+  }
   const name = text.slice(0, colon);
   const value = text.slice(colon + 1);
   if (name === 'eku') {
@@ -75,7 +83,9 @@ function parsePredicate(text: string, did: string): DidX509Predicate {
     const fields: (readonly [string, string])[] = [];
     for (let i = 0; i < items.length; i += 2) {
       const key = items[i]!;
-      if (SUBJECT_LABEL_OIDS[key] === undefined && !OID.test(key)) throw badDid(`unknown subject key ${key}`, did);
+      if (SUBJECT_LABEL_OIDS[key] === undefined && !OID.test(key)) {
+        throw badDid(`unknown subject key ${key}`, did);
+      }
       if (fields.some(([k]) => k === key)) throw badDid(`subject key ${key} repeated`, did);
       fields.push([key, percentDecode(items[i + 1]!, did)]);
     }
@@ -99,7 +109,9 @@ export function parseDidX509(did: string): DidX509 {
   if (!did.startsWith(DID_X509_PREFIX)) throw badDid('issuer is not a did:x509:0 DID', did);
   const parts = did.slice(DID_X509_PREFIX.length).split('::');
   const head = parts[0]!.split(':');
-  if (head.length !== 2) throw badDid('expected <fingerprint-alg>:<fingerprint> after the version', did);
+  if (head.length !== 2) {
+    throw badDid('expected <fingerprint-alg>:<fingerprint> after the version', did);
+  }
   const [algorithm, fingerprint] = head as [string, string];
   if (algorithm !== 'sha256' && algorithm !== 'sha384' && algorithm !== 'sha512') {
     throw badDid(`unsupported fingerprint algorithm ${algorithm}`, did);
@@ -124,13 +136,15 @@ export function formatDidX509(did: DidX509): string {
     if (p.name === 'san') return `san:${p.sanType}:${encode(p.value)}`;
     return `subject:${p.fields.map(([k, v]) => `${k}:${encode(v)}`).join(':')}`;
   });
-  const text = `${DID_X509_PREFIX}${did.fingerprintAlgorithm}:${did.fingerprint}::${predicates.join('::')}`;
+  const text = `${DID_X509_PREFIX}${did.fingerprintAlgorithm}:${did.fingerprint}`
+    + `::${predicates.join('::')}`;
   assert(parseDidX509(text).predicates.length === did.predicates.length, 'format/parse round trip');
   return text;
 }
 
 /** base64url(hash(DER)): the did:x509 CA fingerprint of a certificate. */
-export function certificateFingerprint(der: Uint8Array, algorithm: FingerprintAlgorithm = 'sha256'): string {
+export function certificateFingerprint(der: Uint8Array,
+    algorithm: FingerprintAlgorithm = 'sha256'): string {
   const fingerprint = createHash(algorithm).update(der).digest('base64url');
   assert(fingerprint.length === FINGERPRINT_CHARS[algorithm]);
   return fingerprint;
@@ -155,11 +169,14 @@ export function readCertificateFacts(der: Uint8Array, index = 0): CertificateFac
   try {
     certificate = AsnConvert.parse(der, Certificate);
   } catch (error) {
-    throw badChain('certificate does not parse', { index, cause: error instanceof Error ? error.message : String(error) });
+    throw badChain('certificate does not parse', { index, cause: error instanceof Error
+      ? error.message : String(error) });
   }
   const tbs = certificate.tbsCertificate;
-  const subject = tbs.subject.flatMap((rdn) => rdn.map((atv) => [atv.type, atv.value.toString()] as const));
-  const extension = (oid: string) => tbs.extensions?.find((e) => e.extnID === oid)?.extnValue.buffer;
+  const subject = tbs.subject.flatMap((rdn) => rdn.map((atv) =>
+    [atv.type, atv.value.toString()] as const));
+  const extension = (oid: string) => tbs.extensions?.find((e) =>
+    e.extnID === oid)?.extnValue.buffer;
   const ekuDer = extension(id_ce_extKeyUsage);
   const sanDer = extension(id_ce_subjectAltName);
   const bcDer = extension(id_ce_basicConstraints);
@@ -168,7 +185,9 @@ export function readCertificateFacts(der: Uint8Array, index = 0): CertificateFac
   for (const name of sanDer === undefined ? [] : AsnConvert.parse(sanDer, SubjectAlternativeName)) {
     if (name.rfc822Name !== undefined) sans.push(['email', name.rfc822Name]);
     if (name.dNSName !== undefined) sans.push(['dns', name.dNSName]);
-    if (name.uniformResourceIdentifier !== undefined) sans.push(['uri', name.uniformResourceIdentifier]);
+    if (name.uniformResourceIdentifier !== undefined) {
+      sans.push(['uri', name.uniformResourceIdentifier]);
+    }
   }
   const isCa = bcDer === undefined ? false : AsnConvert.parse(bcDer, BasicConstraints).cA;
   assert(subject.every(([oid]) => OID.test(oid)), 'attribute types are OIDs');
@@ -180,7 +199,8 @@ function x509(der: Uint8Array, index: number): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch (error) {
-    throw badChain('certificate does not parse', { index, cause: error instanceof Error ? error.message : String(error) });
+    throw badChain('certificate does not parse', { index, cause: error instanceof Error
+      ? error.message : String(error) });
   }
 }
 
@@ -188,17 +208,26 @@ function x509(der: Uint8Array, index: number): X509Certificate {
  * Checks that each certificate of `chain` (leaf first) is issued and signed by the next one, and
  * that every issuer is a CA; with `at`, also that every certificate is valid at that instant.
  */
-export function validateCertificateChain(chain: readonly Uint8Array[], at?: Date): readonly CertificateFacts[] {
-  if (chain.length < 2) throw badChain('a did:x509 chain needs a leaf and at least one CA', { length: chain.length });
-  if (chain.length > 16) throw badChain('chain longer than 16 certificates', { length: chain.length });
+export function validateCertificateChain(chain: readonly Uint8Array[],
+    at?: Date): readonly CertificateFacts[] {
+  if (chain.length < 2) {
+    throw badChain('a did:x509 chain needs a leaf and at least one CA', { length: chain.length });
+  }
+  if (chain.length > 16) {
+    throw badChain('chain longer than 16 certificates', { length: chain.length });
+  }
   const parsed = chain.map((der, i) => x509(der, i));
   const facts = chain.map((der, i) => readCertificateFacts(der, i));
   for (let i = 0; i + 1 < parsed.length; i++) {
     const subject = parsed[i]!;
     const issuer = parsed[i + 1]!;
     if (!facts[i + 1]!.isCa) throw badChain('issuer certificate is not a CA', { index: i + 1 });
-    if (!subject.checkIssued(issuer)) throw badChain('certificate not issued by the next one', { index: i });
-    if (!subject.verify(issuer.publicKey)) throw badChain('certificate signature does not verify', { index: i });
+    if (!subject.checkIssued(issuer)) {
+      throw badChain('certificate not issued by the next one', { index: i });
+    }
+    if (!subject.verify(issuer.publicKey)) {
+      throw badChain('certificate signature does not verify', { index: i });
+    }
   }
   const anchor = parsed[parsed.length - 1]!;
   if (anchor.checkIssued(anchor) && !anchor.verify(anchor.publicKey)) {
@@ -206,7 +235,9 @@ export function validateCertificateChain(chain: readonly Uint8Array[], at?: Date
   }
   if (at !== undefined) {
     parsed.forEach((cert, index) => {
-      if (at < new Date(cert.validFrom) || at > new Date(cert.validTo)) throw badChain('certificate not valid at the given time', { index });
+      if (at < new Date(cert.validFrom) || at > new Date(cert.validTo)) {
+        throw badChain('certificate not valid at the given time', { index });
+      }
     });
   }
   assert(facts.length === chain.length);
@@ -249,12 +280,15 @@ export type DidX509Resolution = Readonly<{
  * Errors: POLICY_FRAGMENT_BAD_ISSUER (malformed DID), POLICY_FRAGMENT_BAD_CHAIN,
  * POLICY_FRAGMENT_DID_MISMATCH.
  */
-export function resolveDidX509(did: string, chain: readonly Uint8Array[], at?: Date): DidX509Resolution {
+export function resolveDidX509(did: string, chain: readonly Uint8Array[],
+    at?: Date): DidX509Resolution {
   const parsed = parseDidX509(did);
   const facts = validateCertificateChain(chain, at);
   let caIndex = -1;
   for (let i = 1; i < chain.length; i++) {
-    if (certificateFingerprint(chain[i]!, parsed.fingerprintAlgorithm) === parsed.fingerprint) caIndex = i;
+    if (certificateFingerprint(chain[i]!, parsed.fingerprintAlgorithm) === parsed.fingerprint) {
+      caIndex = i;
+    }
   }
   if (caIndex < 0) throw mismatch('no CA certificate in the chain has the pinned fingerprint', did);
   const leaf = facts[0]!;

@@ -22,13 +22,17 @@ export type EnforcementPointInfo = Readonly<{
   /** The result for a policy older than the point that does not bind it; null = use_framework. */
   defaultAllowed: boolean | null;
   useFramework: boolean;
-  /** v0.14.1-era api.rego field: the same information as defaultAllowed for non-framework points. */
+  /**
+   * v0.14.1-era api.rego field: the same information as defaultAllowed for non-framework points.
+   */
   allowedByDefault: boolean;
 }>;
 
-function point(name: string, introducedVersion: string, defaultAllowed: boolean | null): EnforcementPointInfo {
+function point(name: string, introducedVersion: string, defaultAllowed: boolean
+    | null): EnforcementPointInfo {
   return Object.freeze({
-    name, introducedVersion, defaultAllowed, useFramework: defaultAllowed === null, allowedByDefault: defaultAllowed === true,
+    name, introducedVersion, defaultAllowed, useFramework: defaultAllowed === null,
+      allowedByDefault: defaultAllowed === true,
   });
 }
 
@@ -65,7 +69,8 @@ export const ENFORCEMENT_POINT_NAMES: readonly EnforcementPointName[] =
 for (const name of ENFORCEMENT_POINT_NAMES) {
   const info = ENFORCEMENT_POINTS[name];
   assert(info.name === name, `enforcement point row ${name} names itself`);
-  assert(compareSemver(info.introducedVersion, ENGINE_API_VERSION) !== 1, `${name} is not newer than the engine API`);
+  assert(compareSemver(info.introducedVersion, ENGINE_API_VERSION) !== 1,
+    `${name} is not newer than the engine API`);
 }
 
 export function isEnforcementPointName(name: string): name is EnforcementPointName {

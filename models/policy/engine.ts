@@ -18,7 +18,9 @@ import {
 } from './enforcement-points.js';
 import { compareSemver } from './match/semver.js';
 import type { PolicyDialect, RuleContext, RuleResult } from './rules/rule-context.js';
-import { blockdev, mountDevice, rwMountDevice, rwUnmountDevice, unmountDevice } from './rules/devices.js';
+import {
+  blockdev, mountDevice, rwMountDevice, rwUnmountDevice, unmountDevice
+} from './rules/devices.js';
 import { mountOverlay, unmountOverlay } from './rules/overlay.js';
 import { scratchMount, scratchUnmount } from './rules/scratch.js';
 import { createContainer } from './rules/container.js';
@@ -33,7 +35,8 @@ export type { PolicyDialect } from './rules/rule-context.js';
 export type EngineOptions = Readonly<{ dialect?: PolicyDialect }>;
 
 /** How the decision was reached. */
-export type DecisionSource = 'framework' | 'constant' | 'api-default' | 'rule-missing' | 'allow-all';
+export type DecisionSource = 'framework' | 'constant' | 'api-default' | 'rule-missing'
+  | 'allow-all';
 
 export type Decision = Readonly<{
   rule: EnforcementPointName;
@@ -77,17 +80,20 @@ const FRAMEWORK_RULES: Readonly<Record<EnforcementPointName, FrameworkRule>> = {
   host_network: flagRule('host_network', 'allow_host_network'),
 };
 
-assert(Object.keys(FRAMEWORK_RULES).length === ENFORCEMENT_POINT_NAMES.length, 'every point has a rule');
+assert(Object.keys(FRAMEWORK_RULES).length === ENFORCEMENT_POINT_NAMES.length,
+  'every point has a rule');
 
 /**
  * Evaluates one enforcement point. Pure: the same arguments give the same decision, and the
  * arguments are never mutated.
  */
 export function evaluateEnforcementPoint(
-  policy: SecurityPolicy, metadata: PolicyMetadata, rule: string, input: unknown, options: EngineOptions = {},
+  policy: SecurityPolicy, metadata: PolicyMetadata, rule: string, input: unknown,
+    options: EngineOptions = {},
 ): Decision {
   if (!isEnforcementPointName(rule)) {
-    throw new SimError('POLICY_UNKNOWN_RULE', { rule }, `${JSON.stringify(rule)} is not an enforcement point (known: ${ENFORCEMENT_POINT_NAMES.join(', ')})`);
+    throw new SimError('POLICY_UNKNOWN_RULE', { rule }, `${JSON.stringify(rule)} is not an `
+      + `enforcement point (known: ${ENFORCEMENT_POINT_NAMES.join(', ')})`);
   }
   const ctx: RuleContext = { policy, metadata, dialect: options.dialect ?? 'head' };
   const framework = FRAMEWORK_RULES[rule];
@@ -99,7 +105,9 @@ export function evaluateEnforcementPoint(
     return decided(rule, 'allow-all', metadata, { allowed: true, reasons: [], ops: [] });
   }
   const binding = Object.hasOwn(policy.rules, rule) ? policy.rules[rule] : undefined;
-  if (binding?.kind === 'framework') return decided(rule, 'framework', metadata, framework(ctx, input));
+  if (binding?.kind === 'framework') {
+    return decided(rule, 'framework', metadata, framework(ctx, input));
+  }
   if (binding?.kind === 'constant') {
     framework(ctx, input);   // validates the input shape; its result is not used
     const reasons = binding.allowed ? [] : [`${rule} is bound to a constant deny in the policy`];
@@ -107,40 +115,51 @@ export function evaluateEnforcementPoint(
     // null (the allow-all policies) means "keep every variable", which is the default anyway.
     const stdio = binding.outputs['allow_stdio_access'];
     return decided(rule, 'constant', metadata, {
-      allowed: binding.allowed, reasons, ops: [], ...(typeof stdio === 'boolean' && binding.allowed ? { allow_stdio_access: stdio } : {}),
+      allowed: binding.allowed, reasons, ops: [], ...(typeof stdio === 'boolean' && binding.allowed
+        ? { allow_stdio_access: stdio } : {}),
     });
   }
   return unbound(ctx, rule, input, framework);
 }
 
 /** api.rego versioning for a rule the policy does not bind. */
-function unbound(ctx: RuleContext, rule: EnforcementPointName, input: unknown, framework: FrameworkRule): Decision {
+function unbound(ctx: RuleContext, rule: EnforcementPointName, input: unknown,
+    framework: FrameworkRule): Decision {
   const info = ENFORCEMENT_POINTS[rule];
   const apiVersion = ctx.policy.api_version;
   if (apiVersion === '' || compareSemver(apiVersion, '0.0.0') === undefined) {
-    return decided(rule, 'rule-missing', ctx.metadata, { allowed: false, reasons: ['policy api_version is missing or invalid: every query fails'], ops: [] });
+    return decided(rule, 'rule-missing', ctx.metadata,
+      { allowed: false, reasons: ['policy api_version is missing or invalid: every query fails'],
+      ops: [] });
   }
   if (compareSemver(apiVersion, info.introducedVersion)! >= 0) {
-    return decided(rule, 'rule-missing', ctx.metadata, { allowed: false, reasons: [`rule for ${rule} is missing from policy`], ops: [] });
+    return decided(rule, 'rule-missing', ctx.metadata,
+      { allowed: false, reasons: [`rule for ${rule} is missing from policy`], ops: [] });
   }
   if (info.useFramework) return decided(rule, 'framework', ctx.metadata, framework(ctx, input));
   assert(info.defaultAllowed !== null);
   framework(ctx, input);   // validates the input shape
   const reasons = info.defaultAllowed ? [] : [
-    `${rule} was introduced in api ${info.introducedVersion}; policy api_version ${apiVersion} predates it and its default is deny`,
+    `${rule} was introduced in api ${info.introducedVersion}; policy api_version ${apiVersion} `
+      + `predates it and its default is deny`,
   ];
-  return decided(rule, 'api-default', ctx.metadata, { allowed: info.defaultAllowed, reasons, ops: [] });
+  return decided(rule, 'api-default', ctx.metadata,
+    { allowed: info.defaultAllowed, reasons, ops: [] });
 }
 
-function decided(rule: EnforcementPointName, source: DecisionSource, metadata: PolicyMetadata, result: RuleResult): Decision {
+function decided(rule: EnforcementPointName, source: DecisionSource, metadata: PolicyMetadata,
+    result: RuleResult): Decision {
   if (!result.allowed) {
     assert(result.reasons.length > 0, `a denial of ${rule} names a reason`);
     assert(result.ops.length === 0, 'a denial emits no metadata actions');
     return { rule, allowed: false, source, reasons: result.reasons, delta: [], metadata };
   }
   const applied = applyMetadataOps(metadata, result.ops);
-  if (!applied.ok) return { rule, allowed: false, source, reasons: [applied.reason], delta: [], metadata };
+  if (!applied.ok) {
+    return { rule, allowed: false, source, reasons: [applied.reason], delta: [], metadata };
+  }
   assert(result.ops.length === 0 ? applied.metadata === metadata : applied.metadata !== metadata);
   const { allowed: _a, reasons: _r, ops, ...outputs } = result;
-  return { rule, allowed: true, source, reasons: [], delta: ops, metadata: applied.metadata, ...outputs };
+  return { rule, allowed: true, source, reasons: [], delta: ops, metadata: applied.metadata,
+    ...outputs };
 }

@@ -1,7 +1,8 @@
 /**
  * Models: the checks the GCS makes on a signed policy fragment before any Rego runs
  * (hcsshim securitypolicy.ExtractAndVerifyFragment + regoEnforcer.parseNamespace, 2025 hardening
- * commit 5869bd017): base64 → COSE_Sign1 → signature by the x5chain leaf → issuer and feed present
+ * commit 5869bd017): base64 → COSE_Sign1 → signature by the x5chain leaf → issuer and feed
+ * present
  * → issuer did:x509 resolves against the chain → the payload's first line is exactly
  * `package <identifier>` and the namespace is not reserved. See shared/spec/policy.md (c) and (e).
  * Real counterpart: GCS InjectFragment (LCOWSecurityPolicyFragment) before LoadFragment.
@@ -25,9 +26,13 @@ import type { Svn } from './fragment-svn.js';
 import { signWithTestIssuer, type TestIssuer } from './test-issuers.js';
 
 /** Namespaces a fragment may not take (hcsshim reservedNamespaces). */
-export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy', 'metadata']);
+export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy',
+  'metadata']);
 
-/** The only accepted first line: `package`, one or more spaces, a Rego identifier, optional whitespace. */
+/**
+ * The only accepted first line: `package`, one or more spaces, a Rego identifier, optional
+ * whitespace.
+ */
 export const FRAGMENT_FIRST_LINE = /^package +([A-Za-z_][A-Za-z0-9_]*)[ \t\r\f]*$/;
 
 export const FRAGMENT_CONTENT_TYPE = 'application/unknown+rego';
@@ -47,7 +52,8 @@ export type SignedStatement = Readonly<{
   caIndex: number;
 }>;
 
-export type VerifiedFragment = SignedStatement & Readonly<{ payloadText: string; namespace: string }>;
+export type VerifiedFragment = SignedStatement & Readonly<{ payloadText: string;
+  namespace: string }>;
 
 export type VerifyEnvelopeOptions = Readonly<{
   /** When given, the issuer must be exactly this DID (POLICY_FRAGMENT_BAD_ISSUER otherwise). */
@@ -69,22 +75,28 @@ export function decodeFragmentBase64(text: string): Uint8Array {
     throw bad('not standard base64');
   }
   const bytes = new Uint8Array(Buffer.from(clean, 'base64'));
-  assert(bytes.length === (clean.length / 4) * 3 - (clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0));
+  assert(bytes.length === (clean.length / 4) * 3 - (clean.endsWith('==') ? 2 : clean.endsWith('=')
+    ? 1 : 0));
   return bytes;
 }
 
-function optionalText(header: ReadonlyMap<HeaderLabel, unknown>, label: HeaderLabel): string | undefined {
+function optionalText(header: ReadonlyMap<HeaderLabel, unknown>, label: HeaderLabel): string
+    | undefined {
   const value = header.get(label);
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw bad(`protected header ${String(label)} is not a text string`);
+  if (typeof value !== 'string') {
+    throw bad(`protected header ${String(label)} is not a text string`);
+  }
   return value;
 }
 
 /** One of two header forms; both present must agree; empty counts as absent. */
-function agreeing(what: 'issuer' | 'feed', primary: string | undefined, cwt: string | undefined): string | undefined {
+function agreeing(what: 'issuer' | 'feed', primary: string | undefined, cwt: string
+    | undefined): string | undefined {
   if (primary !== undefined && cwt !== undefined && primary !== cwt) {
     const code = what === 'issuer' ? 'POLICY_FRAGMENT_BAD_ISSUER' : 'POLICY_FRAGMENT_BAD_FEED';
-    throw new SimError(code, { reason: `${what} header and CWT claim differ`, header: primary, cwt },
+    throw new SimError(code, { reason: `${what} header and CWT claim differ`, header: primary,
+      cwt },
       `fragment: the ${what} header and its CWT claim differ`);
   }
   const value = primary ?? cwt;
@@ -95,7 +107,8 @@ function agreeing(what: 'issuer' | 'feed', primary: string | undefined, cwt: str
  * Verifies a COSE_Sign1 signed statement as the GCS does for fragments, without looking at the
  * payload: signature by the x5chain leaf, issuer and feed present, issuer DID resolves.
  */
-export function verifySignedStatement(input: Uint8Array | string, options: VerifyEnvelopeOptions = {}): SignedStatement {
+export function verifySignedStatement(input: Uint8Array | string,
+    options: VerifyEnvelopeOptions = {}): SignedStatement {
   const bytes = typeof input === 'string' ? decodeFragmentBase64(input) : input;
   const message = decodeCoseSign1(bytes);
   const header = message.protectedHeader;
@@ -106,22 +119,31 @@ export function verifySignedStatement(input: Uint8Array | string, options: Verif
   const cwt = readCwtClaims(header.get(COSE_HEADER.cwt_claims));
   const issuer = agreeing('issuer', optionalText(header, COSE_HEADER.iss), cwt?.iss);
   const feed = agreeing('feed', optionalText(header, COSE_HEADER.feed), cwt?.sub);
-  if (issuer === undefined) throw new SimError('POLICY_FRAGMENT_MISSING_ISSUER', {}, 'fragment: no issuer in the protected header');
-  if (feed === undefined) throw new SimError('POLICY_FRAGMENT_MISSING_FEED', { issuer }, 'fragment: no feed in the protected header');
+  if (issuer === undefined) {
+    throw new SimError('POLICY_FRAGMENT_MISSING_ISSUER', {},
+      'fragment: no issuer in the protected header');
+  }
+  if (feed === undefined) {
+    throw new SimError('POLICY_FRAGMENT_MISSING_FEED', { issuer },
+      'fragment: no feed in the protected header');
+  }
   const resolution = resolveDidX509(issuer, chain, options.at);
   if (options.expectedIssuer !== undefined && issuer !== options.expectedIssuer) {
     throw new SimError('POLICY_FRAGMENT_BAD_ISSUER', { issuer, expected: options.expectedIssuer },
       'fragment: invalid fragment issuer');
   }
   if (options.expectedFeed !== undefined && feed !== options.expectedFeed) {
-    throw new SimError('POLICY_FRAGMENT_BAD_FEED', { feed, expected: options.expectedFeed }, 'fragment: invalid fragment feed');
+    throw new SimError('POLICY_FRAGMENT_BAD_FEED', { feed, expected: options.expectedFeed },
+      'fragment: invalid fragment feed');
   }
   const contentType: unknown = header.get(COSE_HEADER.content_type);
-  if (contentType !== undefined && typeof contentType !== 'string' && typeof contentType !== 'number') {
+  if (contentType !== undefined && typeof contentType !== 'string'
+      && typeof contentType !== 'number') {
     throw bad('content type is neither a text string nor an integer');
   }
   const statement: SignedStatement = {
-    issuer, feed, algorithm: algorithm.name, payload: message.payload, chain, caIndex: resolution.caIndex,
+    issuer, feed, algorithm: algorithm.name, payload: message.payload, chain,
+      caIndex: resolution.caIndex,
     ...(cwt?.svn === undefined ? {} : { svn: cwt.svn }),
     ...(contentType === undefined ? {} : { contentType }),
   };
@@ -138,15 +160,18 @@ export function parseFragmentNamespace(regoText: string): string {
   const newline = regoText.indexOf('\n');
   const firstLine = newline < 0 ? regoText : regoText.slice(0, newline);
   if (firstLine.length === 0) {
-    throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { firstLine }, 'fragment: Rego is empty or starts with a blank line');
+    throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { firstLine },
+      'fragment: Rego is empty or starts with a blank line');
   }
   const match = FRAGMENT_FIRST_LINE.exec(firstLine);
   if (match === null) {
     throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { firstLine: firstLine.slice(0, 200) },
-      `fragment: valid package definition required on first line, got ${JSON.stringify(firstLine.slice(0, 200))}`);
+      `fragment: valid package definition required on first line, got `
+        + `${JSON.stringify(firstLine.slice(0, 200))}`);
   }
   const namespace = match[1]!;
-  const laterPackage = regoText.split('\n').findIndex((line, i) => i > 0 && /^[ \t\r\f]*package([ \t\r\f]|$)/.test(line));
+  const laterPackage = regoText.split('\n').findIndex((line, i) => i > 0
+    && /^[ \t\r\f]*package([ \t\r\f]|$)/.test(line));
   if (laterPackage > 0) {
     // OPA rejects a second package statement; the GCS would fail to compile. Refuse it here.
     throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { line: laterPackage + 1 },
@@ -164,7 +189,8 @@ export function parseFragmentNamespace(regoText: string): string {
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Every check the GCS makes on a fragment before Rego: envelope, issuer DID, first line. */
-export function verifyFragmentEnvelope(input: Uint8Array | string, options: VerifyEnvelopeOptions = {}): VerifiedFragment {
+export function verifyFragmentEnvelope(input: Uint8Array | string,
+    options: VerifyEnvelopeOptions = {}): VerifiedFragment {
   const statement = verifySignedStatement(input, options);
   let payloadText: string;
   try {
@@ -201,9 +227,12 @@ export function signFragment(options: SignFragmentOptions): Uint8Array {
     [COSE_HEADER.iss, options.issuerDid ?? options.issuer.did],
     [COSE_HEADER.feed, options.feed],
   ]);
-  if (options.svn !== undefined) header.set(COSE_HEADER.cwt_claims, new Map([[CWT_CLAIM.svn, options.svn]]));
+  if (options.svn !== undefined) {
+    header.set(COSE_HEADER.cwt_claims, new Map([[CWT_CLAIM.svn, options.svn]]));
+  }
   const payload = new TextEncoder().encode(options.regoText);
-  const bytes = signCoseSign1({ protectedHeader: header, payload, sign: (tbs) => signWithTestIssuer(options.issuer, tbs) });
+  const bytes = signCoseSign1({ protectedHeader: header, payload, sign: (tbs) =>
+    signWithTestIssuer(options.issuer, tbs) });
   assert(bytes.length > payload.length, 'envelope wraps the payload');
   assert(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.feed) === options.feed);
   return bytes;

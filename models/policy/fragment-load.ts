@@ -34,9 +34,11 @@ export type FragmentLoadOutcome = Readonly<{
   decision?: Decision;
 }>;
 
-function refused(stage: FragmentLoadStage, error: unknown, metadata: PolicyMetadata, fragment?: VerifiedFragment): FragmentLoadOutcome {
+function refused(stage: FragmentLoadStage, error: unknown, metadata: PolicyMetadata,
+    fragment?: VerifiedFragment): FragmentLoadOutcome {
   if (!(error instanceof SimError)) throw error;
-  return { allowed: false, stage, reasons: [error.message], code: error.code, metadata, ...(fragment === undefined ? {} : { fragment }) };
+  return { allowed: false, stage, reasons: [error.message], code: error.code, metadata,
+    ...(fragment === undefined ? {} : { fragment }) };
 }
 
 /** The fragment module's data in the shape load_fragment's second call reads. */
@@ -54,7 +56,8 @@ function fragmentDocument(module: SecurityPolicy): Readonly<Record<string, unkno
  * Loads a signed fragment (COSE_Sign1 bytes or base64) into `metadata` under `policy`, as the GCS
  * does. Returns a value: allowed with the new metadata, or denied with the stage and reasons.
  */
-export function loadSignedFragment(policy: SecurityPolicy, metadata: PolicyMetadata, envelope: Uint8Array | string): FragmentLoadOutcome {
+export function loadSignedFragment(policy: SecurityPolicy, metadata: PolicyMetadata,
+    envelope: Uint8Array | string): FragmentLoadOutcome {
   let fragment: VerifiedFragment;
   try {
     fragment = verifyFragmentEnvelope(envelope);
@@ -65,8 +68,12 @@ export function loadSignedFragment(policy: SecurityPolicy, metadata: PolicyMetad
     issuer: fragment.issuer, feed: fragment.feed, namespace: fragment.namespace,
     ...(fragment.svn === undefined ? {} : { header_svn: fragment.svn }),
   };
-  const first = evaluateEnforcementPoint(policy, metadata, 'load_fragment', { ...base, fragment_loaded: false });
-  if (!first.allowed) return { allowed: false, stage: 'issuer-feed', reasons: first.reasons, metadata, fragment, decision: first };
+  const first = evaluateEnforcementPoint(policy, metadata, 'load_fragment',
+    { ...base, fragment_loaded: false });
+  if (!first.allowed) {
+    return { allowed: false, stage: 'issuer-feed', reasons: first.reasons, metadata, fragment,
+      decision: first };
+  }
   assert(first.metadata === metadata, 'load_fragment call 1 writes nothing');
   let module: SecurityPolicy;
   try {
@@ -78,6 +85,10 @@ export function loadSignedFragment(policy: SecurityPolicy, metadata: PolicyMetad
   const second = evaluateEnforcementPoint(policy, metadata, 'load_fragment', {
     ...base, fragment_loaded: true, fragment: fragmentDocument(module),
   });
-  if (!second.allowed) return { allowed: false, stage: 'module', reasons: second.reasons, metadata, fragment, decision: second };
-  return { allowed: true, stage: 'module', reasons: [], metadata: second.metadata, fragment, decision: second };
+  if (!second.allowed) {
+    return { allowed: false, stage: 'module', reasons: second.reasons, metadata, fragment,
+      decision: second };
+  }
+  return { allowed: true, stage: 'module', reasons: [], metadata: second.metadata, fragment,
+    decision: second };
 }

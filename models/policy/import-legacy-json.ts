@@ -1,11 +1,13 @@
 /**
- * Models: the pre-Rego JSON security policy of hcsshim (`{"allow_all": ..., "containers": {"length":
+ * Models: the pre-Rego JSON security policy of hcsshim (`{"allow_all": ..., "containers":
+ * {"length":
  * n, "elements": {"0": ...}}}`, every list written as a {length, elements} map, env rules as
  * {strategy, rule, required}, exec processes under the Go field name "ExecProcesses"), and the
  * older shape kept in confidential-sidecar-containers test data (`{"num": n, "<name>": {"command":
  * "<string>", "layers": {"num": n, "l0": ...}}}`).
  * Real counterpart: hcsshim pkg/securitypolicy SecurityPolicy/Containers JSON types (removed from
- * HEAD in 2025, commit f03c2fb23); GCS versions before that converted such a policy to Rego at load.
+ * HEAD in 2025, commit f03c2fb23); GCS versions before that converted such a policy to Rego at
+ * load.
  * Differs ([inferred]: the conversion code was not executed; each choice is what the old
  * enforcer allowed, which is what a user of such a policy relied on):
  *  - the result has api_version 0.10.0 and framework_version 0.3.0 (the v0.14.1 generation), so the
@@ -25,10 +27,13 @@
  * ErrInvalidOpenDoorPolicy).
  */
 import { assert } from '../../sim/kernel/assert.js';
-import type { EnvRule, MountRule, PolicyContainer, RuleBinding, SecurityPolicy } from './policy-model.js';
+import type {
+  EnvRule, MountRule, PolicyContainer, RuleBinding, SecurityPolicy
+} from './policy-model.js';
 import { DEFAULT_USER, withDefaultSignals } from './compat.js';
 import {
-  checkKeys, field, fieldError, readArray, readBoolean, readEnum, readNonNegativeInteger, readObject, readString,
+  checkKeys, field, fieldError, readArray, readBoolean, readEnum, readNonNegativeInteger,
+    readObject, readString,
   readStringArray, requireField, type ObjectNode,
 } from './policy-fields.js';
 import type { ValueNode } from './policy-syntax.js';
@@ -48,7 +53,8 @@ export const LEGACY_ENFORCEMENT_POINTS = [
 export function isLegacyJsonPolicy(root: ValueNode): boolean {
   if (root.kind !== 'object') return false;
   const containers = field(root, 'containers');
-  return field(root, 'allow_all') !== undefined && (containers === undefined || containers.kind === 'object');
+  return field(root, 'allow_all') !== undefined && (containers === undefined
+    || containers.kind === 'object');
 }
 
 export function importLegacyJsonPolicy(root: ValueNode): SecurityPolicy {
@@ -57,13 +63,16 @@ export function importLegacyJsonPolicy(root: ValueNode): SecurityPolicy {
   const notes: string[] = [];
   if (field(object, 'services') !== undefined) {
     readObject(field(object, 'services')!, 'services');
-    notes.push('services: confidential-sidecar configuration, not part of the security policy; ignored (the GCS never read it)');
+    notes.push('services: confidential-sidecar configuration, not part of the security policy; '
+      + 'ignored (the GCS never read it)');
   }
   const allowAll = readBoolean(requireField(object, 'allow_all', '(policy)'), 'allow_all');
   const containersNode = field(object, 'containers');
-  const containers = containersNode === undefined ? [] : readLegacyContainers(readObject(containersNode, 'containers'));
+  const containers = containersNode === undefined
+    ? [] : readLegacyContainers(readObject(containersNode, 'containers'));
   if (allowAll && containers.length > 0) {
-    fieldError(containersNode!.pos, 'containers', 'allow_all cannot be true when containers are listed ' +
+    fieldError(containersNode!.pos, 'containers',
+      'allow_all cannot be true when containers are listed ' +
       '(hcsshim rejects such a policy: ErrInvalidOpenDoorPolicy)');
   }
   const rules: Record<string, RuleBinding> = {};
@@ -98,13 +107,15 @@ export function importLegacyJsonPolicy(root: ValueNode): SecurityPolicy {
 
 function readLegacyContainers(object: ObjectNode): PolicyContainer[] {
   if (field(object, 'length') !== undefined || field(object, 'elements') !== undefined) {
-    return readElements(object, 'containers').map(([key, node]) => readHcsshimContainer(node, `containers.elements.${key}`));
+    return readElements(object, 'containers').map(([key, node]) =>
+      readHcsshimContainer(node, `containers.elements.${key}`));
   }
   if (field(object, 'num') !== undefined) {
     return readNumbered(object, 'containers', (key) => key !== 'num')
       .map(([key, node]) => readSidecarContainer(node, `containers.${key}`, key));
   }
-  return fieldError(object.pos, 'containers', 'a legacy containers object needs "length" and "elements" (or "num")');
+  return fieldError(object.pos, 'containers',
+    'a legacy containers object needs "length" and "elements" (or "num")');
 }
 
 /** `{"length": n, "elements": {"0": v0, ...}}` → [["0", v0], ...] in index order. */
@@ -113,17 +124,23 @@ function readElements(object: ObjectNode, path: string): Array<[string, ValueNod
   const length = readNonNegativeInteger(requireField(object, 'length', path), `${path}.length`);
   const elementsNode = requireField(object, 'elements', path);
   if (elementsNode.kind === 'null') {
-    if (length !== 0) fieldError(elementsNode.pos, `${path}.elements`, `is null but length is ${length}`);
+    if (length !== 0) {
+      fieldError(elementsNode.pos, `${path}.elements`, `is null but length is ${length}`);
+    }
     return [];
   }
   const elements = readObject(elementsNode, `${path}.elements`);
   if (elements.entries.length !== length) {
-    fieldError(elements.pos, `${path}.elements`, `holds ${elements.entries.length} entries but length is ${length}`);
+    fieldError(elements.pos, `${path}.elements`,
+      `holds ${elements.entries.length} entries but length is ${length}`);
   }
   const out: Array<[string, ValueNode]> = [];
   for (let i = 0; i < length; i++) {
     const node = field(elements, String(i));
-    if (node === undefined) fieldError(elements.pos, `${path}.elements`, `has no entry "${i}" (keys must be 0..${length - 1})`);
+    if (node === undefined) {
+      fieldError(elements.pos, `${path}.elements`,
+        `has no entry "${i}" (keys must be 0..${length - 1})`);
+    }
     out.push([String(i), node]);
   }
   assert(out.length === length);
@@ -131,35 +148,46 @@ function readElements(object: ObjectNode, path: string): Array<[string, ValueNod
 }
 
 /** `{"num": n, k1: v1, ...}` (sidecar shape) → entries in written order; count must equal num. */
-function readNumbered(object: ObjectNode, path: string, isEntry: (key: string) => boolean): Array<[string, ValueNode]> {
+function readNumbered(object: ObjectNode, path: string, isEntry: (key: string) =>
+    boolean): Array<[string, ValueNode]> {
   const num = readNonNegativeInteger(requireField(object, 'num', path), `${path}.num`);
-  const entries = object.entries.filter((entry) => isEntry(entry.key)).map((entry): [string, ValueNode] => [entry.key, entry.value]);
-  if (entries.length !== num) fieldError(object.pos, path, `holds ${entries.length} entries but num is ${num}`);
+  const entries = object.entries.filter((entry) =>
+    isEntry(entry.key)).map((entry): [string, ValueNode] => [entry.key, entry.value]);
+  if (entries.length !== num) {
+    fieldError(object.pos, path, `holds ${entries.length} entries but num is ${num}`);
+  }
   return entries;
 }
 
 function readStringMap(node: ValueNode, path: string): string[] {
-  return readElements(readObject(node, path), path).map(([key, value]) => readString(value, `${path}.elements.${key}`));
+  return readElements(readObject(node, path), path).map(([key, value]) =>
+    readString(value, `${path}.elements.${key}`));
 }
 
 function readHcsshimContainer(node: ValueNode, path: string): PolicyContainer {
   const object = readObject(node, path);
-  checkKeys(object, path, ['command', 'env_rules', 'layers', 'working_dir', 'mounts', 'allow_elevated', 'ExecProcesses']);
+  checkKeys(object, path, ['command', 'env_rules', 'layers', 'working_dir', 'mounts',
+    'allow_elevated', 'ExecProcesses']);
   const execNode = field(object, 'ExecProcesses');
-  const execs = execNode === undefined || execNode.kind === 'null' ? [] : readArray(execNode, `${path}.ExecProcesses`);
+  const execs = execNode === undefined || execNode.kind === 'null'
+    ? [] : readArray(execNode, `${path}.ExecProcesses`);
   return legacyContainer({
     name: '',
     command: readStringMap(requireField(object, 'command', path), `${path}.command`),
-    env_rules: readElements(readObject(requireField(object, 'env_rules', path), `${path}.env_rules`), `${path}.env_rules`)
+    env_rules: readElements(readObject(requireField(object, 'env_rules', path),
+      `${path}.env_rules`), `${path}.env_rules`)
       .map(([key, rule]) => readLegacyEnvRule(rule, `${path}.env_rules.elements.${key}`)),
-    layers: readLegacyLayers(readStringMap(requireField(object, 'layers', path), `${path}.layers`), requireField(object, 'layers', path), `${path}.layers`),
+    layers: readLegacyLayers(readStringMap(requireField(object, 'layers', path), `${path}.layers`),
+      requireField(object, 'layers', path), `${path}.layers`),
     working_dir: readString(requireField(object, 'working_dir', path), `${path}.working_dir`),
     mounts: readLegacyMounts(field(object, 'mounts'), `${path}.mounts`),
-    allow_elevated: field(object, 'allow_elevated') === undefined ? false : readBoolean(field(object, 'allow_elevated')!, `${path}.allow_elevated`),
+    allow_elevated: field(object, 'allow_elevated') === undefined
+      ? false : readBoolean(field(object, 'allow_elevated')!, `${path}.allow_elevated`),
     exec_processes: execs.map((exec, i) => {
       const execObject = readObject(exec, `${path}.ExecProcesses[${i}]`);
       checkKeys(execObject, `${path}.ExecProcesses[${i}]`, ['command']);
-      return { command: readStringArray(requireField(execObject, 'command', `${path}.ExecProcesses[${i}]`), `${path}.ExecProcesses[${i}].command`), signals: [] };
+      return { command: readStringArray(requireField(execObject, 'command',
+        `${path}.ExecProcesses[${i}]`), `${path}.ExecProcesses[${i}].command`), signals: [] };
     }),
   });
 }
@@ -170,7 +198,8 @@ function readLegacyEnvRule(node: ValueNode, path: string): EnvRule {
   const required = field(object, 'required');
   return {
     pattern: readString(requireField(object, 'rule', path), `${path}.rule`),
-    strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`, ['string', 're2'] as const),
+    strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`,
+      ['string', 're2'] as const),
     required: required === undefined ? false : readBoolean(required, `${path}.required`),
   };
 }
@@ -182,7 +211,8 @@ function readLegacyMounts(node: ValueNode | undefined, path: string): MountRule[
     const object = readObject(mount, itemPath);
     checkKeys(object, itemPath, ['source', 'destination', 'type', 'options']);
     return {
-      destination: readString(requireField(object, 'destination', itemPath), `${itemPath}.destination`),
+      destination: readString(requireField(object, 'destination', itemPath),
+        `${itemPath}.destination`),
       options: readStringMap(requireField(object, 'options', itemPath), `${itemPath}.options`),
       source: readString(requireField(object, 'source', itemPath), `${itemPath}.source`),
       type: readString(requireField(object, 'type', itemPath), `${itemPath}.type`),
@@ -194,29 +224,36 @@ function readSidecarContainer(node: ValueNode, path: string, name: string): Poli
   const object = readObject(node, path);
   checkKeys(object, path, ['command', 'layers']);
   const commandNode = requireField(object, 'command', path);
-  const command = readString(commandNode, `${path}.command`).split(' ').filter((part) => part !== '');
+  const command = readString(commandNode, `${path}.command`).split(' ').filter((part) =>
+    part !== '');
   if (command.length === 0) fieldError(commandNode.pos, `${path}.command`, 'is empty');
   const layersNode = requireField(object, 'layers', path);
   const layersObject = readObject(layersNode, `${path}.layers`);
   const layerEntries = readNumbered(layersObject, `${path}.layers`, (key) => key !== 'num');
   layerEntries.forEach(([key], i) => {
-    if (key !== `l${i}`) fieldError(layersObject.pos, `${path}.layers`, `entry ${i} is "${key}", expected "l${i}"`);
+    if (key !== `l${i}`) {
+      fieldError(layersObject.pos, `${path}.layers`, `entry ${i} is "${key}", expected "l${i}"`);
+    }
   });
   const layers = layerEntries.map(([key, value]) => readString(value, `${path}.layers.${key}`));
   return legacyContainer({
-    name, command, env_rules: [], layers: readLegacyLayers(layers, layersNode, `${path}.layers`), working_dir: '/',
+    name, command, env_rules: [], layers: readLegacyLayers(layers, layersNode, `${path}.layers`),
+      working_dir: '/',
     mounts: [], allow_elevated: false, exec_processes: [],
   });
 }
 
 function readLegacyLayers(layers: string[], node: ValueNode, path: string): string[] {
   for (const layer of layers) {
-    if (!/^[0-9a-fA-F]{64}$/.test(layer)) fieldError(node.pos, path, `"${layer.slice(0, 80)}" is not a 64-hex dm-verity root hash`);
+    if (!/^[0-9a-fA-F]{64}$/.test(layer)) {
+      fieldError(node.pos, path, `"${layer.slice(0, 80)}" is not a 64-hex dm-verity root hash`);
+    }
   }
   return layers.map((layer) => layer.toLowerCase());
 }
 
-type LegacyParts = Pick<PolicyContainer, 'name' | 'command' | 'env_rules' | 'layers' | 'working_dir' | 'mounts' | 'allow_elevated' | 'exec_processes'>;
+type LegacyParts = Pick<PolicyContainer, 'name' | 'command' | 'env_rules' | 'layers' | 'working_dir'
+  | 'mounts' | 'allow_elevated' | 'exec_processes'>;
 
 function legacyContainer(parts: LegacyParts): PolicyContainer {
   const container: PolicyContainer = {

@@ -12,39 +12,49 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import type { Json } from '../../sim/kernel/canonical-json.js';
-import type { PolicyContainer, PolicyFlags, PolicyFormat, RuleBinding, SecurityPolicy } from './policy-model.js';
+import type {
+  PolicyContainer, PolicyFlags, PolicyFormat, RuleBinding, SecurityPolicy
+} from './policy-model.js';
 import {
   readCapabilities, readCommand, readEnvRules, readExecProcesses, readLayers, readMounts, readUser,
 } from './compat.js';
-import { BINDABLE_RULE_NAMES, FLAG_NAMES, readExternalProcesses, readFragments } from './import-rego.js';
 import {
-  checkKeys, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray, readObject, readSemver,
+  BINDABLE_RULE_NAMES, FLAG_NAMES, readExternalProcesses, readFragments
+} from './import-rego.js';
+import {
+  checkKeys, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray, readObject,
+    readSemver,
   readString, readStringArray, requireField, wrongType,
 } from './policy-fields.js';
 import { nodeToJson, type ValueNode } from './policy-syntax.js';
 import { readSvnValue } from './import-rego.js';
 
 const POLICY_KEYS = [
-  'format', 'api_version', 'framework_version', 'containers', 'external_processes', 'fragments', 'flags',
+  'format', 'api_version', 'framework_version', 'containers', 'external_processes', 'fragments',
+    'flags',
   'rules', 'allow_all', 'package_name', 'svn', 'notes',
 ] as const satisfies readonly (keyof SecurityPolicy)[];
 
 const CONTAINER_KEYS = [
-  'id', 'name', 'command', 'env_rules', 'layers', 'mounts', 'exec_processes', 'signals', 'working_dir',
-  'allow_elevated', 'allow_stdio_access', 'no_new_privileges', 'user', 'capabilities', 'seccomp_profile_sha256',
+  'id', 'name', 'command', 'env_rules', 'layers', 'mounts', 'exec_processes', 'signals',
+    'working_dir',
+  'allow_elevated', 'allow_stdio_access', 'no_new_privileges', 'user', 'capabilities',
+    'seccomp_profile_sha256',
 ] as const satisfies readonly (keyof PolicyContainer)[];
 
 const FORMATS: readonly PolicyFormat[] = ['rego', 'legacy-json', 'native-json'];
 
 /** True when a parsed JSON document is a native policy (it has parma-sim's `format` key). */
 export function isNativeJsonPolicy(root: ValueNode): boolean {
-  return root.kind === 'object' && field(root, 'format') !== undefined && field(root, 'rules') !== undefined;
+  return root.kind === 'object' && field(root, 'format') !== undefined
+    && field(root, 'rules') !== undefined;
 }
 
 export function importNativeJsonPolicy(root: ValueNode): SecurityPolicy {
   const object = readObject(root, '(policy)');
   checkKeys(object, '(policy)', POLICY_KEYS);
-  const get = (key: (typeof POLICY_KEYS)[number]): ValueNode => requireField(object, key, '(policy)');
+  const get = (key: (typeof POLICY_KEYS)[number]): ValueNode =>
+    requireField(object, key, '(policy)');
   const apiVersion = readString(get('api_version'), 'api_version');
   const frameworkVersion = readString(get('framework_version'), 'framework_version');
   if (apiVersion !== '') readSemver(get('api_version'), 'api_version');
@@ -54,7 +64,8 @@ export function importNativeJsonPolicy(root: ValueNode): SecurityPolicy {
     format: readEnum(get('format'), 'format', FORMATS),
     api_version: apiVersion,
     framework_version: frameworkVersion,
-    containers: readArray(get('containers'), 'containers').map((item, i) => readNativeContainer(item, `containers[${i}]`)),
+    containers: readArray(get('containers'), 'containers').map((item, i) =>
+      readNativeContainer(item, `containers[${i}]`)),
     external_processes: readExternalProcesses(get('external_processes'), 'external_processes'),
     fragments: readFragments(get('fragments'), 'fragments'),
     flags: readNativeFlags(get('flags')),
@@ -88,7 +99,8 @@ function readNativeContainer(node: ValueNode, path: string): PolicyContainer {
     no_new_privileges: readBoolean(get('no_new_privileges'), `${path}.no_new_privileges`),
     user: readUser(get('user'), `${path}.user`),
     capabilities: readCapabilities(get('capabilities'), `${path}.capabilities`),
-    seccomp_profile_sha256: readString(get('seccomp_profile_sha256'), `${path}.seccomp_profile_sha256`),
+    seccomp_profile_sha256: readString(get('seccomp_profile_sha256'),
+      `${path}.seccomp_profile_sha256`),
   };
   assert(Object.keys(container).length === CONTAINER_KEYS.length);
   return container;
@@ -97,7 +109,8 @@ function readNativeContainer(node: ValueNode, path: string): PolicyContainer {
 function readNativeFlags(node: ValueNode): PolicyFlags {
   const object = readObject(node, 'flags');
   checkKeys(object, 'flags', FLAG_NAMES);
-  const flag = (name: (typeof FLAG_NAMES)[number]): boolean => readBoolean(requireField(object, name, 'flags'), `flags.${name}`);
+  const flag = (name: (typeof FLAG_NAMES)[number]): boolean =>
+    readBoolean(requireField(object, name, 'flags'), `flags.${name}`);
   const flags: PolicyFlags = {
     allow_properties_access: flag('allow_properties_access'),
     allow_dump_stacks: flag('allow_dump_stacks'),
@@ -120,7 +133,8 @@ function readNativeRules(node: ValueNode): Record<string, RuleBinding> {
       fieldError(entry.keyPos, 'rules', `"${entry.key}" is not an enforcement point`);
     }
     const binding = readObject(entry.value, path);
-    const kind = readEnum(requireField(binding, 'kind', path), `${path}.kind`, ['framework', 'constant'] as const);
+    const kind = readEnum(requireField(binding, 'kind', path), `${path}.kind`,
+      ['framework', 'constant'] as const);
     if (kind === 'framework') {
       checkKeys(binding, path, ['kind']);
       rules[entry.key] = { kind };
@@ -129,9 +143,15 @@ function readNativeRules(node: ValueNode): Record<string, RuleBinding> {
     checkKeys(binding, path, ['kind', 'allowed', 'outputs']);
     const outputsNode = requireField(binding, 'outputs', path);
     const outputs = nodeToJson(readObject(outputsNode, `${path}.outputs`));
-    if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) wrongType(outputsNode, `${path}.outputs`, 'an object');
-    if ('allowed' in outputs) fieldError(outputsNode.pos, `${path}.outputs`, '"allowed" belongs next to outputs, not in it');
-    rules[entry.key] = { kind, allowed: readBoolean(requireField(binding, 'allowed', path), `${path}.allowed`), outputs: outputs as Readonly<Record<string, Json>> };
+    if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) {
+      wrongType(outputsNode, `${path}.outputs`, 'an object');
+    }
+    if ('allowed' in outputs) {
+      fieldError(outputsNode.pos, `${path}.outputs`,
+        '"allowed" belongs next to outputs, not in it');
+    }
+    rules[entry.key] = { kind, allowed: readBoolean(requireField(binding, 'allowed', path),
+      `${path}.allowed`), outputs: outputs as Readonly<Record<string, Json>> };
   }
   assert(Object.keys(rules).length === object.entries.length);
   return rules;

@@ -1,6 +1,7 @@
 /**
  * Models: a Confidential ACI security policy written in Rego, as `az confcom` generates it and as
- * hcsshim's tests write it (spec policy.md section b): `package policy`, `import future.keywords.*`,
+ * hcsshim's tests write it (spec policy.md section b): `package policy`, `import
+ * future.keywords.*`,
  * comments, `name := <JSON value>` data assignments, rule bindings
  * `mount_device := data.framework.mount_device`, constant rules `rule := {"allowed": true, ...}`,
  * `default name := value`, and `reason := {"errors": data.framework.errors, ...}`.
@@ -10,7 +11,8 @@
  * Differs: only that data subset is understood; every other construct (rule bodies, functions,
  * comprehensions, operators, unknown names) is a POLICY_PARSE error at its line:column rather than
  * code that runs. Recognised but unsupported constructs (templates, fragment parameters, platform
- * rules, transparency trust lists, Windows-only fields) are POLICY_UNSUPPORTED naming the construct.
+ * rules, transparency trust lists, Windows-only fields) are POLICY_UNSUPPORTED naming the
+ * construct.
  * Invariants: a statement is never dropped: each one either lands in the SecurityPolicy or stops
  * the import; a name is defined at most once (plus at most one `default`).
  */
@@ -21,11 +23,13 @@ import type {
   ExternalProcess, FragmentReference, PolicyFlags, RuleBinding, SecurityPolicy,
 } from './policy-model.js';
 import {
-  CURRENT_API_VERSION, OLDEST_FRAMEWORK_VERSION, effectiveCapabilityDropping, normaliseContainer, readEnvRules,
+  CURRENT_API_VERSION, OLDEST_FRAMEWORK_VERSION, effectiveCapabilityDropping, normaliseContainer,
+    readEnvRules,
   type CompatContext,
 } from './compat.js';
 import {
-  checkKeys, fieldError, readArray, readBoolean, readEnum, readNonNegativeInteger, readObject, readSemver, readString,
+  checkKeys, fieldError, readArray, readBoolean, readEnum, readNonNegativeInteger, readObject,
+    readSemver, readString,
   readStringArray, requireField, unsupported, wrongType,
 } from './policy-fields.js';
 import {
@@ -54,15 +58,20 @@ export const FLAG_NAMES = [
 
 /** Names recognised but not supported, with the reason the error gives. */
 const UNSUPPORTED_NAMES: Readonly<Record<string, string>> = {
-  platform_rules: 'platform_rules (framework 0.5.0: extra env rules and mounts fanned out over every container) are not supported',
+  platform_rules: 'platform_rules (framework 0.5.0: extra env rules and mounts fanned out over '
+    + 'every container) are not supported',
   transparency_trust_lists: 'transparency_trust_lists (framework 0.5.0) are not supported',
-  parameters_api: 'fragment parameters (framework 0.5.0 parameters_api / parameter()) are not supported',
-  allow_log_provider_dropping: 'allow_log_provider_dropping is a Windows (C-WCOW) flag; parma-sim models Linux only',
-  allowed_log_providers: 'allowed_log_providers is a Windows (C-WCOW) setting; parma-sim models Linux only',
+  parameters_api: 'fragment parameters (framework 0.5.0 parameters_api / parameter()) are not '
+    + 'supported',
+  allow_log_provider_dropping: 'allow_log_provider_dropping is a Windows (C-WCOW) flag; parma-sim '
+    + 'models Linux only',
+  allowed_log_providers: 'allowed_log_providers is a Windows (C-WCOW) setting; parma-sim models '
+    + 'Linux only',
 };
 
 const DATA_NAMES = [
-  'api_version', 'api_svn', 'framework_version', 'framework_svn', 'containers', 'external_processes',
+  'api_version', 'api_svn', 'framework_version', 'framework_svn', 'containers',
+    'external_processes',
   'fragments', 'svn', 'reason', 'allow_capabilities_dropping', ...FLAG_NAMES,
 ] as const;
 
@@ -121,18 +130,25 @@ export function rejectTemplate(text: string): void {
 function parsePackage(stream: TokenStream): string {
   const first = stream.next();
   if (first.kind === 'string' && stream.isPunct(':')) {
-    throw new SimError('POLICY_UNSUPPORTED', { line: first.pos.line, column: first.pos.column, construct: 'include file' },
-      `${first.pos.line}:${first.pos.column}: this is an include file (JSON object members spliced into a ` +
+    throw new SimError('POLICY_UNSUPPORTED', { line: first.pos.line, column: first.pos.column,
+      construct: 'include file' },
+      `${first.pos.line}:${first.pos.column}: this is an include file (JSON object members spliced `
+        + `into a ` +
       'template at a @@...@@ placeholder), not a policy');
   }
   if (first.kind !== 'ident' || first.text !== 'package') {
-    syntaxError(first.pos, `a Rego policy must start with 'package <name>', found ${describeToken(first)}`);
+    syntaxError(first.pos,
+      `a Rego policy must start with 'package <name>', found ${describeToken(first)}`);
   }
   const parts: string[] = [];
   do {
     const part = stream.next();
-    if (part.kind !== 'ident') syntaxError(part.pos, `expected a package name, found ${describeToken(part)}`);
-    if (part.pos.line !== first.pos.line) syntaxError(part.pos, "the package name must be on the 'package' line");
+    if (part.kind !== 'ident') {
+      syntaxError(part.pos, `expected a package name, found ${describeToken(part)}`);
+    }
+    if (part.pos.line !== first.pos.line) {
+      syntaxError(part.pos, "the package name must be on the 'package' line");
+    }
     parts.push(part.text);
   } while (stream.isPunct('.') && stream.next() !== undefined);
   endOfStatement(stream);
@@ -145,12 +161,15 @@ function parseImport(stream: TokenStream): string {
   const parts: string[] = [];
   do {
     const part = stream.next();
-    if (part.kind !== 'ident') syntaxError(part.pos, `expected an import path, found ${describeToken(part)}`);
+    if (part.kind !== 'ident') {
+      syntaxError(part.pos, `expected an import path, found ${describeToken(part)}`);
+    }
     parts.push(part.text);
   } while (stream.isPunct('.') && stream.next() !== undefined);
   const path = parts.join('.');
   if (!ALLOWED_IMPORTS.includes(path)) {
-    unsupported(keyword.pos, 'import', `import ${path} is not supported (only future.keywords.* and rego.v1)`);
+    unsupported(keyword.pos, 'import',
+      `import ${path} is not supported (only future.keywords.* and rego.v1)`);
   }
   return path;
 }
@@ -167,8 +186,10 @@ function parseStatement(stream: TokenStream): RegoStatement {
   }
   const operator = stream.peek();
   if (!(operator.kind === 'punct' && (operator.text === ':=' || operator.text === '='))) {
-    syntaxError(operator.pos, `unsupported Rego construct after '${head.text}': found ${describeToken(operator)} ` +
-      "where ':=' was expected; parma-sim imports only 'name := value' statements (data and rule bindings)");
+    syntaxError(operator.pos,
+      `unsupported Rego construct after '${head.text}': found ${describeToken(operator)} ` +
+      "where ':=' was expected; parma-sim imports only 'name := value' statements (data and rule "
+        + "bindings)");
   }
   stream.next();
   const value = parseValue(stream);
@@ -183,7 +204,8 @@ function endOfStatement(stream: TokenStream): void {
   const previous: Token | undefined = stream.previous();
   assert(previous !== undefined);
   if (next.pos.line > lastLineOf(previous)) return;
-  syntaxError(next.pos, `unsupported Rego construct: unexpected ${describeToken(next)} after a complete statement ` +
+  syntaxError(next.pos,
+    `unsupported Rego construct: unexpected ${describeToken(next)} after a complete statement ` +
     '(operators, rule bodies and expressions are not supported)');
 }
 
@@ -207,22 +229,26 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     const reason = UNSUPPORTED_NAMES[name];
     if (reason !== undefined) unsupported(statement.namePos, name, reason);
     if (!(DATA_NAMES as readonly string[]).includes(name)) {
-      fieldError(statement.namePos, name, `unknown policy name '${name}': not a policy field, flag or enforcement point`);
+      fieldError(statement.namePos, name,
+        `unknown policy name '${name}': not a policy field, flag or enforcement point`);
     }
   }
   const value = (name: string): ValueNode | undefined => definitions.get(name)?.value;
   checkReason(definitions.get('reason'));
   const apiVersion = readVersion(definitions, 'api_version', 'api_svn');
   const frameworkVersion = readVersion(definitions, 'framework_version', 'framework_svn');
-  const context: CompatContext = { frameworkVersion: frameworkVersion === '' ? OLDEST_FRAMEWORK_VERSION : frameworkVersion, notes };
+  const context: CompatContext = { frameworkVersion: frameworkVersion === ''
+    ? OLDEST_FRAMEWORK_VERSION : frameworkVersion, notes };
   const containersNode = value('containers');
   const containers = containersNode === undefined ? [] : readArray(containersNode, 'containers')
     .map((item, i) => normaliseContainer(item, `containers[${i}]`, context));
   if (frameworkVersion === '' && containers.length > 0) {
-    notes.push('framework_version is missing: the compatibility defaults of the oldest framework apply');
+    notes.push('framework_version is missing: the compatibility defaults of the oldest framework '
+      + 'apply');
   }
   if (apiVersion === '' && module.package_name === 'policy') {
-    notes.push(`api_version is missing: the real GCS denies every request of such a policy (it cannot look up rule defaults; current API ${CURRENT_API_VERSION})`);
+    notes.push(`api_version is missing: the real GCS denies every request of such a policy (it `
+      + `cannot look up rule defaults; current API ${CURRENT_API_VERSION})`);
   }
   const externalNode = value('external_processes');
   const fragmentsNode = value('fragments');
@@ -231,7 +257,8 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     api_version: apiVersion,
     framework_version: frameworkVersion,
     containers,
-    external_processes: externalNode === undefined ? [] : readExternalProcesses(externalNode, 'external_processes'),
+    external_processes: externalNode === undefined
+      ? [] : readExternalProcesses(externalNode, 'external_processes'),
     fragments: fragmentsNode === undefined ? [] : readFragments(fragmentsNode, 'fragments'),
     flags: readFlags(definitions, context),
     rules,
@@ -241,7 +268,8 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     notes,
   };
   assert(Object.keys(policy.rules).every((name) => definitions.has(name)));
-  assert(policy.containers.length === (containersNode === undefined ? 0 : readArray(containersNode, 'containers').length));
+  assert(policy.containers.length === (containersNode === undefined
+    ? 0 : readArray(containersNode, 'containers').length));
   return policy;
 }
 
@@ -254,7 +282,8 @@ function collectDefinitions(module: RegoModule): Map<string, RegoStatement> {
     const first = target.get(statement.name);
     if (first !== undefined) {
       fieldError(statement.namePos, statement.name,
-        `'${statement.name}' is defined twice (first at ${first.namePos.line}:${first.namePos.column})`);
+        `'${statement.name}' is defined twice (first at `
+          + `${first.namePos.line}:${first.namePos.column})`);
     }
     target.set(statement.name, statement);
   }
@@ -270,11 +299,15 @@ function readRuleBinding(statement: RegoStatement): RuleBinding {
     const path = value.path.join('.');
     if (path === `data.framework.${name}`) return { kind: 'framework' };
     if (value.path[0] === 'data' && value.path[1] === 'framework') {
-      unsupported(value.pos, 'cross binding', `${name} is bound to ${path}: binding an enforcement point to a different framework rule is not supported`);
+      unsupported(value.pos, 'cross binding', `${name} is bound to ${path}: binding an enforcement `
+        + `point to a different framework rule is not supported`);
     }
-    unsupported(value.pos, 'reference', `${name} := ${path}: only data.framework.${name} or a constant object is supported`);
+    unsupported(value.pos, 'reference',
+      `${name} := ${path}: only data.framework.${name} or a constant object is supported`);
   }
-  if (value.kind !== 'object') wrongType(value, name, `data.framework.${name} or an object {"allowed": true|false, ...}`);
+  if (value.kind !== 'object') {
+    wrongType(value, name, `data.framework.${name} or an object {"allowed": true|false, ...}`);
+  }
   const allowedNode = requireField(value, 'allowed', name);
   const allowed = readBoolean(allowedNode, `${name}.allowed`);
   assert(allowedNode.kind === 'boolean');
@@ -291,25 +324,32 @@ function readRuleBinding(statement: RegoStatement): RuleBinding {
 function checkReason(statement: RegoStatement | undefined): void {
   if (statement === undefined) return;
   const isFrameworkRef = (node: ValueNode): boolean =>
-    node.kind === 'ref' && node.path[0] === 'data' && node.path[1] === 'framework' && node.path.length === 3;
+    node.kind === 'ref' && node.path[0] === 'data' && node.path[1] === 'framework'
+      && node.path.length === 3;
   const { value } = statement;
   if (isFrameworkRef(value)) return;
-  if (value.kind === 'object' && value.entries.every((entry) => isFrameworkRef(entry.value))) return;
-  unsupported(value.pos, 'reason', 'reason must be data.framework.<name> or an object of data.framework.<name> references');
+  if (value.kind === 'object' && value.entries.every((entry) => isFrameworkRef(entry.value))) {
+    return;
+  }
+  unsupported(value.pos, 'reason',
+    'reason must be data.framework.<name> or an object of data.framework.<name> references');
 }
 
-function readVersion(definitions: ReadonlyMap<string, RegoStatement>, name: string, oldName: string): string {
+function readVersion(definitions: ReadonlyMap<string, RegoStatement>, name: string,
+    oldName: string): string {
   const current = definitions.get(name);
   const old = definitions.get(oldName);
   const currentText = current === undefined ? undefined : readSemver(current.value, name);
   const oldText = old === undefined ? undefined : readSemver(old.value, oldName);
   if (currentText !== undefined && oldText !== undefined && currentText !== oldText) {
-    fieldError(old!.namePos, oldName, `${oldName} "${oldText}" disagrees with ${name} "${currentText}"`);
+    fieldError(old!.namePos, oldName,
+      `${oldName} "${oldText}" disagrees with ${name} "${currentText}"`);
   }
   return currentText ?? oldText ?? '';
 }
 
-function readFlags(definitions: ReadonlyMap<string, RegoStatement>, context: CompatContext): PolicyFlags {
+function readFlags(definitions: ReadonlyMap<string, RegoStatement>,
+    context: CompatContext): PolicyFlags {
   const flag = (name: (typeof FLAG_NAMES)[number]): boolean => {
     const statement = definitions.get(name);
     return statement === undefined ? false : readBoolean(statement.value, name);
@@ -317,8 +357,10 @@ function readFlags(definitions: ReadonlyMap<string, RegoStatement>, context: Com
   const plural = definitions.get('allow_capabilities_dropping');
   if (plural !== undefined) {
     const written = readBoolean(plural.value, 'allow_capabilities_dropping');
-    context.notes.push(`allow_capabilities_dropping (plural) = ${written} is not read by the framework, which reads only ` +
-      'allow_capability_dropping; it has no effect (rename it to allow_capability_dropping to enable dropping)');
+    context.notes.push(`allow_capabilities_dropping (plural) = ${written} is not read by the `
+      + `framework, which reads only ` +
+      'allow_capability_dropping; it has no effect (rename it to allow_capability_dropping to '
+        + 'enable dropping)');
   }
   const flags: PolicyFlags = {
     allow_properties_access: flag('allow_properties_access'),
@@ -326,7 +368,8 @@ function readFlags(definitions: ReadonlyMap<string, RegoStatement>, context: Com
     allow_runtime_logging: flag('allow_runtime_logging'),
     allow_environment_variable_dropping: flag('allow_environment_variable_dropping'),
     allow_unencrypted_scratch: flag('allow_unencrypted_scratch'),
-    allow_capability_dropping: effectiveCapabilityDropping(flag('allow_capability_dropping'), context.frameworkVersion, context.notes),
+    allow_capability_dropping: effectiveCapabilityDropping(flag('allow_capability_dropping'),
+      context.frameworkVersion, context.notes),
     allow_host_network: flag('allow_host_network'),
   };
   assert(Object.keys(flags).length === FLAG_NAMES.length);
@@ -341,8 +384,10 @@ export function readExternalProcesses(node: ValueNode, path: string): ExternalPr
     return {
       command: readStringArray(requireField(object, 'command', itemPath), `${itemPath}.command`),
       env_rules: readEnvRules(requireField(object, 'env_rules', itemPath), `${itemPath}.env_rules`),
-      working_dir: readString(requireField(object, 'working_dir', itemPath), `${itemPath}.working_dir`),
-      allow_stdio_access: readBoolean(requireField(object, 'allow_stdio_access', itemPath), `${itemPath}.allow_stdio_access`),
+      working_dir: readString(requireField(object, 'working_dir', itemPath),
+        `${itemPath}.working_dir`),
+      allow_stdio_access: readBoolean(requireField(object, 'allow_stdio_access', itemPath),
+        `${itemPath}.allow_stdio_access`),
     };
   });
 }
@@ -361,7 +406,8 @@ export function readFragments(node: ValueNode, path: string): FragmentReference[
     return {
       issuer: readString(requireField(object, 'issuer', itemPath), `${itemPath}.issuer`),
       feed: readString(requireField(object, 'feed', itemPath), `${itemPath}.feed`),
-      minimum_svn: readSvnValue(requireField(object, 'minimum_svn', itemPath), `${itemPath}.minimum_svn`),
+      minimum_svn: readSvnValue(requireField(object, 'minimum_svn', itemPath),
+        `${itemPath}.minimum_svn`),
       includes,
     };
   });
@@ -380,5 +426,6 @@ function readSvn(node: ValueNode | undefined): string | number | null {
 
 function isAllowAll(rules: Readonly<Record<string, RuleBinding>>): boolean {
   const bindings = Object.values(rules);
-  return bindings.length > 0 && bindings.every((binding) => binding.kind === 'constant' && binding.allowed);
+  return bindings.length > 0 && bindings.every((binding) => binding.kind === 'constant'
+    && binding.allowed);
 }

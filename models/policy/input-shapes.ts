@@ -17,7 +17,8 @@ export const GCS_PLAN9_ROOT_PREFIX = '/run/gcs/c';
 export const GCS_PLAN9_MOUNT_PATH_PREFIX = '/mounts/m[0-9]+';
 
 export type IdName = Readonly<{ id: string | undefined; name: string | undefined }>;
-export type RequestedMount = Readonly<{ destination: string; options: readonly string[]; source: string; type: string }>;
+export type RequestedMount = Readonly<{ destination: string; options: readonly string[];
+  source: string; type: string }>;
 
 export type ProcessSecurityInput = Readonly<{
   noNewPrivileges: boolean | undefined;
@@ -45,7 +46,8 @@ export type ExecInContainerInput = ProcessSecurityInput & Readonly<{
   containerID: string; argList: readonly string[]; envList: readonly string[]; workingDir: string;
 }>;
 
-export type ExecExternalInput = Readonly<{ argList: readonly string[]; envList: readonly string[]; workingDir: string }>;
+export type ExecExternalInput = Readonly<{ argList: readonly string[]; envList: readonly string[];
+  workingDir: string }>;
 
 /** Which optional fields were absent: a denial of an old trace can say so. */
 export type Absent = readonly string[];
@@ -94,7 +96,9 @@ export class InputReader {
 
   int(field: string): number {
     const value = this.raw(field);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw bad(this.rule, field, 'must be an integer');
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      throw bad(this.rule, field, 'must be an integer');
+    }
     return value;
   }
 
@@ -120,7 +124,9 @@ export class InputReader {
   strOrNum(field: string): string | number | undefined {
     const value = this.raw(field);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') throw bad(this.rule, field, 'must be a string or a number');
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw bad(this.rule, field, 'must be a string or a number');
+    }
     return value;
   }
 
@@ -129,12 +135,18 @@ export class InputReader {
   }
 
   idName(field: string, value: unknown): IdName {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(this.rule, field, 'must be an object {id, name}');
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw bad(this.rule, field, 'must be an object {id, name}');
+    }
     const o = value as Record<string, unknown>;
     const id = o['id'] ?? undefined;
     const name = o['name'] ?? undefined;
-    if (id !== undefined && typeof id !== 'string') throw bad(this.rule, `${field}.id`, 'must be a string');
-    if (name !== undefined && typeof name !== 'string') throw bad(this.rule, `${field}.name`, 'must be a string');
+    if (id !== undefined && typeof id !== 'string') {
+      throw bad(this.rule, `${field}.id`, 'must be a string');
+    }
+    if (name !== undefined && typeof name !== 'string') {
+      throw bad(this.rule, `${field}.name`, 'must be a string');
+    }
     return { id, name };
   }
 
@@ -160,14 +172,17 @@ export class InputReader {
   mounts(): readonly RequestedMount[] {
     return this.list('mounts').map((m, i) => {
       const field = `mounts[${i}]`;
-      if (m === null || typeof m !== 'object' || Array.isArray(m)) throw bad(this.rule, field, 'must be an object');
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+        throw bad(this.rule, field, 'must be an object');
+      }
       const o = m as Record<string, unknown>;
       const text = (key: string): string => {
         const v = o[key];
         if (typeof v !== 'string') throw bad(this.rule, `${field}.${key}`, 'must be a string');
         return v;
       };
-      return { destination: text('destination'), source: text('source'), type: text('type'), options: stringArray(this.rule, `${field}.options`, o['options']) };
+      return { destination: text('destination'), source: text('source'), type: text('type'),
+        options: stringArray(this.rule, `${field}.options`, o['options']) };
     });
   }
 }
@@ -183,7 +198,9 @@ export function stringArray(rule: string, field: string, value: unknown): readon
 const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
 export function capabilitySets(rule: string, field: string, value: unknown): CapabilitySets {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(rule, field, 'must be an object of five capability lists');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw bad(rule, field, 'must be an object of five capability lists');
+  }
   const o = value as Record<string, unknown>;
   const out: Record<string, readonly string[]> = {};
   for (const set of CAP_SETS) out[set] = stringArray(rule, `${field}.${set}`, o[set] ?? []);
@@ -194,19 +211,23 @@ export function bad(rule: string, field: string, problem: string): SimError {
   return new SimError('POLICY_BAD_INPUT', { rule, field }, `${rule}: input.${field} ${problem}`);
 }
 
-export function parseCreateContainerInput(rule: string, input: unknown): Readonly<{ value: CreateContainerInput; absent: Absent }> {
+export function parseCreateContainerInput(rule: string,
+    input: unknown): Readonly<{ value: CreateContainerInput; absent: Absent }> {
   const r = new InputReader(rule, input);
   const value: CreateContainerInput = {
     containerID: r.str('containerID'), argList: r.strList('argList'), envList: r.strList('envList'),
-    workingDir: r.str('workingDir'), sandboxDir: r.optStr('sandboxDir'), hugePagesDir: r.optStr('hugePagesDir'),
+    workingDir: r.str('workingDir'), sandboxDir: r.optStr('sandboxDir'),
+      hugePagesDir: r.optStr('hugePagesDir'),
     mounts: r.mounts(), devices: r.list('devices'), privileged: r.optBool('privileged'),
-    seccompProfileSHA256: r.optStr('seccompProfileSHA256'), isSandboxContainer: r.optBool('isSandboxContainer') ?? false,
+    seccompProfileSHA256: r.optStr('seccompProfileSHA256'),
+      isSandboxContainer: r.optBool('isSandboxContainer') ?? false,
     ...r.processSecurity(),
   };
   return { value, absent: r.absent };
 }
 
-export function parseExecInContainerInput(rule: string, input: unknown): Readonly<{ value: ExecInContainerInput; absent: Absent }> {
+export function parseExecInContainerInput(rule: string,
+    input: unknown): Readonly<{ value: ExecInContainerInput; absent: Absent }> {
   const r = new InputReader(rule, input);
   const value: ExecInContainerInput = {
     containerID: r.str('containerID'), argList: r.strList('argList'), envList: r.strList('envList'),

@@ -8,7 +8,8 @@
  * Differs: also accepts the raw policy bytes (a .rego or .json file) and parma-sim's native JSON;
  * the input kind is detected from the bytes, never from a file name.
  * Invariants: digestHex = SHA-256 of exactly LoadedPolicy.bytes, the decoded policy (never of the
- * base64 text or of the template); decoding is at most two levels deep (template → base64 → policy).
+ * base64 text or of the template); decoding is at most two levels deep (template → base64 →
+ * policy).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { assert } from '../../sim/kernel/assert.js';
@@ -47,7 +48,8 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
     const root = parseJsonText(stripBom(text));
     if (isArmTemplate(root)) {
       const ccePolicy = findCcePolicy(root);
-      const decoded = decodeBase64(ccePolicy.value.replace(/\s+/g, ''), `ccePolicy at ${ccePolicy.line}:${ccePolicy.column}`);
+      const decoded = decodeBase64(ccePolicy.value.replace(/\s+/g, ''),
+        `ccePolicy at ${ccePolicy.line}:${ccePolicy.column}`);
       assert(decoded.length < input.length);
       return { bytes: decoded, encoding: 'arm-template' };
     }
@@ -56,10 +58,12 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
 }
 
 /** Decodes (if wrapped), imports and digests a policy. */
-export function loadSecurityPolicy(input: Uint8Array): LoadedPolicy & Readonly<{ encoding: PolicyEncoding }> {
+export function loadSecurityPolicy(input: Uint8Array): LoadedPolicy
+    & Readonly<{ encoding: PolicyEncoding }> {
   const decoded = decodePolicyBytes(input);
   const policy = importSecurityPolicy(decoded.bytes);
-  const loaded = { policy, bytes: decoded.bytes, digestHex: securityPolicyDigestHex(decoded.bytes), encoding: decoded.encoding };
+  const loaded = { policy, bytes: decoded.bytes, digestHex: securityPolicyDigestHex(decoded.bytes),
+    encoding: decoded.encoding };
   if (decoded.encoding === 'raw') assert(loaded.bytes === input);
   assert(loaded.digestHex.length === 64);
   return loaded;
@@ -72,14 +76,18 @@ export function importSecurityPolicy(policyBytes: Uint8Array): SecurityPolicy {
   if (first !== '{' && first !== '[') return importRegoPolicy(text);
   rejectTemplate(text);
   const root = parseJsonText(text);
-  if (root.kind !== 'object') syntaxError(root.pos, 'a JSON policy is an object; this JSON document is not a policy');
+  if (root.kind !== 'object') {
+    syntaxError(root.pos, 'a JSON policy is an object; this JSON document is not a policy');
+  }
   if (isNativeJsonPolicy(root)) return importNativeJsonPolicy(root);
   if (isLegacyJsonPolicy(root)) return importLegacyJsonPolicy(root);
   if (isArmTemplate(root)) {
-    throw new SimError('POLICY_UNSUPPORTED', { line: root.pos.line, column: root.pos.column, construct: 'nested template' },
+    throw new SimError('POLICY_UNSUPPORTED', { line: root.pos.line, column: root.pos.column,
+      construct: 'nested template' },
       `${root.pos.line}:${root.pos.column}: an ARM template inside a ccePolicy is not a policy`);
   }
-  return syntaxError(root.pos, 'a JSON document that is none of: a legacy JSON policy ({"allow_all", "containers"}), ' +
+  return syntaxError(root.pos,
+    'a JSON document that is none of: a legacy JSON policy ({"allow_all", "containers"}), ' +
     'an ARM template with a ccePolicy, parma-sim native JSON (`policy show` output)');
 }
 
@@ -97,7 +105,9 @@ export function decodeUtf8(bytes: Uint8Array): string {
     const line = lines.length;
     const column = lines[lines.length - 1]!.length + 1;
     throw new SimError('POLICY_PARSE', { line, column, offset, byte: bytes[offset] },
-      `${line}:${column}: not UTF-8 text (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset}); a policy is Rego or JSON text`);
+      `${line}:${column}: not UTF-8 text (byte `
+        + `0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset}); a policy `
+          + `is Rego or JSON text`);
   }
 }
 
@@ -106,7 +116,8 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const lead = bytes[i]!;
-    const need = lead < 0x80 ? 0 : lead >= 0xc2 && lead < 0xe0 ? 1 : lead >= 0xe0 && lead < 0xf0 ? 2 : lead >= 0xf0 && lead < 0xf5 ? 3 : -1;
+    const need = lead < 0x80 ? 0 : lead >= 0xc2 && lead < 0xe0 ? 1 : lead >= 0xe0 && lead < 0xf0
+      ? 2 : lead >= 0xf0 && lead < 0xf5 ? 3 : -1;
     if (need < 0) return i;
     for (let k = 1; k <= need; k++) {
       const next = bytes[i + k];
@@ -143,18 +154,21 @@ function looksLikeBase64(text: string): boolean {
 function decodeBase64(text: string, what: string): Uint8Array {
   const compact = text.replace(/[\r\n]/g, '');
   if (!looksLikeBase64(compact)) {
-    throw new SimError('POLICY_PARSE', { line: 1, column: 1, what }, `1:1: ${what} is not standard base64`);
+    throw new SimError('POLICY_PARSE', { line: 1, column: 1, what },
+      `1:1: ${what} is not standard base64`);
   }
   const bytes = new Uint8Array(Buffer.from(compact, 'base64'));
   if (Buffer.from(bytes).toString('base64') !== compact) {
-    throw new SimError('POLICY_PARSE', { line: 1, column: 1, what }, `1:1: ${what} is not canonical standard base64`);
+    throw new SimError('POLICY_PARSE', { line: 1, column: 1, what },
+      `1:1: ${what} is not canonical standard base64`);
   }
   assert(bytes.length <= (compact.length / 4) * 3);
   return bytes;
 }
 
 function isArmTemplate(root: ValueNode): boolean {
-  return root.kind === 'object' && (field(root, 'resources') !== undefined || field(root, '$schema') !== undefined);
+  return root.kind === 'object' && (field(root, 'resources') !== undefined
+    || field(root, '$schema') !== undefined);
 }
 
 type Located = Readonly<{ value: string; line: number; column: number }>;
@@ -168,24 +182,34 @@ function findCcePolicy(root: ValueNode): Located {
     if (node.kind !== 'object') return;
     for (const entry of node.entries) {
       if (entry.key === 'ccePolicy') {
-        if (entry.value.kind !== 'string') syntaxError(entry.value.pos, 'ccePolicy must be a string');
-        found.push({ value: entry.value.value, line: entry.value.pos.line, column: entry.value.pos.column });
+        if (entry.value.kind !== 'string') {
+          syntaxError(entry.value.pos, 'ccePolicy must be a string');
+        }
+        found.push({ value: entry.value.value, line: entry.value.pos.line,
+          column: entry.value.pos.column });
       } else {
         visit(entry.value, depth + 1);
       }
     }
   };
   visit(root, 0);
-  if (found.length === 0) syntaxError(root.pos, 'an ARM template without a ccePolicy (resources[].properties.confidentialComputeProperties.ccePolicy)');
+  if (found.length === 0) {
+    syntaxError(root.pos, 'an ARM template without a ccePolicy '
+      + '(resources[].properties.confidentialComputeProperties.ccePolicy)');
+  }
   const distinct = new Set(found.map((f) => f.value));
   const first = found[0]!;
   if (distinct.size > 1) {
-    throw new SimError('POLICY_UNSUPPORTED', { line: found[1]!.line, column: found[1]!.column, construct: 'several ccePolicy values' },
-      `${found[1]!.line}:${found[1]!.column}: the template holds ${distinct.size} different ccePolicy values; pass one policy`);
+    throw new SimError('POLICY_UNSUPPORTED', { line: found[1]!.line, column: found[1]!.column,
+      construct: 'several ccePolicy values' },
+      `${found[1]!.line}:${found[1]!.column}: the template holds ${distinct.size} different `
+        + `ccePolicy values; pass one policy`);
   }
   if (first.value === '' || first.value.startsWith('[')) {
-    throw new SimError('POLICY_UNSUPPORTED', { line: first.line, column: first.column, construct: 'unresolved ccePolicy' },
-      `${first.line}:${first.column}: ccePolicy is ${first.value === '' ? 'empty' : `an ARM expression ${first.value.slice(0, 60)}`}; ` +
+    throw new SimError('POLICY_UNSUPPORTED', { line: first.line, column: first.column,
+      construct: 'unresolved ccePolicy' },
+      `${first.line}:${first.column}: ccePolicy is `
+        + `${first.value === '' ? 'empty' : `an ARM expression ${first.value.slice(0, 60)}`}; ` +
       'generate the policy (az confcom acipolicygen) first');
   }
   return first;

@@ -4,7 +4,8 @@
  * Real counterpart: regopolicyinterpreter's metadata store, updated as part of each query.
  * Differs: `issuers[issuer].feeds[feed]` entries also carry the fragment's namespace and svn (the
  *   Rego keeps only the extracted includes), so loading the same fragment twice can be refused;
- *   `operatingsystem` is not kept (Linux only); Go-side state (stdio flags, hostMounts) is not here.
+ *   `operatingsystem` is not kept (Linux only); Go-side state (stdio flags, hostMounts) is not
+ *   here.
  * Invariants: plain, readonly, JSON-serialisable records; every update copies only the touched
  *   record (structural sharing); keys are looked up as own properties only, so host-chosen keys
  *   such as `__proto__` or `constructor` are ordinary keys.
@@ -53,7 +54,8 @@ type MetadataValues = {
 export type MetadataName = keyof MetadataValues;
 
 export const METADATA_NAMES: readonly MetadataName[] = Object.freeze([
-  'devices', 'rw_devices', 'matches', 'overlayTargets', 'started', 'p9mounts', 'scratch_mounts', 'issuers',
+  'devices', 'rw_devices', 'matches', 'overlayTargets', 'started', 'p9mounts', 'scratch_mounts',
+    'issuers',
 ]);
 
 /** One metadata action, as a rule result lists it. */
@@ -91,7 +93,8 @@ export type ApplyResult =
  * Applies `ops` in order. Like the interpreter, `add` to an existing key and `remove` of an absent
  * key are errors: the whole query fails and the metadata stays as it was.
  */
-export function applyMetadataOps(metadata: PolicyMetadata, ops: readonly MetadataOp[]): ApplyResult {
+export function applyMetadataOps(metadata: PolicyMetadata,
+    ops: readonly MetadataOp[]): ApplyResult {
   assert(ops.length <= 8, 'a rule emits a handful of metadata ops');
   if (ops.length === 0) return { ok: true, metadata };
   const copies = new Map<MetadataName, Record<string, unknown>>();
@@ -102,17 +105,21 @@ export function applyMetadataOps(metadata: PolicyMetadata, ops: readonly Metadat
       copies.set(op.name, record);
     }
     const exists = Object.hasOwn(record, op.key);
-    if (op.action === 'add' && exists) return { ok: false, reason: `metadata ${op.name}[${op.key}] already exists` };
+    if (op.action === 'add' && exists) {
+      return { ok: false, reason: `metadata ${op.name}[${op.key}] already exists` };
+    }
     if (op.action === 'remove') {
       if (!exists) return { ok: false, reason: `metadata ${op.name}[${op.key}] does not exist` };
       delete record[op.key];
       continue;
     }
-    Object.defineProperty(record, op.key, { value: op.value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(record, op.key, { value: op.value, enumerable: true, writable: true,
+      configurable: true });
   }
   const next: Record<string, unknown> = { ...metadata };
   for (const [name, record] of copies) next[name] = record;
-  assert(Object.keys(next).length === METADATA_NAMES.length, 'metadata keeps exactly its named records');
+  assert(Object.keys(next).length === METADATA_NAMES.length,
+    'metadata keeps exactly its named records');
   return { ok: true, metadata: next as PolicyMetadata };
 }
 
@@ -129,7 +136,8 @@ export function fragmentFragments(metadata: PolicyMetadata): readonly FragmentRe
   return collectFromFragments(metadata, (f) => f.fragments);
 }
 
-function collectFromFragments<T>(metadata: PolicyMetadata, pick: (f: LoadedFragment) => readonly T[] | undefined): readonly T[] {
+function collectFromFragments<T>(metadata: PolicyMetadata, pick: (f: LoadedFragment) => readonly T[]
+    | undefined): readonly T[] {
   const issuers = Object.keys(metadata.issuers);
   if (issuers.length === 0) return [];
   const out: T[] = [];
@@ -147,15 +155,21 @@ function collectFromFragments<T>(metadata: PolicyMetadata, pick: (f: LoadedFragm
 
 /** Parses metadata supplied by a user (CLI --metadata): missing records are empty. */
 export function metadataFromJson(value: unknown, fail: (message: string) => never): PolicyMetadata {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('metadata must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail('metadata must be a JSON object');
+  }
   const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(source)) {
-    if (!(METADATA_NAMES as readonly string[]).includes(key)) fail(`metadata.${key} is not a metadata record`);
+    if (!(METADATA_NAMES as readonly string[]).includes(key)) {
+      fail(`metadata.${key} is not a metadata record`);
+    }
   }
   for (const name of METADATA_NAMES) {
     const record = Object.hasOwn(source, name) ? source[name] : {};
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) fail(`metadata.${name} must be an object`);
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      fail(`metadata.${name} must be an object`);
+    }
     out[name] = record;
   }
   return out as PolicyMetadata;

@@ -1,7 +1,8 @@
 /**
  * Models: the typed reading of policy data values (hcsshim pkg/securitypolicy data model, spec
  * policy.md section b): objects, strings, booleans, string lists, integers, semvers.
- * Real counterpart: OPA evaluating `data.policy.<field>` (a wrong type there makes a rule undefined,
+ * Real counterpart: OPA evaluating `data.policy.<field>` (a wrong type there makes a rule
+ * undefined,
  * hence a silent deny); Go's encoding/json for legacy JSON policies.
  * Differs: a wrong type is an import error with the field's line:column, not a silent deny.
  * Invariants: every reader returns the narrowed value or throws SimError('POLICY_PARSE') naming the
@@ -18,10 +19,12 @@ export type ObjectNode = Extract<ValueNode, { kind: 'object' }>;
 export function wrongType(node: ValueNode, path: string, expected: string): never {
   throw new SimError('POLICY_PARSE',
     { line: node.pos.line, column: node.pos.column, field: path, expected, found: node.kind },
-    `${node.pos.line}:${node.pos.column}: ${path} must be ${expected}, found ${describeNode(node)}`);
+    `${node.pos.line}:${node.pos.column}: ${path} must be ${expected}, found `
+      + `${describeNode(node)}`);
 }
 
-export function fieldError(pos: TextPosition, path: string, message: string, extra: Record<string, unknown> = {}): never {
+export function fieldError(pos: TextPosition, path: string, message: string, extra: Record<string,
+    unknown> = {}): never {
   throw new SimError('POLICY_PARSE', { line: pos.line, column: pos.column, field: path, ...extra },
     `${pos.line}:${pos.column}: ${path}: ${message}`);
 }
@@ -55,8 +58,11 @@ export function checkKeys(
   for (const entry of object.entries) {
     if (known.includes(entry.key)) continue;
     const reason = unsupportedKeys[entry.key];
-    if (reason !== undefined) unsupported(entry.keyPos, entry.key, `${path}.${entry.key} is not supported: ${reason}`);
-    fieldError(entry.keyPos, path, `unknown field "${entry.key}" (known: ${known.join(', ')})`, { unknown: entry.key });
+    if (reason !== undefined) {
+      unsupported(entry.keyPos, entry.key, `${path}.${entry.key} is not supported: ${reason}`);
+    }
+    fieldError(entry.keyPos, path, `unknown field "${entry.key}" (known: ${known.join(', ')})`,
+      { unknown: entry.key });
   }
 }
 
@@ -96,10 +102,12 @@ export function readIntegerArray(node: ValueNode, path: string): number[] {
 }
 
 /** One of `allowed`, as a string. */
-export function readEnum<T extends string>(node: ValueNode, path: string, allowed: readonly T[]): T {
+export function readEnum<T extends string>(node: ValueNode, path: string,
+    allowed: readonly T[]): T {
   const value = readString(node, path);
   if (!(allowed as readonly string[]).includes(value)) {
-    fieldError(node.pos, path, `"${value}" is not one of ${allowed.map((a) => `"${a}"`).join(', ')}`, { value });
+    fieldError(node.pos, path,
+      `"${value}" is not one of ${allowed.map((a) => `"${a}"`).join(', ')}`, { value });
   }
   return value as T;
 }
@@ -119,7 +127,9 @@ export function parseSemver(text: string): SemverParts | undefined {
 
 export function readSemver(node: ValueNode, path: string): string {
   const text = readString(node, path);
-  if (parseSemver(text) === undefined) fieldError(node.pos, path, `"${text}" is not a major.minor.patch version`, { value: text });
+  if (parseSemver(text) === undefined) {
+    fieldError(node.pos, path, `"${text}" is not a major.minor.patch version`, { value: text });
+  }
   return text;
 }
 

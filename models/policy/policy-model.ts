@@ -122,7 +122,9 @@ export type SecurityPolicy = Readonly<{
    * (e.g. "contoso"). JSON policies (legacy, native) are always "policy".
    */
   package_name: string;
-  /** (added by the importer) A fragment's own `svn`, as written (string or integer); null if none. */
+  /**
+   * (added by the importer) A fragment's own `svn`, as written (string or integer); null if none.
+   */
   svn: string | number | null;
   /**
    * (added by the importer) What the compatibility shim did that a reader should know: defaults

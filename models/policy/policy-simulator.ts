@@ -35,14 +35,23 @@ export type SimulatorOptions = EngineOptions & Readonly<{
 
 /** Parses the commands.json document: an array of `{name: string, input: object}`. */
 export function parseSimulatorCommands(value: unknown): readonly SimulatorCommand[] {
-  if (!Array.isArray(value)) throw new SimError('POLICY_BAD_INPUT', { field: 'commands' }, 'commands must be a JSON array of {name, input}');
-  if (value.length > MAX_COMMANDS) throw new SimError('SIM_LIMIT_EXCEEDED', { commands: value.length, max: MAX_COMMANDS });
+  if (!Array.isArray(value)) {
+    throw new SimError('POLICY_BAD_INPUT', { field: 'commands' },
+      'commands must be a JSON array of {name, input}');
+  }
+  if (value.length > MAX_COMMANDS) {
+    throw new SimError('SIM_LIMIT_EXCEEDED', { commands: value.length, max: MAX_COMMANDS });
+  }
   return value.map((item, i) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new SimError('POLICY_BAD_INPUT', { field: `commands[${i}]` }, `commands[${i}] must be an object {name, input}`);
+      throw new SimError('POLICY_BAD_INPUT', { field: `commands[${i}]` },
+        `commands[${i}] must be an object {name, input}`);
     }
     const { name, input } = item as Record<string, unknown>;
-    if (typeof name !== 'string') throw new SimError('POLICY_BAD_INPUT', { field: `commands[${i}].name` }, `commands[${i}].name must be a string`);
+    if (typeof name !== 'string') {
+      throw new SimError('POLICY_BAD_INPUT', { field: `commands[${i}].name` },
+        `commands[${i}].name must be a string`);
+    }
     return { name, input: input ?? {} };
   });
 }
@@ -55,10 +64,13 @@ export function simulatePolicy(
   const steps: SimulatorStep[] = [];
   for (let index = 0; index < commands.length; index++) {
     const { name, input } = commands[index]!;
-    const step = name === 'load_fragment' ? fragmentStep(policy, metadata, input, index, options) : {
+    const step = name === 'load_fragment' ? fragmentStep(policy, metadata, input, index,
+        options) : {
       index, name, decision: evaluateEnforcementPoint(policy, metadata, name, input, options),
     };
-    if (!step.decision.allowed) assert(step.decision.metadata === metadata, 'a denied step keeps the metadata');
+    if (!step.decision.allowed) {
+      assert(step.decision.metadata === metadata, 'a denied step keeps the metadata');
+    }
     metadata = step.decision.metadata;
     steps.push(step);
   }
@@ -67,19 +79,24 @@ export function simulatePolicy(
 }
 
 function fragmentStep(
-  policy: SecurityPolicy, metadata: PolicyMetadata, input: unknown, index: number, options: SimulatorOptions,
+  policy: SecurityPolicy, metadata: PolicyMetadata, input: unknown, index: number,
+    options: SimulatorOptions,
 ): SimulatorStep {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new SimError('POLICY_BAD_INPUT', { rule: 'load_fragment', field: 'input' }, `commands[${index}].input must be an object`);
+    throw new SimError('POLICY_BAD_INPUT', { rule: 'load_fragment', field: 'input' },
+      `commands[${index}].input must be an object`);
   }
   const fields = input as Record<string, unknown>;
   const { local_path: _path, fragment: given, ...header } = fields;
-  const phase1 = evaluateEnforcementPoint(policy, metadata, 'load_fragment', { ...header, fragment_loaded: false }, options);
+  const phase1 = evaluateEnforcementPoint(policy, metadata, 'load_fragment',
+    { ...header, fragment_loaded: false }, options);
   if (!phase1.allowed) return { index, name: 'load_fragment', decision: phase1 };
   const fragment = given ?? options.resolveFragment?.(fields, index);
   if (fragment === undefined) {
-    throw new SimError('POLICY_BAD_INPUT', { rule: 'load_fragment', field: 'local_path' }, `commands[${index}]: no fragment data (give local_path or fragment)`);
+    throw new SimError('POLICY_BAD_INPUT', { rule: 'load_fragment', field: 'local_path' },
+      `commands[${index}]: no fragment data (give local_path or fragment)`);
   }
-  const decision = evaluateEnforcementPoint(policy, metadata, 'load_fragment', { ...header, fragment_loaded: true, fragment }, options);
+  const decision = evaluateEnforcementPoint(policy, metadata, 'load_fragment',
+    { ...header, fragment_loaded: true, fragment }, options);
   return { index, name: 'load_fragment', decision, phase1 };
 }

@@ -44,7 +44,8 @@ export const MAX_TEXT_CHARS = 16 * 1024 * 1024;
 const PUNCTUATION = ['{', '}', '[', ']', '(', ')', ',', ':', '=', '.', ';'] as const;
 
 /** Throws the one error every syntax problem becomes. */
-export function syntaxError(pos: TextPosition, message: string, extra: Record<string, unknown> = {}): never {
+export function syntaxError(pos: TextPosition, message: string, extra: Record<string,
+    unknown> = {}): never {
   throw new SimError('POLICY_PARSE', { line: pos.line, column: pos.column, ...extra },
     `${pos.line}:${pos.column}: ${message}`);
 }
@@ -53,8 +54,10 @@ export function syntaxError(pos: TextPosition, message: string, extra: Record<st
 export function templatePlaceholder(token: Token): never {
   assert(token.kind === 'placeholder');
   throw new SimError('POLICY_UNSUPPORTED',
-    { line: token.pos.line, column: token.pos.column, placeholder: token.text, construct: 'template' },
-    `${token.pos.line}:${token.pos.column}: this is a template, not a policy: placeholder ${token.text} ` +
+    { line: token.pos.line, column: token.pos.column, placeholder: token.text,
+      construct: 'template' },
+    `${token.pos.line}:${token.pos.column}: this is a template, not a policy: placeholder `
+      + `${token.text} ` +
     'must be substituted before use');
 }
 
@@ -95,7 +98,8 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
       continue;
     }
     if (char === '-' || (char >= '0' && char <= '9')) {
-      const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(index, index + 400));
+      const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(index, index
+        + 400));
       if (match === null) syntaxError(pos, `'${char}' does not start a number`);
       tokens.push({ kind: 'number', text: match[0], value: match[0], pos });
       index += match[0].length;
@@ -135,7 +139,8 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
 
 function describeChar(char: string): string {
   const code = char.codePointAt(0)!;
-  return code >= 0x20 && code < 0x7f ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return code >= 0x20 && code < 0x7f
+    ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** Index just past the closing quote of the string starting at `start`. */
@@ -213,8 +218,11 @@ export function describeToken(token: Token): string {
 /** Parses one value (a Rego term or a JSON value) at the stream's position. */
 export function parseValue(stream: TokenStream, depth = 0): ValueNode {
   const token = stream.peek();
-  if (depth > MAX_NESTING_DEPTH) syntaxError(token.pos, `values nested deeper than ${MAX_NESTING_DEPTH}`);
-  if (token.kind === 'string') { stream.next(); return { kind: 'string', value: token.value, pos: token.pos }; }
+  if (depth > MAX_NESTING_DEPTH) {
+    syntaxError(token.pos, `values nested deeper than ${MAX_NESTING_DEPTH}`);
+  }
+  if (token.kind === 'string') { stream.next(); return { kind: 'string', value: token.value,
+    pos: token.pos }; }
   if (token.kind === 'number') return parseNumber(stream.next());
   if (token.kind === 'punct' && token.text === '[') return parseArray(stream, depth);
   if (token.kind === 'punct' && token.text === '{') return parseObject(stream, depth);
@@ -241,14 +249,22 @@ function parseArray(stream: TokenStream, depth: number): ValueNode {
   const open = stream.expectPunct('[', 'to open an array');
   const items: ValueNode[] = [];
   while (!stream.isPunct(']')) {
-    if (stream.peek().kind === 'eof') syntaxError(stream.peek().pos, `array opened at ${open.pos.line}:${open.pos.column} is not closed`);
+    if (stream.peek().kind === 'eof') {
+      syntaxError(stream.peek().pos,
+        `array opened at ${open.pos.line}:${open.pos.column} is not closed`);
+    }
     items.push(parseValue(stream, depth + 1));
     if (stream.isPunct(',')) {
       const comma = stream.next();
-      if (stream.isPunct(']') && stream.dialect === 'json') syntaxError(comma.pos, 'trailing comma in a JSON array');
+      if (stream.isPunct(']') && stream.dialect === 'json') {
+        syntaxError(comma.pos, 'trailing comma in a JSON array');
+      }
       continue;
     }
-    if (!stream.isPunct(']')) syntaxError(stream.peek().pos, `expected ',' or ']' in the array opened at ${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
+    if (!stream.isPunct(']')) {
+      syntaxError(stream.peek().pos, `expected ',' or ']' in the array opened at `
+        + `${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
+    }
   }
   const close = stream.expectPunct(']', 'to close an array');
   assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
@@ -262,22 +278,35 @@ function parseObject(stream: TokenStream, depth: number): ValueNode {
   const seen = new Map<string, TextPosition>();
   while (!stream.isPunct('}')) {
     const keyToken = stream.next();
-    if (keyToken.kind === 'eof') syntaxError(keyToken.pos, `object opened at ${open.pos.line}:${open.pos.column} is not closed`);
+    if (keyToken.kind === 'eof') {
+      syntaxError(keyToken.pos,
+        `object opened at ${open.pos.line}:${open.pos.column} is not closed`);
+    }
     if (keyToken.kind !== 'string') {
       if (keyToken.kind === 'placeholder') templatePlaceholder(keyToken);
-      syntaxError(keyToken.pos, `expected a string key in the object opened at ${open.pos.line}:${open.pos.column}, found ${describeToken(keyToken)}`);
+      syntaxError(keyToken.pos, `expected a string key in the object opened at `
+        + `${open.pos.line}:${open.pos.column}, found ${describeToken(keyToken)}`);
     }
     const first = seen.get(keyToken.value);
-    if (first !== undefined) syntaxError(keyToken.pos, `key "${keyToken.value}" appears twice in one object (first at ${first.line}:${first.column})`);
+    if (first !== undefined) {
+      syntaxError(keyToken.pos, `key "${keyToken.value}" appears twice in one object (first at `
+        + `${first.line}:${first.column})`);
+    }
     seen.set(keyToken.value, keyToken.pos);
     stream.expectPunct(':', `after the key "${keyToken.value}"`);
-    entries.push({ key: keyToken.value, keyPos: keyToken.pos, value: parseValue(stream, depth + 1) });
+    entries.push({ key: keyToken.value, keyPos: keyToken.pos,
+      value: parseValue(stream, depth + 1) });
     if (stream.isPunct(',')) {
       const comma = stream.next();
-      if (stream.isPunct('}') && stream.dialect === 'json') syntaxError(comma.pos, 'trailing comma in a JSON object');
+      if (stream.isPunct('}') && stream.dialect === 'json') {
+        syntaxError(comma.pos, 'trailing comma in a JSON object');
+      }
       continue;
     }
-    if (!stream.isPunct('}')) syntaxError(stream.peek().pos, `expected ',' or '}' in the object opened at ${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
+    if (!stream.isPunct('}')) {
+      syntaxError(stream.peek().pos, `expected ',' or '}' in the object opened at `
+        + `${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
+    }
   }
   const close = stream.expectPunct('}', 'to close an object');
   assert(entries.length === seen.size);
@@ -292,7 +321,9 @@ function parseRefOrCall(stream: TokenStream, depth: number): ValueNode {
   while (stream.isPunct('.')) {
     stream.next();
     const part = stream.next();
-    if (part.kind !== 'ident') syntaxError(part.pos, `expected a name after '.', found ${describeToken(part)}`);
+    if (part.kind !== 'ident') {
+      syntaxError(part.pos, `expected a name after '.', found ${describeToken(part)}`);
+    }
     path.push(part.text);
   }
   if (!stream.isPunct('(')) return { kind: 'ref', path, pos: head.pos };
@@ -301,7 +332,10 @@ function parseRefOrCall(stream: TokenStream, depth: number): ValueNode {
   while (!stream.isPunct(')')) {
     args.push(parseValue(stream, depth + 1));
     if (stream.isPunct(',')) { stream.next(); continue; }
-    if (!stream.isPunct(')')) syntaxError(stream.peek().pos, `expected ',' or ')' in the call of ${path.join('.')}, found ${describeToken(stream.peek())}`);
+    if (!stream.isPunct(')')) {
+      syntaxError(stream.peek().pos, `expected ',' or ')' in the call of ${path.join('.')}, found `
+        + `${describeToken(stream.peek())}`);
+    }
   }
   stream.expectPunct(')', `to close the call of ${path.join('.')}`);
   return { kind: 'call', name: path.join('.'), args, pos: head.pos };
@@ -312,7 +346,9 @@ export function parseJsonText(text: string): ValueNode {
   const stream = new TokenStream(tokenize(text, 'json'), 'json');
   const value = parseValue(stream);
   const rest = stream.peek();
-  if (rest.kind !== 'eof') syntaxError(rest.pos, `unexpected ${describeToken(rest)} after the JSON value`);
+  if (rest.kind !== 'eof') {
+    syntaxError(rest.pos, `unexpected ${describeToken(rest)} after the JSON value`);
+  }
   return value;
 }
 
@@ -330,11 +366,15 @@ export function nodeToJson(node: ValueNode): Json {
       return out;
     }
     case 'ref':
-      throw new SimError('POLICY_UNSUPPORTED', { line: node.pos.line, column: node.pos.column, ref: node.path.join('.') },
-        `${node.pos.line}:${node.pos.column}: reference ${node.path.join('.')} where a constant value is needed`);
+      throw new SimError('POLICY_UNSUPPORTED', { line: node.pos.line, column: node.pos.column,
+        ref: node.path.join('.') },
+        `${node.pos.line}:${node.pos.column}: reference ${node.path.join('.')} where a constant `
+          + `value is needed`);
     case 'call':
-      throw new SimError('POLICY_UNSUPPORTED', { line: node.pos.line, column: node.pos.column, call: node.name },
-        `${node.pos.line}:${node.pos.column}: call ${node.name}(...) where a constant value is needed`);
+      throw new SimError('POLICY_UNSUPPORTED', { line: node.pos.line, column: node.pos.column,
+        call: node.name },
+        `${node.pos.line}:${node.pos.column}: call ${node.name}(...) where a constant value is `
+          + `needed`);
   }
 }
 
