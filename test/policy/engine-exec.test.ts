@@ -8,14 +8,20 @@ import * as assert from 'uvu/assert';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import { emptyMetadata } from '../../models/policy/metadata.js';
 import { errorCode } from '../../sim/kernel/errors.js';
-import { ID, container, createInput, env, execInput, hash, last, mountCalls, run, securityPolicy } from './engine-support.js';
+import {
+  ID, container, createInput, env, execInput, hash, last, mountCalls, run, securityPolicy
+} from './engine-support.js';
 
-const c = container({ signals: [15], exec_processes: [{ command: ['sh'], signals: [9] }, { command: ['echo', 'hi'], signals: [] }] });
+const c = container({ signals: [15], exec_processes: [{ command: ['sh'], signals: [9] },
+  { command: ['echo', 'hi'], signals: [] }] });
 const policy = securityPolicy({ containers: [c] });
-const started = last(run(policy, [...mountCalls(c.layers, ID(1)), ['create_container', createInput(c, ID(1))]])).metadata;
+const started = last(run(policy, [...mountCalls(c.layers, ID(1)),
+  ['create_container', createInput(c, ID(1))]])).metadata;
 
-test('policy/engine exec_in_container: a listed exec process with the container env and cwd is allowed', () => {
-  const d = evaluateEnforcementPoint(policy, started, 'exec_in_container', execInput(c, ID(1), ['sh']));
+test('policy/engine exec_in_container: a listed exec process with the container env and cwd is '
+    + 'allowed', () => {
+  const d = evaluateEnforcementPoint(policy, started, 'exec_in_container',
+    execInput(c, ID(1), ['sh']));
   assert.ok(d.allowed, d.reasons.join(' | '));
   assert.equal(d.env_list, ['PATH=/usr/bin', 'TERM=xterm']);
 });
@@ -28,66 +34,87 @@ const execDenials: readonly (readonly [string, Record<string, unknown>, string])
 ];
 for (const [condition, overrides, reason] of execDenials) {
   test(`policy/engine exec_in_container: ${condition} is denied with "${reason}"`, () => {
-    const d = evaluateEnforcementPoint(policy, started, 'exec_in_container', { ...execInput(c, ID(1), ['sh']), ...overrides });
+    const d = evaluateEnforcementPoint(policy, started, 'exec_in_container',
+      { ...execInput(c, ID(1), ['sh']), ...overrides });
     assert.is(d.allowed, false);
     assert.ok(d.reasons.includes(reason), d.reasons.join(' | '));
     assert.is(d.metadata, started);
   });
 }
 
-test('policy/engine exec_in_container: an ID that was never created is denied with "container not started"', () => {
-  const d = evaluateEnforcementPoint(policy, started, 'exec_in_container', execInput(c, ID(2), ['sh']));
+test('policy/engine exec_in_container: an ID that was never created is denied with "container not '
+    + 'started"', () => {
+  const d = evaluateEnforcementPoint(policy, started, 'exec_in_container',
+    execInput(c, ID(2), ['sh']));
   assert.equal(d.reasons, ['container not started']);
   assert.is(d.allowed, false);
 });
 
 test('policy/engine exec_in_container: after shutdown every exec and signal is denied', () => {
-  const ds = run(policy, [['shutdown_container', { containerID: ID(1) }], ['exec_in_container', execInput(c, ID(1), ['sh'])],
-    ['signal_container_process', { containerID: ID(1), signal: 15, isInitProcess: true, argList: c.command }]], started);
+  const ds = run(policy, [['shutdown_container', { containerID: ID(1) }],
+    ['exec_in_container', execInput(c, ID(1), ['sh'])],
+    ['signal_container_process', { containerID: ID(1), signal: 15, isInitProcess: true,
+      argList: c.command }]], started);
   assert.equal(ds.map((d) => d.allowed), [true, false, false]);
   assert.ok(ds[1]!.reasons.includes('invalid command'));
   assert.equal(ds[2]!.reasons, ["target isn't allowed to receive the signal"]);
 });
 
 const signalCases: readonly (readonly [string, Record<string, unknown>, boolean])[] = [
-  ['init process, a signal in the container signals', { signal: 15, isInitProcess: true, argList: c.command }, true],
-  ['init process, a signal only an exec process may get', { signal: 9, isInitProcess: true, argList: c.command }, false],
+  ['init process, a signal in the container signals',
+    { signal: 15, isInitProcess: true, argList: c.command }, true],
+  ['init process, a signal only an exec process may get',
+    { signal: 9, isInitProcess: true, argList: c.command }, false],
   ['exec process sh, its own signal 9', { signal: 9, isInitProcess: false, argList: ['sh'] }, true],
-  ['exec process sh, the init signal 15', { signal: 15, isInitProcess: false, argList: ['sh'] }, false],
-  ['exec process echo (no signals), signal 9', { signal: 9, isInitProcess: false, argList: ['echo', 'hi'] }, false],
+  ['exec process sh, the init signal 15', { signal: 15, isInitProcess: false, argList: ['sh'] },
+    false],
+  ['exec process echo (no signals), signal 9', { signal: 9, isInitProcess: false,
+    argList: ['echo', 'hi'] }, false],
   ['an unknown process argv', { signal: 9, isInitProcess: false, argList: ['evil'] }, false],
 ];
 for (const [condition, input, allowed] of signalCases) {
-  test(`policy/engine signal_container_process: ${condition} is ${allowed ? 'allowed' : 'denied'}`, () => {
-    const d = evaluateEnforcementPoint(policy, started, 'signal_container_process', { containerID: ID(1), ...input });
+  test(`policy/engine signal_container_process: ${condition} is ${allowed ? 'allowed' : 'denied'}`,
+      () => {
+    const d = evaluateEnforcementPoint(policy, started, 'signal_container_process',
+      { containerID: ID(1), ...input });
     assert.is(d.allowed, allowed);
     if (!allowed) assert.equal(d.reasons, ["target isn't allowed to receive the signal"]);
   });
 }
 
-test('policy/engine shutdown_container: unknown IDs are "container not started"; a second shutdown is denied', () => {
-  const ds = run(policy, [['shutdown_container', { containerID: ID(9) }], ['shutdown_container', { containerID: ID(1) }], ['shutdown_container', { containerID: ID(1) }]], started);
+test('policy/engine shutdown_container: unknown IDs are "container not started"; a second shutdown '
+    + 'is denied', () => {
+  const ds = run(policy, [['shutdown_container', { containerID: ID(9) }],
+    ['shutdown_container', { containerID: ID(1) }], ['shutdown_container', { containerID: ID(1) }]],
+    started);
   assert.equal(ds.map((d) => d.allowed), [false, true, false]);
   assert.equal(ds[0]!.reasons, ['container not started']);
   assert.equal(Object.keys(ds[1]!.metadata.matches), []);
 });
 
 const external = securityPolicy({ external_processes: [
-  { command: ['bash'], env_rules: [env('PATH=/bin', 'string', true)], working_dir: '/', allow_stdio_access: false },
+  { command: ['bash'], env_rules: [env('PATH=/bin', 'string', true)], working_dir: '/',
+    allow_stdio_access: false },
   { command: ['ls'], env_rules: [env('PATH=/bin')], working_dir: '/', allow_stdio_access: true },
   { command: ['ls'], env_rules: [env('PATH=/bin')], working_dir: '/', allow_stdio_access: false },
 ] });
-test('policy/engine exec_external: a listed process is allowed with its stdio flag and no metadata change', () => {
-  const d = evaluateEnforcementPoint(external, emptyMetadata(), 'exec_external', { argList: ['bash'], envList: ['PATH=/bin'], workingDir: '/' });
+test('policy/engine exec_external: a listed process is allowed with its stdio flag and no metadata '
+    + 'change', () => {
+  const d = evaluateEnforcementPoint(external, emptyMetadata(), 'exec_external',
+    { argList: ['bash'], envList: ['PATH=/bin'], workingDir: '/' });
   assert.ok(d.allowed);
   assert.is(d.allow_stdio_access, false);
   assert.equal(d.delta, []);
 });
 const externalDenials: readonly (readonly [string, Record<string, unknown>, string])[] = [
-  ['an unlisted argv', { argList: ['sh'], envList: ['PATH=/bin'], workingDir: '/' }, 'invalid command'],
-  ['another working dir', { argList: ['bash'], envList: ['PATH=/bin'], workingDir: '/tmp' }, 'invalid working directory'],
-  ['a missing required env', { argList: ['bash'], envList: [], workingDir: '/' }, 'missing required environment variable'],
-  ['candidates disagreeing on stdio', { argList: ['ls'], envList: [], workingDir: '/' }, 'external processes only distinguishable by allow_stdio_access'],
+  ['an unlisted argv', { argList: ['sh'], envList: ['PATH=/bin'], workingDir: '/' },
+    'invalid command'],
+  ['another working dir', { argList: ['bash'], envList: ['PATH=/bin'], workingDir: '/tmp' },
+    'invalid working directory'],
+  ['a missing required env', { argList: ['bash'], envList: [], workingDir: '/' },
+    'missing required environment variable'],
+  ['candidates disagreeing on stdio', { argList: ['ls'], envList: [], workingDir: '/' },
+    'external processes only distinguishable by allow_stdio_access'],
 ];
 for (const [condition, input, reason] of externalDenials) {
   test(`policy/engine exec_external: ${condition} is denied with "${reason}"`, () => {
@@ -98,59 +125,82 @@ for (const [condition, input, reason] of externalDenials) {
 }
 
 // Flags and api.rego versioning.
-for (const [rule, flag] of [['get_properties', 'allow_properties_access'], ['dump_stacks', 'allow_dump_stacks'], ['runtime_logging', 'allow_runtime_logging'], ['host_network', 'allow_host_network']] as const) {
+for (const [rule, flag] of [['get_properties', 'allow_properties_access'],
+    ['dump_stacks', 'allow_dump_stacks'], ['runtime_logging', 'allow_runtime_logging'],
+    ['host_network', 'allow_host_network']] as const) {
   test(`policy/engine ${rule}: allowed iff ${flag}`, () => {
-    assert.ok(evaluateEnforcementPoint(securityPolicy({ flags: { [flag]: true } }), emptyMetadata(), rule, {}).allowed);
-    const d = evaluateEnforcementPoint(securityPolicy({ flags: { [flag]: false } }), emptyMetadata(), rule, {});
+    assert.ok(evaluateEnforcementPoint(securityPolicy({ flags: { [flag]: true } }), emptyMetadata(),
+      rule, {}).allowed);
+    const d = evaluateEnforcementPoint(securityPolicy({ flags: { [flag]: false } }),
+      emptyMetadata(), rule, {});
     assert.is(d.allowed, false);
     assert.ok(d.reasons[0]!.includes(flag));
   });
 }
 
-const unbound = (api: string) => securityPolicy({ api_version: api, rules: { mount_device: { kind: 'framework' } } });
-test('policy/engine versioning: an unbound rule older than the policy api_version is denied as missing', () => {
+const unbound = (api: string) => securityPolicy({ api_version: api,
+  rules: { mount_device: { kind: 'framework' } } });
+test('policy/engine versioning: an unbound rule older than the policy api_version is denied as '
+    + 'missing', () => {
   const d = evaluateEnforcementPoint(unbound('0.10.0'), emptyMetadata(), 'exec_in_container', {});
   assert.is(d.allowed, false);
   assert.equal(d.reasons, ['rule for exec_in_container is missing from policy']);
 });
-test('policy/engine versioning: an unbound rule newer than the policy uses the api default (allow or deny)', () => {
+test('policy/engine versioning: an unbound rule newer than the policy uses the api default (allow '
+    + 'or deny)', () => {
   const old = unbound('0.1.0');
-  assert.ok(evaluateEnforcementPoint(old, emptyMetadata(), 'shutdown_container', { containerID: ID(1) }).allowed);
+  assert.ok(evaluateEnforcementPoint(old, emptyMetadata(), 'shutdown_container',
+    { containerID: ID(1) }).allowed);
   assert.ok(evaluateEnforcementPoint(old, emptyMetadata(), 'get_properties', {}).allowed);
-  assert.is(evaluateEnforcementPoint(old, emptyMetadata(), 'load_fragment', { issuer: 'i', feed: 'f', namespace: 'n' }).allowed, false);
-  assert.equal(evaluateEnforcementPoint(old, emptyMetadata(), 'create_container', {}).source, 'rule-missing');
+  assert.is(evaluateEnforcementPoint(old, emptyMetadata(), 'load_fragment',
+    { issuer: 'i', feed: 'f', namespace: 'n' }).allowed, false);
+  assert.equal(evaluateEnforcementPoint(old, emptyMetadata(), 'create_container', {}).source,
+    'rule-missing');
 });
-test('policy/engine versioning: rw_mount_device unbound in an api 0.10 policy uses the framework rule (use_framework)', () => {
-  const d = evaluateEnforcementPoint(unbound('0.10.0'), emptyMetadata(), 'rw_mount_device', { target: `/run/gcs/c/${hash(1)}`, encrypted: false, ensureFilesystem: true, filesystem: 'ext4' });
+test('policy/engine versioning: rw_mount_device unbound in an api 0.10 policy uses the framework '
+    + 'rule (use_framework)', () => {
+  const d = evaluateEnforcementPoint(unbound('0.10.0'), emptyMetadata(), 'rw_mount_device',
+    { target: `/run/gcs/c/${hash(1)}`, encrypted: false, ensureFilesystem: true,
+    filesystem: 'ext4' });
   assert.is(d.source, 'framework');
   assert.ok(d.reasons[0]!.startsWith('unencrypted scratch not allowed'));
 });
 test('policy/engine versioning: constant bindings and allow_all decide without metadata', () => {
-  const constant = securityPolicy({ rules: { create_container: { kind: 'constant', allowed: true, outputs: {} } } });
-  const d = evaluateEnforcementPoint(constant, emptyMetadata(), 'create_container', createInput(c, ID(1)));
+  const constant = securityPolicy({ rules: { create_container: { kind: 'constant', allowed: true,
+    outputs: {} } } });
+  const d = evaluateEnforcementPoint(constant, emptyMetadata(), 'create_container',
+    createInput(c, ID(1)));
   assert.ok(d.allowed);
   assert.equal(d.delta, []);
-  const all = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'legacy-json' }), emptyMetadata(), 'mount_blockdev', {});
+  const all = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'legacy-json' }),
+    emptyMetadata(), 'mount_blockdev', {});
   assert.is(all.source, 'allow-all');
   assert.ok(all.allowed);
 });
 
-test('policy/engine versioning: a Rego policy of constant allows still denies blockdev (api default, not open door)', () => {
+test('policy/engine versioning: a Rego policy of constant allows still denies blockdev (api '
+    + 'default, not open door)', () => {
   const rules = { create_container: { kind: 'constant' as const, allowed: true, outputs: {} } };
-  const d = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'rego', api_version: '0.10.0', rules }),
+  const d = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'rego',
+    api_version: '0.10.0', rules }),
     emptyMetadata(), 'mount_blockdev', { target: '/run/mounts/b0' });
   assert.is(d.allowed, false);
   assert.is(d.source, 'api-default');
 });
-test('policy/engine versioning: a framework_version ahead of the engine gives no policy containers', () => {
+test('policy/engine versioning: a framework_version ahead of the engine gives no policy containers',
+    () => {
   const ahead = securityPolicy({ framework_version: '9.0.0' });
-  const d = evaluateEnforcementPoint(ahead, emptyMetadata(), 'mount_device', { target: '/run/mounts/scsi/m0', deviceHash: hash(1) });
+  const d = evaluateEnforcementPoint(ahead, emptyMetadata(), 'mount_device',
+    { target: '/run/mounts/scsi/m0', deviceHash: hash(1) });
   assert.is(d.allowed, false);
-  assert.ok(d.reasons.includes('framework_version is ahead of the current version: 9.0.0 is greater than 0.5.0'));
+  assert.ok(d.reasons.includes('framework_version is ahead of the current version: 9.0.0 is '
+    + 'greater than 0.5.0'));
 });
-test('policy/engine: an unknown rule name is POLICY_UNKNOWN_RULE (prototype names included)', () => {
+test('policy/engine: an unknown rule name is POLICY_UNKNOWN_RULE (prototype names included)',
+    () => {
   for (const rule of ['mount_everything', '__proto__', 'toString', '']) {
-    assert.is(errorCode(() => evaluateEnforcementPoint(policy, emptyMetadata(), rule, {})), 'POLICY_UNKNOWN_RULE');
+    assert.is(errorCode(() => evaluateEnforcementPoint(policy, emptyMetadata(), rule, {})),
+      'POLICY_UNKNOWN_RULE');
   }
 });
 

@@ -14,17 +14,21 @@ import { readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync } from 
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
-import type { MountRule, PolicyContainer, SecurityPolicy } from '../../models/policy/policy-model.js';
+import type {
+  MountRule, PolicyContainer, SecurityPolicy
+} from '../../models/policy/policy-model.js';
 import { testdata } from '../support/paths.js';
 import { runCli } from '../support/cli.js';
 import { HUGEPAGES_DIR, SANDBOX_DIR, container, createInput, run } from './engine-support.js';
 
 const SUITE = 'policy/engine-real-policies';
 const root = testdata(SUITE, 'policies');
-const SIM = root === undefined ? undefined : join(root, 'hcsshim', 'policyenginesimulator_simple_framework');
+const SIM = root === undefined ? undefined : join(root, 'hcsshim',
+  'policyenginesimulator_simple_framework');
 
 function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((f) => statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]);
+  return readdirSync(dir).sort().flatMap((f) => statSync(join(dir, f)).isDirectory()
+    ? walk(join(dir, f)) : [join(dir, f)]);
 }
 
 function importable(): (readonly [string, SecurityPolicy])[] {
@@ -39,23 +43,35 @@ function importable(): (readonly [string, SecurityPolicy])[] {
   return out;
 }
 
-/** A concrete source for a mount rule: sandbox:// / hugepages:// under the request's dirs, `.+` → `x`. */
+/**
+ * A concrete source for a mount rule: sandbox:// / hugepages:// under the request's dirs, `.+` →
+ * `x`.
+ */
 function sourceFor(rule: MountRule): string {
-  return rule.source.replace('sandbox://', SANDBOX_DIR).replace('hugepages://', HUGEPAGES_DIR).replaceAll('.+', 'x').replaceAll('.*', '');
+  return rule.source.replace('sandbox://', SANDBOX_DIR).replace('hugepages://',
+    HUGEPAGES_DIR).replaceAll('.+', 'x').replaceAll('.*', '');
 }
 
 function benign(c: PolicyContainer, index: number): (readonly [string, unknown])[] {
   const id = (index + 1).toString(16).padStart(64, '0');
   const targets = c.layers.map((_, i) => `/run/mounts/scsi/m${index * 100 + i}`);
-  const create = createInput(c, id, { argList: c.command ?? [], mounts: c.mounts.map((m) => ({ ...m, source: sourceFor(m) })) });
-  const security = { noNewPrivileges: create['noNewPrivileges'], user: create['user'], groups: create['groups'], umask: create['umask'], capabilities: create['capabilities'] };
+  const create = createInput(c, id, { argList: c.command ?? [],
+    mounts: c.mounts.map((m) => ({ ...m, source: sourceFor(m) })) });
+  const security = { noNewPrivileges: create['noNewPrivileges'], user: create['user'],
+    groups: create['groups'], umask: create['umask'], capabilities: create['capabilities'] };
   return [
     ...c.layers.map((h, i) => ['mount_device', { target: targets[i], deviceHash: h }] as const),
-    ['mount_overlay', { containerID: id, layerPaths: [...targets].reverse(), target: `/run/gcs/c/${id}/rootfs` }],
+    ['mount_overlay', { containerID: id, layerPaths: [...targets].reverse(),
+      target: `/run/gcs/c/${id}/rootfs` }],
     ['create_container', create],
-    ...c.exec_processes.map((p) => ['exec_in_container', { containerID: id, argList: p.command, envList: create['envList'], workingDir: c.working_dir, ...security }] as const),
-    ...c.signals.map((signal) => ['signal_container_process', { containerID: id, signal, isInitProcess: true, argList: c.command ?? [] }] as const),
-    ...c.exec_processes.flatMap((p) => p.signals.map((signal) => ['signal_container_process', { containerID: id, signal, isInitProcess: false, argList: p.command }] as const)),
+    ...c.exec_processes.map((p) => ['exec_in_container',
+      { containerID: id, argList: p.command, envList: create['envList'], workingDir: c.working_dir,
+      ...security }] as const),
+    ...c.signals.map((signal) => ['signal_container_process',
+      { containerID: id, signal, isInitProcess: true, argList: c.command ?? [] }] as const),
+    ...c.exec_processes.flatMap((p) => p.signals.map((signal) =>
+      ['signal_container_process', { containerID: id, signal, isInitProcess: false,
+      argList: p.command }] as const)),
     ['shutdown_container', { containerID: id }],
   ];
 }
@@ -65,11 +81,13 @@ for (const [file, policy] of policies) {
   policy.containers.forEach((c, index) => {
     const label = `${file} containers[${index}] (${c.name || c.command?.join(' ') || 'unnamed'})`;
     if (c.command === null) {
-      test(`${SUITE}: ${label} has command null, so a create with a host-chosen argv is denied with "invalid command"`, () => {
+      test(`${SUITE}: ${label} has command null, so a create with a host-chosen argv is denied `
+          + `with "invalid command"`, () => {
         const calls = benign(c, index);
         const createAt = c.layers.length + 1;
         const [, createInputValue] = calls[createAt]!;
-        calls[createAt] = ['create_container', { ...(createInputValue as Record<string, unknown>), argList: ['/bin/sh', '-c', 'id'] }];
+        calls[createAt] = ['create_container', { ...(createInputValue as Record<string, unknown>),
+          argList: ['/bin/sh', '-c', 'id'] }];
         const ds = run(policy, calls.slice(0, createAt + 1));
         assert.ok(ds.slice(0, createAt).every((d) => d.allowed));
         assert.is(ds[createAt]!.allowed, false);
@@ -79,15 +97,18 @@ for (const [file, policy] of policies) {
     test(`${SUITE}: ${label}: the benign sequence is allowed step by step`, () => {
       const calls = benign(c, index);
       const ds = run(policy, calls);
-      ds.forEach((d, i) => assert.ok(d.allowed, `step ${i} ${calls[i]![0]}: ${d.reasons.join(' | ')}`));
+      ds.forEach((d, i) =>
+        assert.ok(d.allowed, `step ${i} ${calls[i]![0]}: ${d.reasons.join(' | ')}`));
       assert.is(ds.length, calls.length);
     });
   });
 }
 
-test(`${SUITE}: the allow-all test policy grants stdio where its constant create_container says so, and not for exec_in_container`, () => {
+test(`${SUITE}: the allow-all test policy grants stdio where its constant create_container says `
+    + `so, and not for exec_in_container`, () => {
   if (root === undefined) return;
-  const { policy } = loadSecurityPolicy(new Uint8Array(readFileSync(join(root, 'confidential-aci-testing', 'allow_all_policy.rego'))));
+  const { policy } = loadSecurityPolicy(new Uint8Array(readFileSync(join(root,
+    'confidential-aci-testing', 'allow_all_policy.rego'))));
   const id = 'ab'.repeat(32);
   const anyContainer = container({ command: ['/bin/anything'], env_rules: [] });
   const [create, exec] = run(policy, [
@@ -106,26 +127,35 @@ test(`${SUITE}: at least the generated confcom and hcsshim sample policies were 
   assert.ok(policies.some(([f]) => f.startsWith('confcom/')));
 });
 
-test(`${SUITE}: policy simulate replays the hcsshim sample, one decision per command, and says why HEAD denies old targets`, async () => {
+test(`${SUITE}: policy simulate replays the hcsshim sample, one decision per command, and says why `
+    + `HEAD denies old targets`, async () => {
   if (SIM === undefined) return;
   const commands = JSON.parse(readFileSync(join(SIM, 'commands.json'), 'utf8')) as unknown[];
-  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands', join(SIM, 'commands.json')]);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; allowed: boolean; reasons: string[] });
+  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands',
+    join(SIM, 'commands.json')]);
+  const lines = r.stdout.trim().split('\n').map((l) =>
+    JSON.parse(l) as { name: string; allowed: boolean; reasons: string[] });
   assert.is(lines.length, commands.length);
   assert.is(r.code, 10);
   const mount = lines.find((l) => l.name === 'mount_device')!;
   assert.is(mount.allowed, false);
   assert.ok(mount.reasons.includes('mountpoint invalid'));
-  assert.ok(mount.reasons.some((x) => x.includes('/run/layers/p0-layer0') && x.includes('mountPathRegex') && x.includes('v0.14.1')));
+  assert.ok(mount.reasons.some((x) => x.includes('/run/layers/p0-layer0')
+    && x.includes('mountPathRegex') && x.includes('v0.14.1')));
   assert.ok(lines[0]!.name === 'load_fragment' && lines[0]!.allowed);
 });
 
-test(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass; creates are judged field by field`, async () => {
+test(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass; creates are `
+    + `judged field by field`, async () => {
   if (SIM === undefined) return;
-  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands', join(SIM, 'commands.json'), '--dialect', 'v0.14.1']);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; allowed: boolean; index: number; reasons: string[] });
-  assert.ok(lines.filter((l) => l.name === 'mount_device' || l.name === 'mount_overlay').every((l) => l.allowed));
-  const creates = new Map(lines.filter((l) => l.name === 'create_container').map((l) => [l.index, l]));
+  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands',
+    join(SIM, 'commands.json'), '--dialect', 'v0.14.1']);
+  const lines = r.stdout.trim().split('\n').map((l) =>
+    JSON.parse(l) as { name: string; allowed: boolean; index: number; reasons: string[] });
+  assert.ok(lines.filter((l) => l.name === 'mount_device'
+    || l.name === 'mount_overlay').every((l) => l.allowed));
+  const creates = new Map(lines.filter((l) => l.name === 'create_container').map((l) =>
+    [l.index, l]));
   // container0/1: `rustc --help` with the policy container's exact CAP_SYS_ADMIN sets.
   assert.ok(creates.get(10)!.allowed && creates.get(29)!.allowed);
   // container2 (pause) and container4 (the fragment's `rustc --version`) carry capabilities: null,
@@ -136,25 +166,35 @@ test(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass;
   assert.ok(creates.get(51)!.reasons.includes('privileged escalation not allowed'));
 });
 
-test(`${SUITE}: policy eval prints the decision and exits 0 allowed / 10 denied / 30 malformed input`, async () => {
+test(`${SUITE}: policy eval prints the decision and exits 0 allowed / 10 denied / 30 malformed `
+    + `input`, async () => {
   if (SIM === undefined) return;
   const dir = mkdtempSync(join(tmpdir(), 'parma-eval-'));
-  const write = (name: string, value: unknown) => { const p = join(dir, name); writeFileSync(p, JSON.stringify(value)); return p; };
+  const write = (name: string, value: unknown) => { const p = join(dir, name);
+    writeFileSync(p, JSON.stringify(value)); return p; };
   const policyFile = join(SIM, 'policy.rego');
   const ok = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--input',
-    write('ok.json', { target: '/run/mounts/scsi/m0', deviceHash: '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415' })]);
+    write('ok.json', { target: '/run/mounts/scsi/m0',
+      deviceHash: '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415' })]);
   assert.is(ok.code, 0, ok.stderr);
-  const decision = JSON.parse(ok.stdout) as { allowed: boolean; metadata: { devices: Record<string, string> } };
-  assert.is(decision.metadata.devices['/run/mounts/scsi/m0'], '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415');
+  const decision = JSON.parse(ok.stdout) as { allowed: boolean;
+    metadata: { devices: Record<string, string> } };
+  assert.is(decision.metadata.devices['/run/mounts/scsi/m0'],
+    '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415');
   const metadataFile = write('m.json', decision.metadata);
-  const twice = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--metadata', metadataFile, '--input',
-    write('twice.json', { target: '/run/mounts/scsi/m0', deviceHash: '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415' })]);
+  const twice = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--metadata',
+    metadataFile, '--input',
+    write('twice.json', { target: '/run/mounts/scsi/m0',
+      deviceHash: '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415' })]);
   assert.is(twice.code, 10);
-  assert.ok((JSON.parse(twice.stdout) as { reasons: string[] }).reasons.includes('device already mounted at path'));
-  const malformed = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--input', write('bad.json', { target: 7 })]);
+  assert.ok((JSON.parse(twice.stdout) as { reasons: string[] }).reasons.includes('device already '
+    + 'mounted at path'));
+  const malformed = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--input',
+    write('bad.json', { target: 7 })]);
   assert.is(malformed.code, 30);
   assert.match(malformed.stderr, /input\.target/);
-  const unknown = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_everything', '--input', write('e.json', {})]);
+  const unknown = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_everything',
+    '--input', write('e.json', {})]);
   assert.is(unknown.code, 30);
 });
 

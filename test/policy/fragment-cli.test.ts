@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { testdata } from '../support/paths.js';
 
-const COSE_PATH = testdata('policy/fragment-cli', 'snp', 'reports', 'milan-v2-aci', 'uvm-reference-info.cose');
+const COSE_PATH = testdata('policy/fragment-cli', 'snp', 'reports', 'milan-v2-aci',
+  'uvm-reference-info.cose');
 
 function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -24,29 +25,38 @@ function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   };
 }
 
-test('cli/policy fragment: sign then verify round-trips issuer, feed, svn and namespace', withDir(async (dir) => {
+test('cli/policy fragment: sign then verify round-trips issuer, feed, svn and namespace',
+    withDir(async (dir) => {
   writeFileSync(join(dir, 'f.rego'), 'package contoso\nsvn := "2"\n');
-  const signed = await runCli(['policy', 'fragment', 'sign', '--fragment', join(dir, 'f.rego'), '--feed', 'f/x', '--svn', '2',
+  const signed = await runCli(['policy', 'fragment', 'sign', '--fragment', join(dir, 'f.rego'),
+    '--feed', 'f/x', '--svn', '2',
     '--seed', '9', '--out', join(dir, 'f.cose'), '--base64']);
   assert.is(signed.code, 0, signed.stderr);
   const issuer = (JSON.parse(signed.stdout) as { issuer: string }).issuer;
-  const verified = await runCli(['policy', 'fragment', 'verify', join(dir, 'f.cose'), '--issuer', issuer, '--feed', 'f/x']);
+  const verified = await runCli(['policy', 'fragment', 'verify', join(dir, 'f.cose'), '--issuer',
+    issuer, '--feed', 'f/x']);
   assert.is(verified.code, 0, verified.stdout + verified.stderr);
   const out = JSON.parse(verified.stdout) as Record<string, unknown>;
-  assert.equal([out['ok'], out['feed'], out['svn'], out['namespace']], [true, 'f/x', '2', 'contoso']);
+  assert.equal([out['ok'], out['feed'], out['svn'], out['namespace']],
+    [true, 'f/x', '2', 'contoso']);
 }));
 
-test('cli/policy fragment: a reserved namespace is signed but fails verify with exit 10', withDir(async (dir) => {
+test('cli/policy fragment: a reserved namespace is signed but fails verify with exit 10',
+    withDir(async (dir) => {
   writeFileSync(join(dir, 'f.rego'), 'package framework\n');
-  const signed = await runCli(['policy', 'fragment', 'sign', '--fragment', join(dir, 'f.rego'), '--feed', 'f', '--out', join(dir, 'f.cose')]);
+  const signed = await runCli(['policy', 'fragment', 'sign', '--fragment', join(dir, 'f.rego'),
+    '--feed', 'f', '--out', join(dir, 'f.cose')]);
   assert.is(signed.code, 0);
-  assert.equal((JSON.parse(signed.stdout) as { namespace: unknown }).namespace, { error: 'POLICY_FRAGMENT_RESERVED_NAMESPACE' });
+  assert.equal((JSON.parse(signed.stdout) as { namespace: unknown }).namespace,
+    { error: 'POLICY_FRAGMENT_RESERVED_NAMESPACE' });
   const verified = await runCli(['policy', 'fragment', 'verify', join(dir, 'f.cose')]);
   assert.is(verified.code, 10);
-  assert.is((JSON.parse(verified.stdout) as { code: string }).code, 'POLICY_FRAGMENT_RESERVED_NAMESPACE');
+  assert.is((JSON.parse(verified.stdout) as { code: string }).code,
+    'POLICY_FRAGMENT_RESERVED_NAMESPACE');
 }));
 
-test('cli/policy fragment: the real UVM reference info verifies as a signed statement', async () => {
+test('cli/policy fragment: the real UVM reference info verifies as a signed statement',
+    async () => {
   if (COSE_PATH === undefined) return;
   const result = await runCli(['policy', 'fragment', 'verify', COSE_PATH, '--statement']);
   assert.is(result.code, 0, result.stderr);
@@ -67,7 +77,8 @@ test('cli/policy fragment: issuer prints the DIDs of the seed, the same on every
   const b = await runCli(['policy', 'fragment', 'issuer', '--seed', '5']);
   assert.is(a.code, 0);
   assert.is(a.stdout, b.stdout);
-  assert.match((JSON.parse(a.stdout) as { did: string }).did, /^did:x509:0:sha256:[A-Za-z0-9_-]{43}::eku:1\.3\.6\.1\.4\.1\.311\.76\.59\.1\.3$/);
+  assert.match((JSON.parse(a.stdout) as { did: string }).did,
+    /^did:x509:0:sha256:[A-Za-z0-9_-]{43}::eku:1\.3\.6\.1\.4\.1\.311\.76\.59\.1\.3$/);
 });
 
 test.run();

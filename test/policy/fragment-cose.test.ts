@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { errorCode } from '../../sim/kernel/errors.js';
 import {
-  COSE_HEADER, coseAlgorithmById, decodeCoseSign1, encodeCoseSign1, verifyCoseSign1Signature, x5chainCertificates,
+  COSE_HEADER, coseAlgorithmById, decodeCoseSign1, encodeCoseSign1, verifyCoseSign1Signature,
+    x5chainCertificates,
 } from '../../models/policy/cose-sign1.js';
 import { certificateFingerprint, resolveDidX509 } from '../../models/policy/did-x509.js';
 import { verifySignedStatement } from '../../models/policy/fragment-envelope.js';
@@ -27,7 +28,8 @@ const MS_ROOT_FINGERPRINT = 'I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s';
 const UVM_EKU = '1.3.6.1.4.1.311.76.59.1.2';
 const UVM_DID = `did:x509:0:sha256:${MS_ROOT_FINGERPRINT}::eku:${UVM_EKU}`;
 /** SOURCES.md: MEASUREMENT of reports/milan-v2-aci/report.bin. */
-const REPORT_MEASUREMENT = '51068107cdc7ee3d89c7821b05bca6147eb77b2005ae759050fc049b65a1b0beabc65a9d857acecf23225f5ec76849f5';
+const REPORT_MEASUREMENT = '51068107cdc7ee3d89c7821b05bca6147eb77b2005ae759050fc049b65a1b0beabc65a9'
+  + 'd857acecf23225f5ec76849f5';
 
 function realCose(): Uint8Array | undefined {
   return COSE_PATH === undefined ? undefined : new Uint8Array(readFileSync(COSE_PATH));
@@ -43,7 +45,8 @@ function flipped(bytes: Uint8Array, index: number): Uint8Array {
   return copy;
 }
 
-test('policy/cose-sign1: the real UVM reference info decodes with the headers spec d.7 lists', () => {
+test('policy/cose-sign1: the real UVM reference info decodes with the headers spec d.7 lists',
+    () => {
   const bytes = realCose();
   if (bytes === undefined) return;
   const message = decodeCoseSign1(bytes);
@@ -59,7 +62,8 @@ test('policy/cose-sign1: the real UVM reference info decodes with the headers sp
 test('policy/cose-sign1: the real payload carries the MEASUREMENT of the real ACI report', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const payload = JSON.parse(new TextDecoder().decode(decodeCoseSign1(bytes).payload)) as Record<string, string>;
+  const payloadText = new TextDecoder().decode(decodeCoseSign1(bytes).payload);
+  const payload = JSON.parse(payloadText) as Record<string, string>;
   assert.is(payload['x-ms-sevsnpvm-launchmeasurement'], REPORT_MEASUREMENT);
   assert.is(payload['x-ms-sevsnpvm-guestsvn'], '22');
 });
@@ -67,7 +71,8 @@ test('policy/cose-sign1: the real payload carries the MEASUREMENT of the real AC
 test('policy/cose-sign1: decode then encode gives back the real bytes exactly', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  assert.is(Buffer.compare(Buffer.from(encodeCoseSign1(decodeCoseSign1(bytes))), Buffer.from(bytes)), 0);
+  assert.is(Buffer.compare(Buffer.from(encodeCoseSign1(decodeCoseSign1(bytes))),
+    Buffer.from(bytes)), 0);
 });
 
 test('policy/cose-sign1: the real PS384 signature verifies under the x5chain leaf', () => {
@@ -87,7 +92,8 @@ test('policy/cose-sign1: flipping any payload byte breaks the signature', () => 
   const start = indexOfBytes(bytes, payload);
   assert.ok(start > 0);
   for (let i = start; i < start + payload.length; i++) {
-    assert.is(errorCode(() => verifySignedStatement(flipped(bytes, i))), 'POLICY_FRAGMENT_BAD_SIGNATURE', `payload byte ${i}`);
+    assert.is(errorCode(() => verifySignedStatement(flipped(bytes, i))),
+      'POLICY_FRAGMENT_BAD_SIGNATURE', `payload byte ${i}`);
   }
 });
 
@@ -96,7 +102,8 @@ test('policy/cose-sign1: flipping any signature byte breaks the signature', () =
   if (bytes === undefined) return;
   const signatureStart = bytes.length - 384; // the signature is the last item of the array
   for (let i = signatureStart; i < bytes.length; i++) {
-    assert.is(errorCode(() => verifySignedStatement(flipped(bytes, i))), 'POLICY_FRAGMENT_BAD_SIGNATURE', `signature byte ${i}`);
+    assert.is(errorCode(() => verifySignedStatement(flipped(bytes, i))),
+      'POLICY_FRAGMENT_BAD_SIGNATURE', `signature byte ${i}`);
   }
 });
 
@@ -110,7 +117,8 @@ test('policy/cose-sign1: editing the signed feed header breaks the signature', (
   assert.is(errorCode(() => verifySignedStatement(edited)), 'POLICY_FRAGMENT_BAD_SIGNATURE');
 });
 
-test('policy/cose-sign1: the unsigned unprotected header (RFC 3161 timestamp) is not covered', () => {
+test('policy/cose-sign1: the unsigned unprotected header (RFC 3161 timestamp) is not covered',
+    () => {
   const bytes = realCose();
   if (bytes === undefined) return;
   const timestamp = decodeCoseSign1(bytes).unprotectedHeader.get('timestamp');
@@ -126,14 +134,17 @@ test('policy/cose-sign1: trailing bytes, a missing tag and truncation are malfor
   const trailing = new Uint8Array([...bytes, 0x00]);
   assert.is(errorCode(() => decodeCoseSign1(trailing)), 'POLICY_BAD_FRAGMENT');
   assert.is(errorCode(() => decodeCoseSign1(bytes.subarray(1))), 'POLICY_BAD_FRAGMENT'); // untagged
-  assert.is(errorCode(() => decodeCoseSign1(bytes.subarray(0, bytes.length - 1))), 'POLICY_BAD_FRAGMENT');
+  assert.is(errorCode(() => decodeCoseSign1(bytes.subarray(0, bytes.length - 1))),
+    'POLICY_BAD_FRAGMENT');
   assert.is(errorCode(() => decodeCoseSign1(new Uint8Array(0))), 'POLICY_BAD_FRAGMENT');
 });
 
-test('policy/did-x509: the real issuer DID resolves against its own chain, pinned to the root', () => {
+test('policy/did-x509: the real issuer DID resolves against its own chain, pinned to the root',
+    () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   assert.is(certificateFingerprint(chain[2]!), MS_ROOT_FINGERPRINT);
   assert.is(resolveDidX509(UVM_DID, chain).caIndex, 2);
 });
@@ -141,7 +152,8 @@ test('policy/did-x509: the real issuer DID resolves against its own chain, pinne
 test('policy/did-x509: the real chain also resolves a DID pinned to its intermediate CA', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const intermediate = createHash('sha256').update(chain[1]!).digest('base64url');
   assert.is(resolveDidX509(`did:x509:0:sha256:${intermediate}::eku:${UVM_EKU}`, chain).caIndex, 1);
 });
@@ -149,17 +161,22 @@ test('policy/did-x509: the real chain also resolves a DID pinned to its intermed
 test('policy/did-x509: a DID pinned to the leaf itself does not resolve', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const leaf = createHash('sha256').update(chain[0]!).digest('base64url');
-  assert.is(errorCode(() => resolveDidX509(`did:x509:0:sha256:${leaf}::eku:${UVM_EKU}`, chain)), 'POLICY_FRAGMENT_DID_MISMATCH');
+  assert.is(errorCode(() => resolveDidX509(`did:x509:0:sha256:${leaf}::eku:${UVM_EKU}`, chain)),
+    'POLICY_FRAGMENT_DID_MISMATCH');
 });
 
-test('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve against the real chain', () => {
+test('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve against the real chain',
+    () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const wrongFingerprint = UVM_DID.replace('I__iuL25', 'J__iuL25');
-  assert.is(errorCode(() => resolveDidX509(wrongFingerprint, chain)), 'POLICY_FRAGMENT_DID_MISMATCH');
+  assert.is(errorCode(() => resolveDidX509(wrongFingerprint, chain)),
+    'POLICY_FRAGMENT_DID_MISMATCH');
   // .3 is the infrastructure-fragment EKU: the UVM signer does not have it.
   const wrongEku = `did:x509:0:sha256:${MS_ROOT_FINGERPRINT}::eku:1.3.6.1.4.1.311.76.59.1.3`;
   assert.is(errorCode(() => resolveDidX509(wrongEku, chain)), 'POLICY_FRAGMENT_DID_MISMATCH');
@@ -168,18 +185,23 @@ test('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve again
 test('policy/did-x509: subject predicates match the real leaf (CN ContainerPlat, O, C)', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const base = `did:x509:0:sha256:${MS_ROOT_FINGERPRINT}`;
   assert.is(resolveDidX509(`${base}::subject:CN:ContainerPlat`, chain).caIndex, 2);
-  assert.is(resolveDidX509(`${base}::subject:O:Microsoft%20Corporation:C:US::eku:${UVM_EKU}`, chain).caIndex, 2);
-  assert.is(errorCode(() => resolveDidX509(`${base}::subject:CN:ContainerPlat2`, chain)), 'POLICY_FRAGMENT_DID_MISMATCH');
+  assert.is(resolveDidX509(`${base}::subject:O:Microsoft%20Corporation:C:US::eku:${UVM_EKU}`,
+    chain).caIndex, 2);
+  assert.is(errorCode(() => resolveDidX509(`${base}::subject:CN:ContainerPlat2`, chain)),
+    'POLICY_FRAGMENT_DID_MISMATCH');
 });
 
 test('policy/did-x509: a chain whose order is broken is rejected as a bad chain', () => {
   const bytes = realCose();
   if (bytes === undefined) return;
-  const chain = x5chainCertificates(decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
-  assert.is(errorCode(() => resolveDidX509(UVM_DID, [chain[0]!, chain[2]!])), 'POLICY_FRAGMENT_BAD_CHAIN');
+  const chain = x5chainCertificates(
+    decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
+  assert.is(errorCode(() => resolveDidX509(UVM_DID, [chain[0]!, chain[2]!])),
+    'POLICY_FRAGMENT_BAD_CHAIN');
   assert.is(errorCode(() => resolveDidX509(UVM_DID, [chain[0]!])), 'POLICY_FRAGMENT_BAD_CHAIN');
 });
 

@@ -29,11 +29,14 @@ type Fixture = Readonly<{ policyText: string; fragmentText: string }>;
 function fixture(): Fixture | undefined {
   if (DIR === undefined) return undefined;
   const policyText = readFileSync(`${DIR}/policy.rego`, 'utf8');
-  assert.ok(policyText.includes('"issuer": "did:web:contoso.com"'), 'the real policy names the contoso issuer');
-  return { policyText: policyText.replace('did:web:contoso.com', contoso.did), fragmentText: readFileSync(`${DIR}/fragment.rego`, 'utf8') };
+  assert.ok(policyText.includes('"issuer": "did:web:contoso.com"'),
+    'the real policy names the contoso issuer');
+  return { policyText: policyText.replace('did:web:contoso.com', contoso.did),
+    fragmentText: readFileSync(`${DIR}/fragment.rego`, 'utf8') };
 }
 
-function sign(regoText: string, options: { feed?: string; svn?: string | number; issuer?: typeof contoso } = {}): Uint8Array {
+function sign(regoText: string, options: { feed?: string; svn?: string | number;
+    issuer?: typeof contoso } = {}): Uint8Array {
   return signFragment({
     regoText, feed: options.feed ?? FEED, issuer: options.issuer ?? contoso,
     ...(options.svn === undefined ? {} : { svn: options.svn }),
@@ -54,23 +57,28 @@ function withOwnLayer(f: Fixture): string {
 test('policy/fragment-load: the real simulator fragment, signed by the named issuer, loads', () => {
   const f = fixture();
   if (f === undefined) return;
-  const outcome = loadSignedFragment(importRegoPolicy(f.policyText), emptyMetadata(), sign(f.fragmentText));
+  const outcome = loadSignedFragment(importRegoPolicy(f.policyText), emptyMetadata(),
+    sign(f.fragmentText));
   assert.ok(outcome.allowed, outcome.reasons.join('; '));
   const feeds = outcome.metadata.issuers[contoso.did]?.feeds[FEED];
   assert.is(feeds?.length, 1);
   assert.is(feeds?.[0]?.namespace, 'fragment');
-  assert.is(feeds?.[0]?.containers?.length, 1, 'includes ["containers"] brings the fragment container');
+  assert.is(feeds?.[0]?.containers?.length, 1,
+    'includes ["containers"] brings the fragment container');
 });
 
 test('policy/fragment-load: a loaded fragment container becomes a mount_device candidate', () => {
   const f = fixture();
   if (f === undefined) return;
   const policy = importRegoPolicy(f.policyText);
-  const input = { target: '/run/mounts/scsi/m1', deviceHash: OWN_LAYER, mountPathRegex: '/run/mounts/scsi/m[0-9]+' };
-  assert.not.ok(evaluateEnforcementPoint(policy, emptyMetadata(), 'mount_device', input).allowed, 'before loading');
+  const input = { target: '/run/mounts/scsi/m1', deviceHash: OWN_LAYER,
+    mountPathRegex: '/run/mounts/scsi/m[0-9]+' };
+  assert.not.ok(evaluateEnforcementPoint(policy, emptyMetadata(), 'mount_device', input).allowed,
+    'before loading');
   const loaded = loadSignedFragment(policy, emptyMetadata(), sign(withOwnLayer(f)));
   assert.ok(loaded.allowed, loaded.reasons.join('; '));
-  assert.ok(evaluateEnforcementPoint(policy, loaded.metadata, 'mount_device', input).allowed, 'after loading');
+  assert.ok(evaluateEnforcementPoint(policy, loaded.metadata, 'mount_device', input).allowed,
+    'after loading');
 });
 
 test('policy/fragment-load: loading the same fragment twice is denied and changes nothing', () => {
@@ -92,7 +100,8 @@ function denied(f: Fixture, envelope: Uint8Array, metadata: PolicyMetadata = emp
   return outcome;
 }
 
-test('policy/fragment-load: a fragment from an issuer the policy does not name is an invalid issuer', () => {
+test('policy/fragment-load: a fragment from an issuer the policy does not name is an invalid '
+    + 'issuer', () => {
   const f = fixture();
   if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { issuer: mallory }));
@@ -100,7 +109,8 @@ test('policy/fragment-load: a fragment from an issuer the policy does not name i
   assert.equal([...outcome.reasons], ['invalid fragment issuer']);
 });
 
-test('policy/fragment-load: a fragment on a feed the policy does not name is an invalid feed', () => {
+test('policy/fragment-load: a fragment on a feed the policy does not name is an invalid feed',
+    () => {
   const f = fixture();
   if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { feed: 'contoso.azurecr.io/other' }));
@@ -115,25 +125,31 @@ test('policy/fragment-load: a fragment svn below minimum_svn "1" is denied', () 
   assert.is.not(text, f.fragmentText);
   const outcome = denied(f, sign(text));
   assert.is(outcome.stage, 'module');
-  assert.ok(outcome.reasons.includes('fragment svn is below the specified minimum'), outcome.reasons.join('; '));
+  assert.ok(outcome.reasons.includes('fragment svn is below the specified minimum'),
+    outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a header svn below the minimum is denied before the module loads', () => {
+test('policy/fragment-load: a header svn below the minimum is denied before the module loads',
+    () => {
   const f = fixture();
   if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { svn: '0' }));
   assert.is(outcome.stage, 'issuer-feed');
-  assert.ok(outcome.reasons.includes('fragment svn is below the specified minimum'), outcome.reasons.join('; '));
+  assert.ok(outcome.reasons.includes('fragment svn is below the specified minimum'),
+    outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a semver fragment svn against the integer minimum "1" is a type mismatch', () => {
+test('policy/fragment-load: a semver fragment svn against the integer minimum "1" is a type '
+    + 'mismatch', () => {
   const f = fixture();
   if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText.replace('svn := "1"', 'svn := "1.0.0"')));
-  assert.ok(outcome.reasons.includes('fragment svn and the specified minimum are different types'), outcome.reasons.join('; '));
+  assert.ok(outcome.reasons.includes('fragment svn and the specified minimum are different types'),
+    outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a reserved namespace is refused at the envelope, before any rule', () => {
+test('policy/fragment-load: a reserved namespace is refused at the envelope, before any rule',
+    () => {
   const f = fixture();
   if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText.replace('package fragment', 'package framework')));
@@ -144,7 +160,8 @@ test('policy/fragment-load: a reserved namespace is refused at the envelope, bef
 test('policy/fragment-load: a smuggled second package line is refused at the envelope', () => {
   const f = fixture();
   if (f === undefined) return;
-  const outcome = denied(f, sign(f.fragmentText.replace('package fragment\n', 'package fragment\npackage framework\n')));
+  const outcome = denied(f, sign(f.fragmentText.replace('package fragment\n',
+    'package fragment\npackage framework\n')));
   assert.is(outcome.stage, 'envelope');
   assert.is(outcome.code, 'POLICY_FRAGMENT_BAD_PACKAGE');
 });

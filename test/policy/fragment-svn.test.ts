@@ -30,7 +30,8 @@ function loadFragment(minimumSvn: Svn, input: Record<string, unknown>): Decision
   const policy = securityPolicy({
     fragments: [{ issuer: ISSUER, feed: FEED, minimum_svn: minimumSvn, includes: ['containers'] }],
   });
-  return evaluateEnforcementPoint(policy, emptyMetadata(), 'load_fragment', { ...header, ...input });
+  return evaluateEnforcementPoint(policy, emptyMetadata(), 'load_fragment',
+    { ...header, ...input });
 }
 
 /** Call 2 (module loaded) with a fragment declaring `svn` (or none when undefined). */
@@ -123,15 +124,19 @@ test('policy/fragment-svn: semver precedence follows SemVer 2.0.0 section 11 exa
 });
 
 test('policy/did-x509: the ACI infrastructure issuer of every confcom policy parses', () => {
-  const did = parseDidX509('did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.6.1.4.1.311.76.59.1.3');
+  const did = parseDidX509('did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::eku:1.3.'
+    + '6.1.4.1.311.76.59.1.3');
   assert.is(did.fingerprint, 'I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s');
   assert.equal(did.predicates, [{ name: 'eku', oid: '1.3.6.1.4.1.311.76.59.1.3' }]);
 });
 
-test('policy/did-x509: the spec example with a percent-encoded subject parses and formats back', () => {
-  const text = 'did:x509:0:sha256:WE4P5dd8DnLHSkyHaIjhp4udlkF9LqoKwCvu9gl38jk::subject:C:US:ST:California:O:Example%20Organisation';
+test('policy/did-x509: the spec example with a percent-encoded subject parses and formats back',
+    () => {
+  const text = 'did:x509:0:sha256:WE4P5dd8DnLHSkyHaIjhp4udlkF9LqoKwCvu9gl38jk::subject:C:US:ST:Cali'
+    + 'fornia:O:Example%20Organisation';
   const did = parseDidX509(text);
-  assert.equal(did.predicates, [{ name: 'subject', fields: [['C', 'US'], ['ST', 'California'], ['O', 'Example Organisation']] }]);
+  assert.equal(did.predicates, [{ name: 'subject',
+    fields: [['C', 'US'], ['ST', 'California'], ['O', 'Example Organisation']] }]);
   assert.is(formatDidX509(did), text);
 });
 
@@ -146,11 +151,13 @@ const MALFORMED: readonly string[] = [
   'did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::subject:CN:a b',
   'did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::subject:CN:a:CN:b',
   'did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::foo:bar',
-  'did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::fulcio-issuer:accounts.google.com',
+  'did:x509:0:sha256:I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s::fulcio-issuer:accounts.google'
+    + '.com',
 ];
 
 test('policy/did-x509: malformed DIDs are bad issuers', () => {
-  for (const text of MALFORMED) assert.is(errorCode(() => parseDidX509(text)), 'POLICY_FRAGMENT_BAD_ISSUER', text);
+  for (const text of MALFORMED) assert.is(errorCode(() => parseDidX509(text)),
+    'POLICY_FRAGMENT_BAD_ISSUER', text);
 });
 
 test.run();

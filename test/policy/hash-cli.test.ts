@@ -37,7 +37,8 @@ if (POLICIES !== undefined) {
     });
   }
 
-  test('policy/hash cli: the base64 file hashes differently from its own bytes (it is decoded first)', () => {
+  test('policy/hash cli: the base64 file hashes differently from its own bytes (it is decoded '
+      + 'first)', () => {
     const file = 'confidential-sidecar-containers/uvm_security_policy.base64';
     const row = rows.find((r) => r.file === file)!;
     const result = spawnCli(['policy', 'hash', join(POLICIES, file)]);
@@ -45,15 +46,18 @@ if (POLICIES !== undefined) {
     assert.is(result.stdout.trim(), row.hostData);
   });
 
-  test('policy/hash cli: --json names the encoding and the decoded length of the ARM ccePolicy', () => {
+  test('policy/hash cli: --json names the encoding and the decoded length of the ARM ccePolicy',
+      () => {
     const file = 'confcom/sample-template-output.json';
     const result = spawnCli(['policy', 'hash', '--json', join(POLICIES, file)]);
     assert.is(result.code, 0, result.stderr);
-    const parsed = JSON.parse(result.stdout) as { host_data: string; encoding: string; policy_bytes: number };
+    const parsed = JSON.parse(result.stdout) as { host_data: string; encoding: string;
+      policy_bytes: number };
     assert.is(parsed.host_data, hostData(file));
     assert.is(parsed.encoding, 'arm-template');
     // The decoded ccePolicy is the file SOURCES.md lists as its decoded copy; same byte count.
-    const decodedRow = readSourcesTable(POLICIES).find((r) => r.file === 'confcom/sample-template-output.ccePolicy.decoded.rego')!;
+    const decodedRow = readSourcesTable(POLICIES).find((r) =>
+      r.file === 'confcom/sample-template-output.ccePolicy.decoded.rego')!;
     assert.is(decodedRow.sha256, parsed.host_data);
   });
 }

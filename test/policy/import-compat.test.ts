@@ -34,8 +34,10 @@ containers := [{
 ${extra}`);
 }
 
-const FULL = '"signals": [], "no_new_privileges": true, "seccomp_profile_sha256": "aa", "capabilities": null, ' +
-  '"user": {"user_idname": {"pattern": "1000", "strategy": "id"}, "group_idnames": [], "umask": "0077"}';
+const FULL = '"signals": [], "no_new_privileges": true, "seccomp_profile_sha256": "aa", '
+  + '"capabilities": null, ' +
+  '"user": {"user_idname": {"pattern": "1000", "strategy": "id"}, "group_idnames": [], "umask": '
+    + '"0077"}';
 
 test('policy/compat: below framework 0.4.1 the init signals gain 9 and 15', () => {
   const policy = oneContainer('0.4.0', FULL.replace('"signals": []', '"signals": [2]'));
@@ -44,11 +46,13 @@ test('policy/compat: below framework 0.4.1 the init signals gain 9 and 15', () =
 
 test('policy/compat: from framework 0.4.1 on the signals are exactly as written', () => {
   assert.equal(oneContainer('0.4.1', FULL).containers[0]!.signals, []);
-  assert.equal(oneContainer('0.5.0', FULL.replace('"signals": []', '"signals": [15]')).containers[0]!.signals, [15]);
+  assert.equal(oneContainer('0.5.0', FULL.replace('"signals": []',
+    '"signals": [15]')).containers[0]!.signals, [15]);
 });
 
 test('policy/compat: 9 and 15 are not duplicated when already listed', () => {
-  assert.equal(oneContainer('0.2.3', FULL.replace('"signals": []', '"signals": [15, 9]')).containers[0]!.signals, [15, 9]);
+  assert.equal(oneContainer('0.2.3', FULL.replace('"signals": []',
+    '"signals": [15, 9]')).containers[0]!.signals, [15, 9]);
 });
 
 test('policy/compat: exec process signals get no defaults (only the init process does)', () => {
@@ -56,7 +60,8 @@ test('policy/compat: exec process signals get no defaults (only the init process
 api_version := "0.10.0"
 framework_version := "0.2.3"
 containers := [{"command": ["/app"], "env_rules": [], "layers": ["${LAYER}"], "mounts": [],
-  "exec_processes": [{"command": ["sh"], "signals": []}], "working_dir": "/", "allow_elevated": false,
+  "exec_processes": [{"command": ["sh"], "signals": []}], "working_dir": "/", `
+  + `"allow_elevated": false,
   "allow_stdio_access": false, ${FULL}}]`);
   assert.equal(policy.containers[0]!.signals, [9, 15]);
   assert.equal(policy.containers[0]!.exec_processes, [{ command: ['sh'], signals: [] }]);
@@ -66,13 +71,15 @@ test('policy/compat: a 0.1.0 container without 0.2.x fields gets every default a
   const policy = oneContainer('0.1.0', '"signals": []');
   const container = policy.containers[0]!;
   assert.is(container.no_new_privileges, false);
-  assert.equal(container.user, { user_idname: { pattern: '', strategy: 'any' }, group_idnames: [{ pattern: '', strategy: 'any' }], umask: '0022' });
+  assert.equal(container.user, { user_idname: { pattern: '', strategy: 'any' },
+    group_idnames: [{ pattern: '', strategy: 'any' }], umask: '0022' });
   assert.is(container.capabilities, null);
   assert.is(container.seccomp_profile_sha256, '');
   assert.equal(policy.notes, []);
 });
 
-test('policy/compat: fields newer than the declared version are ignored, with a note for each', () => {
+test('policy/compat: fields newer than the declared version are ignored, with a note for each',
+    () => {
   const policy = oneContainer('0.2.0', FULL);
   const container = policy.containers[0]!;
   assert.is(container.no_new_privileges, true);                // 0.2.0 knows it
@@ -82,12 +89,14 @@ test('policy/compat: fields newer than the declared version are ignored, with a 
   assert.ok(policy.notes.every((note) => note.includes('is ignored')));
 });
 
-test('policy/compat: 0.2.x fields missing under a version that has them get defaults and a note each', () => {
+test('policy/compat: 0.2.x fields missing under a version that has them get defaults and a note '
+    + 'each', () => {
   const policy = oneContainer('0.2.3', '"signals": []');
   assert.is(policy.containers.length, 1);
   assert.is(policy.containers[0]!.no_new_privileges, false);
   assert.is(policy.notes.length, 4);
-  assert.ok(policy.notes.every((note) => note.includes('missing although framework_version 0.2.3')));
+  assert.ok(policy.notes.every((note) =>
+    note.includes('missing although framework_version 0.2.3')));
 });
 
 test('policy/compat: a field of the declared version is read as written', () => {
@@ -103,22 +112,27 @@ test('policy/compat: command null is kept as null (no argv known; nothing widene
   const nullCommand = rego(`package policy
 api_version := "0.10.0"
 framework_version := "0.2.3"
-containers := [{"command": null, "env_rules": [], "layers": ["${LAYER}"], "mounts": [], "exec_processes": [],
+containers := [{"command": null, "env_rules": [], "layers": ["${LAYER}"], "mounts": [], `
++ `"exec_processes": [],
   "working_dir": "/", "allow_elevated": false, "allow_stdio_access": false, ${FULL}}]`);
   assert.is(nullCommand.containers[0]!.command, null);
   assert.equal(nullCommand.notes, []);
 });
 
-test('policy/compat: allow_capabilities_dropping (plural) is recognised, not honoured, and noted', () => {
+test('policy/compat: allow_capabilities_dropping (plural) is recognised, not honoured, and noted',
+    () => {
   const policy = oneContainer('0.2.3', FULL, 'allow_capabilities_dropping := true');
   assert.is(policy.flags.allow_capability_dropping, false);
   assert.is(policy.notes.length, 1);
   assert.ok(policy.notes[0]!.includes('allow_capabilities_dropping (plural)'));
 });
 
-test('policy/compat: allow_capability_dropping is honoured from framework 0.2.2 and ignored before', () => {
-  assert.is(oneContainer('0.2.2', FULL.replace(', "seccomp_profile_sha256": "aa"', ''), 'allow_capability_dropping := true').flags.allow_capability_dropping, true);
-  const old = oneContainer('0.2.1', '"signals": [], "no_new_privileges": false', 'allow_capability_dropping := true');
+test('policy/compat: allow_capability_dropping is honoured from framework 0.2.2 and ignored before',
+    () => {
+  assert.is(oneContainer('0.2.2', FULL.replace(', "seccomp_profile_sha256": "aa"', ''),
+    'allow_capability_dropping := true').flags.allow_capability_dropping, true);
+  const old = oneContainer('0.2.1', '"signals": [], "no_new_privileges": false',
+    'allow_capability_dropping := true');
   assert.is(old.flags.allow_capability_dropping, false);
   assert.ok(old.notes.some((note) => note.includes('allow_capability_dropping is ignored')));
 });
@@ -134,8 +148,10 @@ test('policy/compat: api_svn / framework_svn old spellings are honoured', () => 
   assert.is(policy.framework_version, '0.1.0');
 });
 
-test('policy/compat: api_version and api_svn that disagree are an error, not a silent choice', () => {
-  assert.throws(() => rego('package policy\napi_version := "0.10.0"\napi_svn := "0.11.0"\n'), /disagrees/);
+test('policy/compat: api_version and api_svn that disagree are an error, not a silent choice',
+    () => {
+  assert.throws(() => rego('package policy\napi_version := "0.10.0"\napi_svn := "0.11.0"\n'),
+    /disagrees/);
 });
 
 test('policy/compat: integer and string minimum_svn are kept as written', () => {
@@ -143,25 +159,30 @@ test('policy/compat: integer and string minimum_svn are kept as written', () => 
 api_version := "0.10.0"
 fragments := [
   {"issuer": "did:web:a", "feed": "f/a", "minimum_svn": 1, "includes": ["containers"]},
-  {"issuer": "did:web:b", "feed": "f/b", "minimum_svn": "4", "includes": ["containers", "fragments",],},
+  {"issuer": "did:web:b", "feed": "f/b", "minimum_svn": "4", "includes": ["containers", `
+  + `"fragments",],},
 ]`);
   assert.is(policy.fragments[0]!.minimum_svn, 1);
   assert.is(policy.fragments[1]!.minimum_svn, '4');
 });
 
-test('policy/compat: constant rules keep their other outputs; all-constant-allow is allow_all', () => {
+test('policy/compat: constant rules keep their other outputs; all-constant-allow is allow_all',
+    () => {
   const policy = rego(`package policy
 api_version := "0.10.0"
 mount_device := {"allowed": true}
 create_container := {"allowed": true, "env_list": null, "allow_stdio_access": true}
 `);
-  assert.equal(policy.rules['create_container'], { kind: 'constant', allowed: true, outputs: { env_list: null, allow_stdio_access: true } });
+  assert.equal(policy.rules['create_container'], { kind: 'constant', allowed: true,
+    outputs: { env_list: null, allow_stdio_access: true } });
   assert.is(policy.allow_all, true);
 });
 
 test('policy/compat: one framework binding or one constant deny means not allow_all', () => {
-  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": true}\ncreate_container := data.framework.create_container\n').allow_all, false);
-  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": false}\n').allow_all, false);
+  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": '
+    + 'true}\ncreate_container := data.framework.create_container\n').allow_all, false);
+  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": '
+    + 'false}\n').allow_all, false);
 });
 
 test('policy/compat: default applies only when the name has no other definition', () => {
@@ -180,13 +201,15 @@ test('policy/compat: comments, raw strings, trailing commas and semicolons are r
 package policy # trailing comment
 api_version := "0.10.0"; framework_version := "0.3.0"
 containers := [
-  {"command": [\`/bin/sh\`, "-c"], "env_rules": [{"pattern": \`A=.+\`, "strategy": "re2", "required": true},],
+  {"command": [\`/bin/sh\`, "-c"], "env_rules": [{"pattern": \`A=.+\`, "strategy": "re2", `
+  + `"required": true},],
    "layers": ["${LAYER.toUpperCase()}"], "mounts": [], "exec_processes": [], "working_dir": "/",
    "allow_elevated": false, "allow_stdio_access": true, ${FULL},},
 ]
 `);
   assert.equal(policy.containers[0]!.command, ['/bin/sh', '-c']);
-  assert.equal(policy.containers[0]!.env_rules, [{ pattern: 'A=.+', strategy: 're2', required: true }]);
+  assert.equal(policy.containers[0]!.env_rules, [{ pattern: 'A=.+', strategy: 're2',
+    required: true }]);
   assert.is(policy.containers[0]!.layers[0], LAYER);      // lower-cased
 });
 
@@ -197,16 +220,22 @@ test('policy/compat: a fragment keeps its package name and svn', () => {
   assert.is(policy.api_version, '');
 });
 
-test('policy/compat: legacy JSON allow_all with containers is rejected (hcsshim ErrInvalidOpenDoorPolicy)', () => {
-  const text = `{"allow_all": true, "containers": {"length": 1, "elements": {"0": {"command": {"length": 1, "elements": {"0": "a"}},
-    "env_rules": {"length": 0, "elements": {}}, "layers": {"length": 1, "elements": {"0": "${LAYER}"}}, "working_dir": "/"}}}}`;
-  assert.throws(() => importSecurityPolicy(new TextEncoder().encode(text)), /allow_all cannot be true/);
+test('policy/compat: legacy JSON allow_all with containers is rejected (hcsshim '
+    + 'ErrInvalidOpenDoorPolicy)', () => {
+  const text = `{"allow_all": true, "containers": {"length": 1, "elements": {"0": {"command": `
+    + `{"length": 1, "elements": {"0": "a"}},
+    "env_rules": {"length": 0, "elements": {}}, "layers": {"length": 1, `
+    + `"elements": {"0": "${LAYER}"}}, "working_dir": "/"}}}}`;
+  assert.throws(() => importSecurityPolicy(new TextEncoder().encode(text)),
+    /allow_all cannot be true/);
 });
 
-test('policy/compat: legacy JSON {length, elements} containers import in index order with legacy defaults', () => {
+test('policy/compat: legacy JSON {length, elements} containers import in index order with legacy '
+    + 'defaults', () => {
   const text = `{"allow_all": false, "containers": {"length": 1, "elements": {"0": {
     "command": {"length": 2, "elements": {"1": "--help", "0": "rustc"}},
-    "env_rules": {"length": 1, "elements": {"0": {"strategy": "re2", "rule": "PATH=.+", "required": true}}},
+    "env_rules": {"length": 1, "elements": {"0": {"strategy": "re2", "rule": "PATH=.+", `
+    + `"required": true}}},
     "layers": {"length": 2, "elements": {"0": "${'01'.repeat(32)}", "1": "${'02'.repeat(32)}"}},
     "working_dir": "/w", "allow_elevated": true}}}}`;
   const policy = importSecurityPolicy(new TextEncoder().encode(text));
@@ -221,9 +250,11 @@ test('policy/compat: legacy JSON {length, elements} containers import in index o
 
 const POLICIES = testdata('policy/import-compat', 'policies');
 if (POLICIES !== undefined) {
-  const load = (file: string): SecurityPolicy => importSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, file))));
+  const load = (file: string): SecurityPolicy =>
+    importSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, file))));
 
-  test('policy/compat: sample-template-output (SOURCES.md: 0.2.3 without 0.2.x fields, integer minimum_svn 1) imports every container', () => {
+  test('policy/compat: sample-template-output (SOURCES.md: 0.2.3 without 0.2.x fields, integer '
+      + 'minimum_svn 1) imports every container', () => {
     const policy = load('confcom/sample-template-output.ccePolicy.decoded.rego');
     assert.is(policy.framework_version, '0.2.3');
     assert.is(policy.containers.length, 2);
@@ -231,13 +262,15 @@ if (POLICIES !== undefined) {
     assert.is(policy.notes.length, 4 * policy.containers.length);
   });
 
-  test('policy/compat: a generated policy with command null keeps it null (SOURCES.md edge case)', () => {
+  test('policy/compat: a generated policy with command null keeps it null (SOURCES.md edge case)',
+      () => {
     const policy = load('confcom/minimal.policy.rego');
     assert.ok(policy.containers.some((c) => c.command === null));
     assert.ok(policy.containers.some((c) => c.command !== null && c.command[0] === '/pause'));
   });
 
-  test('policy/compat: the sidecar legacy JSON (num/l0 shape) imports with its services block noted', () => {
+  test('policy/compat: the sidecar legacy JSON (num/l0 shape) imports with its services block '
+      + 'noted', () => {
     const policy = load('confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json');
     assert.equal(policy.containers.map((c) => c.name), ['pause', 'c0']);
     assert.equal(policy.containers[1]!.command, ['rustc', '--help']);
@@ -248,7 +281,8 @@ if (POLICIES !== undefined) {
   test('policy/compat: the CCF allow-all legacy JSON is allow_all with constant allows', () => {
     const policy = load('ccf/json_allow_all_policy.json');
     assert.is(policy.allow_all, true);
-    assert.equal(policy.rules['create_container'], { kind: 'constant', allowed: true, outputs: { allow_stdio_access: true } });
+    assert.equal(policy.rules['create_container'],
+      { kind: 'constant', allowed: true, outputs: { allow_stdio_access: true } });
   });
 }
 

@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimError } from '../../sim/kernel/errors.js';
 import { canonicalJson } from '../../sim/kernel/canonical-json.js';
-import { decodePolicyBytes, loadSecurityPolicy, securityPolicyDigestHex } from '../../models/policy/load-policy.js';
+import {
+  decodePolicyBytes, loadSecurityPolicy, securityPolicyDigestHex
+} from '../../models/policy/load-policy.js';
 import { testdata } from '../support/paths.js';
 import { readSourcesTable, type SourcesRow } from './sources-table.js';
 
@@ -27,7 +29,8 @@ function bytesOf(row: SourcesRow): Uint8Array {
   return new Uint8Array(readFileSync(join(POLICIES!, row.file)));
 }
 
-function rejection(row: SourcesRow, bytes: Uint8Array): { construct: string; placeholder?: string } | undefined {
+function rejection(row: SourcesRow, bytes: Uint8Array): { construct: string; placeholder?: string }
+    | undefined {
   const placeholder = /@@[A-Za-z0-9_]+@@/.exec(new TextDecoder().decode(bytes))?.[0];
   if (placeholder !== undefined) return { construct: 'template', placeholder };
   const construct = DOCUMENTED_UNSUPPORTED[row.file];
@@ -50,23 +53,28 @@ if (POLICIES !== undefined) {
       test(`policy/import: ${row.file} imports and its digest is SOURCES.md host_data`, () => {
         const loaded = loadSecurityPolicy(bytes);
         assert.is(loaded.digestHex, row.hostData);
-        assert.ok(loaded.policy.api_version !== '' || loaded.policy.package_name !== 'policy' || loaded.policy.format === 'legacy-json');
+        assert.ok(loaded.policy.api_version !== '' || loaded.policy.package_name !== 'policy'
+          || loaded.policy.format === 'legacy-json');
       });
-      test(`policy/import: ${row.file} shows as native JSON that re-imports to the same text`, () => {
+      test(`policy/import: ${row.file} shows as native JSON that re-imports to the same text`,
+          () => {
         const shown = canonicalJson(loadSecurityPolicy(bytes).policy, 2);
         const again = loadSecurityPolicy(new TextEncoder().encode(shown));
         assert.is(again.policy.format, loadSecurityPolicy(bytes).policy.format);
         assert.is(canonicalJson(again.policy, 2), shown);
       });
     } else {
-      test(`policy/import: ${row.file} is rejected as ${expected.construct}, and still hashes to host_data`, () => {
+      test(`policy/import: ${row.file} is rejected as ${expected.construct}, and still hashes to `
+          + `host_data`, () => {
         let caught: unknown;
         try { loadSecurityPolicy(bytes); } catch (error) { caught = error; }
         assert.instance(caught, SimError);
         const error = caught as SimError;
         assert.is(error.code, 'POLICY_UNSUPPORTED');
         assert.is(error.detail['construct'], expected.construct);
-        if (expected.placeholder !== undefined) assert.ok(error.message.includes(expected.placeholder), error.message);
+        if (expected.placeholder !== undefined) {
+          assert.ok(error.message.includes(expected.placeholder), error.message);
+        }
         assert.type(error.detail['line'], 'number');
         assert.is(securityPolicyDigestHex(decodePolicyBytes(bytes).bytes), row.hostData);
       });
@@ -77,11 +85,15 @@ if (POLICIES !== undefined) {
     for (const row of rows) assert.is(securityPolicyDigestHex(bytesOf(row)), row.sha256, row.file);
   });
 
-  test('policy/import: base64 and ARM forms import to the same policy as their decoded files', () => {
+  test('policy/import: base64 and ARM forms import to the same policy as their decoded files',
+      () => {
     const pairs = [
-      ['confcom/sample-template-output.json', 'confcom/sample-template-output.ccePolicy.decoded.rego'],
-      ['confidential-sidecar-containers/uvm_security_policy.base64', 'confidential-sidecar-containers/uvm_security_policy.decoded.rego'],
-      ['confidential-sidecar-containers/legacy_json_policy_tampered.base64', 'confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json'],
+      ['confcom/sample-template-output.json',
+        'confcom/sample-template-output.ccePolicy.decoded.rego'],
+      ['confidential-sidecar-containers/uvm_security_policy.base64',
+        'confidential-sidecar-containers/uvm_security_policy.decoded.rego'],
+      ['confidential-sidecar-containers/legacy_json_policy_tampered.base64',
+        'confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json'],
     ] as const;
     for (const [wrapped, decoded] of pairs) {
       const a = loadSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, wrapped))));

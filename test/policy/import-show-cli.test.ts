@@ -34,8 +34,10 @@ if (POLICIES !== undefined) {
     });
   }
 
-  test('policy/show cli: import notes of the sample template are echoed on stderr, one line each', () => {
-    const result = spawnCli(['policy', 'show', join(POLICIES, 'confcom/sample-template-output.json')]);
+  test('policy/show cli: import notes of the sample template are echoed on stderr, one line each',
+      () => {
+    const result = spawnCli(['policy', 'show', join(POLICIES,
+      'confcom/sample-template-output.json')]);
     const notes = (JSON.parse(result.stdout) as { notes: string[] }).notes;
     assert.ok(notes.length > 0);
     assert.is(result.stderr.trim().split('\n').length, notes.length);
@@ -52,7 +54,8 @@ if (POLICIES !== undefined) {
   test('policy/show cli: a template is rejected with exit 30 and names its placeholder', () => {
     const result = spawnCli(['policy', 'show', join(POLICIES, 'hcsshim/open_door.rego')]);
     assert.is(result.code, 30);
-    assert.match(result.stderr, /POLICY_UNSUPPORTED: .*open_door\.rego:3:17: this is a template, not a policy: placeholder @@API_VERSION@@/);
+    assert.match(result.stderr, new RegExp('POLICY_UNSUPPORTED: .*open_door\\.rego:3:17: '
+      + 'this is a template, not a policy: placeholder @@API_VERSION@@'));
   });
 }
 
