@@ -28,11 +28,19 @@ function openssl(args: readonly string[], cwd: string): { code: number; out: str
   return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
 }
 
-async function makeArtifacts(product: string, signingKey: 'vcek' | 'vlek', extra: readonly string[] = []): Promise<string> {
+async function makeArtifacts(
+  product: string, signingKey: 'vcek' | 'vlek', extra: readonly string[] = [],
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'parma-sim-openssl-'));
-  const certs = await runCli(['snp', 'certs', '--out', dir, '--seed', '11', '--product', product, '--signing-key', signingKey, ...extra]);
+  const certs = await runCli([
+    'snp', 'certs', '--out', dir, '--seed', '11', '--product', product, '--signing-key', signingKey,
+    ...extra,
+  ]);
   assert.is(certs.code, 0, certs.stderr);
-  const report = await runCli(['snp', 'report', '--seed', '11', '--product', product, '--signing-key', signingKey, '--out', join(dir, 'report.bin')]);
+  const report = await runCli([
+    'snp', 'report', '--seed', '11', '--product', product, '--signing-key', signingKey,
+    '--out', join(dir, 'report.bin'),
+  ]);
   assert.is(report.code, 0, report.stderr);
   return dir;
 }
@@ -51,41 +59,66 @@ const CASES: readonly (readonly [string, 'vcek' | 'vlek'])[] = [
 
 for (const [product, kind] of CASES) {
   const intermediate = kind === 'vcek' ? 'ask.pem' : 'asvk.pem';
-  test(`snp/certs + openssl: ${product} ${kind.toUpperCase()} chains to the ARK (openssl verify -CAfile ark.pem -untrusted ${intermediate})`, async () => {
-    if (!HAVE_OPENSSL) return;
-    const dir = await makeArtifacts(product, kind);
-    try {
-      const result = openssl(['verify', '-attime', AT, '-CAfile', 'ark.pem', '-untrusted', intermediate, `${kind}.pem`], dir);
-      assert.is(result.code, 0, result.out);
-      assert.match(result.out, `${kind}.pem: OK`);
-      const der = openssl(['x509', '-inform', 'DER', '-in', `${kind}.der`, '-noout', '-subject'], dir);
-      assert.match(der.out, kind === 'vcek' ? 'CN = SEV-VCEK' : 'CN = SEV-VLEK');
-    } finally { rmSync(dir, { recursive: true, force: true }); }
-  });
+  test(
+    `snp/certs + openssl: ${product} ${kind.toUpperCase()} chains to the ARK (openssl verify ` +
+      `-CAfile ark.pem -untrusted ${intermediate})`,
+    async () => {
+      if (!HAVE_OPENSSL) return;
+      const dir = await makeArtifacts(product, kind);
+      try {
+        const result = openssl([
+          'verify', '-attime', AT, '-CAfile', 'ark.pem', '-untrusted', intermediate, `${kind}.pem`,
+        ], dir);
+        assert.is(result.code, 0, result.out);
+        assert.match(result.out, `${kind}.pem: OK`);
+        const der = openssl(
+          ['x509', '-inform', 'DER', '-in', `${kind}.der`, '-noout', '-subject'], dir,
+        );
+        assert.match(der.out, kind === 'vcek' ? 'CN = SEV-VCEK' : 'CN = SEV-VLEK');
+      } finally { rmSync(dir, { recursive: true, force: true }); }
+    },
+  );
 
-  test(`snp/certs + openssl: ${product} ${kind.toUpperCase()}-signed report verifies with openssl dgst -sha384 over [0x000, 0x2A0)`, async () => {
-    if (!HAVE_OPENSSL) return;
-    const dir = await makeArtifacts(product, kind);
-    try {
-      writeSignatureFiles(dir);
-      assert.is(openssl(['x509', '-in', `${kind}.pem`, '-noout', '-pubkey', '-out', 'pub.pem'], dir).code, 0);
-      const result = openssl(['dgst', '-sha384', '-verify', 'pub.pem', '-signature', 'sig.der', 'signed.bin'], dir);
-      assert.is(result.code, 0, result.out);
-      assert.match(result.out, 'Verified OK');
-    } finally { rmSync(dir, { recursive: true, force: true }); }
-  });
+  test(
+    `snp/certs + openssl: ${product} ${kind.toUpperCase()}-signed report verifies with openssl ` +
+      `dgst -sha384 over [0x000, 0x2A0)`,
+    async () => {
+      if (!HAVE_OPENSSL) return;
+      const dir = await makeArtifacts(product, kind);
+      try {
+        writeSignatureFiles(dir);
+        assert.is(openssl(
+          ['x509', '-in', `${kind}.pem`, '-noout', '-pubkey', '-out', 'pub.pem'], dir,
+        ).code, 0);
+        const result = openssl(
+          ['dgst', '-sha384', '-verify', 'pub.pem', '-signature', 'sig.der', 'signed.bin'], dir,
+        );
+        assert.is(result.code, 0, result.out);
+        assert.match(result.out, 'Verified OK');
+      } finally { rmSync(dir, { recursive: true, force: true }); }
+    },
+  );
 
-  test(`snp/certs + openssl: ${product} ${kind.toUpperCase()} CRL verifies under the ARK (openssl crl -verify; verify -crl_check)`, async () => {
-    if (!HAVE_OPENSSL) return;
-    const dir = await makeArtifacts(product, kind);
-    try {
-      const crl = openssl(['crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', 'ark.pem', '-noout'], dir);
-      assert.is(crl.code, 0, crl.out);
-      assert.match(crl.out, 'verify OK');
-      const check = openssl(['verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem', intermediate], dir);
-      assert.is(check.code, 0, check.out);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
-  });
+  test(
+    `snp/certs + openssl: ${product} ${kind.toUpperCase()} CRL verifies under the ARK (openssl ` +
+      `crl -verify; verify -crl_check)`,
+    async () => {
+      if (!HAVE_OPENSSL) return;
+      const dir = await makeArtifacts(product, kind);
+      try {
+        const crl = openssl(
+          ['crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', 'ark.pem', '-noout'], dir,
+        );
+        assert.is(crl.code, 0, crl.out);
+        assert.match(crl.out, 'verify OK');
+        const check = openssl([
+          'verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem',
+          intermediate,
+        ], dir);
+        assert.is(check.code, 0, check.out);
+      } finally { rmSync(dir, { recursive: true, force: true }); }
+    },
+  );
 }
 
 test('snp/certs + openssl: a byte flipped in the signed span makes openssl dgst fail', async () => {
@@ -97,53 +130,81 @@ test('snp/certs + openssl: a byte flipped in the signed span makes openssl dgst 
     const signed = new Uint8Array(readFileSync(join(dir, 'signed.bin')));
     signed[0x90] = signed[0x90]! ^ 0x01; // MEASUREMENT
     writeFileSync(join(dir, 'signed.bin'), signed);
-    const result = openssl(['dgst', '-sha384', '-verify', 'pub.pem', '-signature', 'sig.der', 'signed.bin'], dir);
+    const result = openssl(
+      ['dgst', '-sha384', '-verify', 'pub.pem', '-signature', 'sig.der', 'signed.bin'], dir,
+    );
     assert.is.not(result.code, 0);
     assert.match(result.out, 'Verification failure');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('snp/certs + openssl: --revoke 0x10001 puts ASK-Milan on the CRL and openssl -crl_check says revoked', async () => {
-  if (!HAVE_OPENSSL) return;
-  const dir = await makeArtifacts('Milan', 'vcek', ['--revoke', '0x10001']);
-  try {
-    const result = openssl(['verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem', 'ask.pem'], dir);
-    assert.is.not(result.code, 0);
-    assert.match(result.out, 'certificate revoked');
-    const asvk = openssl(['verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem', 'asvk.pem'], dir);
-    assert.is(asvk.code, 0, asvk.out);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
-});
+test(
+  'snp/certs + openssl: --revoke 0x10001 puts ASK-Milan on the ' +
+    'CRL and openssl -crl_check says revoked',
+  async () => {
+    if (!HAVE_OPENSSL) return;
+    const dir = await makeArtifacts('Milan', 'vcek', ['--revoke', '0x10001']);
+    try {
+      const result = openssl([
+        'verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem',
+        'ask.pem',
+      ], dir);
+      assert.is.not(result.code, 0);
+      assert.match(result.out, 'certificate revoked');
+      const asvk = openssl([
+        'verify', '-attime', AT, '-crl_check', '-CAfile', 'ark.pem', '-CRLfile', 'crl.pem',
+        'asvk.pem',
+      ], dir);
+      assert.is(asvk.code, 0, asvk.out);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  },
+);
 
-test('snp/certs + openssl: like real VCEKs, ours fail -x509_strict for lack of AKI; --strict-x509 makes them pass', async () => {
-  if (!HAVE_OPENSSL) return;
-  const plain = await makeArtifacts('Turin', 'vcek');
-  const strict = await makeArtifacts('Turin', 'vcek', ['--strict-x509']);
-  try {
-    const args = ['verify', '-x509_strict', '-attime', AT, '-CAfile', 'ark.pem', '-untrusted', 'ask.pem', 'vcek.pem'];
-    const a = openssl(args, plain);
-    assert.is.not(a.code, 0);
-    assert.match(a.out, /Authority Key Identifier/i);
-    const b = openssl(args, strict);
-    assert.is(b.code, 0, b.out);
-  } finally {
-    rmSync(plain, { recursive: true, force: true });
-    rmSync(strict, { recursive: true, force: true });
-  }
-});
+test(
+  'snp/certs + openssl: like real VCEKs, ours fail -x509_strict for ' +
+    'lack of AKI; --strict-x509 makes them pass',
+  async () => {
+    if (!HAVE_OPENSSL) return;
+    const plain = await makeArtifacts('Turin', 'vcek');
+    const strict = await makeArtifacts('Turin', 'vcek', ['--strict-x509']);
+    try {
+      const args = [
+        'verify', '-x509_strict', '-attime', AT, '-CAfile', 'ark.pem', '-untrusted', 'ask.pem',
+        'vcek.pem',
+      ];
+      const a = openssl(args, plain);
+      assert.is.not(a.code, 0);
+      assert.match(a.out, /Authority Key Identifier/i);
+      const b = openssl(args, strict);
+      assert.is(b.code, 0, b.out);
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+      rmSync(strict, { recursive: true, force: true });
+    }
+  },
+);
 
-test('snp/certs + openssl: a real AMD VCEK fails -x509_strict the same way (the quirk we imitate)', () => {
-  if (!HAVE_OPENSSL) return;
-  const dir = testdata('snp/certs-openssl', 'snp');
-  if (dir === undefined) return;
-  const tmp = mkdtempSync(join(tmpdir(), 'parma-sim-openssl-'));
-  try {
-    const toPem = openssl(['x509', '-inform', 'DER', '-in', join(dir, 'reports', 'turin-v5-oak', 'vcek.der'), '-out', join(tmp, 'vcek.pem')], tmp);
-    assert.is(toPem.code, 0, toPem.out);
-    const r = openssl(['verify', '-x509_strict', '-CAfile', join(dir, 'certs', 'turin', 'ark.pem'), '-untrusted', join(dir, 'certs', 'turin', 'ask.pem'), 'vcek.pem'], tmp);
-    assert.is.not(r.code, 0);
-    assert.match(r.out, /Authority Key Identifier/i);
-  } finally { rmSync(tmp, { recursive: true, force: true }); }
-});
+test(
+  'snp/certs + openssl: a real AMD VCEK fails -x509_strict the same way (the quirk we imitate)',
+  () => {
+    if (!HAVE_OPENSSL) return;
+    const dir = testdata('snp/certs-openssl', 'snp');
+    if (dir === undefined) return;
+    const tmp = mkdtempSync(join(tmpdir(), 'parma-sim-openssl-'));
+    try {
+      const toPem = openssl([
+        'x509', '-inform', 'DER', '-in', join(dir, 'reports', 'turin-v5-oak', 'vcek.der'),
+        '-out', join(tmp, 'vcek.pem'),
+      ], tmp);
+      assert.is(toPem.code, 0, toPem.out);
+      const r = openssl([
+        'verify', '-x509_strict', '-CAfile', join(dir, 'certs', 'turin', 'ark.pem'),
+        '-untrusted', join(dir, 'certs', 'turin', 'ask.pem'), 'vcek.pem',
+      ], tmp);
+      assert.is.not(r.code, 0);
+      assert.match(r.out, /Authority Key Identifier/i);
+    } finally { rmSync(tmp, { recursive: true, force: true }); }
+  },
+);
 
 test.run();

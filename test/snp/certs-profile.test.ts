@@ -19,7 +19,9 @@ import { buildCertificateSet, fromPem } from '../../models/snp/certificates.js';
 import { deriveVcek, deriveVlek } from '../../models/snp/endorsement-keys.js';
 import { kdsUrlOf, kdsVcekUrlForReport, parseKdsUrl } from '../../models/snp/kds.js';
 import { parseProduct, type Product } from '../../models/snp/product.js';
-import { buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions } from '../../models/snp/x509-profile.js';
+import {
+  buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions,
+} from '../../models/snp/x509-profile.js';
 import { testdata } from '../support/paths.js';
 import { loadReportFacts } from './sources-facts.js';
 
@@ -40,40 +42,63 @@ function realCa(product: Product, role: string): Certificate | undefined {
 const hex = (buffer: ArrayBuffer): string => toHex(new Uint8Array(buffer));
 const ser = (value: object): string => toHex(new Uint8Array(AsnConvert.serialize(value)));
 const extList = (cert: Certificate): string[][] =>
-  Array.from(cert.tbsCertificate.extensions ?? [], (e: Extension) => [e.extnID, String(e.critical), hex(e.extnValue.buffer)]);
-const extOids = (cert: Certificate): string[] => Array.from(cert.tbsCertificate.extensions ?? [], (e: Extension) => e.extnID);
+  Array.from(
+    cert.tbsCertificate.extensions ?? [],
+    (e: Extension) => [e.extnID, String(e.critical), hex(e.extnValue.buffer)],
+  );
+const extOids = (cert: Certificate): string[] =>
+  Array.from(cert.tbsCertificate.extensions ?? [], (e: Extension) => e.extnID);
 
 for (const product of PRODUCTS) {
   for (const role of ROLES) {
-    test(`snp/x509-profile: ${role.toUpperCase()}-${product} has the real certificate's serial, names and signature algorithm bytes`, () => {
-      const real = realCa(product, role);
-      if (real === undefined) return;
-      const ours = parse(buildCaCertificate({ seed: 1, product, role }));
-      assert.is(hex(ours.tbsCertificate.serialNumber), hex(real.tbsCertificate.serialNumber));
-      assert.is(ours.tbsCertificate.version, real.tbsCertificate.version);
-      assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
-      assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
-      assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
-      assert.is(ser(ours.tbsCertificate.signature), ser(real.tbsCertificate.signature));
-    });
+    test(
+      `snp/x509-profile: ${role.toUpperCase()}-${product} has the real certificate's serial, ` +
+        `names and signature algorithm bytes`,
+      () => {
+        const real = realCa(product, role);
+        if (real === undefined) return;
+        const ours = parse(buildCaCertificate({ seed: 1, product, role }));
+        assert.is(hex(ours.tbsCertificate.serialNumber), hex(real.tbsCertificate.serialNumber));
+        assert.is(ours.tbsCertificate.version, real.tbsCertificate.version);
+        assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
+        assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
+        assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
+        assert.is(ser(ours.tbsCertificate.signature), ser(real.tbsCertificate.signature));
+      },
+    );
 
-    test(`snp/x509-profile: ${role.toUpperCase()}-${product} has the real extensions in the real order (KU/BC/CRLDP byte-equal)`, () => {
-      const real = realCa(product, role);
-      if (real === undefined) return;
-      const ours = parse(buildCaCertificate({ seed: 1, product, role }));
-      assert.equal(extOids(ours), extOids(real));
-      const keyIndependent = (cert: Certificate): string[][] => extList(cert)
-        .filter(([oid]) => oid !== '2.5.29.14' && oid !== '2.5.29.35'); // SKI/AKI depend on the key
-      assert.equal(keyIndependent(ours), keyIndependent(real));
-      assert.is(ours.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm, real.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm);
-    });
+    test(
+      `snp/x509-profile: ${role.toUpperCase()}-${product} has the real extensions in the real ` +
+        `order (KU/BC/CRLDP byte-equal)`,
+      () => {
+        const real = realCa(product, role);
+        if (real === undefined) return;
+        const ours = parse(buildCaCertificate({ seed: 1, product, role }));
+        assert.equal(extOids(ours), extOids(real));
+        // SKI/AKI depend on the key
+        const keyIndependent = (cert: Certificate): string[][] => extList(cert)
+          .filter(([oid]) => oid !== '2.5.29.14' && oid !== '2.5.29.35');
+        assert.equal(keyIndependent(ours), keyIndependent(real));
+        assert.is(
+          ours.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm,
+          real.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm,
+        );
+      },
+    );
   }
 
   test(`snp/x509-profile: ${product} CA certificates are valid 25 years from the sim epoch`, () => {
     const ours = parse(buildCaCertificate({ seed: 1, product, role: 'ark' }));
-    assert.is(ours.tbsCertificate.validity.notBefore.getTime().toISOString(), '2026-01-01T00:00:00.000Z');
-    assert.is(ours.tbsCertificate.validity.notAfter.getTime().toISOString(), '2051-01-01T00:00:00.000Z');
-    assert.ok(ours.tbsCertificate.validity.notAfter.generalTime !== undefined, '2051 needs GeneralizedTime (RFC 5280)');
+    assert.is(
+      ours.tbsCertificate.validity.notBefore.getTime().toISOString(), '2026-01-01T00:00:00.000Z',
+    );
+    assert.is(
+      ours.tbsCertificate.validity.notAfter.getTime().toISOString(), '2051-01-01T00:00:00.000Z',
+    );
+    assert.ok(
+      ours.tbsCertificate.validity.notAfter.generalTime !== undefined,
+      '2051 needs GeneralizedTime (RFC 5280)',
+    );
   });
 }
 
@@ -81,37 +106,43 @@ const facts = loadReportFacts() ?? [];
 
 for (const fact of facts) {
   const leafName = fact.signedBy === 'VLEK' ? 'vlek' : 'vcek';
-  test(`snp/x509-profile: our ${leafName.toUpperCase()} for ${fact.dir} has the real leaf's names and byte-identical AMD extensions`, () => {
-    const dir = testdata(SUITE, 'snp', 'reports', fact.dir);
-    if (dir === undefined || !existsSync(join(dir, `${leafName}.der`))) return;
-    const real = parse(new Uint8Array(readFileSync(join(dir, `${leafName}.der`))));
-    const product = parseProduct(fact.product);
-    const chipId = fromHex(fact.hex['chip_id']!, 'chip_id', 64);
-    const tcb = fact.tcb['reported_tcb']!.raw;
-    const realExt = decodeAmdExtensions(real.tbsCertificate.extensions ?? []);
-    const key = leafName === 'vcek'
-      ? deriveVcek({ seed: 1, product, chipId, tcb })
-      : deriveVlek({ seed: 1, product, cspId: realExt.cspId!, tcb });
-    // Pre-2024 leaves write the PSS trailerField out; newer ones omit it: follow the real one.
-    const explicitPssTrailer = new Uint8Array(real.signatureAlgorithm.parameters!).length > 0x36;
-    const ours = parse(buildEndorsementCertificate({
-      seed: 1, product, kind: leafName, publicKey: key.publicKey, tcb, quirks: { explicitPssTrailer },
-      ...(leafName === 'vcek' ? { chipId } : { cspId: realExt.cspId! }),
-    }));
-    assert.equal(extList(ours), extList(real));
-    assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
-    assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
-    assert.is(hex(ours.tbsCertificate.serialNumber), '00');
-    assert.is(hex(real.tbsCertificate.serialNumber), '00');
-    assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
-  });
+  test(
+    `snp/x509-profile: our ${leafName.toUpperCase()} for ${fact.dir} has the real leaf's names ` +
+      `and byte-identical AMD extensions`,
+    () => {
+      const dir = testdata(SUITE, 'snp', 'reports', fact.dir);
+      if (dir === undefined || !existsSync(join(dir, `${leafName}.der`))) return;
+      const real = parse(new Uint8Array(readFileSync(join(dir, `${leafName}.der`))));
+      const product = parseProduct(fact.product);
+      const chipId = fromHex(fact.hex['chip_id']!, 'chip_id', 64);
+      const tcb = fact.tcb['reported_tcb']!.raw;
+      const realExt = decodeAmdExtensions(real.tbsCertificate.extensions ?? []);
+      const key = leafName === 'vcek'
+        ? deriveVcek({ seed: 1, product, chipId, tcb })
+        : deriveVlek({ seed: 1, product, cspId: realExt.cspId!, tcb });
+      // Pre-2024 leaves write the PSS trailerField out; newer ones omit it: follow the real one.
+      const explicitPssTrailer = new Uint8Array(real.signatureAlgorithm.parameters!).length > 0x36;
+      const ours = parse(buildEndorsementCertificate({
+        seed: 1, product, kind: leafName, publicKey: key.publicKey, tcb,
+        quirks: { explicitPssTrailer },
+        ...(leafName === 'vcek' ? { chipId } : { cspId: realExt.cspId! }),
+      }));
+      assert.equal(extList(ours), extList(real));
+      assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
+      assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
+      assert.is(hex(ours.tbsCertificate.serialNumber), '00');
+      assert.is(hex(real.tbsCertificate.serialNumber), '00');
+      assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
+    },
+  );
 }
 
 test('snp/x509-profile: the real VLEK is valid one year, ours too; VCEKs seven years', () => {
   const path = testdata(SUITE, 'snp', 'reports', 'milan-v3-vlek-aws-trustee', 'vlek.der');
   if (path === undefined) return;
   const real = parse(new Uint8Array(readFileSync(path)));
-  const years = (c: Certificate): number => c.tbsCertificate.validity.notAfter.getTime().getUTCFullYear()
+  const years = (c: Certificate): number =>
+    c.tbsCertificate.validity.notAfter.getTime().getUTCFullYear()
     - c.tbsCertificate.validity.notBefore.getTime().getUTCFullYear();
   assert.is(years(real), 1);
   const vlek = buildCertificateSet({ seed: 3, product: 'Milan', signingKey: 'vlek' });
@@ -120,49 +151,75 @@ test('snp/x509-profile: the real VLEK is valid one year, ours too; VCEKs seven y
   assert.is(years(parse(vcek.endorsementCert)), 7);
 });
 
-test('snp/x509-profile: the addKeyIdentifiers quirk appends SKI and AKI to the leaf; the default has neither', () => {
-  const plain = parse(buildCertificateSet({ seed: 3, product: 'Genoa' }).endorsementCert);
-  const strict = parse(buildCertificateSet({ seed: 3, product: 'Genoa', quirks: { addKeyIdentifiers: true } }).endorsementCert);
-  assert.not.ok(extOids(plain).includes('2.5.29.14'));
-  assert.not.ok(extOids(plain).includes('2.5.29.35'));
-  assert.equal(extOids(strict).slice(-2), ['2.5.29.14', '2.5.29.35']);
-});
+test(
+  'snp/x509-profile: the addKeyIdentifiers quirk appends SKI and ' +
+    'AKI to the leaf; the default has neither',
+  () => {
+    const plain = parse(buildCertificateSet({ seed: 3, product: 'Genoa' }).endorsementCert);
+    const strict = parse(buildCertificateSet({
+      seed: 3, product: 'Genoa', quirks: { addKeyIdentifiers: true },
+    }).endorsementCert);
+    assert.not.ok(extOids(plain).includes('2.5.29.14'));
+    assert.not.ok(extOids(plain).includes('2.5.29.35'));
+    assert.equal(extOids(strict).slice(-2), ['2.5.29.14', '2.5.29.35']);
+  },
+);
 
 test('snp/x509-profile: the endorsementSerial quirk replaces serial 0', () => {
-  const set = buildCertificateSet({ seed: 3, product: 'Milan', quirks: { endorsementSerial: 0x1234n } });
+  const set = buildCertificateSet({
+    seed: 3, product: 'Milan', quirks: { endorsementSerial: 0x1234n },
+  });
   assert.is(hex(parse(set.endorsementCert).tbsCertificate.serialNumber), '1234');
-  assert.is(hex(parse(buildCertificateSet({ seed: 3, product: 'Milan' }).endorsementCert).tbsCertificate.serialNumber), '00');
+  assert.is(hex(parse(
+    buildCertificateSet({ seed: 3, product: 'Milan' }).endorsementCert,
+  ).tbsCertificate.serialNumber), '00');
 });
 
-test('snp/x509-profile: decodeAmdExtensions reads the real Turin VCEK (structVersion 1, fmcSPL, 8-byte hwid)', () => {
-  const path = testdata(SUITE, 'snp', 'reports', 'turin-v5-oak', 'vcek.der');
-  if (path === undefined) return;
-  const ext = decodeAmdExtensions(parse(new Uint8Array(readFileSync(path))).tbsCertificate.extensions ?? []);
-  assert.is(ext.structVersion, 1);
-  assert.is(ext.productName, 'Turin');
-  assert.equal(ext.spl, { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 });
-  assert.is(toHex(ext.hwid!), '3b42092f69c656d3');
-});
+test(
+  'snp/x509-profile: decodeAmdExtensions reads the real Turin VCEK ' +
+    '(structVersion 1, fmcSPL, 8-byte hwid)',
+  () => {
+    const path = testdata(SUITE, 'snp', 'reports', 'turin-v5-oak', 'vcek.der');
+    if (path === undefined) return;
+    const ext = decodeAmdExtensions(
+      parse(new Uint8Array(readFileSync(path))).tbsCertificate.extensions ?? [],
+    );
+    assert.is(ext.structVersion, 1);
+    assert.is(ext.productName, 'Turin');
+    assert.equal(ext.spl, { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 });
+    assert.is(toHex(ext.hwid!), '3b42092f69c656d3');
+  },
+);
 
 // ---- KDS URLs (spec snp.md e.1) ----
 
 test('snp/kds: the Turin VCEK URL uses the 8-byte hwid and puts fmcSPL first', () => {
   const fact = facts.find((f) => f.dir === 'turin-v5-oak');
   if (fact === undefined) return;
-  const report = { chip_id: fromHex(fact.hex['chip_id']!), reported_tcb: fact.tcb['reported_tcb']!.raw };
+  const report = {
+    chip_id: fromHex(fact.hex['chip_id']!), reported_tcb: fact.tcb['reported_tcb']!.raw,
+  };
   const url = kdsVcekUrlForReport(report, 'Turin');
-  assert.is(url, 'https://kdsintf.amd.com/vcek/v1/Turin/3b42092f69c656d3?fmcSPL=0&blSPL=1&teeSPL=0&snpSPL=2&ucodeSPL=71');
+  assert.is(
+    url,
+    'https://kdsintf.amd.com/vcek/v1/Turin/3b42092f69c656d3' +
+      '?fmcSPL=0&blSPL=1&teeSPL=0&snpSPL=2&ucodeSPL=71',
+  );
   assert.is(kdsUrlOf(parseKdsUrl(url)), url);
 });
 
-test('snp/kds: the VCEK URL is built from REPORTED_TCB, not CURRENT_TCB (azure-cvm-hcl: ucode 115 vs 210)', () => {
-  const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-azure-cvm-hcl');
-  if (dir === undefined) return;
-  const report = decodeAttestationReport(new Uint8Array(readFileSync(join(dir, 'report.bin'))));
-  const url = kdsVcekUrlForReport(report, 'Milan');
-  assert.ok(url.endsWith('?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115'), url);
-  assert.ok(url.includes(`/vcek/v1/Milan/${toHex(report.chip_id)}?`));
-});
+test(
+  'snp/kds: the VCEK URL is built from REPORTED_TCB, not CURRENT_TCB ' +
+    '(azure-cvm-hcl: ucode 115 vs 210)',
+  () => {
+    const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-azure-cvm-hcl');
+    if (dir === undefined) return;
+    const report = decodeAttestationReport(new Uint8Array(readFileSync(join(dir, 'report.bin'))));
+    const url = kdsVcekUrlForReport(report, 'Milan');
+    assert.ok(url.endsWith('?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115'), url);
+    assert.ok(url.includes(`/vcek/v1/Milan/${toHex(report.chip_id)}?`));
+  },
+);
 
 test('snp/kds: cert_chain and crl routes parse and rebuild for both key kinds', () => {
   for (const product of PRODUCTS) {
@@ -178,16 +235,26 @@ test('snp/kds: cert_chain and crl routes parse and rebuild for both key kinds', 
 });
 
 test('snp/kds: snpguest-style zero-padded SPLs are accepted', () => {
-  const request = parseKdsUrl(`/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115`);
+  const request = parseKdsUrl(
+    `/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115`,
+  );
   assert.is(request.kind, 'vcek');
-  if (request.kind === 'vcek') assert.equal(request.tcb, { fmc: 0, bl: 3, tee: 0, snp: 8, ucode: 115 });
+  if (request.kind === 'vcek') {
+    assert.equal(request.tcb, { fmc: 0, bl: 3, tee: 0, snp: 8, ucode: 115 });
+  }
 });
 
 test('snp/kds: bad requests get typed errors (product, hwid length, SPL range, route)', () => {
   assert.is(errorCode(() => parseKdsUrl('/vcek/v1/Rome/cert_chain')), 'SNP_BAD_PRODUCT');
-  assert.is(errorCode(() => parseKdsUrl(`/vcek/v1/Turin/${'ab'.repeat(64)}?fmcSPL=0&blSPL=1&teeSPL=0&snpSPL=2&ucodeSPL=71`)), 'SNP_BAD_FIELD');
-  assert.is(errorCode(() => parseKdsUrl(`/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=300&teeSPL=0&snpSPL=8&ucodeSPL=1`)), 'SNP_BAD_FIELD');
-  assert.is(errorCode(() => parseKdsUrl(`/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=3&teeSPL=0&snpSPL=8`)), 'SIM_BAD_REQUEST');
+  assert.is(errorCode(() => parseKdsUrl(
+    `/vcek/v1/Turin/${'ab'.repeat(64)}?fmcSPL=0&blSPL=1&teeSPL=0&snpSPL=2&ucodeSPL=71`,
+  )), 'SNP_BAD_FIELD');
+  assert.is(errorCode(() => parseKdsUrl(
+    `/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=300&teeSPL=0&snpSPL=8&ucodeSPL=1`,
+  )), 'SNP_BAD_FIELD');
+  assert.is(errorCode(() => parseKdsUrl(
+    `/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=3&teeSPL=0&snpSPL=8`,
+  )), 'SIM_BAD_REQUEST');
   assert.is(errorCode(() => parseKdsUrl('/vcek/v2/Milan/cert_chain')), 'SIM_BAD_REQUEST');
 });
 
