@@ -10,8 +10,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromHex, toHex } from '../../sim/kernel/bytes.js';
-import { EXIT_IO, EXIT_MALFORMED, EXIT_REJECTED, EXIT_USAGE, exitCodeFor, SimError } from '../../sim/kernel/errors.js';
-import { decodeAttestationReport, encodeAttestationReport } from '../../models/snp/attestation-report.js';
+import {
+  EXIT_IO, EXIT_MALFORMED, EXIT_REJECTED, EXIT_USAGE, exitCodeFor, SimError,
+} from '../../sim/kernel/errors.js';
+import {
+  decodeAttestationReport, encodeAttestationReport,
+} from '../../models/snp/attestation-report.js';
 import { runCli, spawnCli, type CliResult } from '../support/cli.js';
 import { testdata } from '../support/paths.js';
 
@@ -41,13 +45,20 @@ for (const product of ['Milan', 'Genoa', 'Turin']) {
   });
 }
 
-test(`${SUITE}: different seeds give different reports (chip id, REPORT_ID and signature differ)`, () => {
-  const a = decodeAttestationReport(fromHex(spawnCli(['snp', 'report', '--seed', '1']).stdout.trim()));
-  const b = decodeAttestationReport(fromHex(spawnCli(['snp', 'report', '--seed', '2']).stdout.trim()));
-  assert.is.not(toHex(a.chip_id), toHex(b.chip_id));
-  assert.is.not(toHex(a.report_id), toHex(b.report_id));
-  assert.is.not(toHex(a.signature_r), toHex(b.signature_r));
-});
+test(
+  `${SUITE}: different seeds give different reports (chip id, REPORT_ID and signature differ)`,
+  () => {
+    const a = decodeAttestationReport(
+      fromHex(spawnCli(['snp', 'report', '--seed', '1']).stdout.trim()),
+    );
+    const b = decodeAttestationReport(
+      fromHex(spawnCli(['snp', 'report', '--seed', '2']).stdout.trim()),
+    );
+    assert.is.not(toHex(a.chip_id), toHex(b.chip_id));
+    assert.is.not(toHex(a.report_id), toHex(b.report_id));
+    assert.is.not(toHex(a.signature_r), toHex(b.signature_r));
+  },
+);
 
 test(`${SUITE}: --out writes the raw 1184 bytes, equal to the hex on stdout`, () => {
   const out = join(dir, 'r.bin');
@@ -58,13 +69,16 @@ test(`${SUITE}: --out writes the raw 1184 bytes, equal to the hex on stdout`, ()
 });
 
 test(`${SUITE}: every settable field lands in the report`, async () => {
-  const result = await runCli(['snp', 'report', '--seed', '9', '--product', 'Genoa', '--firmware', '1.55.40',
-    '--report-data', 'aa'.repeat(64), '--host-data', 'bb'.repeat(32), '--measurement', 'cc'.repeat(48),
-    '--policy', '0x3001f', '--vmpl', '2', '--family-id', '01'.repeat(16), '--image-id', '02'.repeat(16),
+  const result = await runCli([
+    'snp', 'report', '--seed', '9', '--product', 'Genoa', '--firmware', '1.55.40',
+    '--report-data', 'aa'.repeat(64), '--host-data', 'bb'.repeat(32),
+    '--measurement', 'cc'.repeat(48), '--policy', '0x3001f', '--vmpl', '2',
+    '--family-id', '01'.repeat(16), '--image-id', '02'.repeat(16),
     '--guest-svn', '22', '--tcb', 'bl=10,tee=1,snp=26,ucode=90', '--reported-tcb', 'ucode=84',
     '--committed-tcb', 'snp=25', '--launch-tcb', '0x5a1900000000000a', '--chip-id', 'dd'.repeat(64),
     '--platform-info', '0x25', '--id-key-digest', 'ee'.repeat(48), '--report-id', '11'.repeat(32),
-    '--version', '5', '--current-mit-vector', '3', '--launch-mit-vector', '1']);
+    '--version', '5', '--current-mit-vector', '3', '--launch-mit-vector', '1',
+  ]);
   assert.is(result.code, 0, result.stderr);
   const r = decodeAttestationReport(fromHex(result.stdout.trim()));
   assert.is(toHex(r.report_data), 'aa'.repeat(64));
@@ -89,13 +103,16 @@ test(`${SUITE}: every settable field lands in the report`, async () => {
   assert.is(r.launch_mit_vector, 1n);
 });
 
-test(`${SUITE}: --signing-key vlek signs with a VLEK (KEY_INFO 0x4) and --mask-chip-id zeroes CHIP_ID`, async () => {
-  const result = await runCli(['snp', 'report', '--signing-key', 'vlek', '--mask-chip-id']);
-  assert.is(result.code, 0, result.stderr);
-  const r = decodeAttestationReport(fromHex(result.stdout.trim()));
-  assert.is(r.key_info, 0x4);
-  assert.ok(r.chip_id.every((b) => b === 0));
-});
+test(
+  `${SUITE}: --signing-key vlek signs with a VLEK (KEY_INFO 0x4) and --mask-chip-id zeroes CHIP_ID`,
+  async () => {
+    const result = await runCli(['snp', 'report', '--signing-key', 'vlek', '--mask-chip-id']);
+    assert.is(result.code, 0, result.stderr);
+    const r = decodeAttestationReport(fromHex(result.stdout.trim()));
+    assert.is(r.key_info, 0x4);
+    assert.ok(r.chip_id.every((b) => b === 0));
+  },
+);
 
 test(`${SUITE}: show prints the JSON view of a generated report`, () => {
   const out = join(dir, 'turin.bin');
@@ -129,8 +146,10 @@ const BAD_REPORT_ARGS: readonly (readonly [string, readonly string[], number])[]
   ['an unknown --product', ['--product', 'naples'], EXIT_USAGE],
   ['a malformed --tcb', ['--tcb', 'bl=1,fmc=2'], EXIT_USAGE],
   ['a stray argument', ['extra'], EXIT_USAGE],
-  ['--vmpl below --sender-vmpl (INVALID_PARAM)', ['--vmpl', '0', '--sender-vmpl', '2'], EXIT_REJECTED],
-  ['--signing-key vcek with --mask-chip-key (INVALID_KEY)', ['--signing-key', 'vcek', '--mask-chip-key'], EXIT_REJECTED],
+  ['--vmpl below --sender-vmpl (INVALID_PARAM)', ['--vmpl', '0', '--sender-vmpl', '2'],
+    EXIT_REJECTED],
+  ['--signing-key vcek with --mask-chip-key (INVALID_KEY)',
+    ['--signing-key', 'vcek', '--mask-chip-key'], EXIT_REJECTED],
   ['--version 2 on Turin', ['--version', '2', '--product', 'turin'], EXIT_MALFORMED],
 ];
 for (const [what, args, code] of BAD_REPORT_ARGS) {
@@ -175,7 +194,10 @@ test(`${SUITE}: snp show --non-strict accepts a non-zero reserved byte and shows
   assert.is(result.code, 0, result.stderr);
   const view = JSON.parse(result.stdout) as Record<string, Record<string, string>>;
   assert.is(view['reserved']!['reserved_04c'], '01000000');
-  assert.ok(encodeAttestationReport(decodeAttestationReport(mbz, { strict: false })).every((b, i) => b === mbz[i]));
+  assert.ok(
+    encodeAttestationReport(decodeAttestationReport(mbz, { strict: false }))
+      .every((b, i) => b === mbz[i]),
+  );
 });
 
 test(`${SUITE}: snp show of a report from another product than --product exits 30`, () => {

@@ -7,24 +7,33 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toHex } from '../../sim/kernel/bytes.js';
-import { createFirmware, requestDerivedKey, type KeyRequest, type KeyResponse } from '../../models/snp/firmware.js';
+import {
+  createFirmware, requestDerivedKey, type KeyRequest, type KeyResponse,
+} from '../../models/snp/firmware.js';
 import type { GuestContext } from '../../models/snp/guest-context.js';
 import { guestContextFromFields } from '../../models/snp/guest-context-fields.js';
-import { decodeMsgKeyReq, encodeMsgKeyReq, GUEST_FIELD_SELECT, guestFieldSelect, type GuestField } from '../../models/snp/guest-messages.js';
+import {
+  decodeMsgKeyReq, encodeMsgKeyReq, GUEST_FIELD_SELECT, guestFieldSelect, type GuestField,
+} from '../../models/snp/guest-messages.js';
 import { createPlatform, type PlatformState } from '../../models/snp/platform.js';
 import { encodeTcb } from '../../models/snp/tcb-version.js';
 
 const SUITE = 'snp/derived-key';
 const platform = createPlatform({ seed: 21, product: 'Milan' });
-const baseContext = guestContextFromFields({ seed: 21, launchTcb: platform.current_tcb, guest_svn: 5 });
+const baseContext = guestContextFromFields({
+  seed: 21, launchTcb: platform.current_tcb, guest_svn: 5,
+});
 const baseRequest: KeyRequest = {
   key_select: 0, guest_field_select: 0n, vmpl: 0, guest_svn: 3,
-  tcb_version: encodeTcb({ fmc: 0, bl: 4, tee: 0, snp: 24, ucode: 200 }, 'legacy'), launch_mit_vector: 0n,
+  tcb_version: encodeTcb({ fmc: 0, bl: 4, tee: 0, snp: 24, ucode: 200 }, 'legacy'),
+  launch_mit_vector: 0n,
 };
 
 function derive(request: Partial<KeyRequest> = {}, context: GuestContext = baseContext,
   on: PlatformState = platform, senderVmpl = 0): KeyResponse {
-  return requestDerivedKey(createFirmware(21, on), { context, senderVmpl, request: { ...baseRequest, ...request } });
+  return requestDerivedKey(createFirmware(21, on), {
+    context, senderVmpl, request: { ...baseRequest, ...request },
+  });
 }
 
 function key(request: Partial<KeyRequest> = {}, context: GuestContext = baseContext): string {
@@ -39,11 +48,17 @@ const withContext = (patch: Partial<GuestContext>): GuestContext => ({ ...baseCo
 /** For each selectable field: how to change it (context or request). */
 const CHANGES: Readonly<Record<GuestField, (gfs: bigint) => string>> = {
   guest_policy: (gfs) => key({ guest_field_select: gfs }, withContext({ policy: 0x3001fn })),
-  image_id: (gfs) => key({ guest_field_select: gfs }, withContext({ image_id: new Uint8Array(16).fill(2) })),
-  family_id: (gfs) => key({ guest_field_select: gfs }, withContext({ family_id: new Uint8Array(16).fill(1) })),
-  measurement: (gfs) => key({ guest_field_select: gfs }, withContext({ measurement: new Uint8Array(48).fill(9) })),
+  image_id: (gfs) =>
+    key({ guest_field_select: gfs }, withContext({ image_id: new Uint8Array(16).fill(2) })),
+  family_id: (gfs) =>
+    key({ guest_field_select: gfs }, withContext({ family_id: new Uint8Array(16).fill(1) })),
+  measurement: (gfs) =>
+    key({ guest_field_select: gfs }, withContext({ measurement: new Uint8Array(48).fill(9) })),
   guest_svn: (gfs) => key({ guest_field_select: gfs, guest_svn: 4 }),
-  tcb_version: (gfs) => key({ guest_field_select: gfs, tcb_version: encodeTcb({ fmc: 0, bl: 3, tee: 0, snp: 24, ucode: 200 }, 'legacy') }),
+  tcb_version: (gfs) => key({
+    guest_field_select: gfs,
+    tcb_version: encodeTcb({ fmc: 0, bl: 3, tee: 0, snp: 24, ucode: 200 }, 'legacy'),
+  }),
   launch_mit_vector: (gfs) => key({ guest_field_select: gfs, launch_mit_vector: 1n }),
 };
 
@@ -63,16 +78,21 @@ for (const field of Object.keys(GUEST_FIELD_SELECT) as GuestField[]) {
   });
 }
 
-test(`${SUITE}: VMPL, HOST_DATA and the ID-key digest change the key whatever GUEST_FIELD_SELECT says`, () => {
-  const base = key();
-  assert.is.not(key({ vmpl: 1 }), base);
-  assert.is.not(key({}, withContext({ host_data: new Uint8Array(32).fill(1) })), base);
-  assert.is.not(key({}, withContext({ id_key_digest: new Uint8Array(48).fill(1) })), base);
-});
+test(
+  `${SUITE}: VMPL, HOST_DATA and the ID-key digest change the key whatever GUEST_FIELD_SELECT says`,
+  () => {
+    const base = key();
+    assert.is.not(key({ vmpl: 1 }), base);
+    assert.is.not(key({}, withContext({ host_data: new Uint8Array(32).fill(1) })), base);
+    assert.is.not(key({}, withContext({ id_key_digest: new Uint8Array(48).fill(1) })), base);
+  },
+);
 
 test(`${SUITE}: another chip (seed) gives another key for the same request`, () => {
   const other = createPlatform({ seed: 22, product: 'Milan' });
-  const response = requestDerivedKey(createFirmware(22, other), { context: baseContext, senderVmpl: 0, request: baseRequest });
+  const response = requestDerivedKey(createFirmware(22, other), {
+    context: baseContext, senderVmpl: 0, request: baseRequest,
+  });
   assert.ok('derived_key' in response);
   assert.is.not(toHex(response.derived_key), key());
 });
@@ -88,7 +108,9 @@ test(`${SUITE}: GUEST_SVN above the launch GUEST_SVN is INVALID_PARAM`, () => {
 });
 
 test(`${SUITE}: TCB_VERSION above COMMITTED_TCB (any component) is INVALID_PARAM`, () => {
-  assert.is(derive({ tcb_version: encodeTcb({ fmc: 0, bl: 4, tee: 0, snp: 25, ucode: 0 }, 'legacy') }).statusName, 'INVALID_PARAM');
+  assert.is(derive({
+    tcb_version: encodeTcb({ fmc: 0, bl: 4, tee: 0, snp: 25, ucode: 0 }, 'legacy'),
+  }).statusName, 'INVALID_PARAM');
   assert.is(derive({ tcb_version: platform.committed_tcb }).statusName, 'SUCCESS');
 });
 
@@ -111,12 +133,18 @@ test(`${SUITE}: VMRK without a migration agent is INVALID_PARAM`, () => {
   assert.is(derive({ key_select: 1 }, withMa).statusName, 'SUCCESS');
 });
 
-test(`${SUITE}: MSG_KEY_REQ bytes round-trip, and the 0x20-byte uapi form reads LAUNCH_MIT_VECTOR as 0`, () => {
-  const request = { ...baseRequest, key_select: 1, guest_field_select: 0x3fn, launch_mit_vector: 5n };
-  const bytes = encodeMsgKeyReq(request);
-  assert.is(bytes.length, 0x28);
-  assert.equal(decodeMsgKeyReq(bytes), request);
-  assert.is(decodeMsgKeyReq(bytes.subarray(0, 0x20)).launch_mit_vector, 0n);
-});
+test(
+  `${SUITE}: MSG_KEY_REQ bytes round-trip, and the 0x20-byte ` +
+    `uapi form reads LAUNCH_MIT_VECTOR as 0`,
+  () => {
+    const request = {
+      ...baseRequest, key_select: 1, guest_field_select: 0x3fn, launch_mit_vector: 5n,
+    };
+    const bytes = encodeMsgKeyReq(request);
+    assert.is(bytes.length, 0x28);
+    assert.equal(decodeMsgKeyReq(bytes), request);
+    assert.is(decodeMsgKeyReq(bytes.subarray(0, 0x20)).launch_mit_vector, 0n);
+  },
+);
 
 test.run();
