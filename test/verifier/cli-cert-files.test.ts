@@ -34,34 +34,45 @@ test(`${SUITE}: the real ACI report verifies with its real THIM JSON as --certs`
   assert.is(verdict.ok, true);
 });
 
-test(`${SUITE}: a PEM bundle verifies in its shipped order (VCEK, ASK, ARK) and reversed`, async () => {
-  if (dir === undefined) return;
-  assert.is((await verifyWith(join(dir, 'thim_vcek_ask_ark.pem'))).code, 0);
-  const blocks = fromPem(readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1'));
-  assert.is(blocks.length, 3);
-  const reversed = join(tmp, 'ark_ask_vcek.pem');
-  writeFileSync(reversed, blocks.reverse().map((der) => toPem(der)).join(''));
-  assert.is((await verifyWith(reversed)).code, 0);
-});
+test(
+  `${SUITE}: a PEM bundle verifies in its shipped order (VCEK, ASK, ARK) and reversed`,
+  async () => {
+    if (dir === undefined) return;
+    assert.is((await verifyWith(join(dir, 'thim_vcek_ask_ark.pem'))).code, 0);
+    const blocks = fromPem(readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1'));
+    assert.is(blocks.length, 3);
+    const reversed = join(tmp, 'ark_ask_vcek.pem');
+    writeFileSync(reversed, blocks.reverse().map((der) => toPem(der)).join(''));
+    assert.is((await verifyWith(reversed)).code, 0);
+  },
+);
 
 test(`${SUITE}: a lone DER VCEK verifies with the pinned AMD ASK/ARK`, async () => {
   if (dir === undefined) return;
   assert.is((await verifyWith(join(dir, 'vcek.der'))).code, 0);
 });
 
-test(`${SUITE}: a THIM JSON without vcekCert, broken JSON, a report as certs and a non-AMD cert exit 30`, async () => {
-  if (dir === undefined) return;
-  const noVcek = join(tmp, 'no-vcek.json');
-  writeFileSync(noVcek, JSON.stringify({ certificateChain: readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1') }));
-  const broken = join(tmp, 'broken.json');
-  writeFileSync(broken, '{"vcekCert": ');
-  const foreign = join(tmp, 'foreign.pem');
-  writeFileSync(foreign, toPem(createTestIssuer({ seed: 3 }).chain[0]!));
-  for (const file of [noVcek, broken, join(dir, 'report.bin'), foreign]) {
-    const r = await runCli(['snp', 'verify', '--report', join(dir, 'report.bin'), '--certs', file]);
-    assert.is(r.code, 30, file);
-    assert.is(r.stderr.trim().split('\n').length, 1, `one line for ${file}`);
-  }
-});
+test(
+  `${SUITE}: a THIM JSON without vcekCert, broken JSON, a report ` +
+    `as certs and a non-AMD cert exit 30`,
+  async () => {
+    if (dir === undefined) return;
+    const noVcek = join(tmp, 'no-vcek.json');
+    writeFileSync(noVcek, JSON.stringify({
+      certificateChain: readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1'),
+    }));
+    const broken = join(tmp, 'broken.json');
+    writeFileSync(broken, '{"vcekCert": ');
+    const foreign = join(tmp, 'foreign.pem');
+    writeFileSync(foreign, toPem(createTestIssuer({ seed: 3 }).chain[0]!));
+    for (const file of [noVcek, broken, join(dir, 'report.bin'), foreign]) {
+      const r = await runCli([
+        'snp', 'verify', '--report', join(dir, 'report.bin'), '--certs', file,
+      ]);
+      assert.is(r.code, 30, file);
+      assert.is(r.stderr.trim().split('\n').length, 1, `one line for ${file}`);
+    }
+  },
+);
 
 test.run();
