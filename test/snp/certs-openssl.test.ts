@@ -23,6 +23,10 @@ const AT = '1767312000';
 const HAVE_OPENSSL = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status === 0;
 if (!HAVE_OPENSSL) console.log('skip snp/certs-openssl: openssl not on PATH');
 
+test('snp/certs + openssl: CI has openssl (the real-tool checks below must not skip there)', () => {
+  if (process.env['CI'] !== undefined) assert.ok(HAVE_OPENSSL, 'openssl missing in CI: .ci/run installs it');
+});
+
 function openssl(args: readonly string[], cwd: string): { code: number; out: string } {
   const result = spawnSync('openssl', [...args], { cwd, encoding: 'utf8' });
   return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };

@@ -217,6 +217,10 @@ test('cli/snp verify + certs: usage errors exit 2 with one line', async () => {
     'snp', 'verify', '--report', 'x.bin', '--certs', '.', '--at', 'yesterday',
   ]);
   assert.is(at.code, 2);
+  for (const result of [missing, product, at]) {
+    assert.is(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+    assert.not.match(result.stderr, /\n\s+at /);
+  }
 });
 
 test('cli/snp verify: an unreadable report file exits 40 (SIM_IO)', async () => {
