@@ -42,17 +42,17 @@ function failureCodes(report: Uint8Array, platform: PlatformState): string[] {
   return verdict.failures.map((f) => f.code);
 }
 
-test('verifier/firmware-update: the post-update report verifies with the VCEK for the new TCB', () => {
+test('verifier/firmware-update: the post-update report verifies with the new TCB\'s VCEK', () => {
   assert.equal(failureCodes(reportOn(after), after), []);
 });
 
-test('verifier/firmware-update: the post-update report is rejected with the old TCB\'s VCEK', () => {
+test('verifier/firmware-update: the post-update report fails with the old TCB\'s VCEK', () => {
   const codes = failureCodes(reportOn(after), before);
   assert.ok(codes.includes('VERIFY_TCB_MISMATCH'), codes.join(', '));
   assert.ok(codes.includes('VERIFY_BAD_SIGNATURE'), codes.join(', '));
 });
 
-test('verifier/firmware-update: the pre-update report still verifies with the old TCB\'s VCEK', () => {
+test('verifier/firmware-update: the pre-update report verifies with the old TCB\'s VCEK', () => {
   assert.equal(failureCodes(reportOn(before), before), []);
 });
 
