@@ -12,9 +12,12 @@ import { Option } from 'commander';
 import { EXIT_MALFORMED, EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { certificateFingerprint } from '../../models/policy/did-x509.js';
 import {
-  parseFragmentNamespace, signFragment, verifyFragmentEnvelope, verifySignedStatement, type SignedStatement,
+  parseFragmentNamespace, signFragment, verifyFragmentEnvelope, verifySignedStatement,
+  type SignedStatement,
 } from '../../models/policy/fragment-envelope.js';
-import { createTestIssuer, type TestIssuer, type TestIssuerCurve } from '../../models/policy/test-issuers.js';
+import {
+  createTestIssuer, type TestIssuer, type TestIssuerCurve,
+} from '../../models/policy/test-issuers.js';
 import type { CliIo } from './types.js';
 import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
 
@@ -25,7 +28,8 @@ function readInput(path: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(path === '-' ? 0 : path));
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new SimError('SIM_IO', { what, path, reason }, `cannot read ${what} '${path}': ${reason}`);
+    throw new SimError('SIM_IO', { what, path, reason },
+      `cannot read ${what} '${path}': ${reason}`);
   }
 }
 
@@ -33,7 +37,8 @@ function writeOutput(path: string, bytes: Uint8Array | string): void {
   try {
     writeFileSync(path, bytes);
   } catch (error) {
-    throw new SimError('SIM_IO', { path }, `cannot write ${path}: ${(error as Error).message.split('\n')[0]}`);
+    throw new SimError('SIM_IO', { path },
+      `cannot write ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -56,7 +61,10 @@ function envelopeInput(bytes: Uint8Array): Uint8Array | string {
 }
 
 function chainSummary(statement: SignedStatement): unknown[] {
-  return statement.chain.map((der) => ({ subject: new X509Certificate(der).subject.replace(/\n/g, ', '), sha256: certificateFingerprint(der) }));
+  return statement.chain.map((der) => ({
+    subject: new X509Certificate(der).subject.replace(/\n/g, ', '),
+    sha256: certificateFingerprint(der),
+  }));
 }
 
 async function sign(argv: readonly string[], io: CliIo): Promise<number> {
@@ -66,7 +74,8 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     .requiredOption('--feed <feed>', 'the feed header, e.g. contoso.azurecr.io/infra')
     .option('--svn <svn>', 'header SVN (CWT claim svn), as a string')
     .option('--seed <seed>', 'test issuer seed (default 0)', '0')
-    .addOption(new Option('--curve <curve>', 'test issuer key curve').choices(['P-384', 'P-256']).default('P-384'))
+    .addOption(new Option('--curve <curve>', 'test issuer key curve')
+      .choices(['P-384', 'P-256']).default('P-384'))
     .option('--eku <oid>', 'fragment-signing EKU of the leaf (default the ACI one)')
     .option('--subject-did', 'write the ::subject:CN: DID as issuer instead of the ::eku: one')
     .option('--out <file>', 'write the envelope here (default: base64 on stdout)')
@@ -89,7 +98,9 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     if (!(error instanceof SimError)) throw error;
     namespace = { error: error.code }; // signed anyway: hostile fragments are for attack scenarios
   }
-  if (typeof flags['out'] === 'string') writeOutput(flags['out'], flags['base64'] === true ? `${b64}\n` : envelope);
+  if (typeof flags['out'] === 'string') {
+    writeOutput(flags['out'], flags['base64'] === true ? `${b64}\n` : envelope);
+  }
   io.stdout(json({
     issuer: flags['subjectDid'] === true ? issuer.didSubject : issuer.did, feed: flags['feed'],
     svn: flags['svn'] ?? null, namespace, bytes: envelope.length,
@@ -105,7 +116,8 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     .argument('<file>', 'the envelope (raw CBOR or base64 text; - for stdin)')
     .option('--issuer <did>', 'require this issuer DID')
     .option('--feed <feed>', 'require this feed')
-    .option('--statement', 'any signed statement: skip the Rego package-line checks (e.g. UVM reference info)');
+    .option('--statement',
+      'any signed statement: skip the Rego package-line checks (e.g. UVM reference info)');
   const stop = parseProgram(cmd, argv, io);
   if (stop !== undefined) return stop;
   const flags = cmd.opts<Flags>();
@@ -115,7 +127,9 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     ...(typeof flags['feed'] === 'string' ? { expectedFeed: flags['feed'] } : {}),
   };
   try {
-    const statement = flags['statement'] === true ? verifySignedStatement(input, options) : verifyFragmentEnvelope(input, options);
+    const statement = flags['statement'] === true
+      ? verifySignedStatement(input, options)
+      : verifyFragmentEnvelope(input, options);
     const { payload, chain: _chain, ...rest } = statement;
     io.stdout(json({
       ok: true, ...rest, chain: chainSummary(statement),
@@ -134,14 +148,16 @@ async function issuer(argv: readonly string[], io: CliIo): Promise<number> {
   const cmd = newProgram('parma-sim policy fragment issuer', io)
     .description("Print a test issuer's DIDs and certificate chain (PEM, leaf first).")
     .option('--seed <seed>', 'test issuer seed (default 0)', '0')
-    .addOption(new Option('--curve <curve>', 'key curve').choices(['P-384', 'P-256']).default('P-384'))
+    .addOption(new Option('--curve <curve>', 'key curve')
+      .choices(['P-384', 'P-256']).default('P-384'))
     .option('--eku <oid>', 'fragment-signing EKU of the leaf (default the ACI one)');
   const stop = parseProgram(cmd, argv, io);
   if (stop !== undefined) return stop;
   const testIssuer = issuerFromFlags(cmd.opts<Flags>());
   io.stdout(json({
     seed: testIssuer.seed, did: testIssuer.did, didSubject: testIssuer.didSubject,
-    rootFingerprint: testIssuer.rootFingerprint, ekuOid: testIssuer.ekuOid, algorithm: testIssuer.algorithm.name,
+    rootFingerprint: testIssuer.rootFingerprint, ekuOid: testIssuer.ekuOid,
+    algorithm: testIssuer.algorithm.name,
     chainPem: testIssuer.chain.map((der) => new X509Certificate(der).toString()).join(''),
   }));
   return EXIT_OK;
@@ -149,7 +165,9 @@ async function issuer(argv: readonly string[], io: CliIo): Promise<number> {
 
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   sign: { summary: 'sign a Rego fragment with a deterministic test issuer', run: sign },
-  verify: { summary: 'verify an envelope: signature, issuer/feed, did:x509, package line', run: verify },
+  verify: {
+    summary: 'verify an envelope: signature, issuer/feed, did:x509, package line', run: verify,
+  },
   issuer: { summary: "print a test issuer's DIDs and chain", run: issuer },
 };
 

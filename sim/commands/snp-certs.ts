@@ -1,8 +1,9 @@
 /**
- * Models: nothing real. `parma-sim snp certs --out DIR`: flags → CertificateSetOptions → the AMD
- * certificate files a KDS would serve for one simulated chip, written under DIR:
+ * Models: nothing real. `parma-sim snp certs --out DIR`: flags → CertificateSetOptions → the
+ * AMD certificate files a KDS would serve for one simulated chip, written under DIR:
  *   ark.pem ask.pem asvk.pem  vcek.der vcek.pem (or vlek.der vlek.pem)
- *   cert_chain.pem (ASK then ARK)  vlek_cert_chain.pem (ASVK then ARK)  crl.der crl.pem (ARK-signed)
+ *   cert_chain.pem (ASK then ARK)  vlek_cert_chain.pem (ASVK then ARK)
+ *   crl.der crl.pem (ARK-signed)
  * Same seed and flags → byte-identical files. Chip id and REPORTED_TCB default to the simulated
  * platform of `--seed`/`--product`, the same one `parma-sim snp report` uses.
  */
@@ -12,7 +13,9 @@ import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
-import { buildCertificateSet, certChainPem, toPem, type CertificateSetOptions } from '../../models/snp/certificates.js';
+import {
+  buildCertificateSet, certChainPem, toPem, type CertificateSetOptions,
+} from '../../models/snp/certificates.js';
 import { kdsVcekUrl } from '../../models/snp/kds.js';
 import { createPlatform } from '../../models/snp/platform.js';
 import { PRODUCTS } from '../../models/snp/product.js';
@@ -24,20 +27,27 @@ import { newProgram, parseProgram } from './dispatch.js';
 
 function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim snp certs', io)
-    .description('Write the TEST-ONLY AMD certificate set (ARK/ASK/ASVK, VCEK or VLEK, chains, CRL) for a simulated chip.')
+    .description('Write the TEST-ONLY AMD certificate set (ARK/ASK/ASVK, VCEK or VLEK, chains, CRL)'
+      + ' for a simulated chip.')
     .requiredOption('--out <dir>', 'directory to write the files into (created if missing)')
     .option('--seed <seed>', 'simulation seed: chip id, VCEK/VLEK key, PSS salts (default 0)', '0')
     .addOption(new Option('--product <product>', 'Milan, Genoa or Turin').default('Milan'))
-    .addOption(new Option('--signing-key <key>', 'which endorsement key certificate to issue').choices(['vcek', 'vlek']).default('vcek'))
-    .option('--tcb <tcb>', 'REPORTED_TCB the VCEK/VLEK is issued for: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin) or 0x… u64 (default: the platform\'s)')
-    .option('--chip-id <hex>', 'CHIP_ID (64 bytes; 8 on Turin, zero-padded) (default: from the seed)')
+    .addOption(new Option('--signing-key <key>', 'which endorsement key certificate to issue')
+      .choices(['vcek', 'vlek']).default('vcek'))
+    .option('--tcb <tcb>', 'REPORTED_TCB the VCEK/VLEK is issued for: bl=3,tee=0,snp=8,ucode=115'
+      + ' (fmc= on Turin) or 0x… u64 (default: the platform\'s)')
+    .option('--chip-id <hex>',
+      'CHIP_ID (64 bytes; 8 on Turin, zero-padded) (default: from the seed)')
     .option('--vlek-csp-id <id>', 'csp_id of the VLEK (default CN=parma-sim.test)')
     .option('--revoke <serial...>', 'serial(s) the CRL lists as revoked, e.g. 0x10001 (ASK-Milan)')
-    .option('--strict-x509', 'quirk: add SKI/AKI to the VCEK/VLEK so `openssl verify -x509_strict` passes');
+    .option('--strict-x509',
+      'quirk: add SKI/AKI to the VCEK/VLEK so `openssl verify -x509_strict` passes');
 }
 
 /** Flags → library options (no defaults of our own: the platform model supplies them). */
-export function certOptionsFromFlags(flags: Readonly<Record<string, unknown>>): CertificateSetOptions {
+export function certOptionsFromFlags(
+  flags: Readonly<Record<string, unknown>>,
+): CertificateSetOptions {
   const seed = String(flags['seed']);
   const product = productFlag(String(flags['product']));
   const info = PRODUCTS[product];
@@ -46,13 +56,19 @@ export function certOptionsFromFlags(flags: Readonly<Record<string, unknown>>): 
   if (typeof flags['chipId'] === 'string') {
     const given = fromHex(flags['chipId'], '--chip-id');
     if (given.length !== 64 && given.length !== info.hwidBytes) {
-      throw new SimError('SIM_USAGE', { what: 'chip-id' }, `--chip-id: ${product} needs 64${info.hwidBytes === 8 ? ' or 8' : ''} bytes, got ${given.length}`);
+      const sizes = `64${info.hwidBytes === 8 ? ' or 8' : ''}`;
+      throw new SimError('SIM_USAGE', { what: 'chip-id' },
+        `--chip-id: ${product} needs ${sizes} bytes, got ${given.length}`);
     }
     chipId = new Uint8Array(64);
     chipId.set(given);
   }
-  const tcb = typeof flags['tcb'] === 'string' ? parseTcbText(flags['tcb'], info.tcbLayout, platform.reported_tcb) : undefined;
-  const revoke = Array.isArray(flags['revoke']) ? flags['revoke'].map((s) => parseUint(String(s), 'revoke', 160)) : [];
+  const tcb = typeof flags['tcb'] === 'string'
+    ? parseTcbText(flags['tcb'], info.tcbLayout, platform.reported_tcb)
+    : undefined;
+  const revoke = Array.isArray(flags['revoke'])
+    ? flags['revoke'].map((s) => parseUint(String(s), 'revoke', 160))
+    : [];
   return {
     seed, product, platform, signingKey: flags['signingKey'] === 'vlek' ? 'vlek' : 'vcek',
     ...(chipId === undefined ? {} : { chipId }),
@@ -68,7 +84,8 @@ function writeAll(dir: string, files: Readonly<Record<string, Uint8Array | strin
     mkdirSync(dir, { recursive: true });
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   } catch (error) {
-    throw new SimError('SIM_IO', { path: dir }, `cannot write into ${dir}: ${(error as Error).message.split('\n')[0]}`);
+    throw new SimError('SIM_IO', { path: dir },
+      `cannot write into ${dir}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -89,9 +106,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   writeAll(out, files);
   const layout = PRODUCTS[set.product].tcbLayout;
   io.stdout(`${canonicalJson({
-    out, seed: String(flags['seed']), product: set.product, signingKey: leaf, files: Object.keys(files).sort(),
+    out, seed: String(flags['seed']), product: set.product, signingKey: leaf,
+    files: Object.keys(files).sort(),
     chip_id: toHex(set.chipId), reported_tcb: decodeTcb(set.tcb, layout),
-    kdsVcekUrl: leaf === 'vcek' ? kdsVcekUrl({ product: set.product, chipId: set.chipId, tcb: decodeTcb(set.tcb, layout) }) : undefined,
+    kdsVcekUrl: leaf === 'vcek'
+      ? kdsVcekUrl({ product: set.product, chipId: set.chipId, tcb: decodeTcb(set.tcb, layout) })
+      : undefined,
   }, 2)}\n`);
   return EXIT_OK;
 }

@@ -30,7 +30,8 @@ function readInput(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path === '-' ? 0 : path));
   } catch (error) {
-    throw new SimError('SIM_IO', { path }, `cannot read ${path}: ${(error as Error).message.split('\n')[0]}`);
+    throw new SimError('SIM_IO', { path },
+      `cannot read ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -47,7 +48,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const path = program.args[0]!;
   const bytes = reportBytesFromFile(readInput(path));
   const product = flags.product === undefined ? undefined : productFlag(flags.product);
-  const text = reportJson(bytes, { strict: flags.nonStrict !== true, ...(product === undefined ? {} : { product }) });
+  const text = reportJson(bytes, {
+    strict: flags.nonStrict !== true, ...(product === undefined ? {} : { product }),
+  });
   io.stdout(`${text}\n`);
   return EXIT_OK;
 }
