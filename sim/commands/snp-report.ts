@@ -26,9 +26,13 @@ function usageError(what: string, message: string): SimError {
 /** Decimal or 0x-hex non-negative integer up to `maxBits` bits. */
 export function parseUint(text: string, what: string, maxBits: number): bigint {
   const trimmed = text.trim();
-  if (!/^(0x[0-9a-f]+|\d+)$/i.test(trimmed)) throw usageError(what, `--${what}: '${text}' is not a number`);
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(trimmed)) {
+    throw usageError(what, `--${what}: '${text}' is not a number`);
+  }
   const value = BigInt(trimmed);
-  if (value >= 1n << BigInt(maxBits)) throw usageError(what, `--${what}: ${text} does not fit in ${maxBits} bits`);
+  if (value >= 1n << BigInt(maxBits)) {
+    throw usageError(what, `--${what}: ${text} does not fit in ${maxBits} bits`);
+  }
   return value;
 }
 
@@ -49,15 +53,21 @@ function bigFlag(flags: Flags, name: string): bigint | undefined {
 
 function buildProgram(io: CliIo): Command {
   const program = newProgram('parma-sim snp report', io)
-    .description('Make a signed SEV-SNP ATTESTATION_REPORT on a simulated chip. Same flags, same bytes.')
+    .description(
+      'Make a signed SEV-SNP ATTESTATION_REPORT on a simulated chip. Same flags, same bytes.')
     .option('--seed <seed>', 'simulation seed: chip id, REPORT_ID, keys (default 0)', '0')
-    .addOption(new Option('--product <product>', 'Milan, Genoa or Turin (default Milan)').default('Milan'))
-    .option('--firmware <version>', 'emulated firmware MAJOR.MINOR.BUILD (default per product, e.g. 1.55.29)')
+    .addOption(new Option('--product <product>', 'Milan, Genoa or Turin (default Milan)')
+      .default('Milan'))
+    .option('--firmware <version>',
+      'emulated firmware MAJOR.MINOR.BUILD (default per product, e.g. 1.55.29)')
     .option('--committed-firmware <version>', 'committed firmware version (default: --firmware)')
-    .addOption(new Option('--version <n>', 'force report VERSION (default: from the firmware)').choices(['2', '3', '5']))
-    .addOption(new Option('--signing-key <key>', 'KEY_SEL 1 (vcek) or 2 (vlek); default KEY_SEL 0').choices(['vcek', 'vlek']))
+    .addOption(new Option('--version <n>', 'force report VERSION (default: from the firmware)')
+      .choices(['2', '3', '5']))
+    .addOption(new Option('--signing-key <key>', 'KEY_SEL 1 (vcek) or 2 (vlek); default KEY_SEL 0')
+      .choices(['vcek', 'vlek']))
     .option('--key-sel <n>', 'raw KEY_SEL word of MSG_REPORT_REQ (overrides --signing-key)')
-    .option('--vlek-csp-id <id>', 'load a VLEK for this cloud provider (e.g. CN=cc-us-east-2.amazonaws.com)')
+    .option('--vlek-csp-id <id>',
+      'load a VLEK for this cloud provider (e.g. CN=cc-us-east-2.amazonaws.com)')
     .option('--report-data <hex>', 'REPORT_DATA, up to 64 bytes, zero-padded')
     .option('--host-data <hex>', 'HOST_DATA, 32 bytes')
     .option('--measurement <hex>', 'MEASUREMENT, 48 bytes')
@@ -68,10 +78,12 @@ function buildProgram(io: CliIo): Command {
     .option('--image-id <hex>', 'IMAGE_ID, 16 bytes')
     .option('--guest-svn <n>', 'GUEST_SVN')
     .option('--id-key-digest <hex>', 'ID_KEY_DIGEST, 48 bytes')
-    .option('--author-key-digest <hex>', 'AUTHOR_KEY_DIGEST, 48 bytes (sets KEY_INFO.AUTHOR_KEY_EN)')
+    .option('--author-key-digest <hex>',
+      'AUTHOR_KEY_DIGEST, 48 bytes (sets KEY_INFO.AUTHOR_KEY_EN)')
     .option('--report-id <hex>', 'REPORT_ID, 32 bytes (default: from the seed)')
     .option('--report-id-ma <hex>', 'REPORT_ID_MA, 32 bytes (default ff..ff: no migration agent)')
-    .option('--tcb <tcb>', 'CURRENT_TCB: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin) or raw 0x… u64')
+    .option('--tcb <tcb>',
+      'CURRENT_TCB: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin) or raw 0x… u64')
     .option('--reported-tcb <tcb>', 'REPORTED_TCB (SNP_CONFIG; default: current)')
     .option('--committed-tcb <tcb>', 'COMMITTED_TCB (default: current)')
     .option('--launch-tcb <tcb>', 'LAUNCH_TCB (default: current)')
@@ -92,7 +104,9 @@ export function productFlag(text: string): Product {
   try {
     return parseProduct(text);
   } catch (error) {
-    if (error instanceof SimError) throw usageError('product', `--product: ${error.message.replace(/^[A-Z_]+: /, '')}`);
+    if (error instanceof SimError) {
+      throw usageError('product', `--product: ${error.message.replace(/^[A-Z_]+: /, '')}`);
+    }
     throw error;
   }
 }
@@ -106,14 +120,18 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
   const current = tcbFlag('tcb', encodeTcb(DEFAULT_FIRMWARE[product].tcb, layout));
   const base = current ?? encodeTcb(DEFAULT_FIRMWARE[product].tcb, layout);
   const version = flags['version'] === undefined ? undefined : Number(flags['version']);
-  if (version !== undefined && !isReportVersion(version)) throw usageError('version', '--version must be 2, 3 or 5');
-  const firmware = typeof flags['firmware'] === 'string' ? parseFirmwareVersion(flags['firmware']) : undefined;
+  if (version !== undefined && !isReportVersion(version)) {
+    throw usageError('version', '--version must be 2, 3 or 5');
+  }
+  const firmware = typeof flags['firmware'] === 'string'
+    ? parseFirmwareVersion(flags['firmware']) : undefined;
   const committedFirmware = typeof flags['committedFirmware'] === 'string'
     ? parseFirmwareVersion(flags['committedFirmware']) : undefined;
   const options: Record<string, unknown> = {
     seed: String(flags['seed']), product,
     firmwareVersion: firmware, committedVersion: committedFirmware,
-    tcb: current, reportedTcb: tcbFlag('reportedTcb', base), committedTcb: tcbFlag('committedTcb', base),
+    tcb: current, reportedTcb: tcbFlag('reportedTcb', base),
+    committedTcb: tcbFlag('committedTcb', base),
     launchTcb: tcbFlag('launchTcb', base),
     version: version as ReportVersion | undefined,
     signingKey: flags['signingKey'], keySel: numFlag(flags, 'keySel', 32),
@@ -123,14 +141,16 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
     vmpl: numFlag(flags, 'vmpl', 32), senderVmpl: numFlag(flags, 'senderVmpl', 2),
     family_id: hexFlag(flags, 'familyId', 16), image_id: hexFlag(flags, 'imageId', 16),
     guest_svn: numFlag(flags, 'guestSvn', 32),
-    id_key_digest: hexFlag(flags, 'idKeyDigest', 48), author_key_digest: hexFlag(flags, 'authorKeyDigest', 48),
+    id_key_digest: hexFlag(flags, 'idKeyDigest', 48),
+    author_key_digest: hexFlag(flags, 'authorKeyDigest', 48),
     report_id: hexFlag(flags, 'reportId', 32), report_id_ma: hexFlag(flags, 'reportIdMa', 32),
     chipId: hexFlag(flags, 'chipId'), platformInfo: bigFlag(flags, 'platformInfo'),
     maskChipId: flags['maskChipId'] === true ? true : undefined,
     maskChipKey: flags['maskChipKey'] === true ? true : undefined,
     smt: flags['smt'] === false ? false : undefined,
     vcek_disabled: flags['vcekDisabled'] === true ? true : undefined,
-    launch_mit_vector: bigFlag(flags, 'launchMitVector'), currentMitVector: bigFlag(flags, 'currentMitVector'),
+    launch_mit_vector: bigFlag(flags, 'launchMitVector'),
+    currentMitVector: bigFlag(flags, 'currentMitVector'),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return options as GenerateReportOptions;
@@ -147,10 +167,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     try {
       writeFileSync(out, generated.report);
     } catch (error) {
-      throw new SimError('SIM_IO', { path: out }, `cannot write ${out}: ${(error as Error).message.split('\n')[0]}`);
+      throw new SimError('SIM_IO', { path: out },
+        `cannot write ${out}: ${(error as Error).message.split('\n')[0]}`);
     }
     io.stdout(`wrote ${generated.report.length} bytes to ${out} (seed ${String(flags['seed'])}, `
-      + `${generated.platform.product}, VERSION ${generated.version}, signed by ${generated.signingKey})\n`);
+      + `${generated.platform.product}, VERSION ${generated.version}, `
+      + `signed by ${generated.signingKey})\n`);
   } else {
     io.stdout(`${toHex(generated.report)}\n`);
   }

@@ -17,7 +17,9 @@ import { fromPem } from '../../models/snp/certificates.js';
 import { PRODUCTS, type Product } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
-import { POLICY_FLAG_NAMES, type AppraisalOptions, type PolicyFlag } from '../../models/verifier/appraisal.js';
+import {
+  POLICY_FLAG_NAMES, type AppraisalOptions, type PolicyFlag,
+} from '../../models/verifier/appraisal.js';
 import { parseCertificate } from '../../models/verifier/certificate.js';
 import {
   productHint, productOfName, verifyAttestationReport, type EvidenceCertificates,
@@ -31,45 +33,62 @@ import { newProgram, parseProgram } from './dispatch.js';
 
 function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim snp verify', io)
-    .description('Verify an ATTESTATION_REPORT against its AMD certificate chain and appraise it; prints a JSON verdict.')
+    .description('Verify an ATTESTATION_REPORT against its AMD certificate chain and appraise it;'
+      + ' prints a JSON verdict.')
     .requiredOption('--report <file>', 'raw 1184-byte report')
-    .requiredOption('--certs <dir|file>', 'directory with vcek.der|vcek.pem (or vlek.*), and optionally '
+    .requiredOption('--certs <dir|file>',
+      'directory with vcek.der|vcek.pem (or vlek.*), and optionally '
       + 'ark.pem, ask.pem, asvk.pem or cert_chain.pem; or one file: an Azure THIM JSON '
       + '({vcekCert, certificateChain}) or a PEM bundle such as vcek+ask+ark')
     .option('--crl <file>', 'ARK-signed CRL (DER or PEM); revoked ASK/ASVK fail; a bad CRL fails')
     .option('--test-roots', 'trust parma-sim\'s TEST-ONLY roots instead of AMD\'s')
-    .option('--trust-anchor <ark.pem...>', 'trust these ARK certificates (product from their CN ARK-<Product>)')
-    .option('--product <product>', 'expected product (Milan, Genoa, Turin); needed for v2 reports whose chain does not name it')
-    .option('--at <time>', 'check certificate validity at this ISO-8601 time, or "now" (default: no validity check)')
+    .option('--trust-anchor <ark.pem...>',
+      'trust these ARK certificates (product from their CN ARK-<Product>)')
+    .option('--product <product>', 'expected product (Milan, Genoa, Turin);'
+      + ' needed for v2 reports whose chain does not name it')
+    .option('--at <time>', 'check certificate validity at this ISO-8601 time, or "now"'
+      + ' (default: no validity check)')
     .option('--measurement <hex>', 'expected MEASUREMENT (48 bytes)')
     .option('--host-data <hex>', 'expected HOST_DATA (32 bytes)')
     .option('--report-data <hex>', 'expected REPORT_DATA (up to 64 bytes, zero-padded)')
-    .option('--min-tcb <tcb>', 'minimum REPORTED_TCB, component-wise: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin)')
+    .option('--min-tcb <tcb>',
+      'minimum REPORTED_TCB, component-wise: bl=3,tee=0,snp=8,ucode=115 (fmc= on Turin)')
     .option('--max-vmpl <n>', 'maximum VMPL')
     .option('--allow-debug', 'accept guest POLICY.DEBUG (denied by default)')
-    .option('--forbid-policy-bit <name...>', `guest POLICY flags that must be clear (${POLICY_FLAG_NAMES.join(', ')})`)
-    .option('--require-policy-bit <name...>', 'guest POLICY flags that must be set (e.g. mem_aes_256_xts)')
-    .addOption(new Option('--signing-key <key>', 'require reports signed by this key').choices(['vcek', 'vlek']))
-    .option('--no-strict-reserved', 'tolerate non-zero reserved bytes inside the signed span (unsigned ones always fail)');
+    .option('--forbid-policy-bit <name...>',
+      `guest POLICY flags that must be clear (${POLICY_FLAG_NAMES.join(', ')})`)
+    .option('--require-policy-bit <name...>',
+      'guest POLICY flags that must be set (e.g. mem_aes_256_xts)')
+    .addOption(new Option('--signing-key <key>', 'require reports signed by this key')
+      .choices(['vcek', 'vlek']))
+    .option('--no-strict-reserved', 'tolerate non-zero reserved bytes inside the signed span'
+      + ' (unsigned ones always fail)');
 }
 
 function readInput(path: string, what: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (error) {
-    throw new SimError('SIM_IO', { path, what }, `cannot read ${what} ${path}: ${(error as Error).message.split('\n')[0]}`);
+    throw new SimError('SIM_IO', { path, what },
+      `cannot read ${what} ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
 /** The first existing file of `names` in `dir`, read. */
 function readFirst(dir: string, names: readonly string[]): Uint8Array | undefined {
-  for (const name of names) if (existsSync(join(dir, name))) return readInput(join(dir, name), name);
+  for (const name of names) {
+    if (existsSync(join(dir, name))) return readInput(join(dir, name), name);
+  }
   return undefined;
 }
 
-/** Certificates from a KDS-style directory; a cert_chain.pem stands in for missing ask/ark files. */
+/**
+ * Certificates from a KDS-style directory; a cert_chain.pem stands in for missing ask/ark files.
+ */
 export function readCertificateDir(dir: string): EvidenceCertificates {
-  if (!existsSync(dir)) throw new SimError('SIM_IO', { path: dir }, `certificates ${dir} do not exist`);
+  if (!existsSync(dir)) {
+    throw new SimError('SIM_IO', { path: dir }, `certificates ${dir} do not exist`);
+  }
   if (!statSync(dir).isDirectory()) return readCertificateFile(dir);
   const chain = (file: string): Uint8Array[] => {
     const bytes = readFirst(dir, [file]);
@@ -87,7 +106,9 @@ export function readCertificateDir(dir: string): EvidenceCertificates {
   return presentCertificates(certs, dir);
 }
 
-function presentCertificates(certs: Record<string, Uint8Array | undefined>, where: string): EvidenceCertificates {
+function presentCertificates(
+  certs: Record<string, Uint8Array | undefined>, where: string,
+): EvidenceCertificates {
   if (certs['vcek'] === undefined && certs['vlek'] === undefined) {
     throw new SimError('SNP_BAD_CERT', { where }, `no VCEK or VLEK certificate in ${where}`);
   }
@@ -103,7 +124,8 @@ function roleOf(der: Uint8Array, where: string): keyof EvidenceCertificates {
   if (cn.startsWith('ARK-')) return 'ark';
   if (cn.startsWith('SEV-VLEK-')) return 'asvk';
   if (cn.startsWith('SEV-')) return 'ask';
-  throw new SimError('SNP_BAD_CERT', { where, subject: cn }, `${where}: '${cn}' is not an AMD certificate`);
+  throw new SimError('SNP_BAD_CERT', { where, subject: cn },
+    `${where}: '${cn}' is not an AMD certificate`);
 }
 
 /**
@@ -120,12 +142,14 @@ function readCertificateFile(path: string): EvidenceCertificates {
     try {
       thim = JSON.parse(text);
     } catch {
-      throw new SimError('SNP_BAD_CERT', { path }, `${path}: not JSON (expected a THIM {vcekCert, certificateChain})`);
+      throw new SimError('SNP_BAD_CERT', { path },
+        `${path}: not JSON (expected a THIM {vcekCert, certificateChain})`);
     }
     const record = (thim ?? {}) as Record<string, unknown>;
     const pems = [record['vcekCert'], record['certificateChain']];
     if (pems.some((pem) => typeof pem !== 'string')) {
-      throw new SimError('SNP_BAD_CERT', { path }, `${path}: THIM JSON needs string vcekCert and certificateChain`);
+      throw new SimError('SNP_BAD_CERT', { path },
+        `${path}: THIM JSON needs string vcekCert and certificateChain`);
     }
     blocks = pems.flatMap((pem) => fromPem(pem as string));
   } else {
@@ -141,7 +165,10 @@ function anchorsFromFlags(flags: Readonly<Record<string, unknown>>): readonly Tr
   const given = files.map((file): TrustAnchor => {
     const ark = parseCertificate(readInput(file, 'trust anchor'), file);
     const product = productOfName(ark.subjectCn?.replace(/^ARK-/, ''));
-    if (product === undefined) throw new SimError('SNP_BAD_PRODUCT', { file, subject: ark.subjectCn }, `${file}: '${ark.subjectCn ?? '?'}' is not an ARK-<Product>`);
+    if (product === undefined) {
+      throw new SimError('SNP_BAD_PRODUCT', { file, subject: ark.subjectCn },
+        `${file}: '${ark.subjectCn ?? '?'}' is not an ARK-<Product>`);
+    }
     return trustAnchorFromArk(product, ark.der, file);
   });
   if (given.length > 0) return given;
@@ -152,16 +179,26 @@ function atFlag(text: unknown): Date | undefined {
   if (typeof text !== 'string') return undefined;
   // The CLI may read the wall clock (models never do): "now" is the caller's explicit choice.
   const at = text === 'now' ? new Date(Date.now()) : new Date(text);
-  if (Number.isNaN(at.getTime())) throw new SimError('SIM_USAGE', { what: 'at', text }, `--at: '${text}' is not an ISO-8601 time or "now"`);
+  if (Number.isNaN(at.getTime())) {
+    throw new SimError('SIM_USAGE', { what: 'at', text },
+      `--at: '${text}' is not an ISO-8601 time or "now"`);
+  }
   return at;
 }
 
-function appraisalFromFlags(flags: Readonly<Record<string, unknown>>, product: Product | undefined): AppraisalOptions {
+function appraisalFromFlags(
+  flags: Readonly<Record<string, unknown>>, product: Product | undefined,
+): AppraisalOptions {
   const hex = (name: string, bytes: number): Uint8Array | undefined => {
     if (typeof flags[name] !== 'string') return undefined;
     const value = fromHex(flags[name], `--${name}`);
-    if (value.length > bytes) throw new SimError('SIM_USAGE', { what: name }, `--${name}: at most ${bytes} bytes`);
-    if (name !== 'reportData' && value.length !== bytes) throw new SimError('SIM_USAGE', { what: name }, `--${name}: expected ${bytes} bytes, got ${value.length}`);
+    if (value.length > bytes) {
+      throw new SimError('SIM_USAGE', { what: name }, `--${name}: at most ${bytes} bytes`);
+    }
+    if (name !== 'reportData' && value.length !== bytes) {
+      throw new SimError('SIM_USAGE', { what: name },
+        `--${name}: expected ${bytes} bytes, got ${value.length}`);
+    }
     const padded = new Uint8Array(bytes);
     padded.set(value);
     return padded;
@@ -170,17 +207,26 @@ function appraisalFromFlags(flags: Readonly<Record<string, unknown>>, product: P
     const list = flags[name];
     if (!Array.isArray(list)) return undefined;
     for (const bit of list) {
-      if (!POLICY_FLAG_NAMES.includes(String(bit))) throw new SimError('SIM_USAGE', { what: name, bit }, `unknown policy bit '${String(bit)}' (known: ${POLICY_FLAG_NAMES.join(', ')})`);
+      if (!POLICY_FLAG_NAMES.includes(String(bit))) {
+        throw new SimError('SIM_USAGE', { what: name, bit },
+          `unknown policy bit '${String(bit)}' (known: ${POLICY_FLAG_NAMES.join(', ')})`);
+      }
     }
     return list.map(String) as PolicyFlag[];
   };
   const layout = PRODUCTS[product ?? 'Milan'].tcbLayout;
   const maxVmpl = typeof flags['maxVmpl'] === 'string' ? Number(flags['maxVmpl']) : undefined;
-  if (maxVmpl !== undefined && !(Number.isInteger(maxVmpl) && maxVmpl >= 0 && maxVmpl <= 3)) throw new SimError('SIM_USAGE', { what: 'max-vmpl' }, '--max-vmpl must be 0..3');
+  if (maxVmpl !== undefined && !(Number.isInteger(maxVmpl) && maxVmpl >= 0 && maxVmpl <= 3)) {
+    throw new SimError('SIM_USAGE', { what: 'max-vmpl' }, '--max-vmpl must be 0..3');
+  }
   const options: Record<string, unknown> = {
-    measurement: hex('measurement', 48), hostData: hex('hostData', 32), reportData: hex('reportData', 64),
-    allowDebug: flags['allowDebug'] === true, forbiddenPolicyBits: bits('forbidPolicyBit'), requiredPolicyBits: bits('requirePolicyBit'),
-    minTcb: typeof flags['minTcb'] === 'string' ? decodeTcb(parseTcbText(flags['minTcb'], layout, 0n), layout) : undefined,
+    measurement: hex('measurement', 48), hostData: hex('hostData', 32),
+    reportData: hex('reportData', 64),
+    allowDebug: flags['allowDebug'] === true, forbiddenPolicyBits: bits('forbidPolicyBit'),
+    requiredPolicyBits: bits('requirePolicyBit'),
+    minTcb: typeof flags['minTcb'] === 'string'
+      ? decodeTcb(parseTcbText(flags['minTcb'], layout, 0n), layout)
+      : undefined,
     maxVmpl, signingKey: flags['signingKey'],
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
