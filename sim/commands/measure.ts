@@ -4,7 +4,8 @@
  * 1 "Error: <message>" for inputs the measurement refuses, 2 usage errors). Because it must be
  * swappable with that tool, this command deliberately uses its 0/1/2 exit codes rather than the
  * house table; internal assertion failures still exit 70 through sim/cli.ts.
- * Loads only the hypervisor measurement modules (no xstate, no curves) so the process starts fast.
+ * Loads only the hypervisor measurement modules (no xstate, no curves) so the process starts
+ * fast.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
@@ -16,17 +17,23 @@ import {
   MEASURE_MODES, SEV_MODE_NAME, measureLaunch, type MeasureMode,
 } from '../../models/hypervisor/launch-measurement.js';
 import { cmdlineSha256 } from '../../models/hypervisor/sev-hashes-table.js';
-import { VCPU_TYPE_NAMES, cpuSignature, vcpuTypeSignature } from '../../models/hypervisor/vcpu-types.js';
-import { VMM_QUIRKS, VMM_TYPE_NAMES, isVmmType } from '../../models/hypervisor/vmm-types.js';
+import {
+  VCPU_TYPE_NAMES, cpuSignature, vcpuTypeSignature,
+} from '../../models/hypervisor/vcpu-types.js';
+import {
+  VMM_QUIRKS, VMM_TYPE_NAMES, isVmmType, type VmmType,
+} from '../../models/hypervisor/vmm-types.js';
 import type { CliIo } from './types.js';
 
 const PROG = 'parma-sim measure';
 const EXIT_MEASURE_ERROR = 1;
 const EXIT_MEASURE_USAGE = 2;
 
-const USAGE = `usage: ${PROG} [-h] [--version] [-v] --mode {${MEASURE_MODES.join(',')}} [--vcpus N]
+const USAGE = `usage: ${PROG} [-h] [--version] [-v] --mode {${MEASURE_MODES.join(',')}}`
+  + ` [--vcpus N]
        [--vcpu-type CPUTYPE] [--vcpu-sig VALUE] [--vcpu-family FAMILY] [--vcpu-model MODEL]
-       [--vcpu-stepping STEPPING] [--vmm-type VMMTYPE] --ovmf PATH [--kernel PATH] [--initrd PATH]
+       [--vcpu-stepping STEPPING] [--vmm-type VMMTYPE] --ovmf PATH [--kernel PATH]`
+  + ` [--initrd PATH]
        [--append CMDLINE] [--guest-features VALUE] [--output-format {hex,base64}]
        [--snp-ovmf-hash HASH] [--dump-vmsa] [--svsm PATH] [--vars-size SIZE | --vars-file PATH]
 `;
@@ -62,7 +69,9 @@ class UsageError extends Error {}
 /** Python int(text, base) semantics, as argparse applies them (base 0 = auto prefix). */
 function parsePythonInt(text: string, autoBase: boolean): number | undefined {
   const clean = text.trim().replace(/_(?=[0-9a-fA-F])/g, '');
-  const pattern = autoBase ? /^[+-]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[1-9][0-9]*|0+)$/ : /^[+-]?[0-9]+$/;
+  const pattern = autoBase
+    ? /^[+-]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[1-9][0-9]*|0+)$/
+    : /^[+-]?[0-9]+$/;
   if (!pattern.test(clean)) return undefined;
   const negative = clean.startsWith('-');
   const body = clean.replace(/^[+-]/, '');
@@ -72,34 +81,48 @@ function parsePythonInt(text: string, autoBase: boolean): number | undefined {
   return negative ? -value : value;
 }
 
-function intArg(name: string, text: string | undefined, kind: 'int' | 'auto_base_int' | '<lambda>'): number | undefined {
+function intArg(
+  name: string, text: string | undefined, kind: 'int' | 'auto_base_int' | '<lambda>',
+): number | undefined {
   if (text === undefined) return undefined;
   const value = parsePythonInt(text, kind !== 'int');
-  if (value === undefined) throw new UsageError(`argument --${name}: invalid ${kind} value: '${text}'`);
+  if (value === undefined) {
+    throw new UsageError(`argument --${name}: invalid ${kind} value: '${text}'`);
+  }
   return value;
 }
 
-function choiceArg(name: string, text: string | undefined, choices: readonly string[]): string | undefined {
+function choiceArg(
+  name: string, text: string | undefined, choices: readonly string[],
+): string | undefined {
   if (text === undefined || choices.includes(text)) return text;
-  throw new UsageError(`argument --${name}: invalid choice: '${text}' (choose from ${choices.map((c) => `'${c}'`).join(', ')})`);
+  const quoted = choices.map((c) => `'${c}'`).join(', ');
+  throw new UsageError(`argument --${name}: invalid choice: '${text}' (choose from ${quoted})`);
 }
 
 const OPTIONS = {
-  'help': { type: 'boolean', short: 'h' }, 'version': { type: 'boolean' }, 'verbose': { type: 'boolean', short: 'v' },
+  'help': { type: 'boolean', short: 'h' }, 'version': { type: 'boolean' },
+  'verbose': { type: 'boolean', short: 'v' },
   'mode': { type: 'string' }, 'vcpus': { type: 'string' }, 'vcpu-type': { type: 'string' },
-  'vcpu-sig': { type: 'string' }, 'vcpu-family': { type: 'string' }, 'vcpu-model': { type: 'string' },
+  'vcpu-sig': { type: 'string' }, 'vcpu-family': { type: 'string' },
+  'vcpu-model': { type: 'string' },
   'vcpu-stepping': { type: 'string' }, 'vmm-type': { type: 'string' }, 'ovmf': { type: 'string' },
   'kernel': { type: 'string' }, 'initrd': { type: 'string' }, 'append': { type: 'string' },
-  'guest-features': { type: 'string' }, 'output-format': { type: 'string' }, 'snp-ovmf-hash': { type: 'string' },
+  'guest-features': { type: 'string' }, 'output-format': { type: 'string' },
+  'snp-ovmf-hash': { type: 'string' },
   'dump-vmsa': { type: 'boolean' }, 'svsm': { type: 'string' }, 'vars-size': { type: 'string' },
   'vars-file': { type: 'string' },
 } as const;
 
-type RawArgs = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+type RawArgs = ReturnType<typeof parseArgs<{
+  options: typeof OPTIONS; strict: true; allowPositionals: false;
+}>>['values'];
 
 function parseRaw(argv: readonly string[]): RawArgs {
   try {
-    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: [...argv], options: OPTIONS, strict: true, allowPositionals: false,
+    }).values;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     throw new UsageError(message.replace(/\. To specify a positional argument.*$/, ''));
@@ -108,7 +131,8 @@ function parseRaw(argv: readonly string[]): RawArgs {
 
 function ioError(flag: string, path: string, error: unknown): SimError {
   const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-  return new SimError('SIM_IO', { flag, path, reason }, `cannot read --${flag} file '${path}': ${reason}`);
+  return new SimError('SIM_IO', { flag, path, reason },
+    `cannot read --${flag} file '${path}': ${reason}`);
 }
 
 function readInput(flag: string, path: string): Uint8Array {
@@ -131,7 +155,9 @@ function sha256OfFile(flag: string, path: string): Uint8Array {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hasher.update(chunk.subarray(0, n));
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      hasher.update(chunk.subarray(0, n));
+    }
   } catch (error) {
     throw ioError(flag, path, error);
   } finally {
@@ -150,7 +176,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     if (error instanceof SimError) {
       const prefix = `${error.code}: `;
-      io.stderr(`Error: ${error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message}\n`);
+      const message = error.message.startsWith(prefix)
+        ? error.message.slice(prefix.length) : error.message;
+      io.stderr(`Error: ${message}\n`);
       return EXIT_MEASURE_ERROR;
     }
     throw error;
@@ -160,9 +188,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function measureCommand(argv: readonly string[], io: CliIo): number {
   const raw = parseRaw(argv);
   if (raw.help === true) { io.stdout(HELP); return 0; }
-  if (raw.version === true) { io.stdout(`${PROG} (sev-snp-measure 0.0.13 compatible)\n`); return 0; }
-  const missing = [raw.mode === undefined ? '--mode' : '', raw.ovmf === undefined ? '--ovmf' : ''].filter(Boolean);
-  if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(', ')}`);
+  if (raw.version === true) {
+    io.stdout(`${PROG} (sev-snp-measure 0.0.13 compatible)\n`);
+    return 0;
+  }
+  const missing = [
+    raw.mode === undefined ? '--mode' : '', raw.ovmf === undefined ? '--ovmf' : '',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new UsageError(`the following arguments are required: ${missing.join(', ')}`);
+  }
   if (raw['vars-size'] !== undefined && raw['vars-file'] !== undefined) {
     throw new UsageError('argument --vars-file: not allowed with argument --vars-size');
   }
@@ -183,27 +218,19 @@ function measureCommand(argv: readonly string[], io: CliIo): number {
   }
   if (raw.initrd && !raw.kernel) throw new UsageError('--kernel required when using --initrd');
   if (raw.append && !raw.kernel) throw new UsageError('--kernel required when using --append');
-  if (mode !== 'sev' && vcpus === undefined) throw new UsageError(`missing --vcpus N in guest mode '${mode}'`);
-  if (vcpus !== undefined && vcpus < 0) throw new UsageError(`argument --vcpus: must not be negative: '${raw.vcpus}'`);
+  if (mode !== 'sev' && vcpus === undefined) {
+    throw new UsageError(`missing --vcpus N in guest mode '${mode}'`);
+  }
+  if (vcpus !== undefined && vcpus < 0) {
+    throw new UsageError(`argument --vcpus: must not be negative: '${raw.vcpus}'`);
+  }
   const vmmType = raw['vmm-type'] ?? 'QEMU';
   if (!isVmmType(vmmType)) throw new UsageError(`unknown VMM type '${vmmType}'`);
-  let vcpuSig = 0;
-  if (mode !== 'sev') {
-    if (family !== undefined) {
-      if (model === undefined || stepping === undefined) {
-        throw new UsageError('--vcpu-family needs --vcpu-model and --vcpu-stepping');
-      }
-      vcpuSig = cpuSignature({ family, model, stepping });
-    } else if (vcpuSigArg !== undefined) {
-      if (vcpuSigArg < 0 || vcpuSigArg > 0xffffffff) throw new UsageError(`argument --vcpu-sig: not a u32: '${raw['vcpu-sig']}'`);
-      vcpuSig = vcpuSigArg;
-    } else if (raw['vcpu-type'] !== undefined) {
-      vcpuSig = vcpuTypeSignature(raw['vcpu-type'])!;
-    } else if (VMM_QUIRKS[vmmType].needs_vcpu_sig) {
-      throw new UsageError(`missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '${mode}'`);
-    }
+  const vcpuSig = guestVcpuSig(raw, mode, vmmType, { family, model, stepping, vcpuSigArg });
+  if (guestFeatures < 0) {
+    throw new UsageError(
+      `argument --guest-features: must not be negative: '${raw['guest-features']}'`);
   }
-  if (guestFeatures < 0) throw new UsageError(`argument --guest-features: must not be negative: '${raw['guest-features']}'`);
   let varsSizeBytes = 0;
   if (mode === 'snp:svsm') {
     if (raw['vars-file']) varsSizeBytes = fileSize(raw['vars-file']);
@@ -226,9 +253,42 @@ function measureCommand(argv: readonly string[], io: CliIo): number {
   if (raw['dump-vmsa'] === true) {
     result.vmsas.forEach((page, i) => writeFileSync(join(process.cwd(), `vmsa${i}.bin`), page));
   }
-  const text = outputFormat === 'base64' ? Buffer.from(result.digest).toString('base64') : toHex(result.digest);
-  io.stdout(raw.verbose === true ? `Calculated ${SEV_MODE_NAME[mode]} guest measurement: ${text}\n` : `${text}\n`);
+  const text = outputFormat === 'base64'
+    ? Buffer.from(result.digest).toString('base64') : toHex(result.digest);
+  io.stdout(raw.verbose === true
+    ? `Calculated ${SEV_MODE_NAME[mode]} guest measurement: ${text}\n` : `${text}\n`);
   return 0;
+}
+
+/** The guest vCPU signature: from --vcpu-family/model/stepping, --vcpu-sig or --vcpu-type. */
+function guestVcpuSig(
+  raw: RawArgs, mode: MeasureMode, vmmType: VmmType,
+  args: Readonly<{
+    family: number | undefined; model: number | undefined; stepping: number | undefined;
+    vcpuSigArg: number | undefined;
+  }>,
+): number {
+  const { family, model, stepping, vcpuSigArg } = args;
+  let vcpuSig = 0;
+  if (mode !== 'sev') {
+    if (family !== undefined) {
+      if (model === undefined || stepping === undefined) {
+        throw new UsageError('--vcpu-family needs --vcpu-model and --vcpu-stepping');
+      }
+      vcpuSig = cpuSignature({ family, model, stepping });
+    } else if (vcpuSigArg !== undefined) {
+      if (vcpuSigArg < 0 || vcpuSigArg > 0xffffffff) {
+        throw new UsageError(`argument --vcpu-sig: not a u32: '${raw['vcpu-sig']}'`);
+      }
+      vcpuSig = vcpuSigArg;
+    } else if (raw['vcpu-type'] !== undefined) {
+      vcpuSig = vcpuTypeSignature(raw['vcpu-type'])!;
+    } else if (VMM_QUIRKS[vmmType].needs_vcpu_sig) {
+      throw new UsageError(
+        `missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '${mode}'`);
+    }
+  }
+  return vcpuSig;
 }
 
 function sha256OfEmpty(): Uint8Array {
@@ -240,14 +300,16 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SimError('SIM_IO', { flag: 'vars-file', path, reason }, `cannot stat --vars-file '${path}': ${reason}`);
+    throw new SimError('SIM_IO', { flag: 'vars-file', path, reason },
+      `cannot stat --vars-file '${path}': ${reason}`);
   }
 }
 
 function ovmfHashArg(text: string): Uint8Array {
   const bytes = fromHex(text, '--snp-ovmf-hash');
   if (bytes.length !== 48) {
-    throw new SimError('HV_BAD_LAUNCH_INPUT', { bytes: bytes.length }, `--snp-ovmf-hash must be 48 bytes (96 hex digits), got ${bytes.length}`);
+    throw new SimError('HV_BAD_LAUNCH_INPUT', { bytes: bytes.length },
+      `--snp-ovmf-hash must be 48 bytes (96 hex digits), got ${bytes.length}`);
   }
   return bytes;
 }
