@@ -49,6 +49,8 @@ export const POLICY_ERROR_CODES = [
   'POLICY_FRAGMENT_DID_MISMATCH',      // issuer did:x509 does not resolve against the x5chain
   'POLICY_FRAGMENT_BAD_PACKAGE',       // first line is not exactly `package <identifier>`
   'POLICY_FRAGMENT_RESERVED_NAMESPACE', // package framework / api / policy / metadata
+  // The four SVN codes below are no longer produced: SVN failures are load_fragment denials
+  // carrying framework.rego's reason strings. They stay listed so they are never reused.
   'POLICY_FRAGMENT_SVN_TYPE',          // svn and minimum_svn are different types
                                        // (semver vs integer)
   'POLICY_FRAGMENT_SVN_TOO_LOW',       // svn below minimum_svn
