@@ -16,7 +16,7 @@ import type { PolicyContainer } from '../policy-model.js';
 import { invalidEnvNames, missingRequired } from '../match/env.js';
 import { mountListOk, mountOk, type MountContext } from '../match/mounts.js';
 import { commandOk, noNewPrivilegesOk, privilegedOk, userOk } from '../match/process.js';
-import { agreedStdio, narrowByCaps, narrowByEnv } from './narrowing.js';
+import { agreedStdio, narrowProcess } from './narrowing.js';
 import {
   absentNote, allow, deny, withVersionReason, type RuleContext, type RuleResult
 } from './rule-context.js';
@@ -53,25 +53,23 @@ export function createContainer(ctx: RuleContext, input: unknown): RuleResult {
       && c.seccomp(k));
   const stageReasons: string[] = [];
   if (initial.length > 0) {
-    const flags = ctx.policy.flags;
-    const env = narrowByEnv(initial, req.envList, flags.allow_environment_variable_dropping);
-    if (!env.ok) stageReasons.push(...env.reasons);
+    const narrowed = narrowProcess(initial, {
+      envList: req.envList, capabilities: req.capabilities, privileged: req.privileged === true,
+    }, ctx.policy.flags);
+    if (!narrowed.ok) stageReasons.push(...narrowed.reasons);
     else {
-      const caps = narrowByCaps(env.items, req.capabilities, req.privileged === true,
-        flags.allow_capability_dropping);
-      if (!caps.ok) stageReasons.push(...caps.reasons);
-      else {
-        const stdio = agreedStdio(caps.containers);
-        if (stdio === undefined) {
-          stageReasons.push('containers only distinguishable by allow_stdio_access');
-        } else {
-          assert(caps.containers.length <= matches.length, 'create only narrows');
-          return allow([
-            { name: 'matches', action: 'update', key: req.containerID, value: caps.containers },
-            { name: 'started', action: 'add', key: req.containerID,
-              value: { privileged: req.privileged === true } },
-          ], { env_list: env.env_list, caps_list: caps.caps_list, allow_stdio_access: stdio });
-        }
+      const stdio = agreedStdio(narrowed.containers);
+      if (stdio === undefined) {
+        stageReasons.push('containers only distinguishable by allow_stdio_access');
+      } else {
+        assert(narrowed.containers.length <= matches.length, 'create only narrows');
+        return allow([
+          { name: 'matches', action: 'update', key: req.containerID, value: narrowed.containers },
+          { name: 'started', action: 'add', key: req.containerID,
+            value: { privileged: req.privileged === true } },
+        ], {
+          env_list: narrowed.env_list, caps_list: narrowed.caps_list, allow_stdio_access: stdio,
+        });
       }
     }
   }

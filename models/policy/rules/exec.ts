@@ -14,7 +14,7 @@ import { has, lookup } from '../metadata.js';
 import type { PolicyContainer } from '../policy-model.js';
 import { invalidEnvNames, missingRequired } from '../match/env.js';
 import { commandOk, noNewPrivilegesOk, userOk } from '../match/process.js';
-import { agreedStdio, narrowByCaps, narrowByEnv } from './narrowing.js';
+import { agreedStdio, narrowByEnv, narrowProcess } from './narrowing.js';
 import {
   absentNote, allow, candidateExternalProcesses, deny, withVersionReason, type RuleContext,
     type RuleResult,
@@ -34,19 +34,15 @@ export function execInContainer(ctx: RuleContext, input: unknown): RuleResult {
   const initial = matches.filter((c) => wd(c) && nnp(c) && user(c) && cmd(c));
   const stageReasons: string[] = [];
   if (initial.length > 0) {
-    const flags = ctx.policy.flags;
-    const env = narrowByEnv(initial, req.envList, flags.allow_environment_variable_dropping);
-    if (!env.ok) stageReasons.push(...env.reasons);
+    const narrowed = narrowProcess(initial, {
+      envList: req.envList, capabilities: req.capabilities, privileged: startedEntry.privileged,
+    }, ctx.policy.flags);
+    if (!narrowed.ok) stageReasons.push(...narrowed.reasons);
     else {
-      const caps = narrowByCaps(env.items, req.capabilities, startedEntry.privileged,
-        flags.allow_capability_dropping);
-      if (!caps.ok) stageReasons.push(...caps.reasons);
-      else {
-        assert(caps.containers.length <= matches.length, 'exec only narrows');
-        return allow([{ name: 'matches', action: 'update', key: req.containerID,
-          value: caps.containers }],
-          { env_list: env.env_list, caps_list: caps.caps_list });
-      }
+      assert(narrowed.containers.length <= matches.length, 'exec only narrows');
+      return allow([{ name: 'matches', action: 'update', key: req.containerID,
+        value: narrowed.containers }],
+        { env_list: narrowed.env_list, caps_list: narrowed.caps_list });
     }
   }
   const reasons: string[] = [];

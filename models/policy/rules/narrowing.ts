@@ -52,6 +52,34 @@ export function narrowByCaps(
   return { ok: true, containers: kept, caps_list: choice.caps };
 }
 
+export type ProcessStage =
+  | Readonly<{
+    ok: true; containers: readonly PolicyContainer[]; env_list: readonly string[];
+    caps_list: CapabilitySets;
+  }>
+  | Readonly<{ ok: false; reasons: readonly string[] }>;
+
+/** The env stage, then the capability stage on its survivors (create and exec share this order). */
+export function narrowProcess(
+  containers: readonly PolicyContainer[],
+  request: Readonly<{
+    envList: readonly string[]; capabilities: CapabilitySets | undefined; privileged: boolean;
+  }>,
+  flags: Readonly<{
+    allow_environment_variable_dropping: boolean; allow_capability_dropping: boolean;
+  }>,
+): ProcessStage {
+  const env = narrowByEnv(containers, request.envList, flags.allow_environment_variable_dropping);
+  if (!env.ok) return env;
+  const caps = narrowByCaps(env.items, request.capabilities, request.privileged,
+    flags.allow_capability_dropping);
+  if (!caps.ok) return caps;
+  assert(caps.containers.length <= containers.length, 'each stage only narrows');
+  return {
+    ok: true, containers: caps.containers, env_list: env.env_list, caps_list: caps.caps_list,
+  };
+}
+
 /** All survivors must agree on allow_stdio_access; undefined = they do not (undecidable). */
 export function agreedStdio(items: readonly Readonly<{ allow_stdio_access: boolean }>[]): boolean
     | undefined {
