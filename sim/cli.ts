@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { AssertionError } from './kernel/assert.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, SimError, exitCodeFor } from './kernel/errors.js';
 import type { CliIo, CommandModule } from './commands/types.js';
+import { packageVersion } from './kernel/package-root.js';
 
 const COMMANDS: Readonly<Record<string, Readonly<{
   summary: string; load: () => Promise<CommandModule>;
@@ -40,7 +41,8 @@ function usage(): string {
   for (const [name, command] of Object.entries(COMMANDS)) {
     lines.push(`  ${name.padEnd(10)} ${command.summary}`);
   }
-  lines.push('', 'Run `parma-sim <command> --help` for the options of a command.');
+  lines.push('', 'Run `parma-sim <command> --help` for the options of a command, '
+    + '`parma-sim --version` for the version.');
   return lines.join('\n') + '\n';
 }
 
@@ -51,7 +53,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stdout(usage());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const command = COMMANDS[name];
+  if (name === '--version' || name === '-V') {
+    io.stdout(`parma-sim ${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     io.stderr(`parma-sim: unknown command '${name}'\n${usage()}`);
     return EXIT_USAGE;

@@ -6,13 +6,15 @@
  * the evidence and the policy engine. Each row states what must happen and what did happen.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from './kernel/assert.js';
 import { toHex } from './kernel/bytes.js';
 import { Rng } from './kernel/rng.js';
 import { SimError } from './kernel/errors.js';
+import { VirtualClock } from './kernel/clock.js';
+import { Trace } from './kernel/trace.js';
 import { OVMF_TABLE_GUID } from '../models/hypervisor/ovmf-footer-table.js';
 import { SEV_SECTION_TYPE } from '../models/hypervisor/sev-metadata.js';
 import {
@@ -40,6 +42,9 @@ type Row = Readonly<{
   area: string; scenario: string; expected: string; got: string; why: string;
 }>;
 const rows: Row[] = [];
+/** Every step of the run as trace events; two runs with one seed give one trace hash. */
+const trace = new Trace();
+const clock = new VirtualClock();
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -47,6 +52,7 @@ function say(line = ''): void {
 
 function record(area: string, scenario: string, expected: string, got: string, why: string): void {
   rows.push({ area, scenario, expected, got, why });
+  trace.emit(clock.advance(1), 'sim', 'verdict', { area, scenario, expected, got, why });
   say(`  ${got === expected ? 'ok  ' : 'FAIL'} ${scenario}: ${got}${why ? ` (${why})` : ''}`);
 }
 
@@ -166,6 +172,10 @@ function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidenc
   if (response.statusName !== 'SUCCESS') {
     throw new SimError('SNP_FIRMWARE_STATUS', { status: response.status }, response.reason);
   }
+  trace.emit(clock.advance(1), 'snp', 'MSG_REPORT_RSP', {
+    guest_policy: guestPolicy, measurement: guest.measurement, host_data: guest.host_data,
+    report: response.report,
+  });
   const certs = buildCertificateSet({ seed: SEED, product: 'Milan', platform });
   return { report: response.report, certs, expectedMeasurement, platform };
 }
@@ -283,6 +293,9 @@ function runSteps(
   let metadata = start;
   return steps.map(([rule, input]) => {
     const decision = evaluateEnforcementPoint(policy, metadata, rule, input);
+    trace.emit(clock.advance(1), 'policy', rule, {
+      input, allowed: decision.allowed, reasons: decision.reasons, delta: decision.delta,
+    });
     metadata = decision.metadata;
     return decision;
   });
@@ -379,7 +392,12 @@ function main(): number {
   attestationRows(Uint8Array.from(Buffer.from(loaded.digestHex, 'hex')));
   realReportRows();
   policyRows(loaded.policy);
-  return printTable() ? 0 : 1;
+  const allAsStated = printTable();
+  say(`trace: ${trace.all().length} events, sha256 ${trace.hash()}`);
+  const traceAt = process.argv.indexOf('--trace');
+  const tracePath = traceAt < 0 ? undefined : process.argv[traceAt + 1];
+  if (tracePath !== undefined) writeFileSync(tracePath, trace.toJsonl());
+  return allAsStated ? 0 : 1;
 }
 
 try {

@@ -13,8 +13,8 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../sim/kernel/package-root.js';
 import { assert } from '../../sim/kernel/assert.js';
 import type { Product } from './product.js';
 
@@ -30,24 +30,6 @@ export type AmdTestKey = Readonly<{
   spkiDer: Uint8Array;
   modulusBits: number;
 }>;
-
-const PACKAGE_NAME = 'parma-sim';
-
-/** The directory of parma-sim's package.json, found by walking up from this module. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 12; i++) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown };
-      if (parsed.name === PACKAGE_NAME) return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error('parma-sim: package root (package.json named parma-sim) not found');
-}
 
 /** The folder that holds the committed test keys. */
 export function testKeysDir(): string {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert } from '../../sim/kernel/assert.js';
-import { packageRoot } from '../snp/amd-test-keys.js';
+import { packageRoot } from '../../sim/kernel/package-root.js';
 import { fromPem } from '../snp/certificates.js';
 import { PRODUCT_NAMES, type Product } from '../snp/product.js';
 import { buildCaCertificate } from '../snp/x509-profile.js';
