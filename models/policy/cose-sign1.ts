@@ -13,7 +13,9 @@
  * is strict (minimal integers, definite lengths, no duplicate map keys, no trailing bytes).
  */
 import { decode, encode, Tagged, type TagDecoder } from 'cborg';
-import { verify as cryptoVerify, constants as cryptoConstants, X509Certificate } from 'node:crypto';
+import {
+  verify as cryptoVerify, constants as cryptoConstants, X509Certificate, type KeyObject,
+} from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 
@@ -222,6 +224,17 @@ function badSignature(reason: string, detail: Record<string, unknown> = {}): Sim
     `COSE_Sign1: ${reason}`);
 }
 
+/** The x5chain leaf's public key; a leaf that is not a certificate is malformed input. */
+function leafPublicKey(signerCertDer: Uint8Array): KeyObject {
+  try {
+    return new X509Certificate(signerCertDer).publicKey;
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new SimError('POLICY_BAD_FRAGMENT', { reason: 'x5chain leaf does not parse', cause },
+      'COSE_Sign1: the x5chain leaf is not an X.509 certificate');
+  }
+}
+
 /**
  * Verifies the signature of `message` under the public key of `signerCertDer` (the x5chain leaf)
  * with algorithm `alg`. Throws POLICY_FRAGMENT_BAD_SIGNATURE when the key does not suit the
@@ -229,7 +242,7 @@ function badSignature(reason: string, detail: Record<string, unknown> = {}): Sim
  */
 export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
     signerCertDer: Uint8Array): void {
-  const key = new X509Certificate(signerCertDer).publicKey;
+  const key = leafPublicKey(signerCertDer);
   const toBeSigned = sigStructure(message.protectedBytes, message.payload);
   let ok: boolean;
   if (alg.kind === 'ecdsa') {

@@ -10,7 +10,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { errorCode } from '../../sim/kernel/errors.js';
+import fc from 'fast-check';
+import { SimError, errorCode } from '../../sim/kernel/errors.js';
 import {
   COSE_HEADER, coseAlgorithmById, decodeCoseSign1, encodeCoseSign1, verifyCoseSign1Signature,
     x5chainCertificates,
@@ -214,6 +215,42 @@ test('policy/cose-sign1: the base64 security-context reference info verifies end
   const payload = JSON.parse(new TextDecoder().decode(statement.payload)) as Record<string, string>;
   assert.is(payload['x-ms-sevsnpvm-guestsvn'], '100'); // SOURCES.md
   assert.ok(payload['x-ms-sevsnpvm-launchmeasurement']!.startsWith('03fea028'));
+});
+
+// Regression (found by fast-check, seed 11, path "57:0:1:3:1"): a corrupted x5chain leaf made
+// node's X509Certificate throw a raw error out of the signature check instead of a SimError.
+test(`${SUITE}: a corrupted x5chain leaf is POLICY_BAD_FRAGMENT, not a crash`, () => {
+  if (COSE_PATH === undefined) return;
+  const bytes = new Uint8Array(readFileSync(COSE_PATH));
+  const header = decodeCoseSign1(bytes).protectedHeader;
+  const leaf = x5chainCertificates(header.get(COSE_HEADER.x5chain))[0]!;
+  const at = Buffer.from(bytes).indexOf(Buffer.from(leaf));
+  assert.ok(at > 0, 'the leaf DER sits in the envelope');
+  const broken = bytes.slice();
+  broken[at] = 0x00; // SEQUENCE tag of the certificate
+  assert.is(errorCode(() => verifySignedStatement(broken)), 'POLICY_BAD_FRAGMENT');
+});
+
+test(`${SUITE}: any 1-3 byte mutation or truncation of the real envelope gives a SimError`, () => {
+  if (COSE_PATH === undefined) return;
+  const bytes = new Uint8Array(readFileSync(COSE_PATH));
+  const mutated = fc.oneof(
+    fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })),
+      { minLength: 1, maxLength: 3 })
+      .map((edits) => {
+        const copy = bytes.slice();
+        for (const [index, value] of edits) copy[index] = value;
+        return copy;
+      }),
+    fc.nat(bytes.length - 1).map((length) => bytes.slice(0, length)),
+  );
+  fc.assert(fc.property(mutated, (candidate) => {
+    try {
+      verifySignedStatement(candidate);
+    } catch (error) {
+      if (!(error instanceof SimError)) throw error;
+    }
+  }), { numRuns: 300, seed: 11 });
 });
 
 test.run();
