@@ -1,3 +1,7 @@
+/**
+ * Models: nothing real. The kernel's public surface: assertions, bytes, canonical JSON, the
+ * virtual clock, errors, layout tables, the seeded RNG and traces.
+ */
 export * from './assert.js';
 export * from './bytes.js';
 export * from './canonical-json.js';
