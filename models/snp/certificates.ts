@@ -12,6 +12,7 @@
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import type { Seed } from '../../sim/kernel/rng.js';
+import { CERT_GUID, encodeCertTable } from './cert-table.js';
 import { buildCrl, type RevokedEntry } from './crl.js';
 import {
   deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind,
@@ -129,4 +130,21 @@ export function fromPem(text: string, label = 'CERTIFICATE'): Uint8Array[] {
 /** The KDS cert_chain PEM: the intermediate (ASK for VCEKs, ASVK for VLEKs), then the ARK. */
 export function certChainPem(set: CertificateSet, keyKind: EndorsementKeyKind = 'vcek'): string {
   return toPem(keyKind === 'vcek' ? set.ask : set.asvk) + toPem(set.ark);
+}
+
+/**
+ * The certificate blob a host hands the guest with an extended report (GHCB spec
+ * SNP_GET_EXT_REPORT; configfs-tsm `auxblob`): the GUID table of spec snp.md b.4 holding the
+ * endorsement certificate (VCEK or VLEK), its signer (ASK, or ASVK under the ASK GUID) and the
+ * ARK, in that order.
+ */
+export function extendedReportCertTable(set: CertificateSet): Uint8Array {
+  const vlek = set.signingKey === 'vlek';
+  const blob = encodeCertTable([
+    { guid: vlek ? CERT_GUID.vlek : CERT_GUID.vcek, data: set.endorsementCert },
+    { guid: CERT_GUID.ask, data: vlek ? set.asvk : set.ask },
+    { guid: CERT_GUID.ark, data: set.ark },
+  ]);
+  assert(blob.length > set.endorsementCert.length + set.ark.length, 'the blob holds all three');
+  return blob;
 }

@@ -11,7 +11,10 @@ import { EXIT_OK, SimError } from '../kernel/errors.js';
 import { isReportVersion, type ReportVersion } from '../../models/snp/attestation-report.js';
 import { DEFAULT_FIRMWARE, parseFirmwareVersion } from '../../models/snp/platform.js';
 import { PRODUCTS, parseProduct, type Product } from '../../models/snp/product.js';
-import { generateReport, type GenerateReportOptions } from '../../models/snp/report-generator.js';
+import {
+  generateReport, type GenerateReportOptions, type GeneratedReport,
+} from '../../models/snp/report-generator.js';
+import { buildCertificateSet, extendedReportCertTable } from '../../models/snp/certificates.js';
 import { encodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
 import type { CliIo } from './types.js';
@@ -95,6 +98,8 @@ function buildProgram(io: CliIo): Command {
     .option('--vcek-disabled', 'guest launched with VCEK_DIS')
     .option('--launch-mit-vector <u64>', 'LAUNCH_MIT_VECTOR (v5)')
     .option('--current-mit-vector <u64>', 'CURRENT_MIT_VECTOR (v5)')
+    .option('--cert-table <file>', 'also write the extended-report certificate table (GUID table '
+      + 'with VCEK or VLEK, ASK or ASVK, ARK), as SNP_GET_EXT_REPORT / configfs-tsm auxblob give')
     .option('--out <file>', 'write the raw 1184-byte report here (default: hex on stdout)');
   return program;
 }
@@ -156,12 +161,33 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
   return options as GenerateReportOptions;
 }
 
+/** `--cert-table FILE`: the extended-report certificate blob for the chip that signed. */
+function writeCertTable(path: string, generated: GeneratedReport,
+    flags: Readonly<Record<string, string | boolean | undefined>>): void {
+  if (generated.signingKey === 'none') {
+    throw new SimError('SNP_BAD_FIELD', { field: 'cert-table' },
+      '--cert-table: the report is unsigned (MASK_CHIP_KEY without a VLEK): no certificates');
+  }
+  const set = buildCertificateSet({
+    seed: String(flags['seed']), product: generated.platform.product,
+    signingKey: generated.signingKey, platform: generated.platform,
+  });
+  try {
+    writeFileSync(path, extendedReportCertTable(set));
+  } catch (error) {
+    throw new SimError('SIM_IO', { path },
+      `cannot write ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   const stop = parseProgram(program, argv, io);
   if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, string | boolean | undefined>>();
   const generated = generateReport(reportOptionsFromFlags(flags));
+  const certTable = flags['certTable'];
+  if (typeof certTable === 'string') writeCertTable(certTable, generated, flags);
   const out = flags['out'];
   if (typeof out === 'string') {
     try {
