@@ -106,7 +106,7 @@ export {
 } from '../models/snp/x509-profile.js';
 export { buildCrl, type CrlOptions, type RevokedEntry } from '../models/snp/crl.js';
 export {
-  buildCertificateSet, certChainPem, toPem, fromPem, type CertificateSet,
+  buildCertificateSet, certChainPem, extendedReportCertTable, toPem, fromPem, type CertificateSet,
   type CertificateSetOptions,
 } from '../models/snp/certificates.js';
 export {
