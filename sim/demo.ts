@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert } from './kernel/assert.js';
 import { toHex } from './kernel/bytes.js';
 import { Rng } from './kernel/rng.js';
 import { SimError } from './kernel/errors.js';
