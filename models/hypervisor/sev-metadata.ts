@@ -27,16 +27,10 @@ export const SEV_METADATA_SECTION = defineLayout({ name: 'SEV_METADATA_SECTION',
 export const SEV_SECTION_TYPE = Object.freeze({
   SNP_SEC_MEM: 1, SNP_SECRETS: 2, CPUID: 3, SVSM_CAA: 4, SNP_KERNEL_HASHES: 0x10,
 } as const);
-export type SevSectionTypeName = keyof typeof SEV_SECTION_TYPE;
 
 export type SevMetadataSection = Readonly<{ gpa: number; size: number; section_type: number }>;
 
 const ASEV = [0x41, 0x53, 0x45, 0x56];
-
-export function sevSectionTypeName(sectionType: number): SevSectionTypeName | undefined {
-  return (Object.keys(SEV_SECTION_TYPE) as SevSectionTypeName[])
-    .find((k) => SEV_SECTION_TYPE[k] === sectionType);
-}
 
 /** The metadata sections of an image, in table order. */
 export function parseSevMetadata(image: Uint8Array, table: OvmfFooterTable): SevMetadataSection[] {

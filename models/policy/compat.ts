@@ -30,8 +30,8 @@ import type {
     UserRule,
 } from './policy-model.js';
 import {
-  checkKeys, compareSemver, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray,
-    readObject,
+  checkKeys, checkRe2At, compareSemver, field, fieldError, readArray, readBoolean, readEnum,
+  readIntegerArray, readObject,
   readString, readStringArray, requireField, unsupported, type ObjectNode,
 } from './policy-fields.js';
 import type { ValueNode } from './policy-syntax.js';
@@ -210,12 +210,14 @@ function readEnvRule(node: ValueNode, path: string): EnvRule {
   }
   checkKeys(object, path, ['pattern', 'strategy', 'required']);
   const required = field(object, 'required');
-  return {
+  const rule: EnvRule = {
     pattern: readString(requireField(object, 'pattern', path), `${path}.pattern`),
     strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`,
       ['string', 're2'] as const),
     required: required === undefined ? false : readBoolean(required, `${path}.required`),
   };
+  if (rule.strategy === 're2') checkRe2At(object.pos, `${path}.pattern`, rule.pattern);
+  return rule;
 }
 
 export function readLayers(node: ValueNode, path: string): string[] {
@@ -239,10 +241,18 @@ export function readMounts(node: ValueNode, path: string): MountRule[] {
       destination: readString(requireField(object, 'destination', itemPath),
         `${itemPath}.destination`),
       options: readStringArray(requireField(object, 'options', itemPath), `${itemPath}.options`),
-      source: readString(requireField(object, 'source', itemPath), `${itemPath}.source`),
+      source: readMountSource(requireField(object, 'source', itemPath), `${itemPath}.source`),
       type: readString(requireField(object, 'type', itemPath), `${itemPath}.type`),
     };
   });
+}
+
+/** sandbox:// and hugepages:// sources are RE2 patterns after the prefix; check them at import. */
+export function readMountSource(node: ValueNode, path: string): string {
+  const source = readString(node, path);
+  const prefix = ['sandbox://', 'hugepages://'].find((p) => source.startsWith(p));
+  if (prefix !== undefined) checkRe2At(node.pos, path, source.slice(prefix.length));
+  return source;
 }
 
 export function readExecProcesses(node: ValueNode, path: string): ExecProcess[] {
@@ -273,10 +283,12 @@ function readIdName(node: ValueNode, path: string): IdNameRule {
   const object = readObject(node, path);
   checkKeys(object, path, ['pattern', 'strategy']);
   const strategies: readonly IdNameStrategy[] = ['any', 'id', 'name', 're2'];
-  return {
+  const rule: IdNameRule = {
     pattern: readString(requireField(object, 'pattern', path), `${path}.pattern`),
     strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`, strategies),
   };
+  if (rule.strategy === 're2') checkRe2At(object.pos, `${path}.pattern`, rule.pattern);
+  return rule;
 }
 
 const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;

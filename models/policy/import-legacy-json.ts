@@ -30,10 +30,10 @@ import { assert } from '../../sim/kernel/assert.js';
 import type {
   EnvRule, MountRule, PolicyContainer, RuleBinding, SecurityPolicy
 } from './policy-model.js';
-import { DEFAULT_USER, withDefaultSignals } from './compat.js';
+import { DEFAULT_USER, readMountSource, withDefaultSignals } from './compat.js';
 import {
-  checkKeys, field, fieldError, readArray, readBoolean, readEnum, readNonNegativeInteger,
-    readObject, readString,
+  checkKeys, checkRe2At, field, fieldError, readArray, readBoolean, readEnum,
+  readNonNegativeInteger, readObject, readString,
   readStringArray, requireField, type ObjectNode,
 } from './policy-fields.js';
 import type { ValueNode } from './policy-syntax.js';
@@ -196,12 +196,14 @@ function readLegacyEnvRule(node: ValueNode, path: string): EnvRule {
   const object = readObject(node, path);
   checkKeys(object, path, ['strategy', 'rule', 'required']);
   const required = field(object, 'required');
-  return {
+  const rule: EnvRule = {
     pattern: readString(requireField(object, 'rule', path), `${path}.rule`),
     strategy: readEnum(requireField(object, 'strategy', path), `${path}.strategy`,
       ['string', 're2'] as const),
     required: required === undefined ? false : readBoolean(required, `${path}.required`),
   };
+  if (rule.strategy === 're2') checkRe2At(object.pos, `${path}.rule`, rule.pattern);
+  return rule;
 }
 
 function readLegacyMounts(node: ValueNode | undefined, path: string): MountRule[] {
@@ -214,7 +216,7 @@ function readLegacyMounts(node: ValueNode | undefined, path: string): MountRule[
       destination: readString(requireField(object, 'destination', itemPath),
         `${itemPath}.destination`),
       options: readStringMap(requireField(object, 'options', itemPath), `${itemPath}.options`),
-      source: readString(requireField(object, 'source', itemPath), `${itemPath}.source`),
+      source: readMountSource(requireField(object, 'source', itemPath), `${itemPath}.source`),
       type: readString(requireField(object, 'type', itemPath), `${itemPath}.type`),
     };
   });

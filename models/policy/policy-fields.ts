@@ -9,6 +9,7 @@
  * field path (`containers[1].env_rules[0].strategy`) and where it is written.
  */
 import { compareSemver as compareOpaSemver } from './match/semver.js';
+import { checkRe2 } from './match/regex.js';
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { describeNode, type TextPosition, type ValueNode } from './policy-syntax.js';
@@ -27,6 +28,23 @@ export function fieldError(pos: TextPosition, path: string, message: string, ext
     unknown> = {}): never {
   throw new SimError('POLICY_PARSE', { line: pos.line, column: pos.column, field: path, ...extra },
     `${pos.line}:${pos.column}: ${path}: ${message}`);
+}
+
+/**
+ * A pattern the engine will match as RE2 must compile as RE2 (no backreferences, no lookaround):
+ * the policy is rejected when it is imported, with the place it is written, not at the first
+ * request that happens to reach the rule.
+ */
+export function checkRe2At(pos: TextPosition, path: string, pattern: string): void {
+  try {
+    checkRe2(pattern);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    const reason = error.message.replace(/^POLICY_BAD_REGEX: /, '');
+    throw new SimError('POLICY_BAD_REGEX',
+      { ...error.detail, line: pos.line, column: pos.column, field: path },
+      `${pos.line}:${pos.column}: ${path}: ${reason}`);
+  }
 }
 
 export function unsupported(pos: TextPosition, construct: string, message: string): never {

@@ -87,17 +87,3 @@ export function tcbShortfall(actual: TcbParts, minimum: TcbParts,
   layout: TcbLayout): (keyof TcbParts)[] {
   return componentsOf(layout).filter((name) => actual[name] < minimum[name]);
 }
-
-/** The Azure "tcbm" form: the u64 as 16 hex digits, most significant byte first. */
-export function tcbToTcbm(raw: bigint): string {
-  assert(raw >= 0n && raw < 1n << 64n);
-  return raw.toString(16).padStart(16, '0');
-}
-
-export function tcbFromTcbm(text: string): bigint {
-  if (!/^[0-9a-fA-F]{16}$/.test(text)) {
-    throw new SimError('SNP_BAD_FIELD', { field: 'tcbm', text: text.slice(0, 40) },
-      'tcbm must be 16 hex digits');
-  }
-  return BigInt(`0x${text}`);
-}
