@@ -209,6 +209,8 @@ function measureCommand(argv: readonly string[], io: CliIo): number {
   const family = intArg('vcpu-family', raw['vcpu-family'], 'int');
   const model = intArg('vcpu-model', raw['vcpu-model'], 'int');
   const stepping = intArg('vcpu-stepping', raw['vcpu-stepping'], 'int');
+  // Sources disagree (spec snp.md g.7): sev-snp-measure's README says 0x21, its CLI uses 0x1.
+  // We follow the CLI, which is what the recorded vectors were produced with.
   const guestFeatures = intArg('guest-features', raw['guest-features'], '<lambda>') ?? 0x1;
   const varsSize = intArg('vars-size', raw['vars-size'], 'int');
   const ovmf = readInput('ovmf', raw.ovmf!);
