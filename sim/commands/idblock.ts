@@ -5,8 +5,6 @@
  * author key digests a report will carry. Exit codes: the house table (usage 2, bad key 30,
  * I/O 40).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { SimError } from '../kernel/errors.js';
@@ -15,6 +13,7 @@ import {
   idSigningKeyFromPem, signIdBlock, testIdSigningKey, type IdSigningKey,
 } from '../../models/snp/launch/id-key.js';
 import type { CliIo } from './types.js';
+import { readInputText, writeFilesInto } from './files.js';
 
 const HELP = 'usage: parma-sim idblock --measurement VALUE (--idkey PATH [--authorkey PATH]'
   + ` | --seed SEED)
@@ -49,16 +48,6 @@ const OPTIONS = {
 
 function usage(message: string): SimError {
   return new SimError('SIM_USAGE', {}, `idblock: ${message}`);
-}
-
-function readText(flag: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SimError('SIM_IO', { flag, path, reason },
-      `cannot read --${flag} file '${path}': ${reason}`);
-  }
 }
 
 function measurementArg(text: string | undefined): Uint8Array {
@@ -100,9 +89,9 @@ function keys(
   if (authorPath !== undefined && noAuthor) {
     throw usage('--authorkey and --no-author-key are exclusive');
   }
-  const id = idSigningKeyFromPem(readText('idkey', idPath), '--idkey');
+  const id = idSigningKeyFromPem(readInputText(idPath, '--idkey'), '--idkey');
   return authorPath === undefined ? { id }
-    : { id, author: idSigningKeyFromPem(readText('authorkey', authorPath), '--authorkey') };
+    : { id, author: idSigningKeyFromPem(readInputText(authorPath, '--authorkey'), '--authorkey') };
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -145,12 +134,5 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 function writeBlobs(dir: string, idBlock: Uint8Array, idAuth: Uint8Array): void {
-  try {
-    writeFileSync(join(dir, 'id_block.bin'), idBlock);
-    writeFileSync(join(dir, 'id_auth_info.bin'), idAuth);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unwritable';
-    throw new SimError('SIM_IO', { dir, reason },
-      `cannot write into --out-dir '${dir}': ${reason}`);
-  }
+  writeFilesInto(dir, { 'id_block.bin': idBlock, 'id_auth_info.bin': idAuth });
 }

@@ -2,7 +2,7 @@
  * Models: nothing real. Option parsing shared by `policy eval` and `policy simulate`: one
  * positional FILE, `--name value` options, boolean switches; unknown options are usage errors.
  */
-import { readFileSync } from 'node:fs';
+import { readInputText } from './files.js';
 import { SimError } from '../kernel/errors.js';
 import { assert } from '../kernel/assert.js';
 
@@ -38,12 +38,7 @@ export function parseArgs(
 }
 
 export function readText(file: string): string {
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new SimError('SIM_IO', { file, reason }, `cannot read ${file}: ${reason}`);
-  }
+  return readInputText(file);
 }
 
 export function readJson(file: string, what: string): unknown {

@@ -7,7 +7,6 @@
  * that do not decode (POLICY_BAD_FRAGMENT), 40 I/O, 2 usage.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { EXIT_MALFORMED, EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { certificateFingerprint } from '../../models/policy/did-x509.js';
@@ -20,27 +19,9 @@ import {
 } from '../../models/policy/test-issuers.js';
 import type { CliIo } from './types.js';
 import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
+import { readInput, writeOutput } from './files.js';
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
-
-function readInput(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path === '-' ? 0 : path));
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0];
-    throw new SimError('SIM_IO', { what, path, reason },
-      `cannot read ${what} '${path}': ${reason}`);
-  }
-}
-
-function writeOutput(path: string, bytes: Uint8Array | string): void {
-  try {
-    writeFileSync(path, bytes);
-  } catch (error) {
-    throw new SimError('SIM_IO', { path },
-      `cannot write ${path}: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;

@@ -2,7 +2,7 @@
  * Models: nothing real. Shared by `policy hash` and `policy show`: one positional FILE ('-' for
  * stdin) plus boolean flags; reads the bytes (SIM_IO on failure) and names the file in errors.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from './files.js';
 import { SimError } from '../kernel/errors.js';
 import { assert } from '../kernel/assert.js';
 
@@ -35,12 +35,7 @@ export function parsePolicyArgs(
 }
 
 export function readPolicyFile(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file === '-' ? 0 : file));
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new SimError('SIM_IO', { file, reason }, `cannot read ${file}: ${reason}`);
-  }
+  return readInput(file);
 }
 
 /**

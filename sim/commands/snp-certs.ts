@@ -7,8 +7,6 @@
  * Same seed and flags → byte-identical files. Chip id and REPORTED_TCB default to the simulated
  * platform of `--seed`/`--product`, the same one `parma-sim snp report` uses.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
@@ -24,6 +22,7 @@ import { parseTcbText } from '../../models/snp/tcb-text.js';
 import { parseUint, productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
+import { writeFilesInto } from './files.js';
 
 function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim snp certs', io)
@@ -79,16 +78,6 @@ export function certOptionsFromFlags(
   };
 }
 
-function writeAll(dir: string, files: Readonly<Record<string, Uint8Array | string>>): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  } catch (error) {
-    throw new SimError('SIM_IO', { path: dir },
-      `cannot write into ${dir}: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   const stop = parseProgram(program, argv, io);
@@ -103,7 +92,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     'crl.der': set.crl, 'crl.pem': toPem(set.crl, 'X509 CRL'),
   };
   const out = String(flags['out']);
-  writeAll(out, files);
+  writeFilesInto(out, files);
   const layout = PRODUCTS[set.product].tcbLayout;
   io.stdout(`${canonicalJson({
     out, seed: String(flags['seed']), product: set.product, signingKey: leaf,

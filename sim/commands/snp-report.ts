@@ -4,7 +4,6 @@
  * Flag parsing is commander's (exitOverride: a usage error is exit 2 with one line); every default
  * lives in the model (models/snp/platform.ts, guest-context-fields.ts), none here.
  */
-import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
@@ -19,6 +18,7 @@ import { encodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
+import { writeOutput } from './files.js';
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -172,12 +172,7 @@ function writeCertTable(path: string, generated: GeneratedReport,
     seed: String(flags['seed']), product: generated.platform.product,
     signingKey: generated.signingKey, platform: generated.platform,
   });
-  try {
-    writeFileSync(path, extendedReportCertTable(set));
-  } catch (error) {
-    throw new SimError('SIM_IO', { path },
-      `cannot write ${path}: ${(error as Error).message.split('\n')[0]}`);
-  }
+  writeOutput(path, extendedReportCertTable(set));
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -190,12 +185,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (typeof certTable === 'string') writeCertTable(certTable, generated, flags);
   const out = flags['out'];
   if (typeof out === 'string') {
-    try {
-      writeFileSync(out, generated.report);
-    } catch (error) {
-      throw new SimError('SIM_IO', { path: out },
-        `cannot write ${out}: ${(error as Error).message.split('\n')[0]}`);
-    }
+    writeOutput(out, generated.report);
     io.stdout(`wrote ${generated.report.length} bytes to ${out} (seed ${String(flags['seed'])}, `
       + `${generated.platform.product}, VERSION ${generated.version}, `
       + `signed by ${generated.signingKey})\n`);

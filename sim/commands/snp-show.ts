@@ -4,13 +4,13 @@
  * FILE is the raw 1184-byte report, or its hex text (what `snp report` prints without --out);
  * `-` reads stdin. Exit 30 on a malformed report, 40 when the file cannot be read.
  */
-import { readFileSync } from 'node:fs';
 import { fromHex } from '../kernel/bytes.js';
-import { EXIT_OK, SimError } from '../kernel/errors.js';
+import { EXIT_OK } from '../kernel/errors.js';
 import { reportJson } from '../../models/snp/report-view.js';
 import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
+import { readInput } from './files.js';
 
 /** Raw bytes, or hex text of them (whitespace ignored), as the report bytes. */
 export function reportBytesFromFile(content: Uint8Array): Uint8Array {
@@ -24,15 +24,6 @@ export function reportBytesFromFile(content: Uint8Array): Uint8Array {
     }
   }
   return content;
-}
-
-function readInput(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path === '-' ? 0 : path));
-  } catch (error) {
-    throw new SimError('SIM_IO', { path },
-      `cannot read ${path}: ${(error as Error).message.split('\n')[0]}`);
-  }
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {

@@ -7,7 +7,7 @@
  * Trust: AMD's real roots by default; `--test-roots` pins parma-sim's TEST-ONLY roots instead;
  * `--trust-anchor ark.pem` pins a given ARK. Time: validity is checked only with `--at`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
@@ -30,6 +30,7 @@ import {
 import { productFlag } from './snp-report.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
+import { readInput } from './files.js';
 
 function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim snp verify', io)
@@ -63,15 +64,6 @@ function buildProgram(io: CliIo): Command {
       .choices(['vcek', 'vlek']))
     .option('--no-strict-reserved', 'tolerate non-zero reserved bytes inside the signed span'
       + ' (unsigned ones always fail)');
-}
-
-function readInput(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (error) {
-    throw new SimError('SIM_IO', { path, what },
-      `cannot read ${what} ${path}: ${(error as Error).message.split('\n')[0]}`);
-  }
 }
 
 /** The first existing file of `names` in `dir`, read. */
