@@ -10,7 +10,9 @@
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { Rng, type Seed } from '../../sim/kernel/rng.js';
-import { assertGuestContext, GUEST_CONTEXT_SIZES, type GuestContext } from './guest-context.js';
+import {
+  assertGuestContext, GUEST_CONTEXT_SIZES, launchSecrets, type GuestContext,
+} from './guest-context.js';
 import { GUEST_POLICY_QEMU_DEFAULT } from './guest-policy.js';
 
 export type GuestContextFields = Readonly<{
@@ -53,6 +55,7 @@ export function guestContextFromFields(fields: GuestContextFields): GuestContext
       'guest_svn must be a u32');
   }
   const authorDigest = sized('author_key_digest', fields.author_key_digest);
+  const secrets = launchSecrets(rng);
   const context: GuestContext = Object.freeze({
     policy: fields.policy ?? GUEST_POLICY_QEMU_DEFAULT,
     measurement: sized('measurement', fields.measurement),
@@ -64,13 +67,13 @@ export function guestContextFromFields(fields: GuestContextFields): GuestContext
     image_id: sized('image_id', fields.image_id),
     guest_svn: guestSvn,
     report_id: fields.report_id === undefined
-      ? rng.fork('report_id').bytes(32)
+      ? secrets.report_id
       : sized('report_id', fields.report_id),
     report_id_ma: sized('report_id_ma', fields.report_id_ma, 0xff),
     launch_tcb: fields.launchTcb,
     launch_mit_vector: fields.launch_mit_vector ?? 0n,
     vcek_disabled: fields.vcek_disabled ?? false,
-    vmpck: Object.freeze([0, 1, 2, 3].map((i) => rng.fork(`vmpck${i}`).bytes(32))),
+    vmpck: secrets.vmpck,
   });
   assert(context.report_id.length === 32);
   return assertGuestContext(context);

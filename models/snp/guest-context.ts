@@ -8,6 +8,7 @@
  * change after LAUNCH_FINISH (a finished context is frozen).
  */
 import { assert } from '../../sim/kernel/assert.js';
+import type { Rng } from '../../sim/kernel/rng.js';
 
 export type GuestContext = Readonly<{
   /** Guest POLICY given to LAUNCH_START (u64). */
@@ -58,4 +59,20 @@ export function assertGuestContext(context: GuestContext): GuestContext {
   assert(Number.isInteger(context.guest_svn) && context.guest_svn >= 0 &&
     context.guest_svn <= 0xffff_ffff);
   return context;
+}
+
+/**
+ * What the firmware draws from its RNG at LAUNCH_START: REPORT_ID and VMPCK0..3. One place, so a
+ * launched guest and a context built from fields get the same values from the same stream.
+ */
+export function launchSecrets(
+  rng: Rng,
+): Readonly<{ report_id: Uint8Array; vmpck: readonly Uint8Array[] }> {
+  const secrets = {
+    report_id: rng.fork('report_id').bytes(32),
+    vmpck: Object.freeze([0, 1, 2, 3].map((i) => rng.fork(`vmpck${i}`).bytes(32))),
+  };
+  assert(secrets.report_id.length === 32);
+  assert(secrets.vmpck.every((key) => key.length === 32));
+  return secrets;
 }

@@ -14,7 +14,7 @@ import { assign, initialTransition, setup, transition, type SnapshotFrom } from 
 import { assert } from '../../../sim/kernel/assert.js';
 import { bytesEqual } from '../../../sim/kernel/bytes.js';
 import type { Rng } from '../../../sim/kernel/rng.js';
-import { assertGuestContext, type GuestContext } from '../guest-context.js';
+import { assertGuestContext, launchSecrets, type GuestContext } from '../guest-context.js';
 import { firmwareStatusError } from './firmware-status.js';
 import { launchPolicyViolations, type LaunchPlatform } from './launch-policy.js';
 import { verifyIdAuth } from './id-auth.js';
@@ -154,10 +154,10 @@ export function snpLaunchStart(snapshot: LaunchSnapshot,
     throw firmwareStatusError('SNP_LAUNCH_START', violation.statusName, violation.reason,
       { policy: `0x${command.policy.toString(16)}` });
   }
-  const vmpck = [0, 1, 2, 3].map((i) => command.rng.fork(`vmpck${i}`).bytes(32));
+  const { report_id, vmpck } = launchSecrets(command.rng);
   const next = step(snapshot, {
     type: 'LAUNCH_START', policy: command.policy, imi_en: command.imi_en === true,
-    report_id: command.rng.fork('report_id').bytes(32), report_id_ma: new Uint8Array(32).fill(0xff),
+    report_id, report_id_ma: new Uint8Array(32).fill(0xff),
     vmpck, launch_tcb: command.current_tcb, launch_mit_vector: command.mit_vector ?? 0n,
   }, 'launching');
   assert(next.context.ld.every((byte) => byte === 0), 'LAUNCH_START: LD is zero');
