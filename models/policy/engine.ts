@@ -97,10 +97,9 @@ export function evaluateEnforcementPoint(
   }
   const ctx: RuleContext = { policy, metadata, dialect: options.dialect ?? 'head' };
   const framework = FRAMEWORK_RULES[rule];
-  // The legacy JSON allow_all ran the GCS's open-door enforcer. A Rego policy whose rules are all
-  // constant allows is still a Rego policy: its bindings (and their outputs) and the api.rego
-  // defaults for the rules it does not bind (e.g. mount_blockdev) apply.
-  if (policy.allow_all && policy.format === 'legacy-json') {
+  // allow_all is the legacy JSON open-door enforcer. A Rego policy of constant allows is judged
+  // through its bindings (and their outputs) and the api.rego defaults for rules it does not bind.
+  if (policy.allow_all) {
     if (input === null || typeof input !== 'object') framework(ctx, input);   // still a typed error
     return decided(rule, 'allow-all', metadata, { allowed: true, reasons: [], ops: [] });
   }

@@ -262,7 +262,7 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     fragments: fragmentsNode === undefined ? [] : readFragments(fragmentsNode, 'fragments'),
     flags: readFlags(definitions, context),
     rules,
-    allow_all: isAllowAll(rules),
+    allow_all: false,   // an open door exists only in legacy JSON; Rego goes through `rules`
     package_name: module.package_name,
     svn: readSvn(value('svn')),
     notes,
@@ -422,10 +422,4 @@ export function readSvnValue(node: ValueNode, path: string): string | number {
 
 function readSvn(node: ValueNode | undefined): string | number | null {
   return node === undefined ? null : readSvnValue(node, 'svn');
-}
-
-function isAllowAll(rules: Readonly<Record<string, RuleBinding>>): boolean {
-  const bindings = Object.values(rules);
-  return bindings.length > 0 && bindings.every((binding) => binding.kind === 'constant'
-    && binding.allowed);
 }

@@ -115,7 +115,10 @@ export type SecurityPolicy = Readonly<{
    * Rules missing here get their api.rego defaults (see the engine).
    */
   rules: Readonly<Record<string, RuleBinding>>;
-  /** Legacy JSON `allow_all`, and Rego policies whose every rule is a constant allow. */
+  /**
+   * The legacy JSON policy's `allow_all`: the GCS's open-door enforcer. Rego has no such flag: a
+   * Rego policy of constant allows is judged rule by rule through `rules`.
+   */
   allow_all: boolean;
   /**
    * (added by the importer) The Rego package: "policy" for a policy, anything else for a fragment

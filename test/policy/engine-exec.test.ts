@@ -181,7 +181,7 @@ test('policy/engine versioning: constant bindings and allow_all decide without m
 test('policy/engine versioning: a Rego policy of constant allows still denies blockdev (api '
     + 'default, not open door)', () => {
   const rules = { create_container: { kind: 'constant' as const, allowed: true, outputs: {} } };
-  const d = evaluateEnforcementPoint(securityPolicy({ allow_all: true, format: 'rego',
+  const d = evaluateEnforcementPoint(securityPolicy({ allow_all: false, format: 'rego',
     api_version: '0.10.0', rules }),
     emptyMetadata(), 'mount_blockdev', { target: '/run/mounts/b0' });
   assert.is(d.allowed, false);

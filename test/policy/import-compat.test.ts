@@ -166,7 +166,8 @@ fragments := [
   assert.is(policy.fragments[1]!.minimum_svn, '4');
 });
 
-test('policy/compat: constant rules keep their other outputs; all-constant-allow is allow_all',
+test('policy/compat: constant rules keep their other outputs; all-constant-allow Rego is not '
+    + 'allow_all',
     () => {
   const policy = rego(`package policy
 api_version := "0.10.0"
@@ -175,14 +176,7 @@ create_container := {"allowed": true, "env_list": null, "allow_stdio_access": tr
 `);
   assert.equal(policy.rules['create_container'], { kind: 'constant', allowed: true,
     outputs: { env_list: null, allow_stdio_access: true } });
-  assert.is(policy.allow_all, true);
-});
-
-test('policy/compat: one framework binding or one constant deny means not allow_all', () => {
-  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": '
-    + 'true}\ncreate_container := data.framework.create_container\n').allow_all, false);
-  assert.is(rego('package policy\napi_version := "0.10.0"\nmount_device := {"allowed": '
-    + 'false}\n').allow_all, false);
+  assert.is(policy.allow_all, false);   // open door is legacy JSON only; Rego goes rule by rule
 });
 
 test('policy/compat: default applies only when the name has no other definition', () => {
