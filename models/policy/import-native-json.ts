@@ -111,15 +111,7 @@ function readNativeFlags(node: ValueNode): PolicyFlags {
   checkKeys(object, 'flags', FLAG_NAMES);
   const flag = (name: (typeof FLAG_NAMES)[number]): boolean =>
     readBoolean(requireField(object, name, 'flags'), `flags.${name}`);
-  const flags: PolicyFlags = {
-    allow_properties_access: flag('allow_properties_access'),
-    allow_dump_stacks: flag('allow_dump_stacks'),
-    allow_runtime_logging: flag('allow_runtime_logging'),
-    allow_environment_variable_dropping: flag('allow_environment_variable_dropping'),
-    allow_unencrypted_scratch: flag('allow_unencrypted_scratch'),
-    allow_capability_dropping: flag('allow_capability_dropping'),
-    allow_host_network: flag('allow_host_network'),
-  };
+  const flags = Object.fromEntries(FLAG_NAMES.map((name) => [name, flag(name)])) as PolicyFlags;
   assert(Object.keys(flags).length === FLAG_NAMES.length);
   return flags;
 }

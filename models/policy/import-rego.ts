@@ -362,15 +362,11 @@ function readFlags(definitions: ReadonlyMap<string, RegoStatement>,
       'allow_capability_dropping; it has no effect (rename it to allow_capability_dropping to '
         + 'enable dropping)');
   }
+  const written = Object.fromEntries(FLAG_NAMES.map((name) => [name, flag(name)])) as PolicyFlags;
   const flags: PolicyFlags = {
-    allow_properties_access: flag('allow_properties_access'),
-    allow_dump_stacks: flag('allow_dump_stacks'),
-    allow_runtime_logging: flag('allow_runtime_logging'),
-    allow_environment_variable_dropping: flag('allow_environment_variable_dropping'),
-    allow_unencrypted_scratch: flag('allow_unencrypted_scratch'),
-    allow_capability_dropping: effectiveCapabilityDropping(flag('allow_capability_dropping'),
+    ...written,
+    allow_capability_dropping: effectiveCapabilityDropping(written.allow_capability_dropping,
       context.frameworkVersion, context.notes),
-    allow_host_network: flag('allow_host_network'),
   };
   assert(Object.keys(flags).length === FLAG_NAMES.length);
   return flags;
