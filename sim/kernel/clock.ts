@@ -8,12 +8,24 @@ import { assert } from './assert.js';
 /** 2026-01-01T00:00:00Z: the simulated epoch, so certificates get stable validity dates. */
 export const SIM_EPOCH_UNIX_MS = 1_767_225_600_000;
 
+/** The clock's position as plain data (what a snapshot stores). */
+export type ClockState = Readonly<{ ticks: number }>;
+
 export class VirtualClock {
   private ticks: number;
 
   constructor(startTicks = 0) {
     assert(Number.isSafeInteger(startTicks) && startTicks >= 0, 'clock start must be >= 0');
     this.ticks = startTicks;
+  }
+
+  static fromState(state: ClockState): VirtualClock {
+    return new VirtualClock(state.ticks);
+  }
+
+  state(): ClockState {
+    assert(Number.isSafeInteger(this.ticks) && this.ticks >= 0);
+    return Object.freeze({ ticks: this.ticks });
   }
 
   now(): number {

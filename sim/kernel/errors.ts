@@ -84,6 +84,8 @@ export const SIM_ERROR_CODES = [
   'SIM_LIMIT_EXCEEDED',      // a bounded loop, queue or search went past its limit
   'SIM_BAD_SEED',            // a seed that is not a non-negative integer or string
   'SIM_BAD_REQUEST',         // a malformed HTTP request
+  'SIM_BAD_STATE',           // a value the canonical state codec cannot represent, or bytes
+                             // that are not a canonical state encoding
 ] as const;
 
 export type SimErrorCode =

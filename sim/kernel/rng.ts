@@ -47,30 +47,84 @@ export function canonicalSeed(seed: Seed): string {
   return /^[0-9]+$/.test(seed) ? BigInt(seed).toString() : seed;
 }
 
+/**
+ * A stream as data: its path (which names it and seeds its forks) and the four xoshiro128** state
+ * words. Plain and immutable, so it round-trips through the state codec and can be stored in a
+ * snapshot; `nextU32` is the pure step.
+ */
+export type RngState = Readonly<{ path: string; words: readonly [number, number, number, number] }>;
+
+/** The fresh stream named `path`: words = the first 128 bits of SHA-256(path), little-endian. */
+export function rngStateOf(path: string): RngState {
+  assert(path.length > 0, 'an rng path is non-empty');
+  const digest = sha256(encoder.encode(path));
+  const view = new DataView(digest.buffer, digest.byteOffset, digest.byteLength);
+  const words: [number, number, number, number] = [
+    view.getUint32(0, true), view.getUint32(4, true), view.getUint32(8, true),
+    view.getUint32(12, true),
+  ];
+  if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1; // xoshiro forbids all-zero
+  return Object.freeze({ path, words: Object.freeze(words) });
+}
+
+/** The pure step: the next 32 bits and the state after them (xoshiro128**). */
+export function nextU32(state: RngState): Readonly<{ value: number; state: RngState }> {
+  let [s0, s1, s2, s3] = state.words;
+  const value = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+  const t = s1 << 9;
+  s2 ^= s0;
+  s3 ^= s1;
+  s1 ^= s2;
+  s0 ^= s3;
+  s2 ^= t;
+  s3 = rotl(s3, 11);
+  const words = Object.freeze([s0 >>> 0, s1 >>> 0, s2 >>> 0, s3 >>> 0] as const);
+  assert(value >= 0 && value <= 0xffff_ffff);
+  return { value, state: Object.freeze({ path: state.path, words }) };
+}
+
+/** The root stream path of a seed: every fork of a run starts here. */
+export function seedPath(seed: Seed): string {
+  return `parma-sim/${canonicalSeed(seed)}`;
+}
+
+/**
+ * The working form of a stream: a cursor over an RngState that draws in place. `state()` exports
+ * the position as data; `Rng.fromState` resumes it, so a restored snapshot draws the same numbers.
+ */
 export class Rng implements Choice {
   private s0: number;
   private s1: number;
   private s2: number;
   private s3: number;
+  readonly path: string;
 
-  private constructor(readonly path: string) {
-    const digest = sha256(encoder.encode(path));
-    const view = new DataView(digest.buffer, digest.byteOffset, digest.byteLength);
-    this.s0 = view.getUint32(0, true);
-    this.s1 = view.getUint32(4, true);
-    this.s2 = view.getUint32(8, true);
-    this.s3 = view.getUint32(12, true);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // xoshiro forbids all-zero
+  private constructor(state: RngState) {
+    this.path = state.path;
+    [this.s0, this.s1, this.s2, this.s3] = state.words;
   }
 
   static fromSeed(seed: Seed): Rng {
-    return new Rng(`parma-sim/${canonicalSeed(seed)}`);
+    return new Rng(rngStateOf(seedPath(seed)));
+  }
+
+  static fromState(state: RngState): Rng {
+    assert(state.words.length === 4, 'rng state has four words');
+    assert(state.words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff_ffff));
+    return new Rng(state);
+  }
+
+  /** The stream's position as plain data. */
+  state(): RngState {
+    const words = Object.freeze([this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0] as
+      const);
+    return Object.freeze({ path: this.path, words });
   }
 
   /** A child stream named `name`. Independent of how much this stream has been used. */
   fork(name: string): Rng {
     assert(name.length > 0 && !name.includes('/'), 'fork name must be non-empty and have no "/"');
-    return new Rng(`${this.path}/${name}`);
+    return new Rng(rngStateOf(`${this.path}/${name}`));
   }
 
   /** Next 32 uniformly random bits (xoshiro128**). */

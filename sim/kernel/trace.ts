@@ -19,23 +19,47 @@ export type TraceEvent = Readonly<{
   data: Json;
 }>;
 
+/**
+ * Where a trace stands, as plain data: the next sequence number and the last event's tick. A
+ * snapshot stores this, not the events (they are output, already written or kept by the caller);
+ * `Trace.resume(position)` continues numbering from it.
+ */
+export type TracePosition = Readonly<{ seq: number; tick: number }>;
+
 export class Trace {
   private readonly events: TraceEvent[] = [];
+  private nextSeq = 0;
+  private lastTick = 0;
 
   constructor(readonly maxEvents = 1_000_000) {
     assert(Number.isSafeInteger(maxEvents) && maxEvents > 0);
   }
 
+  /** A trace that continues from `position` (events before it are not held). */
+  static resume(position: TracePosition, maxEvents = 1_000_000): Trace {
+    assert(Number.isSafeInteger(position.seq) && position.seq >= 0, 'trace position seq');
+    assert(Number.isSafeInteger(position.tick) && position.tick >= 0, 'trace position tick');
+    const trace = new Trace(maxEvents);
+    trace.nextSeq = position.seq;
+    trace.lastTick = position.tick;
+    return trace;
+  }
+
+  position(): TracePosition {
+    return Object.freeze({ seq: this.nextSeq, tick: this.lastTick });
+  }
+
   emit(tick: number, source: TraceSource, type: string, data: unknown = {}): TraceEvent {
-    const last = this.events[this.events.length - 1];
-    if (last !== undefined) assert(tick >= last.tick, 'trace: time went backwards');
+    assert(tick >= this.lastTick, 'trace: time went backwards');
     if (this.events.length >= this.maxEvents) {
       throw new SimError('SIM_LIMIT_EXCEEDED', { what: 'trace events', limit: this.maxEvents });
     }
     const event: TraceEvent = Object.freeze({
-      seq: this.events.length, tick, source, type, data: JSON.parse(canonicalJson(data)) as Json,
+      seq: this.nextSeq, tick, source, type, data: JSON.parse(canonicalJson(data)) as Json,
     });
     this.events.push(event);
+    this.nextSeq++;
+    this.lastTick = tick;
     return event;
   }
 
