@@ -22,7 +22,8 @@ import {
 import { sevHashesOf } from '../models/hypervisor/sev-hashes-table.js';
 import { launchVm } from '../models/hypervisor/launch-vm.js';
 import { createPlatform, type PlatformState } from '../models/snp/platform.js';
-import { createFirmware, requestReport } from '../models/snp/firmware.js';
+import { createFirmware, requestReport, signReport } from '../models/snp/firmware.js';
+import { endorsementRootOf } from '../models/snp/endorsement-keys.js';
 import { buildCertificateSet, type CertificateSet } from '../models/snp/certificates.js';
 import {
   verifyAttestationReport, type ReportVerdict, type VerifyReportOptions,
@@ -149,7 +150,8 @@ type Evidence = Readonly<{
 
 function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidence {
   const rng = Rng.fromSeed(SEED);
-  const platform = createPlatform({ seed: SEED, product: 'Milan' });
+  const snp = rng.fork('snp');
+  const platform = createPlatform({ rng: snp, product: 'Milan' });
   const hashes = sevHashesOf({
     kernel: rng.fork('kernel').bytes(256 * 1024), initrd: rng.fork('initrd').bytes(128 * 1024),
     append: 'console=ttyS0 parma.demo=1',
@@ -159,10 +161,10 @@ function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidenc
   });
   const expectedMeasurement = launchDigestOfPlan(plan); // what a relying party precomputes
   const { guest } = launchVm({
-    plan, policy: guestPolicy, platform, rng: rng.fork('snp').fork('guest0'),
+    plan, policy: guestPolicy, platform, rng: snp.fork('guest0'),
     finish: { host_data: policyDigest },
   });
-  const firmware = createFirmware(SEED, platform);
+  const firmware = createFirmware(endorsementRootOf(snp), platform);
   const reportData = new Uint8Array(64);
   reportData.set(createHash('sha256').update('{"nonce":"demo"}').digest());
   const response = requestReport(firmware, {
@@ -171,12 +173,13 @@ function launchAndAttest(policyDigest: Uint8Array, guestPolicy: bigint): Evidenc
   if (response.statusName !== 'SUCCESS') {
     throw new SimError('SNP_FIRMWARE_STATUS', { status: response.status }, response.reason);
   }
+  const report = signReport(firmware, response.value);
   trace.emit(clock.advance(1), 'snp', 'MSG_REPORT_RSP', {
     guest_policy: guestPolicy, measurement: guest.measurement, host_data: guest.host_data,
-    report: response.report,
+    report,
   });
   const certs = buildCertificateSet({ seed: SEED, product: 'Milan', platform });
-  return { report: response.report, certs, expectedMeasurement, platform };
+  return { report, certs, expectedMeasurement, platform };
 }
 
 function verdictText(verdict: ReportVerdict): { got: string; why: string } {

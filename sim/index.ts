@@ -41,7 +41,7 @@ export {
 } from '../models/hypervisor/sev-hashes-table.js';
 export {
   createLaunchContext, snpLaunchStart, snpLaunchUpdate, snpLaunchFinish, guestContextOf,
-  launchPhase, type LaunchSnapshot, type LaunchStartCommand, type LaunchUpdateCommand,
+  launchPhase, type LaunchState, type LaunchStartCommand, type LaunchUpdateCommand,
   type LaunchFinishCommand,
 } from '../models/snp/launch/launch-context.js';
 export {

@@ -8,13 +8,13 @@
  * refusals propagate unchanged as SNP_FIRMWARE_STATUS.
  */
 import { assert } from '../../sim/kernel/assert.js';
-import { bytesEqual } from '../../sim/kernel/bytes.js';
+import { toHex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import type { Rng } from '../../sim/kernel/rng.js';
 import type { GuestContext } from '../snp/guest-context.js';
 import {
   createLaunchContext, guestContextOf, snpLaunchFinish, snpLaunchStart, snpLaunchUpdate,
-  type LaunchFinishCommand, type LaunchSnapshot,
+  type LaunchFinishCommand, type LaunchState,
 } from '../snp/launch/launch-context.js';
 import type { PlatformState } from '../snp/platform.js';
 import { launchDigestOfPlan, type LaunchPlan } from './qemu-launch-driver.js';
@@ -28,7 +28,7 @@ export type LaunchVmInput = Readonly<{
   finish?: LaunchFinishCommand;
 }>;
 
-export type LaunchedVm = Readonly<{ snapshot: LaunchSnapshot; guest: GuestContext }>;
+export type LaunchedVm = Readonly<{ snapshot: LaunchState; guest: GuestContext }>;
 
 /** Launches a planned guest through the firmware launch context and returns its frozen context. */
 export function launchVm(input: LaunchVmInput): LaunchedVm {
@@ -48,7 +48,7 @@ export function launchVm(input: LaunchVmInput): LaunchedVm {
   }
   snapshot = snpLaunchFinish(snapshot, input.finish ?? {});
   const guest = guestContextOf(snapshot);
-  assert(bytesEqual(guest.measurement, launchDigestOfPlan(input.plan)),
+  assert(guest.measurement === toHex(launchDigestOfPlan(input.plan)),
     'launch context agrees with the plan digest');
   assert(guest.policy === input.policy);
   return { snapshot, guest };

@@ -11,11 +11,12 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import type { Seed } from '../../sim/kernel/rng.js';
+import { hexBytes } from '../../sim/kernel/bytes.js';
+import { Rng, type Seed } from '../../sim/kernel/rng.js';
 import { CERT_GUID, encodeCertTable } from './cert-table.js';
 import { buildCrl, type RevokedEntry } from './crl.js';
 import {
-  deriveVcek, deriveVlek, type EndorsementKey, type EndorsementKeyKind,
+  deriveVcek, deriveVlek, endorsementRootOf, type EndorsementKey, type EndorsementKeyKind,
 } from './endorsement-keys.js';
 import { createPlatform, DEFAULT_VLEK_CSP_ID, type PlatformState } from './platform.js';
 import { PRODUCTS, type Product } from './product.js';
@@ -62,21 +63,23 @@ export type CertificateSet = Readonly<{
 export function buildCertificateSet(options: CertificateSetOptions): CertificateSet {
   const { seed, product } = options;
   const signingKey = options.signingKey ?? 'vcek';
-  const platform = options.platform ?? createPlatform({ seed, product });
+  const snp = Rng.fromSeed(seed).fork('snp');
+  const platform = options.platform ?? createPlatform({ rng: snp, product });
   if (platform.product !== product) {
     throw new SimError('SNP_BAD_PRODUCT', { product, platform: platform.product },
       `platform is a ${platform.product}, not a ${product}`);
   }
-  const chipId = options.chipId ?? platform.chip_id;
+  const chipId = options.chipId ?? hexBytes(platform.chip_id);
   if (chipId.length !== 64) {
     throw new SimError('SNP_BAD_FIELD', { field: 'chip_id', bytes: chipId.length },
       'chip id must be 64 bytes');
   }
   const tcb = options.tcb ?? platform.reported_tcb;
   const cspId = options.cspId ?? platform.vlek_csp_id ?? DEFAULT_VLEK_CSP_ID;
+  const root = endorsementRootOf(snp);
   const endorsementKey = signingKey === 'vcek'
-    ? deriveVcek({ seed, product, chipId, tcb })
-    : deriveVlek({ seed, product, cspId, tcb });
+    ? deriveVcek({ root, product, chipId, tcb })
+    : deriveVlek({ root, product, cspId, tcb });
   const endorsementCert = buildEndorsementCertificate({
     seed, product, kind: signingKey, publicKey: endorsementKey.publicKey, tcb,
     ...(signingKey === 'vcek' ? { chipId } : { cspId }),

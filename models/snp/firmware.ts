@@ -7,18 +7,24 @@
  * KDF is HKDF-SHA384 over a seed-derived test root (the chip's real KDF is secret, b.3); report
  * VERSION follows the table `reportVersionFor` (read off real reports); an unsigned report
  * (SIGNING_KEY 7) keeps SIGNATURE_ALGO 1 [uncertain]; VMRK roots exist only with a migration agent.
+ * A report request returns the report as a value (the unsigned bytes as hex and the key that
+ * will sign it): signing (~1 ms) happens once, at the boundary where bytes leave the model
+ * (`signReport`), memoised by content, so a world can request reports on every step.
  * Invariants: a request that fails a check returns a non-zero status and no report/key; every
  * report field comes from PlatformState + GuestContext + the request; the signed span never
- * covers the signature; the same (seed, platform, context, request) gives the same bytes.
+ * covers the signature; the same (root, platform, context, request) gives the same bytes.
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha384 } from '@noble/hashes/sha2.js';
 import { assert } from '../../sim/kernel/assert.js';
-import { concatBytes, isAllZero } from '../../sim/kernel/bytes.js';
-import { SimError } from '../../sim/kernel/errors.js';
-import { canonicalSeed, type Seed } from '../../sim/kernel/rng.js';
 import {
-  decodeAttestationReport, encodeAttestationReport, type AttestationReport, type ReportVersion,
+  concatBytes, hexBytes, isAllZero, isHexOf, toHex, type Hex,
+} from '../../sim/kernel/bytes.js';
+import { SimError } from '../../sim/kernel/errors.js';
+import { memo } from '../../sim/kernel/memo.js';
+import {
+  decodeAttestationReport, encodeAttestationReport, REPORT_BYTES, type AttestationReport,
+  type ReportVersion,
 } from './attestation-report.js';
 import {
   certPagesNeeded, CERT_PAGE_BYTES, encodeCertTable, type CertTableEntry,
@@ -42,21 +48,16 @@ export const GUEST_MSG_STATUS = Object.freeze({
 export type GuestMsgStatusName = keyof typeof GUEST_MSG_STATUS;
 
 /**
- * The firmware: platform state plus the chip secret (the seed), and the endorsement keys derived
- * from them once (deriving a P-384 key costs ~1 ms; a report request must not pay it). Plain data;
- * a changed platform (firmware update, SNP_CONFIG) needs a new FirmwareState.
+ * The firmware: platform state plus the test root its chip secrets derive from
+ * (`endorsementRootOf`). Plain data, cheap to create: keys are derived (through the kernel memo)
+ * only when something is signed or a derived key is asked for.
  */
-export type FirmwareState = Readonly<{
-  seed: string; platform: PlatformState; vcek: EndorsementKey; vlek: EndorsementKey | undefined;
-}>;
+export type FirmwareState = Readonly<{ root: Hex; platform: PlatformState }>;
 
-export function createFirmware(seed: Seed, platform: PlatformState): FirmwareState {
-  const state = Object.freeze({
-    seed: canonicalSeed(seed), platform, vcek: platformVcek(platform, seed),
-    vlek: platform.vlek_csp_id === undefined ? undefined : platformVlek(platform, seed),
-  });
-  assert(state.seed.length > 0);
-  assert(state.platform.chip_id.length === 64);
+export function createFirmware(root: Hex, platform: PlatformState): FirmwareState {
+  const state: FirmwareState = Object.freeze({ root, platform });
+  assert(isHexOf(state.root, 32), 'the endorsement root is 32 bytes of hex');
+  assert(isHexOf(state.platform.chip_id, 64));
   return state;
 }
 
@@ -108,7 +109,15 @@ export type GuestMsgResponse<T> =
     status: number; statusName: Exclude<GuestMsgStatusName, 'SUCCESS'>; reason: string;
   }>;
 
-export type ReportResponse = GuestMsgResponse<{ report: Uint8Array; signingKey: SigningKeyName }>;
+/** An answered MSG_REPORT_REQ before signing: the unsigned report bytes and the key to use. */
+export type ReportValue = Readonly<{
+  /** The 0x4A0 report bytes with a zero signature field, as hex. */
+  unsigned: Hex;
+  version: ReportVersion;
+  signingKey: SigningKeyName;
+}>;
+
+export type ReportResponse = GuestMsgResponse<{ value: ReportValue }>;
 
 function fail(statusName: Exclude<GuestMsgStatusName, 'SUCCESS'>, reason: string) {
   const status: number = GUEST_MSG_STATUS[statusName];
@@ -163,17 +172,17 @@ export function buildReport(platform: PlatformState, context: GuestContext, requ
   const v5 = version >= 5;
   const report: AttestationReport = {
     version, guest_svn: context.guest_svn, policy: context.policy,
-    family_id: context.family_id.slice(), image_id: context.image_id.slice(),
+    family_id: hexBytes(context.family_id), image_id: hexBytes(context.image_id),
     vmpl: request.vmpl, signature_algo: 1,
     current_tcb: platform.current_tcb, platform_info: platformInfoOf(platform),
     key_info: encodeKeyInfo({
       author_key_en: context.author_key_en, mask_chip_key: platform.mask_chip_key,
       signing_key: SIGNING_KEY[signingKey],
     }),
-    report_data: request.report_data.slice(), measurement: context.measurement.slice(),
-    host_data: context.host_data.slice(), id_key_digest: context.id_key_digest.slice(),
-    author_key_digest: context.author_key_digest.slice(),
-    report_id: context.report_id.slice(), report_id_ma: context.report_id_ma.slice(),
+    report_data: request.report_data.slice(), measurement: hexBytes(context.measurement),
+    host_data: hexBytes(context.host_data), id_key_digest: hexBytes(context.id_key_digest),
+    author_key_digest: hexBytes(context.author_key_digest),
+    report_id: hexBytes(context.report_id), report_id_ma: hexBytes(context.report_id_ma),
     reported_tcb: platform.reported_tcb,
     cpuid_fam_id: v3 ? platform.cpuid.family : 0, cpuid_mod_id: v3 ? platform.cpuid.model : 0,
     cpuid_step: v3 ? platform.cpuid.stepping : 0,
@@ -198,15 +207,15 @@ export function signingKeyOf(firmware: FirmwareState,
   key: SigningKeyName): EndorsementKey | undefined {
   if (key === 'none') return undefined;
   const derived = key === 'vcek'
-    ? firmware.vcek
-    : firmware.vlek ?? platformVlek(firmware.platform, firmware.seed);
+    ? platformVcek(firmware.platform, firmware.root)
+    : platformVlek(firmware.platform, firmware.root);
   assert(derived.kind === key);
   assert(derived.tcb === firmware.platform.reported_tcb,
     'endorsement keys are versioned by REPORTED_TCB');
   return derived;
 }
 
-/** MSG_REPORT_REQ → MSG_REPORT_RSP (status and, on success, the signed 0x4A0-byte report). */
+/** MSG_REPORT_REQ → MSG_REPORT_RSP: the status and, on success, the report as a value. */
 export function requestReport(firmware: FirmwareState, input: ReportRequestInput): ReportResponse {
   const { platform } = firmware;
   const { request, context } = input;
@@ -227,11 +236,33 @@ export function requestReport(firmware: FirmwareState, input: ReportRequestInput
   const version = input.version ?? reportVersionFor(platform);
   const unsigned = encodeAttestationReport(
     buildReport(platform, context, request, version, choice.key));
-  const key = signingKeyOf(firmware, choice.key);
-  const report = key === undefined ? unsigned : signAttestationReport(unsigned, key);
-  assert(report.length === unsigned.length);
-  assert(decodeAttestationReport(report).version === version, 'a firmware report decodes strictly');
-  return Object.freeze({ status: 0, statusName: 'SUCCESS', report, signingKey: choice.key });
+  assert(unsigned.length === REPORT_BYTES);
+  const value: ReportValue = Object.freeze({
+    unsigned: toHex(unsigned), version, signingKey: choice.key,
+  });
+  return Object.freeze({ status: 0, statusName: 'SUCCESS', value });
+}
+
+/**
+ * The report bytes a guest receives: the value signed with the key it names (SIGNING_KEY none
+ * stays unsigned). Memoised by content; every call returns fresh bytes.
+ */
+export function signReport(firmware: FirmwareState, value: ReportValue): Uint8Array {
+  const { platform } = firmware;
+  const identity = value.signingKey === 'vlek' ? platform.vlek_csp_id ?? '' : platform.chip_id;
+  const memoKey = `${value.signingKey}/${firmware.root}/${platform.product}/${identity}/`
+    + `${platform.reported_tcb.toString(16)}/${value.unsigned}`;
+  const signed = memo('snp/signed-report', memoKey, () => {
+    const unsigned = hexBytes(value.unsigned);
+    const key = signingKeyOf(firmware, value.signingKey);
+    const report = key === undefined ? unsigned : signAttestationReport(unsigned, key);
+    assert(decodeAttestationReport(report).version === value.version,
+      'a firmware report decodes strictly');
+    return toHex(report);
+  });
+  const bytes = hexBytes(signed);
+  assert(bytes.length === REPORT_BYTES);
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,13 +344,13 @@ function u64le(value: bigint): Uint8Array {
 function rootKey(firmware: FirmwareState, context: GuestContext,
   root: 'vcek' | 'vlek' | 'vmrk'): Uint8Array {
   const { platform } = firmware;
-  const identity = root === 'vcek' ? platform.chip_id
+  const identity = root === 'vcek' ? hexBytes(platform.chip_id)
     : root === 'vlek' ? encoder.encode(platform.vlek_csp_id ?? '')
-      : context.report_id_ma;
+      : hexBytes(context.report_id_ma);
   assert(identity.length > 0, 'a root has an identity');
   const info = concatBytes(encoder.encode(`${root}/${platform.product}/`), identity);
-  return hkdf(sha384, encoder.encode(`parma-sim/${firmware.seed}`),
-    encoder.encode('parma-sim derived-key root'), info, 48);
+  return hkdf(sha384, hexBytes(firmware.root), encoder.encode('parma-sim derived-key root'), info,
+    48);
 }
 
 /**
@@ -333,10 +364,11 @@ export function keyMix(context: GuestContext, request: KeyRequest): Uint8Array {
   const pick = (bit: number, bytes: Uint8Array): Uint8Array =>
     ((gfs >> BigInt(bit)) & 1n) === 1n ? bytes : new Uint8Array(bytes.length);
   const mix = concatBytes(
-    u32le(request.vmpl), u64le(gfs), context.host_data,
-    context.author_key_en ? context.author_key_digest : context.id_key_digest,
-    pick(0, u64le(context.policy)), pick(1, context.image_id), pick(2, context.family_id),
-    pick(3, context.measurement), pick(4, u32le(request.guest_svn)),
+    u32le(request.vmpl), u64le(gfs), hexBytes(context.host_data),
+    hexBytes(context.author_key_en ? context.author_key_digest : context.id_key_digest),
+    pick(0, u64le(context.policy)), pick(1, hexBytes(context.image_id)),
+    pick(2, hexBytes(context.family_id)), pick(3, hexBytes(context.measurement)),
+    pick(4, u32le(request.guest_svn)),
     pick(5, u64le(request.tcb_version)),
     pick(6, u64le(request.launch_mit_vector)),
   );
@@ -367,7 +399,8 @@ function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput):
   let tcb;
   try {
     tcb = decodeTcb(request.tcb_version, layout, { strict: true });
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
     return { status: 'INVALID_PARAM', reason: 'TCB_VERSION has non-zero reserved bytes' };
   }
   if (!tcbAtLeast(decodeTcb(platform.committed_tcb, layout), tcb, layout)) {
@@ -390,7 +423,7 @@ export function requestDerivedKey(firmware: FirmwareState, input: KeyRequestInpu
   const { request, context } = input;
   let root: 'vcek' | 'vlek' | 'vmrk';
   if ((request.key_select & 1) === 1) {
-    if (context.report_id_ma.every((b) => b === 0xff)) {
+    if (/^(ff)*$/.test(context.report_id_ma)) {
       return fail('INVALID_PARAM', 'VMRK requested but the guest has no migration agent');
     }
     root = 'vmrk';

@@ -13,9 +13,12 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { concatBytes } from '../../sim/kernel/bytes.js';
+import { concatBytes, hexBytes } from '../../sim/kernel/bytes.js';
+import { SimError } from '../../sim/kernel/errors.js';
 import { decodeLayout, encodeLayout } from '../../sim/kernel/layout.js';
-import { requestDerivedKey, requestReport, type FirmwareState } from './firmware.js';
+import {
+  requestDerivedKey, requestReport, signReport, type FirmwareState,
+} from './firmware.js';
 import type { GuestContext } from './guest-context.js';
 import {
   decodeMsgKeyReq, decodeMsgReportReq, encodeMsgKeyRsp, encodeMsgReportRsp, MSG_HEADER, MSG_TYPE,
@@ -68,7 +71,8 @@ export function openGuestMessage(message: Uint8Array, vmpck: Uint8Array): Opened
   let header: MsgHeader;
   try {
     header = decodeLayout(MSG_HEADER, message.subarray(0, MSG_HEADER.sizeBytes)).value;
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
     return { ok: false, reason: 'reserved header bytes are not zero' };
   }
   if (header.algo !== 1 || header.hdr_version !== 1 || header.hdr_size !== MSG_HEADER.sizeBytes) {
@@ -82,14 +86,18 @@ export function openGuestMessage(message: Uint8Array, vmpck: Uint8Array): Opened
     { authTagLength: TAG_BYTES });
   decipher.setAAD(message.subarray(AAD_FROM, MSG_HEADER.sizeBytes));
   decipher.setAuthTag(message.subarray(0, TAG_BYTES));
+  const ciphertext = decipher.update(message.subarray(MSG_HEADER.sizeBytes));
+  let last: Uint8Array;
   try {
-    const payload = concatBytes(decipher.update(message.subarray(MSG_HEADER.sizeBytes)),
-      decipher.final());
-    assert(payload.length === header.msg_size);
-    return { ok: true, header, payload };
-  } catch {
+    last = decipher.final();
+  } catch (error) {
+    // node:crypto reports a failed GCM tag check only by throwing from final().
+    if (!(error instanceof Error) || !/authenticate/.test(error.message)) throw error;
     return { ok: false, reason: 'AUTHTAG does not verify under this VMPCK' };
   }
+  const payload = concatBytes(ciphertext, last);
+  assert(payload.length === header.msg_size);
+  return { ok: true, header, payload };
 }
 
 /** The firmware's per-VMPCK sequence counters: the last seqno it sent (0 before any exchange). */
@@ -110,8 +118,9 @@ export type FirmwareMessageResult =
 export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelState,
   context: GuestContext, message: Uint8Array): FirmwareMessageResult {
   const index = message.length > 0x3c ? message[0x3c]! : 0;
-  const vmpck = context.vmpck[index];
-  if (vmpck === undefined) return { ok: false, channel, reason: 'MSG_VMPCK is not 0..3' };
+  const vmpckHex = context.vmpck[index];
+  if (vmpckHex === undefined) return { ok: false, channel, reason: 'MSG_VMPCK is not 0..3' };
+  const vmpck = hexBytes(vmpckHex);
   const opened = openGuestMessage(message, vmpck);
   if (!opened.ok) return { ok: false, channel, reason: opened.reason };
   const last = channel.lastSeqno[index]!;
@@ -127,8 +136,9 @@ export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelSt
       const request = decodeMsgReportReq(opened.payload);
       const answer = requestReport(firmware, { context, senderVmpl: index, request });
       payload = encodeMsgReportRsp({
-        status: answer.status, report_size: 'report' in answer ? REPORT_BYTES : 0,
-        report: 'report' in answer ? answer.report : new Uint8Array(REPORT_BYTES),
+        status: answer.status, report_size: 'value' in answer ? REPORT_BYTES : 0,
+        report: 'value' in answer ? signReport(firmware, answer.value)
+          : new Uint8Array(REPORT_BYTES),
       });
       msgType = MSG_TYPE.REPORT_RSP;
     } else if (opened.header.msg_type === MSG_TYPE.KEY_REQ) {
@@ -143,8 +153,9 @@ export function firmwareGuestRequest(firmware: FirmwareState, channel: ChannelSt
     } else {
       return { ok: false, channel, reason: `MSG_TYPE ${opened.header.msg_type} is not modelled` };
     }
-  } catch {
-    return { ok: false, channel, reason: 'malformed request payload' };
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    return { ok: false, channel, reason: `malformed request payload: ${error.code}` };
   }
   const seqno = last + 2n;
   const lastSeqno = channel.lastSeqno.map((value, i) => (i === index ? seqno : value));

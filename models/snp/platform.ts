@@ -4,7 +4,8 @@
  * spec snp.md a.6-a.10).
  * Real counterpart: one EPYC socket's PSP: its chip id, the running and committed firmware, the
  * TCB it reports, the SNP_CONFIG mask bits and a loaded VLEK.
- * Differs: the chip id is derived from the seed (Turin: 8 meaningful bytes, then zeros); firmware
+ * Differs: the chip id is drawn from the run's `snp` stream (Turin: 8 meaningful bytes, then
+ * zeros) and held as hex (immutable state); firmware
  * images are a (version, TCB) pair; a VLEK is just its CSP id (the key is derived, never wrapped);
  * LAUNCH_TCB is per guest and lives in GuestContext (captured from current_tcb at LAUNCH_START,
  * see `launchTcbOf`); one socket; the mitigation vector is a plain u64 the caller may set.
@@ -13,8 +14,9 @@
  * every transition is a pure function returning new frozen state.
  */
 import { assert } from '../../sim/kernel/assert.js';
+import { hexBytes, isHexOf, toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import { Rng, type Seed } from '../../sim/kernel/rng.js';
+import type { Rng } from '../../sim/kernel/rng.js';
 import { deriveVcek, deriveVlek, type EndorsementKey } from './endorsement-keys.js';
 import { PRODUCTS, type Product } from './product.js';
 import { decodeTcb, encodeTcb, tcbAtLeast, type TcbParts } from './tcb-version.js';
@@ -26,8 +28,8 @@ export type CpuidSignature = Readonly<{ family: number; model: number; stepping:
 export type PlatformState = Readonly<{
   product: Product;
   cpuid: CpuidSignature;
-  /** GET_ID: the chip's unique id, 64 bytes, never masked here (the report masks it). */
-  chip_id: Uint8Array;
+  /** GET_ID: the chip's unique id, 64 bytes as hex, never masked here (the report masks it). */
+  chip_id: Hex;
   current_version: FirmwareVersion;
   committed_version: FirmwareVersion;
   /** TCB_VERSION of the running firmware (raw u64, product layout). */
@@ -57,7 +59,8 @@ export type PlatformState = Readonly<{
 }>;
 
 export type CreatePlatformOptions = Readonly<{
-  seed: Seed;
+  /** The run's `snp` stream: the chip id is drawn from its fork chip_id/<product>. */
+  rng: Rng;
   product: Product;
   firmwareVersion?: FirmwareVersion;
   /** current_tcb; committed_tcb defaults to it. */
@@ -160,9 +163,9 @@ function checkVersion(version: FirmwareVersion): FirmwareVersion {
 // ---------------------------------------------------------------------------------------------
 // Creation
 
-/** GET_ID for a simulated chip: 64 bytes from the seed; Turin keeps only the first 8. */
-export function deriveChipId(seed: Seed, product: Product): Uint8Array {
-  const chipId = Rng.fromSeed(seed).fork('snp').fork('chip_id').fork(product).bytes(64);
+/** GET_ID for a simulated chip: 64 bytes from the `snp` stream; Turin keeps only the first 8. */
+export function deriveChipId(snp: Rng, product: Product): Uint8Array {
+  const chipId = snp.fork('chip_id').fork(product).bytes(64);
   const meaningful = PRODUCTS[product].hwidBytes;
   chipId.fill(0, meaningful);
   // an all-zero id reads as masked
@@ -234,9 +237,9 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
   let platform: PlatformState = Object.freeze({
     product,
     cpuid: cpuidFor(product, options.cpuid),
-    chip_id: options.chipId === undefined
-      ? deriveChipId(options.seed, product)
-      : checkChipId(options.chipId, product),
+    chip_id: toHex(options.chipId === undefined
+      ? deriveChipId(options.rng, product)
+      : checkChipId(options.chipId, product)),
     current_version: current,
     committed_version: committed,
     current_tcb: currentTcb,
@@ -283,8 +286,8 @@ function checkCspId(cspId: string): string {
 export function assertPlatform(platform: PlatformState): PlatformState {
   const layout = PRODUCTS[platform.product].tcbLayout;
   const current = decodeTcb(platform.current_tcb, layout);
-  assert(platform.chip_id.length === 64, 'platform: chip id is 64 bytes');
-  assert(platform.chip_id.subarray(PRODUCTS[platform.product].hwidBytes).every((b) => b === 0),
+  assert(isHexOf(platform.chip_id, 64), 'platform: chip id is 64 bytes of hex');
+  assert(/^0*$/.test(platform.chip_id.slice(2 * PRODUCTS[platform.product].hwidBytes)),
     'platform: chip id bytes past the HWID are zero');
   assert(tcbAtLeast(current, decodeTcb(platform.committed_tcb, layout), layout),
     'platform: committed <= current');
@@ -398,27 +401,28 @@ export function tcbLayoutOf(platform: PlatformState): 'legacy' | 'turin' {
   return PRODUCTS[platform.product].tcbLayout;
 }
 
-/** The chip id a report carries: zeros when MASK_CHIP_ID is set. */
+/** The chip id a report carries: zeros when MASK_CHIP_ID is set. Fresh bytes. */
 export function reportedChipId(platform: PlatformState): Uint8Array {
-  return platform.mask_chip_id ? new Uint8Array(64) : platform.chip_id.slice();
+  return platform.mask_chip_id ? new Uint8Array(64) : hexBytes(platform.chip_id);
 }
 
 /** The chip's VCEK for its REPORTED_TCB (what KDS would issue for this report). */
-export function platformVcek(platform: PlatformState, seed: Seed): EndorsementKey {
+export function platformVcek(platform: PlatformState, root: Hex): EndorsementKey {
   const key = deriveVcek({
-    seed, product: platform.product, chipId: platform.chip_id, tcb: platform.reported_tcb,
+    root, product: platform.product, chipId: hexBytes(platform.chip_id),
+    tcb: platform.reported_tcb,
   });
   assert(key.kind === 'vcek' && key.tcb === platform.reported_tcb);
   return key;
 }
 
 /** The loaded VLEK at REPORTED_TCB; SNP_BAD_FIELD when none is loaded. */
-export function platformVlek(platform: PlatformState, seed: Seed): EndorsementKey {
+export function platformVlek(platform: PlatformState, root: Hex): EndorsementKey {
   if (platform.vlek_csp_id === undefined) {
     throw new SimError('SNP_BAD_FIELD', { field: 'vlek' }, 'no VLEK is loaded on this platform');
   }
   const key = deriveVlek({
-    seed, product: platform.product, cspId: platform.vlek_csp_id, tcb: platform.reported_tcb,
+    root, product: platform.product, cspId: platform.vlek_csp_id, tcb: platform.reported_tcb,
   });
   assert(key.kind === 'vlek' && key.tcb === platform.reported_tcb);
   return key;

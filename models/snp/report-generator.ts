@@ -9,10 +9,13 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import type { Seed } from '../../sim/kernel/rng.js';
+import { Rng, type Seed } from '../../sim/kernel/rng.js';
 import type { ReportVersion } from './attestation-report.js';
 import type { EndorsementKey } from './endorsement-keys.js';
-import { createFirmware, requestReport, signingKeyOf, type FirmwareState } from './firmware.js';
+import { endorsementRootOf } from './endorsement-keys.js';
+import {
+  createFirmware, requestReport, signReport, signingKeyOf, type FirmwareState,
+} from './firmware.js';
 import type { GuestContext } from './guest-context.js';
 import { guestContextFromFields, type GuestContextFields } from './guest-context-fields.js';
 import type { SigningKeyName } from './key-info.js';
@@ -20,9 +23,11 @@ import {
   createPlatform, DEFAULT_VLEK_CSP_ID, type CreatePlatformOptions, type PlatformState,
 } from './platform.js';
 
-export type GenerateReportOptions = Omit<CreatePlatformOptions, 'seed'>
-  & Omit<GuestContextFields, 'seed' | 'launchTcb'> & Readonly<{
+export type GenerateReportOptions = Omit<CreatePlatformOptions, 'rng'>
+  & Omit<GuestContextFields, 'rng' | 'launchTcb'> & Readonly<{
   seed: Seed;
+  /** Names the guest's random stream, so two guests on one seed differ (default "guest0"). */
+  guestName?: string;
   /** LAUNCH_TCB (default: the platform's current TCB, as at LAUNCH_START). */
   launchTcb?: bigint;
   report_data?: Uint8Array;
@@ -49,10 +54,12 @@ export type GeneratedReport = Readonly<{
 export function generateReport(options: GenerateReportOptions): GeneratedReport {
   const vlekCspId = options.vlekCspId ??
     (options.signingKey === 'vlek' ? DEFAULT_VLEK_CSP_ID : undefined);
-  const platform = createPlatform({ ...options, vlekCspId });
-  const firmware = createFirmware(options.seed, platform);
+  const snp = Rng.fromSeed(options.seed).fork('snp');
+  const platform = createPlatform({ ...options, rng: snp, vlekCspId });
+  const firmware = createFirmware(endorsementRootOf(snp), platform);
   const context = guestContextFromFields({
-    ...options, launchTcb: options.launchTcb ?? platform.current_tcb,
+    ...options, rng: snp.fork('guest').fork(options.guestName ?? 'guest0'),
+    launchTcb: options.launchTcb ?? platform.current_tcb,
   });
   const reportData = options.report_data ?? new Uint8Array(64);
   if (reportData.length > 64) {
@@ -69,7 +76,7 @@ export function generateReport(options: GenerateReportOptions): GeneratedReport 
     request: { report_data: padded, vmpl, key_sel: keySel },
     ...(options.version === undefined ? {} : { version: options.version }),
   });
-  if (response.status !== 0 || !('report' in response)) {
+  if (response.status !== 0 || !('value' in response)) {
     const reason = 'reason' in response ? response.reason : 'refused';
     throw new SimError('SNP_FIRMWARE_STATUS',
       {
@@ -79,11 +86,12 @@ export function generateReport(options: GenerateReportOptions): GeneratedReport 
       `MSG_REPORT_REQ failed with ${response.statusName} ` +
       `(0x${response.status.toString(16)}): ${reason}`);
   }
-  const version = response.report[0]! as ReportVersion;
-  assert(options.version === undefined || options.version === version);
-  assert(response.report.length === 0x4a0);
+  const { value } = response;
+  const report = signReport(firmware, value);
+  assert(options.version === undefined || options.version === value.version);
+  assert(report.length === 0x4a0);
   return Object.freeze({
-    report: response.report, version, signingKey: response.signingKey,
-    endorsementKey: signingKeyOf(firmware, response.signingKey), firmware, platform, context,
+    report, version: value.version, signingKey: value.signingKey,
+    endorsementKey: signingKeyOf(firmware, value.signingKey), firmware, platform, context,
   });
 }

@@ -9,6 +9,7 @@
  */
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
+import { Rng } from '../kernel/rng.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
 import {
@@ -50,7 +51,7 @@ export function certOptionsFromFlags(
   const seed = String(flags['seed']);
   const product = productFlag(String(flags['product']));
   const info = PRODUCTS[product];
-  const platform = createPlatform({ seed, product });
+  const platform = createPlatform({ rng: Rng.fromSeed(seed).fork('snp'), product });
   let chipId: Uint8Array | undefined;
   if (typeof flags['chipId'] === 'string') {
     const given = fromHex(flags['chipId'], '--chip-id');

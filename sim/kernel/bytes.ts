@@ -8,7 +8,30 @@ import { SimError } from './errors.js';
 
 const HEX = '0123456789abcdef';
 
-export function toHex(bytes: Uint8Array): string {
+/**
+ * Bytes held in model state: lowercase hex text. JavaScript strings are immutable, so state bytes
+ * cannot be changed through a reference someone holds, and snapshots can share them freely.
+ */
+export type Hex = string;
+
+const HEX_PATTERN = /^(?:[0-9a-f]{2})*$/;
+
+/** True when `text` is lowercase hex of exactly `bytes` bytes. */
+export function isHexOf(text: unknown, bytes: number): text is Hex {
+  return typeof text === 'string' && text.length === 2 * bytes && HEX_PATTERN.test(text);
+}
+
+/** Fresh bytes of state hex (our own data: a bad value is an assertion, not input). */
+export function hexBytes(hex: Hex): Uint8Array {
+  assert(hex.length % 2 === 0, 'state hex has an even length');
+  const out = new Uint8Array(Buffer.from(hex, 'hex'));
+  assert(out.length * 2 === hex.length, 'state hex is hex');
+  return out;
+}
+
+export function toHex(bytes: Uint8Array): Hex {
+  if (bytes.length > 16) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    .toString('hex');
   let out = '';
   for (const byte of bytes) out += HEX[byte >>> 4]! + HEX[byte & 0xf]!;
   return out;

@@ -10,10 +10,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../sim/kernel/bytes.js';
+import { snpStream, rootOf } from '../support/snp.js';
+import { hexBytes, toHex } from '../../sim/kernel/bytes.js';
 import { Rng } from '../../sim/kernel/rng.js';
 import { decodeAttestationReport } from '../../models/snp/attestation-report.js';
-import { createFirmware, requestReport } from '../../models/snp/firmware.js';
+import { createFirmware, requestReport, signReport } from '../../models/snp/firmware.js';
 import { createPlatform } from '../../models/snp/platform.js';
 import { firmwareStatusOf } from '../../models/snp/launch/firmware-status.js';
 import {
@@ -21,7 +22,7 @@ import {
 } from '../../models/snp/launch/id-key.js';
 import {
   createLaunchContext, guestContextOf, launchPhase, snpLaunchFinish, snpLaunchStart,
-  snpLaunchUpdate, type LaunchSnapshot,
+  snpLaunchUpdate, type LaunchState,
 } from '../../models/snp/launch/launch-context.js';
 import { PAGE_TYPE } from '../../models/snp/launch/page-info.js';
 import { launchVm } from '../../models/hypervisor/launch-vm.js';
@@ -31,11 +32,11 @@ import { vcpuTypeSignature } from '../../models/hypervisor/vcpu-types.js';
 import { runCli } from '../support/cli.js';
 import { testdata } from '../support/paths.js';
 
-const platform = createPlatform({ seed: 1, product: 'Milan' });
+const platform = createPlatform({ rng: snpStream(1), product: 'Milan' });
 const rng = Rng.fromSeed(1).fork('snp').fork('guest').fork('guest0');
 const POLICY = 0x30000n;
 
-function started(policy = POLICY, imi_en = false): LaunchSnapshot {
+function started(policy = POLICY, imi_en = false): LaunchState {
   return snpLaunchStart(createLaunchContext(), {
     policy, platform, current_tcb: platform.current_tcb, rng, imi_en,
   });
@@ -43,7 +44,7 @@ function started(policy = POLICY, imi_en = false): LaunchSnapshot {
 
 const PAGE = new Uint8Array(4096).fill(0x5a);
 
-function measuredOnePage(): LaunchSnapshot {
+function measuredOnePage(): LaunchState {
   return snpLaunchUpdate(started(), {
     page_type: PAGE_TYPE.NORMAL, gpa: 0x1000, lengthBytes: 4096, contents: PAGE,
   });
@@ -84,7 +85,7 @@ test(
   () => {
     assert.is(firmwareStatusOf(() => started(0x20000n)), 'POLICY_FAILURE');
     assert.is(firmwareStatusOf(() => started(0x30000n | (2n << 8n))), 'POLICY_FAILURE');
-    const noSmt = createPlatform({ seed: 1, product: 'Milan', smt: false });
+    const noSmt = createPlatform({ rng: snpStream(1), product: 'Milan', smt: false });
     const ok = snpLaunchStart(createLaunchContext(), {
       policy: 0x20000n, platform: noSmt, current_tcb: noSmt.current_tcb, rng,
     });
@@ -129,7 +130,7 @@ test(
     assert.is(firmwareStatusOf(() => snpLaunchUpdate(s, {
       page_type: PAGE_TYPE.ZERO, gpa: 0, lengthBytes: 4096, imi_page: true,
     })), 'INVALID_PARAM');
-    assert.is(toHex(s.context.ld), '00'.repeat(48));
+    assert.is(s.context.ld, '00'.repeat(48));
   },
 );
 
@@ -143,7 +144,7 @@ test(
     let expected = pageInfoDigest(new Uint8Array(48), sha384(PAGE), 1, 0x1000n);
     expected = pageInfoDigest(expected, new Uint8Array(48), 3, 0x2000n);
     expected = pageInfoDigest(expected, new Uint8Array(48), 3, 0x3000n);
-    assert.is(toHex(s.context.ld), toHex(expected));
+    assert.is(s.context.ld, toHex(expected));
     assert.is(s.context.pages_measured, 3);
   },
 );
@@ -156,7 +157,7 @@ test(
       vmpl_perms: { vmpl1_perms: 0x0f, vmpl2_perms: 0x03, vmpl3_perms: 0x01 },
     });
     assert.is(
-      toHex(s.context.ld),
+      s.context.ld,
       toHex(pageInfoDigest(new Uint8Array(48), sha384(PAGE), 1, 0n, [0x0f, 0x03, 0x01])),
     );
   },
@@ -176,9 +177,9 @@ test(
     });
     const zeroed = vmsa.slice();
     zeroed.fill(0, 0x2f0, 0x300);
-    assert.is(toHex(b.context.ld), toHex(a.context.ld));
+    assert.is(b.context.ld, a.context.ld);
     assert.is(
-      toHex(a.context.ld),
+      a.context.ld,
       toHex(pageInfoDigest(new Uint8Array(48), sha384(zeroed), 2, 0xfffffffff000n)),
     );
   },
@@ -188,8 +189,8 @@ test('snp/launch-context: IMI pages extend the IMI digest as well as LD', () => 
   const s = snpLaunchUpdate(started(POLICY, true), {
     page_type: PAGE_TYPE.NORMAL, gpa: 0, lengthBytes: 4096, contents: PAGE, imi_page: true,
   });
-  assert.is.not(toHex(s.context.imd), '00'.repeat(48));
-  assert.is.not(toHex(s.context.ld), '00'.repeat(48));
+  assert.is.not(s.context.imd, '00'.repeat(48));
+  assert.is.not(s.context.ld, '00'.repeat(48));
 });
 
 test(
@@ -199,10 +200,10 @@ test(
     const before = measuredOnePage();
     const host_data = new Uint8Array(32).fill(0x42);
     const guest = guestContextOf(snpLaunchFinish(before, { host_data }));
-    assert.is(toHex(guest.measurement), toHex(before.context.ld));
-    assert.is(toHex(guest.host_data), toHex(host_data));
-    assert.is(toHex(guest.id_key_digest), '00'.repeat(48));
-    assert.is(toHex(guest.report_id_ma), 'ff'.repeat(32));
+    assert.is(guest.measurement, before.context.ld);
+    assert.is(guest.host_data, toHex(host_data));
+    assert.is(guest.id_key_digest, '00'.repeat(48));
+    assert.is(guest.report_id_ma, 'ff'.repeat(32));
   },
 );
 
@@ -218,17 +219,17 @@ test(
   'snp/launch-context: a valid ID block sets FAMILY_ID, IMAGE_ID, GUEST_SVN and both key digests',
   () => {
     const s = measuredOnePage();
-    const signed = signedFor(s.context.ld, POLICY);
+    const signed = signedFor(hexBytes(s.context.ld), POLICY);
     const guest = guestContextOf(snpLaunchFinish(s, {
       id_block: { id_block: signed.id_block, id_auth_info: signed.id_auth_info, auth_key_en: true },
     }));
-    assert.is(toHex(guest.family_id), '01'.repeat(16));
-    assert.is(toHex(guest.image_id), '02'.repeat(16));
+    assert.is(guest.family_id, '01'.repeat(16));
+    assert.is(guest.image_id, '02'.repeat(16));
     assert.is(guest.guest_svn, 7);
-    assert.is(toHex(guest.id_key_digest), toHex(signed.id_key_digest));
-    assert.is(toHex(guest.author_key_digest), toHex(signed.author_key_digest));
+    assert.is(guest.id_key_digest, toHex(signed.id_key_digest));
+    assert.is(guest.author_key_digest, toHex(signed.author_key_digest));
     assert.ok(guest.author_key_en);
-    assert.is(toHex(guest.measurement), toHex(s.context.ld));
+    assert.is(guest.measurement, s.context.ld);
   },
 );
 
@@ -244,7 +245,7 @@ test('snp/launch-context: an ID block whose LD differs is refused with BAD_MEASU
 
 test('snp/launch-context: an ID block with another policy is refused with POLICY_FAILURE', () => {
   const s = measuredOnePage();
-  const signed = signedFor(s.context.ld, 0x30001n);
+  const signed = signedFor(hexBytes(s.context.ld), 0x30001n);
   assert.is(
     firmwareStatusOf(() => snpLaunchFinish(s, { id_block: { ...signed, auth_key_en: true } })),
     'POLICY_FAILURE',
@@ -255,7 +256,7 @@ test(
   'snp/launch-context: a corrupted ID block signature or ID key signature is BAD_SIGNATURE',
   () => {
     const s = measuredOnePage();
-    const signed = signedFor(s.context.ld, POLICY);
+    const signed = signedFor(hexBytes(s.context.ld), POLICY);
     const badBlockSig = signed.id_auth_info.slice();
     badBlockSig[0x040] = badBlockSig[0x040]! ^ 1;
     const badKeySig = signed.id_auth_info.slice();
@@ -270,7 +271,7 @@ test(
       id_block: { id_block: signed.id_block, id_auth_info: badKeySig, auth_key_en: false },
     }));
     assert.is(
-      toHex(guest.author_key_digest), '00'.repeat(48),
+      guest.author_key_digest, '00'.repeat(48),
       'without AUTH_KEY_EN the author signature is not checked',
     );
   },
@@ -281,9 +282,10 @@ test(
     'the one in ID_AUTH_INFO is BAD_SIGNATURE',
   () => {
     const s = measuredOnePage();
-    const signed = signedFor(s.context.ld, POLICY);
+    const signed = signedFor(hexBytes(s.context.ld), POLICY);
     const other = signIdBlock({
-      ld: s.context.ld, policy: POLICY, idKey: idSigningKeyFromSecret(new Uint8Array(48).fill(3)),
+      ld: hexBytes(s.context.ld), policy: POLICY,
+      idKey: idSigningKeyFromSecret(new Uint8Array(48).fill(3)),
     });
     assert.is(firmwareStatusOf(() => snpLaunchFinish(s, {
       id_block: { id_block: signed.id_block, id_auth_info: other.id_auth_info, auth_key_en: false },
@@ -321,12 +323,13 @@ test(
       '--guest-features', '0x21',
     ]);
     assert.is(cli.stdout.trim(), vector.expected_digest_hex);
-    assert.is(toHex(guest.measurement), vector.expected_digest_hex);
-    const response = requestReport(createFirmware(1, platform), { context: guest, senderVmpl: 0,
+    assert.is(guest.measurement, vector.expected_digest_hex);
+    const firmware = createFirmware(rootOf(1), platform);
+    const response = requestReport(firmware, { context: guest, senderVmpl: 0,
       request: { report_data: new Uint8Array(64), vmpl: 0, key_sel: 0 } });
     assert.is(response.statusName, 'SUCCESS');
     if (response.statusName !== 'SUCCESS') return;
-    const report = decodeAttestationReport(response.report);
+    const report = decodeAttestationReport(signReport(firmware, response.value));
     assert.is(toHex(report.measurement), vector.expected_digest_hex);
     assert.is(toHex(report.host_data), toHex(host_data));
     assert.is(report.policy, POLICY);

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { snpStream, rootOf, guestStream } from '../support/snp.js';
 import { toHex, viewOf } from '../../sim/kernel/bytes.js';
 import { errorCode } from '../../sim/kernel/errors.js';
 import {
@@ -71,9 +72,9 @@ test(`${SUITE}: an entry pointing past the end or into the table is SNP_BAD_FIEL
   assert.is(errorCode(() => decodeCertTable(new Uint8Array(10))), 'SNP_BAD_LENGTH');
 });
 
-const platform = createPlatform({ seed: 31, product: 'Genoa' });
-const firmware = createFirmware(31, platform);
-const context = guestContextFromFields({ seed: 31, launchTcb: platform.current_tcb });
+const platform = createPlatform({ rng: snpStream(31), product: 'Genoa' });
+const firmware = createFirmware(rootOf(31), platform);
+const context = guestContextFromFields({ rng: guestStream(31), launchTcb: platform.current_tcb });
 const request = { report_data: new Uint8Array(64), vmpl: 0, key_sel: 0 };
 
 test(

@@ -9,6 +9,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { rootOf } from '../support/snp.js';
 import * as assert from 'uvu/assert';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Extension } from '@peculiar/asn1-x509';
@@ -118,8 +119,8 @@ for (const fact of facts) {
       const tcb = fact.tcb['reported_tcb']!.raw;
       const realExt = decodeAmdExtensions(real.tbsCertificate.extensions ?? []);
       const key = leafName === 'vcek'
-        ? deriveVcek({ seed: 1, product, chipId, tcb })
-        : deriveVlek({ seed: 1, product, cspId: realExt.cspId!, tcb });
+        ? deriveVcek({ root: rootOf(1), product, chipId, tcb })
+        : deriveVlek({ root: rootOf(1), product, cspId: realExt.cspId!, tcb });
       // Pre-2024 leaves write the PSS trailerField out; newer ones omit it: follow the real one.
       const explicitPssTrailer = new Uint8Array(real.signatureAlgorithm.parameters!).length > 0x36;
       const ours = parse(buildEndorsementCertificate({

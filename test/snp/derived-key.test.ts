@@ -6,6 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { snpStream, rootOf, guestStream } from '../support/snp.js';
 import { toHex } from '../../sim/kernel/bytes.js';
 import {
   createFirmware, requestDerivedKey, type KeyRequest, type KeyResponse,
@@ -19,9 +20,9 @@ import { createPlatform, type PlatformState } from '../../models/snp/platform.js
 import { encodeTcb } from '../../models/snp/tcb-version.js';
 
 const SUITE = 'snp/derived-key';
-const platform = createPlatform({ seed: 21, product: 'Milan' });
-const baseContext = guestContextFromFields({
-  seed: 21, launchTcb: platform.current_tcb, guest_svn: 5,
+const platform = createPlatform({ rng: snpStream(21), product: 'Milan' });
+const baseContext = guestContextFromFields({ rng: guestStream(21),
+  launchTcb: platform.current_tcb, guest_svn: 5,
 });
 const baseRequest: KeyRequest = {
   key_select: 0, guest_field_select: 0n, vmpl: 0, guest_svn: 3,
@@ -31,7 +32,7 @@ const baseRequest: KeyRequest = {
 
 function derive(request: Partial<KeyRequest> = {}, context: GuestContext = baseContext,
   on: PlatformState = platform, senderVmpl = 0): KeyResponse {
-  return requestDerivedKey(createFirmware(21, on), {
+  return requestDerivedKey(createFirmware(rootOf(21), on), {
     context, senderVmpl, request: { ...baseRequest, ...request },
   });
 }
@@ -49,11 +50,11 @@ const withContext = (patch: Partial<GuestContext>): GuestContext => ({ ...baseCo
 const CHANGES: Readonly<Record<GuestField, (gfs: bigint) => string>> = {
   guest_policy: (gfs) => key({ guest_field_select: gfs }, withContext({ policy: 0x3001fn })),
   image_id: (gfs) =>
-    key({ guest_field_select: gfs }, withContext({ image_id: new Uint8Array(16).fill(2) })),
+    key({ guest_field_select: gfs }, withContext({ image_id: '02'.repeat(16) })),
   family_id: (gfs) =>
-    key({ guest_field_select: gfs }, withContext({ family_id: new Uint8Array(16).fill(1) })),
+    key({ guest_field_select: gfs }, withContext({ family_id: '01'.repeat(16) })),
   measurement: (gfs) =>
-    key({ guest_field_select: gfs }, withContext({ measurement: new Uint8Array(48).fill(9) })),
+    key({ guest_field_select: gfs }, withContext({ measurement: '09'.repeat(48) })),
   guest_svn: (gfs) => key({ guest_field_select: gfs, guest_svn: 4 }),
   tcb_version: (gfs) => key({
     guest_field_select: gfs,
@@ -83,14 +84,14 @@ test(
   () => {
     const base = key();
     assert.is.not(key({ vmpl: 1 }), base);
-    assert.is.not(key({}, withContext({ host_data: new Uint8Array(32).fill(1) })), base);
-    assert.is.not(key({}, withContext({ id_key_digest: new Uint8Array(48).fill(1) })), base);
+    assert.is.not(key({}, withContext({ host_data: '01'.repeat(32) })), base);
+    assert.is.not(key({}, withContext({ id_key_digest: '01'.repeat(48) })), base);
   },
 );
 
 test(`${SUITE}: another chip (seed) gives another key for the same request`, () => {
-  const other = createPlatform({ seed: 22, product: 'Milan' });
-  const response = requestDerivedKey(createFirmware(22, other), {
+  const other = createPlatform({ rng: snpStream(22), product: 'Milan' });
+  const response = requestDerivedKey(createFirmware(rootOf(22), other), {
     context: baseContext, senderVmpl: 0, request: baseRequest,
   });
   assert.ok('derived_key' in response);
@@ -121,7 +122,7 @@ test(`${SUITE}: reserved TCB_VERSION bytes and GUEST_FIELD_SELECT bits are INVAL
 });
 
 test(`${SUITE}: the chip root under MASK_CHIP_KEY is INVALID_KEY (0x27)`, () => {
-  const masked = createPlatform({ seed: 21, product: 'Milan', maskChipKey: true });
+  const masked = createPlatform({ rng: snpStream(21), product: 'Milan', maskChipKey: true });
   const response = derive({}, baseContext, masked);
   assert.is(response.statusName, 'INVALID_KEY');
   assert.is(response.status, 0x27);
@@ -129,7 +130,7 @@ test(`${SUITE}: the chip root under MASK_CHIP_KEY is INVALID_KEY (0x27)`, () => 
 
 test(`${SUITE}: VMRK without a migration agent is INVALID_PARAM`, () => {
   assert.is(derive({ key_select: 1 }).statusName, 'INVALID_PARAM');
-  const withMa = withContext({ report_id_ma: new Uint8Array(32).fill(3) });
+  const withMa = withContext({ report_id_ma: '03'.repeat(32) });
   assert.is(derive({ key_select: 1 }, withMa).statusName, 'SUCCESS');
 });
 

@@ -5,7 +5,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../sim/kernel/bytes.js';
+import { snpStream, rootOf, guestStream } from '../support/snp.js';
+import { hexBytes, toHex } from '../../sim/kernel/bytes.js';
 import { decodeAttestationReport } from '../../models/snp/attestation-report.js';
 import { createFirmware } from '../../models/snp/firmware.js';
 import { guestContextFromFields } from '../../models/snp/guest-context-fields.js';
@@ -18,14 +19,14 @@ import {
 import { createPlatform } from '../../models/snp/platform.js';
 
 const SUITE = 'snp/guest-message-channel';
-const platform = createPlatform({ seed: 41, product: 'Milan' });
-const firmware = createFirmware(41, platform);
-const context = guestContextFromFields({ seed: 41, launchTcb: platform.current_tcb });
+const platform = createPlatform({ rng: snpStream(41), product: 'Milan' });
+const firmware = createFirmware(rootOf(41), platform);
+const context = guestContextFromFields({ rng: guestStream(41), launchTcb: platform.current_tcb });
 const reportData = new Uint8Array(64).fill(0x42);
 
 function reportRequest(seqno: bigint, vmpckIndex = 0, vmpl = vmpckIndex) {
   return sealGuestMessage({
-    vmpck: context.vmpck[vmpckIndex]!, vmpckIndex, seqno, msgType: MSG_TYPE.REPORT_REQ,
+    vmpck: hexBytes(context.vmpck[vmpckIndex]!), vmpckIndex, seqno, msgType: MSG_TYPE.REPORT_REQ,
     payload: encodeMsgReportReq({ report_data: reportData, vmpl, key_sel: 0 }),
   });
 }
@@ -36,7 +37,7 @@ test(
     const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n));
     assert.ok(result.ok);
     if (!result.ok) return;
-    const opened = openGuestMessage(result.response, context.vmpck[0]!);
+    const opened = openGuestMessage(result.response, hexBytes(context.vmpck[0]!));
     assert.ok(opened.ok);
     if (!opened.ok) return;
     assert.is(opened.header.msg_seqno, 2n);
@@ -68,11 +69,11 @@ test(`${SUITE}: a flipped ciphertext or header byte fails authentication`, () =>
 
 test(`${SUITE}: a message sealed with another VMPCK than its header names is refused`, () => {
   const message = sealGuestMessage({
-    vmpck: context.vmpck[1]!, vmpckIndex: 0, seqno: 1n, msgType: MSG_TYPE.REPORT_REQ,
+    vmpck: hexBytes(context.vmpck[1]!), vmpckIndex: 0, seqno: 1n, msgType: MSG_TYPE.REPORT_REQ,
     payload: encodeMsgReportReq({ report_data: reportData, vmpl: 0, key_sel: 0 }),
   });
   assert.not.ok(firmwareGuestRequest(firmware, NEW_CHANNEL, context, message).ok);
-  assert.not.ok(openGuestMessage(message, context.vmpck[0]!).ok);
+  assert.not.ok(openGuestMessage(message, hexBytes(context.vmpck[0]!)).ok);
 });
 
 test(
@@ -82,7 +83,7 @@ test(
     const result = firmwareGuestRequest(firmware, NEW_CHANNEL, context, reportRequest(1n, 2, 0));
     assert.ok(result.ok);
     if (!result.ok) return;
-    const opened = openGuestMessage(result.response, context.vmpck[2]!);
+    const opened = openGuestMessage(result.response, hexBytes(context.vmpck[2]!));
     assert.ok(opened.ok && decodeMsgReportRsp(opened.payload).status === 0x16);
   },
 );
@@ -91,7 +92,7 @@ test(`${SUITE}: MSG_KEY_REQ over the channel gives the same key as the direct ca
   const payload = encodeMsgKeyReq({ key_select: 0, guest_field_select: 0x8n, vmpl: 0, guest_svn: 0,
     tcb_version: 0n, launch_mit_vector: 0n });
   const seal = (seqno: bigint) => sealGuestMessage({
-    vmpck: context.vmpck[0]!, vmpckIndex: 0, seqno, msgType: MSG_TYPE.KEY_REQ, payload,
+    vmpck: hexBytes(context.vmpck[0]!), vmpckIndex: 0, seqno, msgType: MSG_TYPE.KEY_REQ, payload,
   });
   const a = firmwareGuestRequest(firmware, NEW_CHANNEL, context, seal(1n));
   assert.ok(a.ok);
@@ -100,7 +101,7 @@ test(`${SUITE}: MSG_KEY_REQ over the channel gives the same key as the direct ca
   assert.ok(b.ok);
   if (!b.ok) return;
   const keyOf = (bytes: Uint8Array) => {
-    const opened = openGuestMessage(bytes, context.vmpck[0]!);
+    const opened = openGuestMessage(bytes, hexBytes(context.vmpck[0]!));
     assert.ok(opened.ok);
     return opened.ok ? decodeMsgKeyRsp(opened.payload) : undefined;
   };

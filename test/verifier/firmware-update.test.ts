@@ -7,10 +7,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { snpStream, rootOf, guestStream } from '../support/snp.js';
 import {
   createPlatform, downloadFirmware, parseFirmwareVersion, type PlatformState,
 } from '../../models/snp/platform.js';
-import { createFirmware, requestReport } from '../../models/snp/firmware.js';
+import { createFirmware, requestReport, signReport } from '../../models/snp/firmware.js';
 import { guestContextFromFields } from '../../models/snp/guest-context-fields.js';
 import { buildCertificateSet } from '../../models/snp/certificates.js';
 import { encodeTcb } from '../../models/snp/tcb-version.js';
@@ -18,20 +19,21 @@ import { verifyAttestationReport } from '../../models/verifier/report-verifier.j
 import { parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
 
 const SEED = 21;
-const before = createPlatform({ seed: SEED, product: 'Genoa' });
+const before = createPlatform({ rng: snpStream(SEED), product: 'Genoa' });
 const after = downloadFirmware(before, {
   version: parseFirmwareVersion('1.55.44'),
   tcb: encodeTcb({ fmc: 0, bl: 10, tee: 0, snp: 26, ucode: 88 }, 'legacy'),
 });
 
 function reportOn(platform: PlatformState): Uint8Array {
-  const response = requestReport(createFirmware(SEED, platform), {
-    context: guestContextFromFields({ seed: SEED, launchTcb: platform.current_tcb }),
+  const firmware = createFirmware(rootOf(SEED), platform);
+  const response = requestReport(firmware, {
+    context: guestContextFromFields({ rng: guestStream(SEED), launchTcb: platform.current_tcb }),
     senderVmpl: 0, request: { report_data: new Uint8Array(64), vmpl: 0, key_sel: 0 },
   });
   assert.is(response.statusName, 'SUCCESS');
   if (response.statusName !== 'SUCCESS') throw new Error('unreachable');
-  return response.report;
+  return signReport(firmware, response.value);
 }
 
 function failureCodes(report: Uint8Array, platform: PlatformState): string[] {

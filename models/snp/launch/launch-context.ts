@@ -1,18 +1,20 @@
 /**
  * Models: the AMD-SP firmware's guest launch flow (SEV-SNP Firmware ABI spec 56860:
  * SNP_LAUNCH_START, SNP_LAUNCH_UPDATE, SNP_LAUNCH_FINISH; spec/snp.md section c) as an xstate
- * machine over the GCTX.
+ * machine over the GCTX. What is stored is the machine's persisted `{value, context}` as plain
+ * data (`LaunchState`, bytes as hex), so it round-trips through the state codec; each command
+ * resolves it into a snapshot, takes one pure `transition`, and stores the result back.
  * Real counterpart: the GCTX page and the three firmware commands the hypervisor issues.
  * Differs: no RMP or encrypted memory (pages arrive as plaintext); no migration agent import;
  * randomness (REPORT_ID, VMPCKs) comes from the caller's seeded Rng fork; the secrets page is not
  * materialised. States: awaiting_start → launching → running.
  * Invariants: LD starts as 48 zero bytes; only LAUNCH_UPDATE changes LD; LAUNCH_FINISH leaves it as
  * it is and freezes a GuestContext; a command in the wrong state is INVALID_GUEST_STATE; a refused
- * command leaves the snapshot unchanged (commands return new snapshots, they never mutate).
+ * command leaves the state unchanged (commands return new states, they never mutate).
  */
-import { assign, initialTransition, setup, transition, type SnapshotFrom } from 'xstate';
+import { assign, setup, transition } from 'xstate';
 import { assert } from '../../../sim/kernel/assert.js';
-import { bytesEqual } from '../../../sim/kernel/bytes.js';
+import { hexBytes, isHexOf, toHex, type Hex } from '../../../sim/kernel/bytes.js';
 import type { Rng } from '../../../sim/kernel/rng.js';
 import { assertGuestContext, launchSecrets, type GuestContext } from '../guest-context.js';
 import { firmwareStatusError } from './firmware-status.js';
@@ -23,17 +25,17 @@ import {
   type MeasuredRange, type PageType, type VmplPerms,
 } from './page-info.js';
 
-/** The GCTX fields the launch commands read and write. Plain data. */
+/** The GCTX fields the launch commands read and write. Plain data; bytes as hex. */
 export type LaunchGctx = Readonly<{
   policy: bigint;
-  ld: Uint8Array;
+  ld: Hex;
   /** IMI digest (only extended by IMI pages). */
-  imd: Uint8Array;
+  imd: Hex;
   imi_en: boolean;
   pages_measured: number;
-  report_id: Uint8Array;
-  report_id_ma: Uint8Array;
-  vmpck: readonly Uint8Array[];
+  report_id: Hex;
+  report_id_ma: Hex;
+  vmpck: readonly Hex[];
   launch_tcb: bigint;
   launch_mit_vector: bigint;
   /** Set by LAUNCH_FINISH; frozen. */
@@ -41,18 +43,19 @@ export type LaunchGctx = Readonly<{
 }>;
 
 type StartEvent = Readonly<{
-  type: 'LAUNCH_START'; policy: bigint; imi_en: boolean; report_id: Uint8Array;
-  report_id_ma: Uint8Array;
-  vmpck: readonly Uint8Array[]; launch_tcb: bigint; launch_mit_vector: bigint;
+  type: 'LAUNCH_START'; policy: bigint; imi_en: boolean; report_id: Hex; report_id_ma: Hex;
+  vmpck: readonly Hex[]; launch_tcb: bigint; launch_mit_vector: bigint;
 }>;
 type UpdateEvent = Readonly<{ type: 'LAUNCH_UPDATE'; range: MeasuredRange }>;
 type FinishEvent = Readonly<{ type: 'LAUNCH_FINISH'; guest: GuestContext }>;
 type LaunchEvent = StartEvent | UpdateEvent | FinishEvent;
 
+const ZERO_LD: Hex = '00'.repeat(LAUNCH_DIGEST_BYTES);
+
 const EMPTY_GCTX: LaunchGctx = Object.freeze({
-  policy: 0n, ld: new Uint8Array(LAUNCH_DIGEST_BYTES), imd: new Uint8Array(LAUNCH_DIGEST_BYTES),
-  imi_en: false, pages_measured: 0, report_id: new Uint8Array(32), report_id_ma: new Uint8Array(32),
-  vmpck: [], launch_tcb: 0n, launch_mit_vector: 0n, guest: null,
+  policy: 0n, ld: ZERO_LD, imd: ZERO_LD, imi_en: false, pages_measured: 0,
+  report_id: '00'.repeat(32), report_id_ma: '00'.repeat(32), vmpck: Object.freeze([]),
+  launch_tcb: 0n, launch_mit_vector: 0n, guest: null,
 });
 
 /** The machine: named, pure actions; parameter checks happen before an event is sent. */
@@ -69,9 +72,9 @@ export const launchContextMachine = setup({
     }),
     measureRange: assign(({ context, event }) => {
       assert(event.type === 'LAUNCH_UPDATE');
-      const ld = extendLaunchDigest(context.ld, event.range);
+      const ld = toHex(extendLaunchDigest(hexBytes(context.ld), event.range));
       const imd = event.range.imi_page === true
-        ? extendLaunchDigest(context.imd, event.range)
+        ? toHex(extendLaunchDigest(hexBytes(context.imd), event.range))
         : context.imd;
       return {
         ld, imd, pages_measured: context.pages_measured + event.range.lengthBytes / PAGE_BYTES,
@@ -79,8 +82,7 @@ export const launchContextMachine = setup({
     }),
     recordFinish: assign(({ context, event }) => {
       assert(event.type === 'LAUNCH_FINISH');
-      assert(bytesEqual(event.guest.measurement, context.ld),
-        'LAUNCH_FINISH keeps the measurement');
+      assert(event.guest.measurement === context.ld, 'LAUNCH_FINISH keeps the measurement');
       return { guest: event.guest };
     }),
   },
@@ -100,29 +102,38 @@ export const launchContextMachine = setup({
   },
 });
 
-export type LaunchSnapshot = SnapshotFrom<typeof launchContextMachine>;
 export type LaunchPhase = 'awaiting_start' | 'launching' | 'running';
 
-export function createLaunchContext(): LaunchSnapshot {
-  const [snapshot] = initialTransition(launchContextMachine);
-  assert(snapshot.value === 'awaiting_start');
-  return snapshot;
+/** The launch context as stored: the machine's persisted value and context, plain data. */
+export type LaunchState = Readonly<{ value: LaunchPhase; context: LaunchGctx }>;
+
+export function createLaunchContext(): LaunchState {
+  const state: LaunchState = Object.freeze({ value: 'awaiting_start', context: EMPTY_GCTX });
+  assert(launchContextMachine.config.initial === state.value, 'the machine starts where we do');
+  return state;
 }
 
-export function launchPhase(snapshot: LaunchSnapshot): LaunchPhase {
-  const phase = snapshot.value;
+export function launchPhase(state: LaunchState): LaunchPhase {
+  const phase = state.value;
   assert(phase === 'awaiting_start' || phase === 'launching' || phase === 'running',
     'launch phase');
   return phase;
 }
 
-function step(snapshot: LaunchSnapshot, event: LaunchEvent, expected: LaunchPhase): LaunchSnapshot {
+/** One pure machine transition from stored state to stored state. */
+function step(state: LaunchState, event: LaunchEvent, expected: LaunchPhase): LaunchState {
+  const snapshot = launchContextMachine.resolveState({
+    value: state.value, context: state.context,
+  });
   const [next] = transition(launchContextMachine, snapshot, event);
-  assert(launchPhase(next) === expected, `${event.type}: ended in ${launchPhase(next)}`);
-  return next;
+  const stored: LaunchState = Object.freeze({
+    value: next.value as LaunchPhase, context: Object.freeze({ ...next.context }),
+  });
+  assert(launchPhase(stored) === expected, `${event.type}: ended in ${stored.value}`);
+  return stored;
 }
 
-function requirePhase(snapshot: LaunchSnapshot, command: Parameters<typeof firmwareStatusError>[0],
+function requirePhase(snapshot: LaunchState, command: Parameters<typeof firmwareStatusError>[0],
   phase: LaunchPhase): void {
   const actual = launchPhase(snapshot);
   if (actual !== phase) {
@@ -143,8 +154,8 @@ export type LaunchStartCommand = Readonly<{
 }>;
 
 /** SNP_LAUNCH_START: checks the policy, sets LD to zero, draws REPORT_ID and the VMPCKs. */
-export function snpLaunchStart(snapshot: LaunchSnapshot,
-  command: LaunchStartCommand): LaunchSnapshot {
+export function snpLaunchStart(snapshot: LaunchState,
+  command: LaunchStartCommand): LaunchState {
   requirePhase(snapshot, 'SNP_LAUNCH_START', 'awaiting_start');
   if (typeof command.policy !== 'bigint' || command.policy < 0n || command.policy >= 1n << 64n) {
     throw firmwareStatusError('SNP_LAUNCH_START', 'INVALID_PARAM', 'policy is not a u64');
@@ -157,10 +168,10 @@ export function snpLaunchStart(snapshot: LaunchSnapshot,
   const { report_id, vmpck } = launchSecrets(command.rng);
   const next = step(snapshot, {
     type: 'LAUNCH_START', policy: command.policy, imi_en: command.imi_en === true,
-    report_id, report_id_ma: new Uint8Array(32).fill(0xff),
+    report_id, report_id_ma: 'ff'.repeat(32),
     vmpck, launch_tcb: command.current_tcb, launch_mit_vector: command.mit_vector ?? 0n,
   }, 'launching');
-  assert(next.context.ld.every((byte) => byte === 0), 'LAUNCH_START: LD is zero');
+  assert(next.context.ld === ZERO_LD, 'LAUNCH_START: LD is zero');
   return next;
 }
 
@@ -179,7 +190,7 @@ export type LaunchUpdateCommand = Readonly<{
 /** Upper bound on one LAUNCH_UPDATE (bounded loops): 16 GiB. */
 export const MAX_UPDATE_BYTES = 16 * 1024 ** 3;
 
-function checkedRange(snapshot: LaunchSnapshot, command: LaunchUpdateCommand): MeasuredRange {
+function checkedRange(snapshot: LaunchState, command: LaunchUpdateCommand): MeasuredRange {
   const refuse = (
     statusName: 'INVALID_PARAM' | 'INVALID_ADDRESS' | 'INVALID_LENGTH' | 'INVALID_PAGE_SIZE',
     reason: string,
@@ -229,8 +240,8 @@ function checkedRange(snapshot: LaunchSnapshot, command: LaunchUpdateCommand): M
 }
 
 /** SNP_LAUNCH_UPDATE: one PAGE_INFO per 4 KiB chunk; LD = SHA-384(PAGE_INFO) each time. */
-export function snpLaunchUpdate(snapshot: LaunchSnapshot,
-  command: LaunchUpdateCommand): LaunchSnapshot {
+export function snpLaunchUpdate(snapshot: LaunchState,
+  command: LaunchUpdateCommand): LaunchState {
   requirePhase(snapshot, 'SNP_LAUNCH_UPDATE', 'launching');
   const range = checkedRange(snapshot, command);
   const next = step(snapshot, { type: 'LAUNCH_UPDATE', range }, 'launching');
@@ -247,8 +258,8 @@ export type LaunchFinishCommand = Readonly<{
 }>;
 
 /** SNP_LAUNCH_FINISH: verifies the ID block, records HOST_DATA and the ID fields; LD unchanged. */
-export function snpLaunchFinish(snapshot: LaunchSnapshot,
-  command: LaunchFinishCommand): LaunchSnapshot {
+export function snpLaunchFinish(snapshot: LaunchState,
+  command: LaunchFinishCommand): LaunchState {
   requirePhase(snapshot, 'SNP_LAUNCH_FINISH', 'launching');
   const gctx = snapshot.context;
   const host_data = command.host_data ?? new Uint8Array(32);
@@ -257,34 +268,36 @@ export function snpLaunchFinish(snapshot: LaunchSnapshot,
   }
   let ids: Pick<GuestContext, 'family_id' | 'image_id' | 'guest_svn' | 'id_key_digest'
     | 'author_key_digest' | 'author_key_en'> = {
-    family_id: new Uint8Array(16), image_id: new Uint8Array(16), guest_svn: 0,
-    id_key_digest: new Uint8Array(48), author_key_digest: new Uint8Array(48),
+    family_id: '00'.repeat(16), image_id: '00'.repeat(16), guest_svn: 0,
+    id_key_digest: '00'.repeat(48), author_key_digest: '00'.repeat(48),
     author_key_en: false,
   };
   if (command.id_block !== undefined) {
-    const verdict = verifyIdAuth(command.id_block, gctx.ld, gctx.policy);
+    const verdict = verifyIdAuth(command.id_block, hexBytes(gctx.ld), gctx.policy);
     if (!verdict.ok) {
       throw firmwareStatusError('SNP_LAUNCH_FINISH', verdict.statusName, verdict.reason);
     }
     ids = {
-      family_id: verdict.block.family_id, image_id: verdict.block.image_id,
-      guest_svn: verdict.block.guest_svn, id_key_digest: verdict.id_key_digest,
-      author_key_digest: verdict.author_key_digest, author_key_en: command.id_block.auth_key_en,
+      family_id: toHex(verdict.block.family_id), image_id: toHex(verdict.block.image_id),
+      guest_svn: verdict.block.guest_svn, id_key_digest: toHex(verdict.id_key_digest),
+      author_key_digest: toHex(verdict.author_key_digest),
+      author_key_en: command.id_block.auth_key_en,
     };
   }
   const guest: GuestContext = Object.freeze(assertGuestContext({
-    policy: gctx.policy, measurement: gctx.ld.slice(), host_data: host_data.slice(), ...ids,
+    policy: gctx.policy, measurement: gctx.ld, host_data: toHex(host_data), ...ids,
     report_id: gctx.report_id, report_id_ma: gctx.report_id_ma, launch_tcb: gctx.launch_tcb,
     launch_mit_vector: gctx.launch_mit_vector, vcek_disabled: command.vcek_disabled === true,
     vmpck: Object.freeze([...gctx.vmpck]),
   }));
   const next = step(snapshot, { type: 'LAUNCH_FINISH', guest }, 'running');
-  assert(bytesEqual(next.context.ld, gctx.ld), 'LAUNCH_FINISH does not change the measurement');
+  assert(next.context.ld === gctx.ld, 'LAUNCH_FINISH does not change the measurement');
+  assert(isHexOf(next.context.ld, LAUNCH_DIGEST_BYTES));
   return next;
 }
 
 /** The frozen GuestContext of a running guest (the source of every report field it owns). */
-export function guestContextOf(snapshot: LaunchSnapshot): GuestContext {
+export function guestContextOf(snapshot: LaunchState): GuestContext {
   requirePhase(snapshot, 'SNP_LAUNCH_FINISH', 'running');
   const guest = snapshot.context.guest;
   assert(guest !== null, 'running guest has a context');
