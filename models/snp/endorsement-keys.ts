@@ -52,8 +52,10 @@ function deriveKey(kind: EndorsementKeyKind, root: Hex, product: Product, identi
   tcb: bigint): EndorsementKey {
   assert(isHexOf(root, 32), 'an endorsement root is 32 bytes of hex');
   assert(tcb >= 0n && tcb < 1n << 64n, 'tcb is a u64');
-  const key = `${kind}/${root}/${product}/${toHex(identity)}/${tcb.toString(16)}`;
-  return memo('snp/endorsement-key', key, () => {
+  const memoKey = `${kind}/${root}/${product}/${toHex(identity)}/${tcb.toString(16)}`;
+  // The memo keeps hex (immutable); each caller gets fresh bytes, so no caller can change what the
+  // next caller signs with.
+  const pair = memo('snp/endorsement-key', memoKey, () => {
     const info = concatBytes(encoder.encode(`${kind}/${product}/`), identity, u64le(tcb));
     // 72 bytes = 48 + 24: keygen reduces it modulo n with negligible bias (FIPS 186-5 A.2.1).
     const material = hkdf(sha384, hexBytes(root), encoder.encode('parma-sim test endorsement key'),
@@ -61,7 +63,10 @@ function deriveKey(kind: EndorsementKeyKind, root: Hex, product: Product, identi
     const { secretKey } = p384.keygen(material);
     const publicKey = p384.getPublicKey(secretKey, false);
     assert(secretKey.length === 48 && publicKey.length === 97);
-    return Object.freeze({ kind, product, tcb, privateKey: secretKey, publicKey });
+    return Object.freeze({ privateKey: toHex(secretKey), publicKey: toHex(publicKey) });
+  });
+  return Object.freeze({
+    kind, product, tcb, privateKey: hexBytes(pair.privateKey), publicKey: hexBytes(pair.publicKey),
   });
 }
 

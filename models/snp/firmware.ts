@@ -133,7 +133,7 @@ export function chooseSigningKey(platform: PlatformState, context: GuestContext,
   keySel: number): KeyChoice {
   assert(Number.isInteger(keySel) && keySel >= 0 && keySel <= 3, 'KEY_SEL is two bits');
   const vcekUsable = !platform.mask_chip_key && !context.vcek_disabled;
-  const vlekLoaded = platform.vlek_csp_id !== undefined;
+  const vlekLoaded = platform.vlek_csp_id !== null;
   switch (keySel) {
     case 0: return { ok: true, key: vlekLoaded ? 'vlek' : vcekUsable ? 'vcek' : 'none' };
     case 1: return vcekUsable ? { ok: true, key: 'vcek' }
@@ -407,7 +407,7 @@ function keyRequestProblem(firmware: FirmwareState, input: KeyRequestInput):
     return { status: 'INVALID_PARAM', reason: 'TCB_VERSION is above COMMITTED_TCB' };
   }
   if ((request.key_select & 1) === 0 && platform.mask_chip_key &&
-    platform.vlek_csp_id === undefined) {
+    platform.vlek_csp_id === null) {
     return {
       status: 'INVALID_KEY', reason: 'ROOT_KEY_SELECT 0 (chip key) while MASK_CHIP_KEY is set',
     };

@@ -43,7 +43,7 @@ export type PlatformState = Readonly<{
   mask_chip_id: boolean;
   mask_chip_key: boolean;
   /** The CSP id of a loaded VLEK (e.g. "CN=cc-us-east-2.amazonaws.com"), or undefined. */
-  vlek_csp_id: string | undefined;
+  vlek_csp_id: string | null;
   /** SMT enabled in the BIOS (PLATFORM_INFO.SMT_EN; LAUNCH_START checks POLICY.SMT against it). */
   smt: boolean;
   tsme: boolean;
@@ -248,7 +248,7 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
     reported_tcb_configured: false,
     mask_chip_id: options.maskChipId ?? false,
     mask_chip_key: options.maskChipKey ?? false,
-    vlek_csp_id: options.vlekCspId,
+    vlek_csp_id: options.vlekCspId ?? null,
     smt: options.smt ?? true,
     tsme: options.tsme ?? false,
     ecc: options.ecc ?? true,
@@ -418,7 +418,7 @@ export function platformVcek(platform: PlatformState, root: Hex): EndorsementKey
 
 /** The loaded VLEK at REPORTED_TCB; SNP_BAD_FIELD when none is loaded. */
 export function platformVlek(platform: PlatformState, root: Hex): EndorsementKey {
-  if (platform.vlek_csp_id === undefined) {
+  if (platform.vlek_csp_id === null) {
     throw new SimError('SNP_BAD_FIELD', { field: 'vlek' }, 'no VLEK is loaded on this platform');
   }
   const key = deriveVlek({

@@ -45,14 +45,24 @@ const FLOAT16 = 0xf9;
 const FLOAT32 = 0xfa;
 const FLOAT64 = 0xfb;
 
-/** Where the encoder is: keys and indices, formatted only when a value is refused. */
-type Path = (string | number)[];
+/**
+ * A refusal on its way out: each container it passes adds its key or index, so the hot path keeps
+ * no path of its own and the error still names where the bad value sits.
+ */
+class Refused extends Error {
+  readonly segments: string[] = [];
+  constructor(readonly what: string) {
+    super(what);
+  }
+}
 
-function refuse(what: string, at: Path | string): never {
-  const path = typeof at === 'string' ? at
-    : at.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('');
-  throw new SimError('SIM_BAD_STATE', { what, path },
-    `state value at ${path === '' ? '<root>' : path} cannot be encoded canonically: ${what}`);
+function refuse(what: string): never {
+  throw new Refused(what);
+}
+
+function within(error: unknown, segment: string): never {
+  if (error instanceof Refused) error.segments.push(segment);
+  throw error;
 }
 
 function malformed(what: string, offset: number): never {
@@ -122,23 +132,26 @@ class Writer {
   }
 
   text(value: string): void {
-    // ASCII fast path: one byte per code unit, no TextEncoder.
-    let ascii = true;
-    for (let i = 0; i < value.length; i++) {
-      if (value.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+    // ASCII fast path: one byte per code unit, written while checking; rewind on the first
+    // non-ASCII unit and let TextEncoder produce the UTF-8.
+    const start = this.length;
+    const n = value.length;
+    this.head(MAJOR_TEXT, n);
+    this.reserve(n);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const unit = value.charCodeAt(i);
+      if (unit > 0x7f) {
+        this.length = start;
+        const utf8 = utf8Of(value);
+        this.head(MAJOR_TEXT, utf8.length);
+        this.raw(utf8);
+        return;
       }
+      b[at++] = unit;
     }
-    if (ascii) {
-      this.head(MAJOR_TEXT, value.length);
-      this.reserve(value.length);
-      for (let i = 0; i < value.length; i++) this.bytes[this.length++] = value.charCodeAt(i);
-      return;
-    }
-    const utf8 = utf8Of(value);
-    this.head(MAJOR_TEXT, utf8.length);
-    this.raw(utf8);
+    this.length = at;
   }
 
   result(): Uint8Array {
@@ -153,7 +166,7 @@ function utf8Of(value: string): Uint8Array {
   const utf8 = textEncoder.encode(value);
   // A lone surrogate becomes U+FFFD: the text would not come back as it went in.
   if (utf8.includes(0xef) && textDecoder.decode(utf8) !== value) {
-    refuse('text with a lone surrogate (not valid UTF-8)', '');
+    refuse('text with a lone surrogate (not valid UTF-8)');
   }
   return utf8;
 }
@@ -221,37 +234,31 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** RFC 8949 order of text keys: by encoded bytes = by UTF-8 length, then bytewise. */
-function compareTextKeys(a: string, b: string): number {
-  if (isAscii(a) && isAscii(b)) {
-    if (a.length !== b.length) return a.length - b.length;
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
-  return compareBytes(encodeValue(a, [], 0), encodeValue(b, [], 0));
-}
-
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
 }
 
-function sortedKeys(keys: string[]): string[] {
-  // Insertion sort: state objects are small and often nearly sorted already.
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && compareTextKeys(keys[j]!, key) > 0) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-  return keys;
+/** ASCII keys: shorter first (the head encodes the length), then bytewise = code-unit order. */
+function compareAsciiKeys(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-function encodeValue(value: unknown, path: Path, depth: number): Uint8Array {
+/** Any text keys: by their encodings (RFC 8949 4.2.1). */
+function compareTextKeys(a: string, b: string): number {
+  return compareBytes(encodeAlone(a, 0), encodeAlone(b, 0));
+}
+
+function sortedKeys(keys: string[]): string[] {
+  if (keys.length < 2) return keys;
+  for (const key of keys) if (!isAscii(key)) return keys.sort(compareTextKeys);
+  return keys.sort(compareAsciiKeys);
+}
+
+/** The encoding of a nested value on a writer of its own (Map keys, Set items). */
+function encodeAlone(value: unknown, depth: number): Uint8Array {
   const w = new Writer();
-  write(w, value, path, depth);
+  write(w, value, depth);
   return w.result();
 }
 
@@ -268,66 +275,87 @@ function writeBigint(w: Writer, value: bigint): void {
   }
 }
 
-function writeNumber(w: Writer, value: number, path: Path): void {
-  if (Number.isNaN(value)) refuse('NaN', path);
-  if (!Number.isFinite(value)) refuse('an infinite number', path);
-  if (Object.is(value, -0)) refuse('negative zero', path);
+function writeNumber(w: Writer, value: number): void {
   if (Number.isSafeInteger(value)) {
+    if (Object.is(value, -0)) refuse('negative zero');
     if (value >= 0) w.head(MAJOR_UINT, value);
     else w.head(MAJOR_NEGINT, -1 - value);
     return;
   }
+  if (Number.isNaN(value)) refuse('NaN');
+  if (!Number.isFinite(value)) refuse('an infinite number');
   writeFloat(w, value);
 }
 
-function writeObject(w: Writer, value: object, path: Path, depth: number): void {
+function writeObject(w: Writer, value: object, depth: number): void {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-    refuse(`an instance of ${name}`, path);
+    refuse(`an instance of ${name}`);
   }
-  if (Object.getOwnPropertySymbols(value).length > 0) refuse('a symbol-keyed property', path);
+  if (Object.getOwnPropertySymbols(value).length > 0) refuse('a symbol-keyed property');
   const keys = sortedKeys(Object.keys(value));
   w.head(MAJOR_MAP, keys.length);
-  for (const key of keys) {
-    const item = (value as Record<string, unknown>)[key];
-    path.push(key);
-    if (item === undefined) refuse('undefined', path);
-    w.text(key);
-    write(w, item, path, depth + 1);
-    path.pop();
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    try {
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) refuse('undefined');
+      w.text(key);
+      write(w, item, depth + 1);
+    } catch (error) {
+      within(error, `.${key}`);
+    }
   }
 }
 
-function writeMap(w: Writer, map: ReadonlyMap<unknown, unknown>, path: Path,
-  depth: number): void {
+function writeArray(w: Writer, value: readonly unknown[], depth: number): void {
+  w.head(MAJOR_ARRAY, value.length);
+  for (let i = 0; i < value.length; i++) {
+    try {
+      if (!(i in value)) refuse('a sparse array');
+      write(w, value[i], depth + 1);
+    } catch (error) {
+      within(error, `[${i}]`);
+    }
+  }
+}
+
+function writeMap(w: Writer, map: ReadonlyMap<unknown, unknown>, depth: number): void {
   const entries: [Uint8Array, unknown][] = [];
   for (const [key, item] of map) {
     if (typeof key !== 'string' && !(typeof key === 'number' && Number.isSafeInteger(key)
       && !Object.is(key, -0))) {
-      refuse('a Map key that is neither text nor a safe integer', path);
+      refuse('a Map key that is neither text nor a safe integer');
     }
-    entries.push([encodeValue(key, path, depth + 1), item]);
+    entries.push([encodeAlone(key, depth + 1), item]);
   }
   entries.sort((a, b) => compareBytes(a[0], b[0]));
   w.head(MAJOR_TAG, TAG_MAP);
   w.head(MAJOR_MAP, entries.length);
-  path.push('<map value>');
   for (const [key, item] of entries) {
     w.raw(key);
-    write(w, item, path, depth + 1);
+    try {
+      write(w, item, depth + 1);
+    } catch (error) {
+      within(error, '<map value>');
+    }
   }
-  path.pop();
 }
 
-function writeSet(w: Writer, set: ReadonlySet<unknown>, path: Path, depth: number): void {
-  path.push('<set item>');
-  const items = [...set].map((item) => encodeValue(item, path, depth + 1));
-  path.pop();
+function writeSet(w: Writer, set: ReadonlySet<unknown>, depth: number): void {
+  const items: Uint8Array[] = [];
+  for (const item of set) {
+    try {
+      items.push(encodeAlone(item, depth + 1));
+    } catch (error) {
+      within(error, '<set item>');
+    }
+  }
   items.sort(compareBytes);
   for (let i = 1; i < items.length; i++) {
     if (compareBytes(items[i - 1]!, items[i]!) === 0) {
-      refuse('a Set holding two equal values (distinct objects with the same content)', path);
+      refuse('a Set holding two equal values (distinct objects with the same content)');
     }
   }
   w.head(MAJOR_TAG, TAG_SET);
@@ -335,51 +363,61 @@ function writeSet(w: Writer, set: ReadonlySet<unknown>, path: Path, depth: numbe
   for (const item of items) w.raw(item);
 }
 
-function write(w: Writer, value: unknown, path: Path, depth: number): void {
-  if (depth > MAX_STATE_DEPTH) refuse(`nesting deeper than ${MAX_STATE_DEPTH}`, path);
+function write(w: Writer, value: unknown, depth: number): void {
   switch (typeof value) {
     case 'string': w.text(value); return;
-    case 'number': writeNumber(w, value, path); return;
+    case 'number': writeNumber(w, value); return;
     case 'boolean': w.byte(value ? SIMPLE_TRUE : SIMPLE_FALSE); return;
     case 'bigint': writeBigint(w, value); return;
-    case 'undefined': refuse('undefined', path);
-    case 'function': refuse('a function', path);
-    case 'symbol': refuse('a symbol', path);
-    case 'object': break;
+    case 'undefined': return refuse('undefined');
+    case 'function': return refuse('a function');
+    case 'symbol': return refuse('a symbol');
+    default: break;
   }
   if (value === null) {
     w.byte(SIMPLE_NULL);
     return;
   }
-  if (Array.isArray(value)) {
-    w.head(MAJOR_ARRAY, value.length);
-    for (let i = 0; i < value.length; i++) {
-      path.push(i);
-      if (!(i in value)) refuse('a sparse array', path);
-      write(w, value[i], path, depth + 1);
-      path.pop();
-    }
-    return;
-  }
+  if (depth >= MAX_STATE_DEPTH) refuse(`nesting deeper than ${MAX_STATE_DEPTH}`);
+  if (Array.isArray(value)) return writeArray(w, value, depth);
   if (value instanceof Uint8Array) {
     if (value.constructor !== Uint8Array && !Buffer.isBuffer(value)) {
-      refuse('a Uint8Array subclass', path);
+      refuse('a Uint8Array subclass');
     }
     w.head(MAJOR_BYTES, value.length);
     w.raw(value);
     return;
   }
-  if (value instanceof Map) return writeMap(w, value, path, depth);
-  if (value instanceof Set) return writeSet(w, value, path, depth);
+  if (value instanceof Map) return writeMap(w, value, depth);
+  if (value instanceof Set) return writeSet(w, value, depth);
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    refuse(`a ${(value as object).constructor.name} (use Uint8Array)`, path);
+    refuse(`a ${(value as object).constructor.name} (use Uint8Array)`);
   }
-  writeObject(w, value as object, path, depth);
+  writeObject(w, value as object, depth);
 }
+
+/** One writer reused by top-level encodes (never re-entered: nested values use their own). */
+const scratch = new Writer();
+let scratchInUse = false;
 
 /** The canonical encoding of a state value. Throws SIM_BAD_STATE for what it cannot represent. */
 export function encodeState(value: unknown): Uint8Array {
-  const bytes = encodeValue(value, [], 0);
+  const w = scratchInUse ? new Writer() : scratch;
+  const shared = w === scratch;
+  scratchInUse = true;
+  w.length = 0;
+  try {
+    write(w, value, 0);
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    const path = error.segments.reverse().join('');
+    throw new SimError('SIM_BAD_STATE', { what: error.what, path },
+      `state value at ${path === '' ? '<root>' : path} cannot be encoded canonically: `
+      + error.what);
+  } finally {
+    if (shared) scratchInUse = false;
+  }
+  const bytes = w.result();
   assert(bytes.length > 0, 'every value has a non-empty encoding');
   return bytes;
 }

@@ -5,16 +5,16 @@
  * Real counterpart: OPA's regex.match with a per-query pattern cache.
  * Differs: RE2 via the re2js port. v0.14.1 anchored only env patterns; `anchored: false` gives its
  *   substring semantics.
- * Invariants: patterns are compiled once and cached, match answers are memoised (pure memos:
- *   same pattern, same automaton, same answer);
+ * Invariants: patterns are compiled once and match answers are memoised, both in the kernel memo
+ *   (pure: same pattern, same automaton, same answer; `clearMemo()` changes no result);
  *   a pattern RE2 rejects (backreferences, lookaround) is a POLICY_BAD_REGEX, never a crash.
  */
 import { RE2JS } from 're2js';
 import { assert } from '../../../sim/kernel/assert.js';
 import { SimError } from '../../../sim/kernel/errors.js';
+import { memo } from '../../../sim/kernel/memo.js';
 
-const CACHE_MAX = 10_000;
-const cache = new Map<string, RE2JS>();
+const PATTERNS_MAX = 10_000;
 
 /**
  * framework.rego `anchor_pattern`: add `^` / `$` when missing. Like the original it concatenates,
@@ -30,19 +30,15 @@ export function anchorPattern(pattern: string): string {
 }
 
 export function compileRe2(pattern: string): RE2JS {
-  const hit = cache.get(pattern);
-  if (hit !== undefined) return hit;
-  let compiled: RE2JS;
-  try {
-    compiled = RE2JS.compile(pattern);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new SimError('POLICY_BAD_REGEX', { pattern, error: message },
-      `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
-  }
-  if (cache.size >= CACHE_MAX) cache.clear();   // bounded memo; clearing changes no result
-  cache.set(pattern, compiled);
-  return compiled;
+  return memo('policy/re2-compiled', pattern, () => {
+    try {
+      return RE2JS.compile(pattern);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SimError('POLICY_BAD_REGEX', { pattern, error: message },
+        `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
+    }
+  }, PATTERNS_MAX);
 }
 
 /**
@@ -60,20 +56,14 @@ export function re2Match(pattern: string, value: string, anchored = true): boole
   return found;
 }
 
+/** A memo entry per (pattern, anchoring): the automaton and its bounded table of answers. */
 type PatternEntry = { readonly compiled: RE2JS; readonly answers: Map<string, boolean> };
 const ANSWERS_MAX = 10_000;
-const anchoredEntries = new Map<string, PatternEntry>();
-const plainEntries = new Map<string, PatternEntry>();
 
 function entryFor(pattern: string, anchored: boolean): PatternEntry {
-  const table = anchored ? anchoredEntries : plainEntries;
-  const hit = table.get(pattern);
-  if (hit !== undefined) return hit;
-  const compiled = compileRe2(anchored ? anchorPattern(pattern) : pattern);
-  const entry: PatternEntry = { compiled, answers: new Map() };
-  if (table.size >= CACHE_MAX) table.clear();   // bounded memo; clearing changes no result
-  table.set(pattern, entry);
-  return entry;
+  return memo(anchored ? 'policy/re2-anchored' : 'policy/re2-plain', pattern, () => ({
+    compiled: compileRe2(anchored ? anchorPattern(pattern) : pattern), answers: new Map(),
+  }), PATTERNS_MAX);
 }
 
 /** Throws POLICY_BAD_REGEX when RE2 cannot compile `pattern` (as anchored). For importers. */
