@@ -28,6 +28,20 @@ export const HOST_ERROR_CODES = [
 
 export const GUEST_ERROR_CODES = [
   'GUEST_BAD_MESSAGE',
+  'GUEST_VERITY_BAD_PARAMS',       // dm-verity parameters veritysetup or the kernel refuse
+                                   // (block size, hash algorithm, hash type, salt, offsets)
+  'GUEST_VERITY_BAD_SUPERBLOCK',   // no usable dm-verity superblock where the device must have one
+  'GUEST_VERITY_DEVICE_TOO_SMALL', // a data or hash device shorter than its parameters need
+  'GUEST_VERITY_READ_ERROR',       // a verified read met a hash that does not match on the path
+                                   // to the root hash (the kernel's EIO): never wrong data
+  'GUEST_LAYER_BAD_HEADER',        // a layer image whose header block cannot be used
+  'GUEST_LAYER_BAD_ENTRY',         // a layer entry with a bad kind, mode, range or reserved byte
+  'GUEST_LAYER_BAD_PATH',          // a layer path that is not canonical, sorted, unique, or under a
+                                   // directory
+  'GUEST_LAYER_NO_SUCH_FILE',      // a path that is not a regular file in the layer
+  'GUEST_SCRATCH_INTEGRITY',       // a scratch block fails authentication: tampered, swapped,
+                                   // replayed or withheld
+  'GUEST_SCRATCH_BAD_BLOCK',       // a scratch block index outside the device
 ] as const;
 
 export const POLICY_ERROR_CODES = [
