@@ -29,6 +29,10 @@ const COMMANDS: Readonly<Record<string, Readonly<{
     summary: 'execution policies: hash, show, eval, simulate',
     load: () => import('./commands/policy.js'),
   },
+  dmverity: {
+    summary: 'dm-verity hash trees: format (veritysetup), roothash (as the guest reads it)',
+    load: () => import('./commands/dmverity.js'),
+  },
 };
 
 export const processIo: CliIo = {

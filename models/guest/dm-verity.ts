@@ -493,20 +493,24 @@ export function writeVerityHashArea(
 // ---------------------------------------------------------------------------------------------
 // The guest side: the root hash from the device, and verified reads
 
+/** A verity target's two devices (one array twice when the tree is appended to the data). */
+export type VerityDevices = Readonly<{ data: Uint8Array; hash: Uint8Array }>;
+
 /**
- * The table the guest builds from a device whose superblock sits at `superblockOffsetBytes` with
- * the tree after it (hcsshim ReadDMVerityInfo + CreateVerityTarget): the root hash is the digest
- * of the top hash block as the device holds it (of the only data block when there are no levels).
- * Nothing here is verified: the root hash *is* what the device says; the policy judges it.
+ * The table the guest builds from devices whose superblock sits at `superblockOffsetBytes` on the
+ * hash device with the tree after it (hcsshim ReadDMVerityInfo + CreateVerityTarget): the root
+ * hash is the digest of the top hash block as the device holds it (of the only data block when
+ * there are no levels). Nothing here is verified: the root hash *is* what the device says, and
+ * the policy judges it.
  */
 export function verityTableFromDevice(
-  device: Uint8Array, superblockOffsetBytes: number,
+  devices: VerityDevices, superblockOffsetBytes: number,
 ): VerityTable {
   if (!Number.isSafeInteger(superblockOffsetBytes) || superblockOffsetBytes < 0
     || superblockOffsetBytes % VERITY_SUPERBLOCK_ALIGN_BYTES !== 0) {
     throw badSuperblock('unsupported superblock offset', { superblockOffsetBytes });
   }
-  const superblock = decodeVeritySuperblock(device.subarray(superblockOffsetBytes));
+  const superblock = decodeVeritySuperblock(devices.hash.subarray(superblockOffsetBytes));
   const params = superblock.params;
   const geometry = verityGeometry(params);
   const { hashStartBlock } = verityHashPlacement({
@@ -515,8 +519,8 @@ export function verityTableFromDevice(
   });
   const top = geometry.levels.at(-1);
   const rootSource = top === undefined
-    ? blockOf(device, 0, params.dataBlockSizeBytes)
-    : blockOf(device, hashStartBlock + top.startBlock, params.hashBlockSizeBytes);
+    ? blockOf(devices.data, 0, params.dataBlockSizeBytes)
+    : blockOf(devices.hash, hashStartBlock + top.startBlock, params.hashBlockSizeBytes);
   if (rootSource === undefined) {
     throw new SimError('GUEST_VERITY_DEVICE_TOO_SMALL', { superblockOffsetBytes },
       'dm-verity: the device ends before the block the root hash is read from');
@@ -546,7 +550,7 @@ function readError(reason: string, detail: Readonly<Record<string, unknown>>): S
  * Returns a copy of the block.
  */
 export function readVerifiedBlock(
-  table: VerityTable, devices: Readonly<{ data: Uint8Array; hash: Uint8Array }>, dataBlock: number,
+  table: VerityTable, devices: VerityDevices, dataBlock: number,
 ): Uint8Array {
   const params = table.params;
   const geometry = verityGeometry(params);

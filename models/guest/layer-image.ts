@@ -456,8 +456,10 @@ export function decodeLayerFilesystem(data: Uint8Array): LayerFileTree {
  * hash is the digest of the top hash block as the device holds it. Never a host claim.
  */
 export function layerVerityTable(device: Uint8Array): VerityTable {
-  const header = decodeLayerHeader(rawBlocks(device, Math.floor(device.length / LAYER_BLOCK_BYTES))(0));
-  const table = verityTableFromDevice(device, header.dataBlocks * LAYER_BLOCK_BYTES);
+  const deviceBlocks = Math.floor(device.length / LAYER_BLOCK_BYTES);
+  const header = decodeLayerHeader(rawBlocks(device, deviceBlocks)(0));
+  const table = verityTableFromDevice({ data: device, hash: device },
+    header.dataBlocks * LAYER_BLOCK_BYTES);
   const params = table.params;
   if (params.hashType !== LAYER_VERITY.hashType || params.hashAlgorithm !== 'sha256'
     || params.dataBlockSizeBytes !== LAYER_BLOCK_BYTES
