@@ -53,6 +53,12 @@ export const VERITY_MAX_LEVELS = 63;
 export const VERITY_SUPERBLOCK_BYTES = 512;
 /** The superblock offset must be a multiple of this (cryptsetup VERITY_read_sb/write_sb). */
 export const VERITY_SUPERBLOCK_ALIGN_BYTES = 512;
+/**
+ * cryptsetup writes the superblock with write_lseek_blockwise in the device's block size, which
+ * for a regular file is the filesystem's block size capped at the page size: 4096 here. So a hash
+ * file always covers the whole 4096-byte block(s) the superblock lies in.
+ */
+export const VERITY_SUPERBLOCK_IO_BYTES = 4096;
 
 /** "verity\0\0" */
 export const VERITY_SIGNATURE = Uint8Array.of(0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0, 0);
@@ -426,6 +432,8 @@ export type VerityFormatResult = Readonly<{
   superblock: Uint8Array | null;
   /** The tree for hash block `placement.hashStartBlock` onwards. */
   tree: Uint8Array;
+  /** The least size of the hash device afterwards (superblock I/O block, end of the tree). */
+  hashDeviceMinBytes: number;
 }>;
 
 /**
@@ -462,9 +470,13 @@ export function formatVerity(data: Uint8Array, request: VerityFormatRequest): Ve
   const uuid = request.superblock ? request.uuid ?? deriveVerityUuid(built.rootHash) : null;
   const superblock = uuid === null ? null : encodeVeritySuperblock({ params, uuid });
   if (request.superblock) assert(superblock !== null, 'a superblock when one is asked for');
+  const treeEnd = placement.hashStartBlock * params.hashBlockSizeBytes + built.tree.length;
+  const superblockEnd = placement.superblockOffsetBytes === null ? 0
+    : Math.ceil((placement.superblockOffsetBytes + VERITY_SUPERBLOCK_BYTES)
+      / VERITY_SUPERBLOCK_IO_BYTES) * VERITY_SUPERBLOCK_IO_BYTES;
   return Object.freeze({
     rootHash: built.rootHash, geometry: built.geometry, placement, uuid, superblock,
-    tree: built.tree,
+    tree: built.tree, hashDeviceMinBytes: Math.max(treeEnd, superblockEnd),
   });
 }
 
@@ -476,10 +488,7 @@ export function writeVerityHashArea(
   hashDevice: Uint8Array, result: VerityFormatResult, hashBlockSizeBytes: number,
 ): Uint8Array {
   const treeOffset = result.placement.hashStartBlock * hashBlockSizeBytes;
-  const superblockEnd = result.superblock === null
-    ? 0 : result.placement.superblockOffsetBytes! + VERITY_SUPERBLOCK_BYTES;
-  const out = new Uint8Array(
-    Math.max(hashDevice.length, treeOffset + result.tree.length, superblockEnd));
+  const out = new Uint8Array(Math.max(hashDevice.length, result.hashDeviceMinBytes));
   out.set(hashDevice, 0);
   if (result.superblock !== null) {
     assert(result.placement.superblockOffsetBytes !== null, 'a superblock has a place');

@@ -7,7 +7,9 @@
  * the UUID is derived from the root hash (veritysetup draws both at random), so the same input
  * gives the same bytes.
  */
-import { closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync, existsSync, fstatSync, ftruncateSync, openSync, statSync, writeSync,
+} from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { toHex } from '../kernel/bytes.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
@@ -149,6 +151,7 @@ function writeHashArea(path: string, result: VerityFormatResult, hashBlockSizeBy
   let fd: number | undefined;
   try {
     fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+    if (fstatSync(fd).size < result.hashDeviceMinBytes) ftruncateSync(fd, result.hashDeviceMinBytes);
     if (result.superblock !== null) {
       writeSync(fd, result.superblock, 0, result.superblock.length,
         result.placement.superblockOffsetBytes);
