@@ -53,12 +53,6 @@ export const VERITY_MAX_LEVELS = 63;
 export const VERITY_SUPERBLOCK_BYTES = 512;
 /** The superblock offset must be a multiple of this (cryptsetup VERITY_read_sb/write_sb). */
 export const VERITY_SUPERBLOCK_ALIGN_BYTES = 512;
-/**
- * cryptsetup writes the superblock with write_lseek_blockwise in the device's block size, which
- * for a regular file is the filesystem's block size capped at the page size: 4096 here. So a hash
- * file always covers the whole 4096-byte block(s) the superblock lies in.
- */
-export const VERITY_SUPERBLOCK_IO_BYTES = 4096;
 
 /** "verity\0\0" */
 export const VERITY_SIGNATURE = Uint8Array.of(0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0, 0);
@@ -87,7 +81,7 @@ assert(VERITY_MAX_SALT_BYTES === 256, 'the salt field is 256 bytes');
 export type VerityParams = Readonly<{
   /** `--format`: 1 = normal, H(salt ‖ block); 0 = original Chrome OS, H(block ‖ salt). */
   hashType: 0 | 1;
-  /** `--hash`, spelled as given (it is written to the superblock that way). */
+  /** `--hash`, spelled as given (printed that way; the superblock stores it in lower case). */
   hashAlgorithm: string;
   dataBlockSizeBytes: number;
   hashBlockSizeBytes: number;
@@ -305,7 +299,8 @@ export type VeritySuperblock = Readonly<{
 export function encodeVeritySuperblock(superblock: VeritySuperblock): Uint8Array {
   const params = checkVerityParams(superblock.params);
   assert(superblock.uuid.length === 16, 'a UUID is 16 bytes');
-  const algorithm = new TextEncoder().encode(params.hashAlgorithm);
+  // veritysetup prints the name as given but stores it in lower case (seen with --hash=SHA256).
+  const algorithm = new TextEncoder().encode(params.hashAlgorithm.toLowerCase());
   assert(algorithm.length <= 32, 'the algorithm name fits its field');
   const algorithmField = new Uint8Array(32);
   algorithmField.set(algorithm);
@@ -432,8 +427,6 @@ export type VerityFormatResult = Readonly<{
   superblock: Uint8Array | null;
   /** The tree for hash block `placement.hashStartBlock` onwards. */
   tree: Uint8Array;
-  /** The least size of the hash device afterwards (superblock I/O block, end of the tree). */
-  hashDeviceMinBytes: number;
 }>;
 
 /**
@@ -462,7 +455,12 @@ export function formatVerity(data: Uint8Array, request: VerityFormatRequest): Ve
     hashBlockSizeBytes: params.hashBlockSizeBytes,
   });
   const dataEndBytes = params.dataBlocks * params.dataBlockSizeBytes;
-  if (request.sameDevice && request.hashOffsetBytes < dataEndBytes) {
+  // veritysetup compares only --hash-offset with the data's end; without a superblock the tree
+  // starts at the hash block *below* the offset, and it then overwrites data it has yet to hash.
+  // parma-sim refuses that case too.
+  const treeStartBytes = placement.hashStartBlock * params.hashBlockSizeBytes;
+  if (request.sameDevice
+    && (request.hashOffsetBytes < dataEndBytes || treeStartBytes < dataEndBytes)) {
     throw badParams('data area overlaps with hash area',
       { hashOffsetBytes: request.hashOffsetBytes, dataEndBytes });
   }
@@ -470,25 +468,61 @@ export function formatVerity(data: Uint8Array, request: VerityFormatRequest): Ve
   const uuid = request.superblock ? request.uuid ?? deriveVerityUuid(built.rootHash) : null;
   const superblock = uuid === null ? null : encodeVeritySuperblock({ params, uuid });
   if (request.superblock) assert(superblock !== null, 'a superblock when one is asked for');
-  const treeEnd = placement.hashStartBlock * params.hashBlockSizeBytes + built.tree.length;
-  const superblockEnd = placement.superblockOffsetBytes === null ? 0
-    : Math.ceil((placement.superblockOffsetBytes + VERITY_SUPERBLOCK_BYTES)
-      / VERITY_SUPERBLOCK_IO_BYTES) * VERITY_SUPERBLOCK_IO_BYTES;
+  if (superblock !== null) {
+    assert(placement.superblockOffsetBytes! + VERITY_SUPERBLOCK_BYTES
+      <= placement.hashStartBlock * params.hashBlockSizeBytes, 'the tree starts after it');
+  }
   return Object.freeze({
     rootHash: built.rootHash, geometry: built.geometry, placement, uuid, superblock,
-    tree: built.tree, hashDeviceMinBytes: Math.max(treeEnd, superblockEnd),
+    tree: built.tree,
   });
 }
 
 /**
- * The bytes of `hashDevice` after `veritysetup format` wrote `result` into it: grown as needed,
- * every byte outside the superblock and the tree kept (veritysetup writes in place).
+ * cryptsetup writes the superblock with write_lseek_blockwise in the hash device's I/O block: the
+ * hash block size, capped at the page size (seen with veritysetup 2.6.1 on regular files).
+ */
+export const VERITY_SUPERBLOCK_IO_MAX_BYTES = 4096;
+
+/**
+ * The size of a hash device of `sizeBytes` after `veritysetup format` wrote `result` into it, in
+ * its order: the tree (fwrite: grows the device to the tree's end, if there is a tree), then the
+ * superblock through write_lseek_blockwise, which writes every I/O block the superblock touches
+ * whole (so the device grows to cover them) and fails when the superblock starts inside a block
+ * whose existing bytes do not reach past the superblock's part in it.
+ */
+export function verityHashDeviceBytes(
+  result: VerityFormatResult, hashBlockSizeBytes: number, sizeBytes: number,
+): number {
+  const treeEnd = result.placement.hashStartBlock * hashBlockSizeBytes + result.tree.length;
+  let size = result.tree.length > 0 ? Math.max(sizeBytes, treeEnd) : sizeBytes;
+  const offset = result.placement.superblockOffsetBytes;
+  if (result.superblock === null || offset === null) return size;
+  const io = Math.min(hashBlockSizeBytes, VERITY_SUPERBLOCK_IO_MAX_BYTES);
+  const hang = offset % io;
+  const inner = hang === 0 ? 0 : Math.min(VERITY_SUPERBLOCK_BYTES, io - hang);
+  if (hang !== 0 && size < offset + inner) {
+    throw new SimError('GUEST_VERITY_DEVICE_TOO_SMALL',
+      { superblockOffsetBytes: offset, sizeBytes: size },
+      'dm-verity: error during update of verity header (the hash device ends before it)');
+  }
+  // Every I/O block the superblock touches is written whole.
+  size = Math.max(size, offset - hang + Math.ceil((hang + VERITY_SUPERBLOCK_BYTES) / io) * io);
+  assert(size >= offset + VERITY_SUPERBLOCK_BYTES, 'the superblock is on the device');
+  return size;
+}
+
+/**
+ * The bytes of `hashDevice` after `veritysetup format` wrote `result` into it: every byte outside
+ * the superblock and the tree kept (veritysetup writes in place), grown as verityHashDeviceBytes
+ * says.
  */
 export function writeVerityHashArea(
   hashDevice: Uint8Array, result: VerityFormatResult, hashBlockSizeBytes: number,
 ): Uint8Array {
   const treeOffset = result.placement.hashStartBlock * hashBlockSizeBytes;
-  const out = new Uint8Array(Math.max(hashDevice.length, result.hashDeviceMinBytes));
+  const out = new Uint8Array(
+    verityHashDeviceBytes(result, hashBlockSizeBytes, hashDevice.length));
   out.set(hashDevice, 0);
   if (result.superblock !== null) {
     assert(result.placement.superblockOffsetBytes !== null, 'a superblock has a place');

@@ -15,7 +15,7 @@ import { toHex } from '../kernel/bytes.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
 import {
   VERITY_MAX_SALT_BYTES, VERITY_SUPERBLOCK_ALIGN_BYTES, formatUuid, formatVerity,
-  isVerityBlockSize, parseUuid, verityHashAlgorithm, verityTableFromDevice,
+  isVerityBlockSize, parseUuid, verityHashAlgorithm, verityHashDeviceBytes, verityTableFromDevice,
   type VerityFormatResult, type VerityParams,
 } from '../../models/guest/dm-verity.js';
 import { ext4FilesystemBytes, hasExt4Superblock } from '../../models/guest/ext4-superblock.js';
@@ -148,21 +148,31 @@ function sameFile(a: string, b: string): boolean {
 
 /** Writes the superblock and the tree into the hash device in place (creating it if needed). */
 function writeHashArea(path: string, result: VerityFormatResult, hashBlockSizeBytes: number): void {
+  const ioError = (error: unknown): SimError => {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    return new SimError('SIM_IO', { path, reason }, `cannot write hash device ${path}: ${reason}`);
+  };
+  let before = 0;
+  try {
+    before = existsSync(path) ? statSync(path).size : 0;
+  } catch (error) {
+    throw ioError(error);
+  }
+  const size = verityHashDeviceBytes(result, hashBlockSizeBytes, before);
   let fd: number | undefined;
   try {
     fd = openSync(path, existsSync(path) ? 'r+' : 'w');
-    if (fstatSync(fd).size < result.hashDeviceMinBytes) ftruncateSync(fd, result.hashDeviceMinBytes);
-    if (result.superblock !== null) {
-      writeSync(fd, result.superblock, 0, result.superblock.length,
-        result.placement.superblockOffsetBytes);
-    }
     if (result.tree.length > 0) {
       writeSync(fd, result.tree, 0, result.tree.length,
         result.placement.hashStartBlock * hashBlockSizeBytes);
     }
+    if (result.superblock !== null) {
+      writeSync(fd, result.superblock, 0, result.superblock.length,
+        result.placement.superblockOffsetBytes);
+    }
+    if (fstatSync(fd).size < size) ftruncateSync(fd, size);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new SimError('SIM_IO', { path, reason }, `cannot write hash device ${path}: ${reason}`);
+    throw ioError(error);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
