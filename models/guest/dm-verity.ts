@@ -21,6 +21,7 @@ import { assert } from '../../sim/kernel/assert.js';
 import { bytesEqual, toHex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { decodeLayout, defineLayout, encodeLayout } from '../../sim/kernel/layout.js';
+import { memo } from '../../sim/kernel/memo.js';
 
 /**
  * The hash algorithms parma-sim builds trees with: veritysetup's name (matched case-insensitively,
@@ -264,17 +265,11 @@ export type VerityTree = Readonly<{
   geometry: VerityGeometry;
 }>;
 
-/**
- * The hash tree and root hash of the first `params.dataBlocks` blocks of `data`, as
- * `veritysetup format` writes them. The caller owns the returned bytes.
- */
-export function buildVerityTree(data: Uint8Array, params: VerityParams): VerityTree {
+/** Entries of the tree memo: trees are 1/128 of their data, so this bounds memory, not hits. */
+export const VERITY_TREE_MEMO_LIMIT = 128;
+
+function computeVerityTree(data: Uint8Array, params: VerityParams): VerityTree {
   const geometry = verityGeometry(params);
-  const dataBytes = params.dataBlocks * params.dataBlockSizeBytes;
-  if (data.length < dataBytes) {
-    throw new SimError('GUEST_VERITY_DEVICE_TOO_SMALL', { needBytes: dataBytes, haveBytes: data.length },
-      `dm-verity: data device has ${data.length} bytes, ${dataBytes} needed`);
-  }
   const tree = new Uint8Array(geometry.hashBlocks * params.hashBlockSizeBytes);
   for (let level = 0; level < geometry.levels.length; level++) {
     buildLevel(params, geometry, tree, data, level);
@@ -286,6 +281,33 @@ export function buildVerityTree(data: Uint8Array, params: VerityParams): VerityT
       (top.startBlock + 1) * params.hashBlockSizeBytes));
   assert(rootHash.length === geometry.digestBytes, 'root hash is one digest');
   return Object.freeze({ rootHash, tree, geometry });
+}
+
+/**
+ * The hash tree and root hash of the first `params.dataBlocks` blocks of `data`, as
+ * `veritysetup format` writes them. Memoised by content (SHA-256 of the data and the parameters)
+ * in the kernel memo: building the same image twice hashes it once, not twice plus a tree. The
+ * caller owns the returned bytes (copies of the memo's).
+ */
+export function buildVerityTree(data: Uint8Array, params: VerityParams): VerityTree {
+  checkVerityParams(params);
+  const dataBytes = params.dataBlocks * params.dataBlockSizeBytes;
+  if (data.length < dataBytes) {
+    throw new SimError('GUEST_VERITY_DEVICE_TOO_SMALL',
+      { needBytes: dataBytes, haveBytes: data.length },
+      `dm-verity: data device has ${data.length} bytes, ${dataBytes} needed`);
+  }
+  const covered = data.subarray(0, dataBytes);
+  const key = [params.hashType, params.hashAlgorithm.toLowerCase(), params.dataBlockSizeBytes,
+    params.hashBlockSizeBytes, params.dataBlocks, toHex(params.salt),
+    hash('sha256', covered, 'hex')].join(':');
+  const cached = memo('guest/verity-tree', key, () => computeVerityTree(covered, params),
+    VERITY_TREE_MEMO_LIMIT);
+  assert(cached.geometry.hashBlocks * params.hashBlockSizeBytes === cached.tree.length,
+    'the memoised tree has this geometry');
+  return Object.freeze({
+    rootHash: cached.rootHash.slice(), tree: cached.tree.slice(), geometry: cached.geometry,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +371,8 @@ export function decodeVeritySuperblock(bytes: Uint8Array): VeritySuperblock {
   const params: VerityParams = Object.freeze({
     hashType: value.hash_type as 0 | 1, hashAlgorithm,
     dataBlockSizeBytes: value.data_block_size, hashBlockSizeBytes: value.hash_block_size,
-    dataBlocks: Number(value.data_blocks), salt: value.salt.slice(0, value.salt_size),
+    dataBlocks: Number(value.data_blocks),
+    salt: new Uint8Array(value.salt.subarray(0, value.salt_size)),
   });
   try {
     checkVerityParams(params);
@@ -357,7 +380,7 @@ export function decodeVeritySuperblock(bytes: Uint8Array): VeritySuperblock {
     if (error instanceof SimError) throw badSuperblock('unusable parameters', error.detail);
     throw error;
   }
-  return Object.freeze({ params, uuid: value.uuid });
+  return Object.freeze({ params, uuid: new Uint8Array(value.uuid) });
 }
 
 /** uuid_unparse: lower-case 8-4-4-4-12. */
