@@ -247,11 +247,14 @@ async function roothashCommand(argv: readonly string[], io: CliIo): Promise<numb
   if (positionals.length < 1 || positionals.length > 2) {
     throw usage('roothash needs IMAGE and optionally HASH_DEVICE');
   }
+  const offsetText = values['hash-offset'];
+  const given = offsetText === undefined ? undefined : countArg('hash-offset', offsetText, 0);
+  if (given !== undefined && given % VERITY_SUPERBLOCK_ALIGN_BYTES !== 0) {
+    throw usage('--hash-offset of a superblock must be a multiple of 512');
+  }
   const image = readInput(positionals[0]!, 'image');
   const hash = positionals[1] === undefined ? image : readInput(positionals[1], 'hash device');
-  const offsetText = values['hash-offset'];
-  const offset = offsetText !== undefined ? countArg('hash-offset', offsetText, 0)
-    : positionals[1] !== undefined ? 0 : superblockOffsetOf(image);
+  const offset = given ?? (positionals[1] !== undefined ? 0 : superblockOffsetOf(image));
   const table = verityTableFromDevice({ data: image, hash }, offset);
   io.stdout(`${toHex(table.rootHash)}\n`);
   return EXIT_OK;
