@@ -169,11 +169,12 @@ export function verityGeometry(params: VerityParams): VerityGeometry {
     ? 2 ** Math.ceil(Math.log2(digestBytes)) : digestBytes;
   assert(hashesPerBlock * digestStrideBytes <= params.hashBlockSizeBytes, 'digests fit a block');
   let levelCount = 0;
-  while (levelCount < VERITY_MAX_LEVELS + 1
+  while (levelCount < VERITY_MAX_LEVELS
     && ceilShift(params.dataBlocks, hashesPerBlockBits * levelCount) > 1) {
     levelCount++;
   }
-  if (levelCount > VERITY_MAX_LEVELS) throw badParams('hash area overflow', { levelCount });
+  // At 8 digests a block, 2^53 data blocks need 18 levels: cryptsetup's 63 is never reached.
+  assert(ceilShift(params.dataBlocks, hashesPerBlockBits * levelCount) === 1, 'levels reach one');
   const sizes: number[] = [];
   for (let level = 0; level < levelCount; level++) {
     sizes.push(ceilShift(params.dataBlocks, hashesPerBlockBits * (level + 1)));

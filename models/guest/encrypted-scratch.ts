@@ -125,7 +125,9 @@ function integrityError(index: number, reason: string): SimError {
  * Reads block `index`: the plaintext of its last write, or GUEST_SCRATCH_INTEGRITY when the host
  * changed, swapped, replayed or withheld it, or it was never written.
  */
-export function readScratchBlock(device: ScratchDevice, key: Uint8Array, index: number): Uint8Array {
+export function readScratchBlock(
+  device: ScratchDevice, key: Uint8Array, index: number,
+): Uint8Array {
   assert(key.length === SCRATCH_KEY_BYTES, 'scratch key is 32 bytes');
   const name = checkBlockIndex(device.ledger.blockCount, index);
   const version = device.ledger.versions[name];

@@ -19,7 +19,9 @@ import {
   type VerityFormatResult, type VerityParams,
 } from '../../models/guest/dm-verity.js';
 import { ext4FilesystemBytes, hasExt4Superblock } from '../../models/guest/ext4-superblock.js';
-import { LAYER_BLOCK_BYTES, LAYER_MAGIC, decodeLayerHeader } from '../../models/guest/layer-image.js';
+import {
+  LAYER_BLOCK_BYTES, LAYER_MAGIC, decodeLayerHeader,
+} from '../../models/guest/layer-image.js';
 import { dispatchSubcommand, type Subcommand } from './dispatch.js';
 import { readInput } from './files.js';
 import type { CliIo } from './types.js';
@@ -262,7 +264,9 @@ async function roothashCommand(argv: readonly string[], io: CliIo): Promise<numb
 
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   format: { summary: 'build a hash tree and superblock (veritysetup format)', run: formatCommand },
-  roothash: { summary: 'read the root hash from a device, as the guest does', run: roothashCommand },
+  roothash: {
+    summary: 'read the root hash from a device, as the guest does', run: roothashCommand,
+  },
 };
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {

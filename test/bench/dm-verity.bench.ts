@@ -64,7 +64,8 @@ async function processRows(data: Uint8Array, treeMs: number): Promise<BenchRow[]
       { name: 'veritysetup format 64 MiB (whole process)', value: theirs, unit: 'ms' },
       { name: 'dmverity format 64 MiB (whole process)', value: ours, unit: 'ms',
         reference: { name: 'veritysetup', value: theirs, unit: 'ms' }, ratio: ours / theirs,
-        note: `ratio = ours / veritysetup (lower is better); in-process tree ${treeMs.toFixed(0)} ms` },
+        note: 'ratio = ours / veritysetup (lower is better); in-process tree '
+          + `${treeMs.toFixed(0)} ms` },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -100,7 +101,10 @@ function layerTree(): LayerFileTree {
 
 async function layerRows(): Promise<BenchRow[]> {
   const tree = layerTree();
-  const coldMs = await medianMs(() => { clearMemo('guest/verity-tree'); buildLayerImage(tree); }, 9);
+  const coldMs = await medianMs(() => {
+    clearMemo('guest/verity-tree');
+    buildLayerImage(tree);
+  }, 9);
   const layer = buildLayerImage(tree);
   const mounts = opsPerSecond(() => mountLayer(layer.image));
   const mount = mountLayer(layer.image);

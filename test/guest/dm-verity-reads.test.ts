@@ -24,7 +24,9 @@ function pattern(length: number, seed: number): Uint8Array {
   return out;
 }
 
-type Device = Readonly<{ table: VerityTable; data: Uint8Array; hash: Uint8Array; hashBlocks: number }>;
+type Device = Readonly<{
+  table: VerityTable; data: Uint8Array; hash: Uint8Array; hashBlocks: number;
+}>;
 
 /** A separate hash device with a superblock at 0; the table read back from it as the guest does. */
 function device(params: VerityParams, data: Uint8Array): Device {
@@ -40,16 +42,19 @@ const SHA256_4K: Omit<VerityParams, 'dataBlocks'> = {
   salt: new Uint8Array(32),
 };
 
-test('guest/dm-verity reads: every block of an untouched 300-block device reads back as built', () => {
+test('guest/dm-verity reads: every block of an untouched 300-block device reads back as '
+  + 'built', () => {
   const data = pattern(300 * 4096, 1);
   const dev = device({ ...SHA256_4K, dataBlocks: 300 }, data);
   for (let block = 0; block < 300; block++) {
     const read = readVerifiedBlock(dev.table, dev, block);
-    assert.ok(Buffer.from(read).equals(data.subarray(block * 4096, (block + 1) * 4096)), `${block}`);
+    assert.ok(Buffer.from(read).equals(data.subarray(block * 4096, (block + 1) * 4096)),
+      `${block}`);
   }
 });
 
-test('guest/dm-verity reads: a changed data block is a read error; every other block still reads', () => {
+test('guest/dm-verity reads: a changed data block is a read error; every other block still '
+  + 'reads', () => {
   const data = pattern(300 * 4096, 2);
   const dev = device({ ...SHA256_4K, dataBlocks: 300 }, data);
   for (let tampered = 0; tampered < 300; tampered += 7) {

@@ -25,7 +25,8 @@ const HAVE_VERITYSETUP = spawnSync('veritysetup', ['--version'], { encoding: 'ut
 if (!HAVE_VERITYSETUP) console.log('skip guest/dm-verity-veritysetup: veritysetup not on PATH');
 const live = HAVE_VERITYSETUP ? test : test.skip;
 
-test('guest/dm-verity + veritysetup: CI has veritysetup (the live comparison must not skip)', () => {
+test('guest/dm-verity + veritysetup: CI has veritysetup (the live comparison must not '
+  + 'skip)', () => {
   if (process.env['CI'] === undefined) return;
   assert.ok(HAVE_VERITYSETUP, 'veritysetup missing in CI: .ci/run installs cryptsetup-bin');
 });

@@ -24,13 +24,17 @@ const KEY = new Uint8Array(32).map((_, i) => (i * 29 + 3) & 0xff);
 function plaintext(label: string): Uint8Array {
   const line = new TextEncoder().encode(`${label}: the guest's secret row, not for the host. `);
   const out = new Uint8Array(SCRATCH_BLOCK_BYTES);
-  for (let at = 0; at < out.length; at += line.length) out.set(line.subarray(0, out.length - at), at);
+  for (let at = 0; at < out.length; at += line.length) {
+    out.set(line.subarray(0, out.length - at), at);
+  }
   return out;
 }
 
 function written(blocks: readonly number[]): ScratchDevice {
   let device = createScratchDevice(16);
-  for (const index of blocks) device = writeScratchBlock(device, KEY, index, plaintext(`b${index}`));
+  for (const index of blocks) {
+    device = writeScratchBlock(device, KEY, index, plaintext(`b${index}`));
+  }
   return device;
 }
 
@@ -86,10 +90,12 @@ test('guest/encrypted-scratch: writing the same plaintext twice leaves different
   assert.is(twice.ledger.versions['4'], 2);
 });
 
-test('guest/encrypted-scratch: two blocks swapped on the host both fail their integrity check', () => {
+test('guest/encrypted-scratch: two blocks swapped on the host both fail their integrity '
+  + 'check', () => {
   const device = written([1, 2]);
   const swapped: ScratchDevice = { ...device, disk: { ...device.disk,
-    sealed: { ...device.disk.sealed, '1': device.disk.sealed['2']!, '2': device.disk.sealed['1']! } } };
+    sealed: { ...device.disk.sealed, '1': device.disk.sealed['2']!,
+      '2': device.disk.sealed['1']! } } };
   assert.is(errorCode(() => readScratchBlock(swapped, KEY, 1)), 'GUEST_SCRATCH_INTEGRITY');
   assert.is(errorCode(() => readScratchBlock(swapped, KEY, 2)), 'GUEST_SCRATCH_INTEGRITY');
 });

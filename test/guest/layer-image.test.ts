@@ -25,7 +25,8 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 const BUSYBOX_LIKE: LayerFileTree = {
   '/etc/passwd': { kind: 'file', content: text('root:x:0:0:root:/root:/bin/sh\n'
-    + 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\napp:x:1000:1000::/home/app:\n') },
+    + 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n'
+    + 'app:x:1000:1000::/home/app:\n') },
   '/etc/group': { kind: 'file', content: text('root:x:0:\nnogroup:x:65534:\napp:x:1000:\n') },
   '/bin/sh': { kind: 'file', content: new Uint8Array(9000).map((_, i) => (i * 7) & 0xff),
     mode: 0o755 },
@@ -38,7 +39,8 @@ const BUSYBOX_LIKE: LayerFileTree = {
   '/usr/share/ünïcode-名前': { kind: 'file', content: text('utf-8 names\n') },
 };
 
-test('guest/layer-image: every file reads back exactly, with its mode and owner, after mount', () => {
+test('guest/layer-image: every file reads back exactly, with its mode and owner, after '
+  + 'mount', () => {
   const layer = buildLayerImage(BUSYBOX_LIKE);
   const mount = mountLayer(layer.image);
   for (const [path, spec] of Object.entries(BUSYBOX_LIKE)) {
@@ -83,7 +85,8 @@ test('guest/layer-image: one changed byte, mode or owner in any file changes the
     { ...BUSYBOX_LIKE, '/tmp': { kind: 'dir', mode: 0o1777, gid: 1 } },
     { ...BUSYBOX_LIKE, '/extra': { kind: 'dir' } },
   ];
-  const roots = new Set(variants.map((v) => Buffer.from(buildLayerImage(v).rootHash).toString('hex')));
+  const roots = new Set(variants.map((v) =>
+    Buffer.from(buildLayerImage(v).rootHash).toString('hex')));
   assert.is(roots.size, variants.length);
   assert.not.ok(roots.has(Buffer.from(base).toString('hex')));
 });
@@ -257,7 +260,8 @@ test('guest/layer-image: each malformed field is refused with its own typed erro
     ['a name out of order', patched(2, 'name_offset', 0), 'GUEST_LAYER_BAD_ENTRY'],
     ['a reserved entry byte', (() => { const b = fs.slice(); b[4096 + 64 + 40] = 1; return b; })(),
       'GUEST_LAYER_BAD_ENTRY'],
-    ['a byte after the last name', (() => { const b = fs.slice(); b[3 * 4096 - 1] = 1; return b; })(),
+    ['a byte after the last name',
+      (() => { const b = fs.slice(); b[3 * 4096 - 1] = 1; return b; })(),
       'GUEST_LAYER_BAD_ENTRY'],
   ];
   for (const [what, bytes, code] of cases) {
@@ -268,7 +272,8 @@ test('guest/layer-image: each malformed field is refused with its own typed erro
 test('guest/layer-image: paths that are not canonical, sorted and under directories are refused',
   () => {
     const names = (fs: Uint8Array): Uint8Array => fs.subarray(2 * 4096, 3 * 4096);
-    const swapFirstLetters = encodeLayerFilesystem({ '/ab': { kind: 'dir' }, '/ba': { kind: 'dir' } });
+    const swapFirstLetters =
+      encodeLayerFilesystem({ '/ab': { kind: 'dir' }, '/ba': { kind: 'dir' } });
     names(swapFirstLetters).set(text('/ba/ab'), 1);   // "/", "/ba", "/ab": out of order
     const dotdot = encodeLayerFilesystem({ '/xx': { kind: 'dir' } });
     names(dotdot).set(text('/..'), 1);

@@ -19,7 +19,9 @@ export type VerityVector = Readonly<{
     salt_hex: string; superblock: boolean; data_blocks: number; hash_offset_bytes: number;
   }>;
   veritysetup_args: readonly string[];
-  input: Readonly<{ name: string; size: number; sha256: string; recipe: string; path: string | null }>;
+  input: Readonly<{
+    name: string; size: number; sha256: string; recipe: string; path: string | null;
+  }>;
   intermediate_ext4?: Readonly<{ name: string; size: number; sha256: string; path: string }>;
   expected_root_hex: string;
   hash_blocks?: number;
