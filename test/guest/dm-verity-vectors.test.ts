@@ -6,7 +6,8 @@
  * Method: each vector's recorded argv runs through the CLI in-process on its input (shipped, or
  * rebuilt from its recipe and checked against the recorded sha256) in a temp dir. Judged against
  * the recorded veritysetup output: the root hash, data and hash block counts, salt and UUID lines,
- * and the SHA-256 and size of the tree bytes. For tar2ext4 layers, `roothash IMAGE` (superblock
+ * and the SHA-256 and size of the tree bytes (also hcsshim's MerkleTree bytes, where the vector
+ * says hcsshim agrees with veritysetup). For tar2ext4 layers, `roothash IMAGE` (superblock
  * located through the ext4 superblock) must print hcsshim's ConvertAndComputeRootDigest value.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,9 @@ async function checkVector(vector: VerityVector): Promise<void> {
     const tree = hashDevice.subarray(treeStart, treeStart + vector.hash_tree_size);
     assert.is(tree.length, vector.hash_tree_size, 'the whole tree is on the hash device');
     assert.is(sha256Hex(tree), vector.hash_tree_sha256, 'tree bytes');
+    if (vector.hcsshim_agrees_with_veritysetup === true) {
+      assert.is(sha256Hex(tree), vector.hcsshim_tree_sha256, "hcsshim's MerkleTree bytes too");
+    }
   }
   if (!vector.params.superblock) return;
   const appended = data === hash;

@@ -27,6 +27,8 @@ export type VerityVector = Readonly<{
   hash_blocks?: number;
   hash_tree_sha256?: string;
   hash_tree_size?: number;
+  hcsshim_agrees_with_veritysetup?: boolean;
+  hcsshim_tree_sha256?: string;
 }>;
 
 export function loadVerityVectors(suite: string): readonly VerityVector[] | undefined {
