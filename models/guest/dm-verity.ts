@@ -55,8 +55,8 @@ export const VERITY_SUPERBLOCK_BYTES = 512;
 /** The superblock offset must be a multiple of this (cryptsetup VERITY_read_sb/write_sb). */
 export const VERITY_SUPERBLOCK_ALIGN_BYTES = 512;
 
-/** "verity\0\0" */
-export const VERITY_SIGNATURE = Uint8Array.of(0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0, 0);
+/** "verity\0\0" (made on use: a module-level byte array would be shared mutable state). */
+const veritySignature = (): Uint8Array => Uint8Array.of(0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0, 0);
 
 /** cryptsetup lib/verity/verity.c `struct verity_sb` (little-endian, packed, 512 bytes). */
 export const VERITY_SUPERBLOCK = defineLayout({
@@ -330,7 +330,7 @@ export function encodeVeritySuperblock(superblock: VeritySuperblock): Uint8Array
   const saltField = new Uint8Array(VERITY_MAX_SALT_BYTES);
   saltField.set(params.salt);
   const out = encodeLayout(VERITY_SUPERBLOCK, {
-    signature: VERITY_SIGNATURE, version: 1, hash_type: params.hashType, uuid: superblock.uuid,
+    signature: veritySignature(), version: 1, hash_type: params.hashType, uuid: superblock.uuid,
     algorithm: algorithmField, data_block_size: params.dataBlockSizeBytes,
     hash_block_size: params.hashBlockSizeBytes, data_blocks: BigInt(params.dataBlocks),
     salt_size: params.salt.length, salt: saltField,
@@ -355,7 +355,7 @@ export function decodeVeritySuperblock(bytes: Uint8Array): VeritySuperblock {
   }
   const { value } = decodeLayout(VERITY_SUPERBLOCK, bytes.subarray(0, VERITY_SUPERBLOCK_BYTES),
     { strict: false });
-  if (!bytesEqual(value.signature, VERITY_SIGNATURE)) throw badSuperblock('no verity signature');
+  if (!bytesEqual(value.signature, veritySignature())) throw badSuperblock('no verity signature');
   if (value.version !== 1) throw badSuperblock('unsupported version', { version: value.version });
   if (value.hash_type > 1) {
     throw badSuperblock('unsupported hash type', { hashType: value.hash_type });

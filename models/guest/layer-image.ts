@@ -42,18 +42,24 @@ export const LAYER_MAX_ENTRIES = 1 << 20;
 export const LAYER_PATH_MAX_BYTES = 4095;   // PATH_MAX less the NUL
 export const LAYER_NAME_MAX_BYTES = 255;    // NAME_MAX
 export const LAYER_MODE_MAX = 0o7777;       // permission, setuid/setgid and sticky bits
-/** "PSIMLAYR" */
-export const LAYER_MAGIC = Uint8Array.of(0x50, 0x53, 0x49, 0x4d, 0x4c, 0x41, 0x59, 0x52);
+/** The header's magic, as text: a byte array here would be shared mutable state. */
+export const LAYER_MAGIC_TEXT = 'PSIMLAYR';
+const layerMagic = (): Uint8Array => new TextEncoder().encode(LAYER_MAGIC_TEXT);
 
 /** LAYER_ENTRY.kind */
 export const LAYER_KIND = Object.freeze({ dir: 1, file: 2 } as const);
 export type LayerKind = keyof typeof LAYER_KIND;
 
-/** The dm-verity parameters of every layer (SOURCES.md: hcsshim `dmverity-vhd`). */
-export const LAYER_VERITY: Omit<VerityParams, 'dataBlocks'> = Object.freeze({
+/** The dm-verity parameters of every layer (SOURCES.md: hcsshim `dmverity-vhd`); salt all zero. */
+export const LAYER_VERITY = Object.freeze({
   hashType: 1, hashAlgorithm: 'sha256', dataBlockSizeBytes: LAYER_BLOCK_BYTES,
-  hashBlockSizeBytes: LAYER_BLOCK_BYTES, salt: new Uint8Array(32),
-});
+  hashBlockSizeBytes: LAYER_BLOCK_BYTES, saltBytes: 32,
+} as const);
+
+function layerVerityParams(dataBlocks: number): VerityParams {
+  const { saltBytes, ...rest } = LAYER_VERITY;
+  return { ...rest, dataBlocks, salt: new Uint8Array(saltBytes) };
+}
 
 export const LAYER_HEADER = defineLayout({
   name: 'LAYER_HEADER', sizeBytes: LAYER_BLOCK_BYTES,
@@ -224,7 +230,7 @@ export function encodeLayerFilesystem(tree: LayerFileTree): Uint8Array {
   }
   const out = new Uint8Array(dataBlocks * LAYER_BLOCK_BYTES);
   out.set(encodeLayout(LAYER_HEADER, {
-    magic: LAYER_MAGIC, format_version: LAYER_FORMAT_VERSION, block_size: LAYER_BLOCK_BYTES,
+    magic: layerMagic(), format_version: LAYER_FORMAT_VERSION, block_size: LAYER_BLOCK_BYTES,
     data_blocks: dataBlocks, entry_count: nodes.length, entry_table_blocks: entryTableBlocks,
     name_table_bytes: nameTableBytes, name_table_blocks: nameTableBlocks,
     content_blocks: contentBlocks,
@@ -259,7 +265,7 @@ export function buildLayerImage(tree: LayerFileTree): LayerImage {
   const filesystem = encodeLayerFilesystem(tree);
   const dataBlocks = filesystem.length / LAYER_BLOCK_BYTES;
   const formatted = formatVerity(filesystem, {
-    params: { ...LAYER_VERITY, dataBlocks }, hashOffsetBytes: filesystem.length, superblock: true,
+    params: layerVerityParams(dataBlocks), hashOffsetBytes: filesystem.length, superblock: true,
     sameDevice: true,
   });
   const image = writeVerityHashArea(filesystem, formatted, LAYER_BLOCK_BYTES);
@@ -279,10 +285,16 @@ type LayerHeader = Readonly<{
   nameTableBlocks: number; contentBlocks: number;
 }>;
 
+/** True when the device starts with a layer header's magic (whatever else it holds). */
+export function hasLayerMagic(device: Uint8Array): boolean {
+  const magic = layerMagic();
+  return device.length >= magic.length && bytesEqual(device.subarray(0, magic.length), magic);
+}
+
 /** Decodes and cross-checks the header block. */
 export function decodeLayerHeader(block: Uint8Array): LayerHeader {
   const { value } = decodeLayout(LAYER_HEADER, block);
-  if (!bytesEqual(value.magic, LAYER_MAGIC)) throw badHeader('not a parma-sim layer (magic)');
+  if (!bytesEqual(value.magic, layerMagic())) throw badHeader('not a parma-sim layer (magic)');
   if (value.format_version !== LAYER_FORMAT_VERSION) {
     throw badHeader('unknown format version', { formatVersion: value.format_version });
   }
@@ -461,9 +473,11 @@ export function layerVerityTable(device: Uint8Array): VerityTable {
   const table = verityTableFromDevice({ data: device, hash: device },
     header.dataBlocks * LAYER_BLOCK_BYTES);
   const params = table.params;
-  if (params.hashType !== LAYER_VERITY.hashType || params.hashAlgorithm !== 'sha256'
-    || params.dataBlockSizeBytes !== LAYER_BLOCK_BYTES
-    || params.hashBlockSizeBytes !== LAYER_BLOCK_BYTES || params.dataBlocks !== header.dataBlocks) {
+  if (params.hashType !== LAYER_VERITY.hashType
+    || params.hashAlgorithm !== LAYER_VERITY.hashAlgorithm
+    || params.dataBlockSizeBytes !== LAYER_VERITY.dataBlockSizeBytes
+    || params.hashBlockSizeBytes !== LAYER_VERITY.hashBlockSizeBytes
+    || params.dataBlocks !== header.dataBlocks) {
     throw new SimError('GUEST_VERITY_BAD_SUPERBLOCK',
       { what: 'not the layer parameters', dataBlocks: params.dataBlocks },
       'dm-verity superblock: not sha256, 4096/4096, type 1 over the whole filesystem');

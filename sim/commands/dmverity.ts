@@ -20,7 +20,7 @@ import {
 } from '../../models/guest/dm-verity.js';
 import { ext4FilesystemBytes, hasExt4Superblock } from '../../models/guest/ext4-superblock.js';
 import {
-  LAYER_BLOCK_BYTES, LAYER_MAGIC, decodeLayerHeader,
+  LAYER_BLOCK_BYTES, decodeLayerHeader, hasLayerMagic,
 } from '../../models/guest/layer-image.js';
 import { dispatchSubcommand, type Subcommand } from './dispatch.js';
 import { readInput } from './files.js';
@@ -229,8 +229,7 @@ async function formatCommand(argv: readonly string[], io: CliIo): Promise<number
 
 /** Where the guest finds the superblock when no offset is given. */
 function superblockOffsetOf(image: Uint8Array): number {
-  if (image.length >= LAYER_MAGIC.length
-    && Buffer.from(LAYER_MAGIC).equals(image.subarray(0, LAYER_MAGIC.length))) {
+  if (hasLayerMagic(image)) {
     return decodeLayerHeader(image.subarray(0, LAYER_BLOCK_BYTES)).dataBlocks * LAYER_BLOCK_BYTES;
   }
   if (hasExt4Superblock(image)) return ext4FilesystemBytes(image);
