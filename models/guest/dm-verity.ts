@@ -18,7 +18,7 @@
  */
 import { hash } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { bytesEqual, toHex } from '../../sim/kernel/bytes.js';
+import { bytesEqual, hexBytes, toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { decodeLayout, defineLayout, encodeLayout } from '../../sim/kernel/layout.js';
 import { memo } from '../../sim/kernel/memo.js';
@@ -108,13 +108,34 @@ export type VerityGeometry = Readonly<{
   hashBlocks: number;
 }>;
 
-/** The kernel's dm-verity table for one device: what a verified read is checked against. */
+/**
+ * The kernel's dm-verity table for one target (verity.rst: `<version> <dev> <hash_dev>
+ * <data_block_size> <hash_block_size> <num_data_blocks> <hash_start_block> <algorithm> <digest>
+ * <salt>`, the devices aside): what every verified read is checked against. Plain state; the root
+ * digest and the salt are hex, as in the table line.
+ */
 export type VerityTable = Readonly<{
-  params: VerityParams;
+  version: 0 | 1;
+  data_block_size: number;
+  hash_block_size: number;
+  num_data_blocks: number;
   /** Where the tree starts on the hash device, in hash blocks. */
-  hashStartBlock: number;
-  rootHash: Uint8Array;
+  hash_start_block: number;
+  algorithm: string;
+  root_digest: Hex;
+  salt: Hex;
 }>;
+
+/** The tree parameters of a table (fresh salt bytes). */
+export function verityParamsOfTable(table: VerityTable): VerityParams {
+  const params: VerityParams = {
+    hashType: table.version, hashAlgorithm: table.algorithm,
+    dataBlockSizeBytes: table.data_block_size, hashBlockSizeBytes: table.hash_block_size,
+    dataBlocks: table.num_data_blocks, salt: hexBytes(table.salt),
+  };
+  assert(params.salt.length * 2 === table.salt.length, 'the salt is whole bytes');
+  return params;
+}
 
 export function isVerityBlockSize(sizeBytes: number): boolean {
   return Number.isInteger(sizeBytes) && sizeBytes >= VERITY_MIN_BLOCK_BYTES
@@ -594,7 +615,12 @@ export function verityTableFromDevice(
   }
   const rootHash = verityDigest(params, rootSource);
   assert(rootHash.length === geometry.digestBytes, 'the root hash is one digest');
-  return Object.freeze({ params, hashStartBlock, rootHash });
+  return Object.freeze({
+    version: params.hashType, data_block_size: params.dataBlockSizeBytes,
+    hash_block_size: params.hashBlockSizeBytes, num_data_blocks: params.dataBlocks,
+    hash_start_block: hashStartBlock, algorithm: params.hashAlgorithm,
+    root_digest: toHex(rootHash), salt: toHex(params.salt),
+  });
 }
 
 /** Block `index` of `blockBytes` bytes, or undefined if the device ends before it. */
@@ -619,15 +645,15 @@ function readError(reason: string, detail: Readonly<Record<string, unknown>>): S
 export function readVerifiedBlock(
   table: VerityTable, devices: VerityDevices, dataBlock: number,
 ): Uint8Array {
-  const params = table.params;
+  const params = verityParamsOfTable(table);
   const geometry = verityGeometry(params);
   if (!Number.isSafeInteger(dataBlock) || dataBlock < 0 || dataBlock >= params.dataBlocks) {
     throw readError('beyond the device', { dataBlock, dataBlocks: params.dataBlocks });
   }
-  let expected = table.rootHash;
+  let expected = hexBytes(table.root_digest);
   for (let level = geometry.levels.length - 1; level >= 0; level--) {
     const position = Math.floor(dataBlock / 2 ** (geometry.hashesPerBlockBits * (level + 1)));
-    const hashBlock = table.hashStartBlock + geometry.levels[level]!.startBlock + position;
+    const hashBlock = table.hash_start_block + geometry.levels[level]!.startBlock + position;
     const block = blockOf(devices.hash, hashBlock, params.hashBlockSizeBytes);
     if (block === undefined) throw readError('hash device too short', { dataBlock, level });
     if (!bytesEqual(verityDigest(params, block), expected)) {

@@ -9,14 +9,14 @@
  * with `--integrity-no-wipe`. Stronger than the real stack: the guest keeps a version per block
  * (its ledger), so an old sealed copy of a block replayed by the host fails like a forgery,
  * where dm-integrity would accept it.
- * Invariants: the disk holds ciphertext ‖ tag only; a (key, nonce) pair is never used twice:
- * nonce = u64le(block index) ‖ u32le(version), and every write of a block takes the next version;
- * the block index is bound as associated data; a read returns the last plaintext written or fails
- * with GUEST_SCRATCH_INTEGRITY.
+ * Invariants: the disk holds ciphertext ‖ tag only (as hex: state bytes are immutable text); a
+ * (key, nonce) pair is never used twice: nonce = u64le(block index) ‖ u32le(version), and every
+ * write of a block takes the next version; the block index is bound as associated data; a read
+ * returns the last plaintext written or fails with GUEST_SCRATCH_INTEGRITY.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { viewOf } from '../../sim/kernel/bytes.js';
+import { hexBytes, isHexOf, toHex, viewOf, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 
 export const SCRATCH_BLOCK_BYTES = 4096;
@@ -32,8 +32,8 @@ const AAD_LABEL = new TextEncoder().encode('parma-sim scratch block v1');
 /** What the host stores and can read, tamper with, swap, replay or withhold. */
 export type ScratchDisk = Readonly<{
   blockCount: number;
-  /** Block index (decimal) → ciphertext ‖ tag. */
-  sealed: Readonly<Record<string, Uint8Array>>;
+  /** Block index (decimal) → ciphertext ‖ tag, as hex (state bytes are immutable text). */
+  sealed: Readonly<Record<string, Hex>>;
 }>;
 
 /** What the guest keeps in its own memory: the version of every block it has written. */
@@ -112,7 +112,7 @@ export function writeScratchBlock(
     ledger: Object.freeze({ blockCount: device.ledger.blockCount,
       versions: Object.freeze({ ...device.ledger.versions, [name]: version }) }),
     disk: Object.freeze({ blockCount: device.disk.blockCount,
-      sealed: Object.freeze({ ...device.disk.sealed, [name]: sealed }) }),
+      sealed: Object.freeze({ ...device.disk.sealed, [name]: toHex(sealed) }) }),
   });
 }
 
@@ -132,9 +132,10 @@ export function readScratchBlock(
   const name = checkBlockIndex(device.ledger.blockCount, index);
   const version = device.ledger.versions[name];
   if (version === undefined) throw integrityError(index, 'never written');
-  const sealed = Object.hasOwn(device.disk.sealed, name) ? device.disk.sealed[name] : undefined;
-  if (sealed === undefined) throw integrityError(index, 'missing on the disk');
-  if (sealed.length !== SCRATCH_SEALED_BYTES) throw integrityError(index, 'wrong length');
+  const stored = Object.hasOwn(device.disk.sealed, name) ? device.disk.sealed[name] : undefined;
+  if (stored === undefined) throw integrityError(index, 'missing on the disk');
+  if (!isHexOf(stored, SCRATCH_SEALED_BYTES)) throw integrityError(index, 'not a sealed block');
+  const sealed = hexBytes(stored);
   const decipher = createDecipheriv('aes-256-gcm', key, scratchNonce(index, version),
     { authTagLength: SCRATCH_TAG_BYTES });
   decipher.setAAD(associatedData(index));

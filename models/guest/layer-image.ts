@@ -25,7 +25,7 @@
  * | data_blocks+1 …              | hash tree, top level first (sha256, 4096/4096, zero salt)   |
  */
 import { assert } from '../../sim/kernel/assert.js';
-import { bytesEqual, isAllZero } from '../../sim/kernel/bytes.js';
+import { bytesEqual, isAllZero, toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { decodeLayout, defineLayout, encodeLayout } from '../../sim/kernel/layout.js';
 import {
@@ -113,7 +113,8 @@ export type LayerEntry = Readonly<{
 export type LayerImage = Readonly<{
   /** The device the host attaches: filesystem | verity superblock | hash tree. */
   image: Uint8Array;
-  rootHash: Uint8Array;
+  /** What a policy lists for this layer. */
+  rootHash: Hex;
   dataBlocks: number;
 }>;
 
@@ -272,7 +273,7 @@ export function buildLayerImage(tree: LayerFileTree): LayerImage {
   assert(formatted.placement.hashStartBlock === dataBlocks + 1, 'the tree follows the superblock');
   assert(image.length === (dataBlocks + 1 + formatted.geometry.hashBlocks) * LAYER_BLOCK_BYTES,
     'filesystem | superblock | tree');
-  return Object.freeze({ image, rootHash: formatted.rootHash, dataBlocks });
+  return Object.freeze({ image, rootHash: toHex(formatted.rootHash), dataBlocks });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,23 +473,22 @@ export function layerVerityTable(device: Uint8Array): VerityTable {
   const header = decodeLayerHeader(rawBlocks(device, deviceBlocks)(0));
   const table = verityTableFromDevice({ data: device, hash: device },
     header.dataBlocks * LAYER_BLOCK_BYTES);
-  const params = table.params;
-  if (params.hashType !== LAYER_VERITY.hashType
-    || params.hashAlgorithm !== LAYER_VERITY.hashAlgorithm
-    || params.dataBlockSizeBytes !== LAYER_VERITY.dataBlockSizeBytes
-    || params.hashBlockSizeBytes !== LAYER_VERITY.hashBlockSizeBytes
-    || params.dataBlocks !== header.dataBlocks) {
+  if (table.version !== LAYER_VERITY.hashType
+    || table.algorithm !== LAYER_VERITY.hashAlgorithm
+    || table.data_block_size !== LAYER_VERITY.dataBlockSizeBytes
+    || table.hash_block_size !== LAYER_VERITY.hashBlockSizeBytes
+    || table.num_data_blocks !== header.dataBlocks) {
     throw new SimError('GUEST_VERITY_BAD_SUPERBLOCK',
-      { what: 'not the layer parameters', dataBlocks: params.dataBlocks },
+      { what: 'not the layer parameters', dataBlocks: table.num_data_blocks },
       'dm-verity superblock: not sha256, 4096/4096, type 1 over the whole filesystem');
   }
-  assert(table.hashStartBlock === header.dataBlocks + 1, 'the tree follows the superblock');
+  assert(table.hash_start_block === header.dataBlocks + 1, 'the tree follows the superblock');
   return table;
 }
 
 /** The root hash the guest reads from the device itself (what mount_device is asked about). */
-export function readLayerRootHash(device: Uint8Array): Uint8Array {
-  return layerVerityTable(device).rootHash;
+export function readLayerRootHash(device: Uint8Array): Hex {
+  return layerVerityTable(device).root_digest;
 }
 
 function verifiedBlocks(table: VerityTable, device: Uint8Array): ReadBlock {
@@ -502,8 +502,8 @@ function verifiedBlocks(table: VerityTable, device: Uint8Array): ReadBlock {
 export function mountLayer(device: Uint8Array): LayerMount {
   const table = layerVerityTable(device);
   const { header, entries } = decodeLayerMetadata(verifiedBlocks(table, device),
-    table.params.dataBlocks);
-  assert(header.dataBlocks === table.params.dataBlocks, 'the verified header agrees');
+    table.num_data_blocks);
+  assert(header.dataBlocks === table.num_data_blocks, 'the verified header agrees');
   return Object.freeze({ table, dataBlocks: header.dataBlocks, entries });
 }
 

@@ -257,7 +257,7 @@ async function roothashCommand(argv: readonly string[], io: CliIo): Promise<numb
   const hash = positionals[1] === undefined ? image : readInput(positionals[1], 'hash device');
   const offset = given ?? (positionals[1] !== undefined ? 0 : superblockOffsetOf(image));
   const table = verityTableFromDevice({ data: image, hash }, offset);
-  io.stdout(`${toHex(table.rootHash)}\n`);
+  io.stdout(`${table.root_digest}\n`);
   return EXIT_OK;
 }
 

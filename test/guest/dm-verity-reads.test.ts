@@ -74,7 +74,7 @@ test('guest/dm-verity reads: a change anywhere in any hash block fails exactly t
   const data = pattern(300 * 4096, 3);
   const dev = device({ ...SHA256_4K, dataBlocks: 300 }, data);
   assert.is(dev.hashBlocks, 4, 'veritysetup: 3 level-0 blocks and one top block');
-  const treeStart = dev.table.hashStartBlock * 4096;
+  const treeStart = dev.table.hash_start_block * 4096;
   for (let hashBlock = 0; hashBlock < 4; hashBlock++) {
     // veritysetup writes the top level first: block 0 covers every data block, block 1 + k
     // covers data blocks [128k, 128k + 128).
@@ -95,9 +95,8 @@ test('guest/dm-verity reads: a change anywhere in any hash block fails exactly t
 test('guest/dm-verity reads: under another root hash every read fails', () => {
   const data = pattern(37 * 4096, 4);
   const dev = device({ ...SHA256_4K, dataBlocks: 37 }, data);
-  const wrongRoot = dev.table.rootHash.slice();
-  wrongRoot[0]! ^= 1;
-  const table = { ...dev.table, rootHash: wrongRoot };
+  const last = dev.table.root_digest.at(-1) === '0' ? '1' : '0';
+  const table = { ...dev.table, root_digest: dev.table.root_digest.slice(0, -1) + last };
   for (let block = 0; block < 37; block++) {
     assert.is(errorCode(() => readVerifiedBlock(table, dev, block)), 'GUEST_VERITY_READ_ERROR');
   }
@@ -155,7 +154,7 @@ test('guest/dm-verity reads (property, seed 81): any flipped byte of data or tre
     fc.boolean(), (params, where, mask, inData) => {
       const data = pattern(params.dataBlocks * params.dataBlockSizeBytes, where % 97);
       const dev = device(params, data);
-      const treeStart = dev.table.hashStartBlock * params.hashBlockSizeBytes;
+      const treeStart = dev.table.hash_start_block * params.hashBlockSizeBytes;
       const data2 = data.slice();
       const hash2 = dev.hash.slice();
       const inHash = !inData && dev.hashBlocks > 0;

@@ -39,7 +39,11 @@ function written(blocks: readonly number[]): ScratchDevice {
 }
 
 function hostBytes(device: ScratchDevice): Buffer {
-  return Buffer.concat(Object.values(device.disk.sealed));
+  return Buffer.concat(Object.values(device.disk.sealed).map((hex) => Buffer.from(hex, 'hex')));
+}
+
+function sealedOf(device: ScratchDevice, index: number): Buffer {
+  return Buffer.from(device.disk.sealed[String(index)]!, 'hex');
 }
 
 test('guest/encrypted-scratch: each block reads back as last written, after rewrites', () => {
@@ -68,7 +72,7 @@ test('guest/encrypted-scratch: the sealed block is AES-256-GCM under nonce (inde
   + 'the index as associated data', () => {
   let device = written([5]);
   device = writeScratchBlock(device, KEY, 5, plaintext('second'));
-  const sealed = device.disk.sealed['5']!;
+  const sealed = sealedOf(device, 5);
   const nonce = new Uint8Array(12);
   new DataView(nonce.buffer).setBigUint64(0, 5n, true);
   new DataView(nonce.buffer).setUint32(8, 2, true);   // the second write of block 5
@@ -86,7 +90,7 @@ test('guest/encrypted-scratch: writing the same plaintext twice leaves different
   + 'fresh nonce per write)', () => {
   const once = written([4]);
   const twice = writeScratchBlock(once, KEY, 4, plaintext('b4'));
-  assert.not.ok(Buffer.from(once.disk.sealed['4']!).equals(twice.disk.sealed['4']!));
+  assert.not.ok(sealedOf(once, 4).equals(sealedOf(twice, 4)));
   assert.is(twice.ledger.versions['4'], 2);
 });
 
@@ -108,7 +112,7 @@ test('guest/encrypted-scratch: an old sealed version of a block replayed by the 
   assert.is(errorCode(() => readScratchBlock(replayed, KEY, 6)), 'GUEST_SCRATCH_INTEGRITY');
 });
 
-test('guest/encrypted-scratch: a withheld block, a made-up block and a never-written block fail',
+test('guest/encrypted-scratch: a withheld, made-up, never-written or non-hex block fails',
   () => {
     const device = written([1, 2]);
     const { ['1']: _dropped, ...rest } = device.disk.sealed;
@@ -118,6 +122,9 @@ test('guest/encrypted-scratch: a withheld block, a made-up block and a never-wri
       sealed: { ...device.disk.sealed, '9': device.disk.sealed['2']! } } };
     assert.is(errorCode(() => readScratchBlock(madeUp, KEY, 9)), 'GUEST_SCRATCH_INTEGRITY');
     assert.is(errorCode(() => readScratchBlock(device, KEY, 10)), 'GUEST_SCRATCH_INTEGRITY');
+    const garbage: ScratchDevice = { ...device, disk: { ...device.disk,
+      sealed: { ...device.disk.sealed, '2': 'zz'.repeat(SCRATCH_BLOCK_BYTES + 16) } } };
+    assert.is(errorCode(() => readScratchBlock(garbage, KEY, 2)), 'GUEST_SCRATCH_INTEGRITY');
     assert.is(errorCode(() => readScratchBlock(device, KEY, 16)), 'GUEST_SCRATCH_BAD_BLOCK');
   });
 
@@ -135,10 +142,11 @@ test('guest/encrypted-scratch (property, seed 5): any change to a sealed block â
     index: fc.integer({ min: 0, max: 3 }),
     flips: fc.array(fc.tuple(fc.nat(SCRATCH_BLOCK_BYTES + 15), fc.integer({ min: 1, max: 255 })),
       { minLength: 1, maxLength: 3 }),
-    resize: fc.option(fc.integer({ min: -40, max: 40 }).filter((n) => n !== 0), { nil: undefined }),
+    resize: fc.option(fc.integer({ min: -40, max: 40 }).filter((n) => n !== 0),
+      { nil: undefined }),
   });
   fc.assert(fc.property(edit, ({ index, flips, resize }) => {
-    let sealed: Uint8Array = device.disk.sealed[String(index)]!.slice();
+    let sealed: Uint8Array = new Uint8Array(sealedOf(device, index));
     if (resize === undefined) {
       for (const [at, mask] of flips) sealed[at]! ^= mask;
     } else {
@@ -147,7 +155,7 @@ test('guest/encrypted-scratch (property, seed 5): any change to a sealed block â
       sealed = grown;
     }
     const tampered: ScratchDevice = { ...device, disk: { ...device.disk,
-      sealed: { ...device.disk.sealed, [String(index)]: sealed } } };
+      sealed: { ...device.disk.sealed, [String(index)]: Buffer.from(sealed).toString('hex') } } };
     assert.is(errorCode(() => readScratchBlock(tampered, KEY, index)), 'GUEST_SCRATCH_INTEGRITY');
     const other = (index + 1) % 4;
     assert.ok(Buffer.from(readScratchBlock(tampered, KEY, other)).equals(plaintext(`b${other}`)));

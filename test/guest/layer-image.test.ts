@@ -85,10 +85,9 @@ test('guest/layer-image: one changed byte, mode or owner in any file changes the
     { ...BUSYBOX_LIKE, '/tmp': { kind: 'dir', mode: 0o1777, gid: 1 } },
     { ...BUSYBOX_LIKE, '/extra': { kind: 'dir' } },
   ];
-  const roots = new Set(variants.map((v) =>
-    Buffer.from(buildLayerImage(v).rootHash).toString('hex')));
+  const roots = new Set(variants.map((v) => buildLayerImage(v).rootHash));
   assert.is(roots.size, variants.length);
-  assert.not.ok(roots.has(Buffer.from(base).toString('hex')));
+  assert.not.ok(roots.has(base));
 });
 
 test('guest/layer-image: the guest reads the root hash from the device; a device whose tree was '
