@@ -12,12 +12,14 @@ export {
 } from '../models/policy/import-rego.js';
 export {
   evaluateEnforcementPoint, type Decision, type DecisionSource, type EngineOptions,
-  type PolicyDialect,
+  type PolicyDialect, type NullCommandReading,
 } from '../models/policy/engine.js';
+export { DIALECTS, POLICY_DIALECTS, type DialectInfo } from '../models/policy/dialect.js';
 export {
-  emptyMetadata, applyMetadataOps, metadataFromJson, type PolicyMetadata, type MetadataOp,
+  emptyMetadata, initialMetadata, applyMetadataOps, type PolicyMetadata, type MetadataOp,
   type LoadedFragment,
 } from '../models/policy/metadata.js';
+export { decodePolicyMetadata } from '../models/policy/metadata-decoder.js';
 export {
   ENFORCEMENT_POINTS, ENFORCEMENT_POINT_NAMES, type EnforcementPointName, type EnforcementPointInfo,
 } from '../models/policy/enforcement-points.js';

@@ -6,12 +6,13 @@
  * Real counterpart: the `*_for_policy_version` / `check_container` rebuilding rules in
  * pkg/securitypolicy/framework.rego (HEAD, framework 0.5.0) and the flag reads in the same file.
  * Differs (each decision is also in README "policy import"):
- *  - A field the declared framework_version should have but that is missing gets its default and
- *    a note. The real framework builds an undefined object, so that container silently drops out
- *    of every candidate set [inferred, spec open question 3]; a user who deploys a generated
- *    policy expects the container to run, and a silent drop is the worst outcome. The note says
- *    what was filled in, so `policy show` makes it visible.
+ *  - A field the declared framework_version should have but that is missing gets a display
+ *    default, a note, and is listed in the container's `absent_fields`: the engine then does what
+ *    the real framework does (the compatibility shim drops the container from every candidate
+ *    set; at exactly the framework's own version the field reads as undefined).
  *  - A field the declared version predates is ignored, as the real framework does, with a note.
+ *  - `signals` are kept as written. The implicit 9 and 15 that HEAD's shim adds for policies
+ *    older than 0.4.1 are the engine's (dialect-dependent: v0.14.1 adds none).
  *  - `command: null` (confcom writes it when the image has no ENTRYPOINT/CMD and the deployment
  *    sets none) is kept as null, never widened to "any argv" nor rewritten to []. What a create
  *    with such a container means is the engine's decision (models/policy/match/process.ts: a null
@@ -21,13 +22,14 @@
  *    a user who wrote it believes dropping is on.
  *  - `allow_capability_dropping` is honoured only for framework_version >= 0.2.2, as in the real
  *    framework; when set but not honoured, a note says so.
- * Invariants: the output container has every field of PolicyContainer; signals of policies older
- * than 0.4.1 contain 9 and 15; nothing here reads input other than the parsed policy nodes.
+ * Invariants: the output container has every field of PolicyContainer; `absent_fields` lists
+ * exactly the versioned fields the text lacks although its version has them; nothing here reads
+ * input other than the parsed policy nodes.
  */
 import { assert } from '../../sim/kernel/assert.js';
 import type {
   CapabilitySets, EnvRule, ExecProcess, IdNameRule, IdNameStrategy, MountRule, PolicyContainer,
-    UserRule,
+    UserRule, VersionedFieldName,
 } from './policy-model.js';
 import {
   checkKeys, checkRe2At, compareSemver, field, fieldError, readArray, readBoolean, readEnum,
@@ -50,9 +52,6 @@ export const VERSIONED_CONTAINER_FIELDS = [
   { name: 'seccomp_profile_sha256', introducedVersion: '0.2.3' },
 ] as const;
 
-/** Below this framework_version the framework gives every init process SIGKILL and SIGTERM. */
-export const DEFAULT_SIGNALS_BEFORE_VERSION = '0.4.1';
-export const DEFAULT_INIT_SIGNALS = [9, 15] as const;
 
 /** allow_capability_dropping is read only from this framework_version on. */
 export const CAPABILITY_DROPPING_SINCE_VERSION = '0.2.2';
@@ -92,7 +91,7 @@ export function normaliseContainer(node: ValueNode, path: string,
     ...VERSIONED_CONTAINER_FIELDS.map((f) => f.name)];
   checkKeys(object, path, known, WINDOWS_ONLY);
   const label = containerLabel(object, path);
-  const versioned = readVersionedFields(object, path, label, context);
+  const { fields: versioned, absent } = readVersionedFields(object, path, label, context);
   const signals = readIntegerArray(requireField(object, 'signals', path), `${path}.signals`);
   const container: PolicyContainer = {
     id: optionalString(object, 'id', path),
@@ -103,18 +102,17 @@ export function normaliseContainer(node: ValueNode, path: string,
     mounts: readMounts(requireField(object, 'mounts', path), `${path}.mounts`),
     exec_processes: readExecProcesses(requireField(object, 'exec_processes', path),
       `${path}.exec_processes`),
-    signals: withDefaultSignals(signals, context.frameworkVersion),
+    signals,
     working_dir: readString(requireField(object, 'working_dir', path), `${path}.working_dir`),
     allow_elevated: readBoolean(requireField(object, 'allow_elevated', path),
       `${path}.allow_elevated`),
     allow_stdio_access: readBoolean(requireField(object, 'allow_stdio_access', path),
       `${path}.allow_stdio_access`),
     ...versioned,
+    ...(absent.length > 0 ? { absent_fields: absent } : {}),
   };
   assert(container.layers.every((layer) => /^[0-9a-f]{64}$/.test(layer)));
-  if (compareSemver(context.frameworkVersion, DEFAULT_SIGNALS_BEFORE_VERSION) < 0) {
-    assert(DEFAULT_INIT_SIGNALS.every((signal) => container.signals.includes(signal)));
-  }
+  assert(container.signals.length === signals.length, 'signals are kept as written');
   return container;
 }
 
@@ -122,17 +120,19 @@ type VersionedFields = Pick<PolicyContainer, 'no_new_privileges' | 'user' | 'cap
   | 'seccomp_profile_sha256'>;
 
 function readVersionedFields(object: ObjectNode, path: string, label: string,
-    context: CompatContext): VersionedFields {
-  const present = (name: string): ValueNode | undefined => {
+    context: CompatContext): Readonly<{ fields: VersionedFields;
+      absent: readonly VersionedFieldName[] }> {
+  const absent: VersionedFieldName[] = [];
+  const present = (name: VersionedFieldName): ValueNode | undefined => {
     const spec = VERSIONED_CONTAINER_FIELDS.find((f) => f.name === name);
     assert(spec !== undefined);
     const value = field(object, name);
     const known = compareSemver(context.frameworkVersion, spec.introducedVersion) >= 0;
     if (known && value === undefined) {
+      absent.push(name);
       context.notes.push(`${label}: ${name} is missing although framework_version `
-        + `${versionText(context)} ` +
-        `includes it (since ${spec.introducedVersion}); the default was applied ` +
-        '(the real framework would drop this container from every candidate set)');
+        + `${versionText(context)} includes it (since ${spec.introducedVersion}): the `
+        + 'framework\'s compatibility shim drops this container from every candidate set');
     }
     if (!known && value !== undefined) {
       context.notes.push(`${label}: ${name} is ignored: framework_version ${versionText(context)} `
@@ -156,7 +156,7 @@ function readVersionedFields(object: ObjectNode, path: string, label: string,
   };
   if (noNewPrivileges === undefined) assert(!fields.no_new_privileges);
   if (seccomp === undefined) assert(fields.seccomp_profile_sha256 === '');
-  return fields;
+  return { fields, absent };
 }
 
 function versionText(context: CompatContext): string {
@@ -174,16 +174,6 @@ function containerLabel(object: ObjectNode, path: string): string {
 function optionalString(object: ObjectNode, key: string, path: string): string {
   const value = field(object, key);
   return value === undefined ? '' : readString(value, `${path}.${key}`);
-}
-
-/** Appends 9 and 15 (if absent) for framework versions below 0.4.1. */
-export function withDefaultSignals(signals: readonly number[], frameworkVersion: string): number[] {
-  const out = [...signals];
-  if (compareSemver(frameworkVersion, DEFAULT_SIGNALS_BEFORE_VERSION) < 0) {
-    for (const signal of DEFAULT_INIT_SIGNALS) if (!out.includes(signal)) out.push(signal);
-  }
-  assert(out.length >= signals.length);
-  return out;
 }
 
 /** An argv list, or null as written by confcom for an image without a command (see header). */

@@ -1,23 +1,37 @@
 /**
- * Models: the hcsshim policy enforcer (securitypolicyenforcer_rego.go + framework.rego +
- * api.rego) as one pure function: (policy, metadata, rule, input) → decision. Spec (c).
- * Real counterpart: regoEnforcer.enforce → OPA query of data.policy[rule], metadata applied.
- * Differs: no OPA: each framework rule is a TypeScript reducer in rules/; Windows points are not
- *   modelled; a constant-bound rule (`rule := {"allowed": true}`) emits no metadata.
- * Invariants: a denial returns the metadata object it was given (identical, not a copy) and an
- *   empty delta; an allowed decision's metadata = applyMetadataOps(old, delta); every denial has
- *   at least one reason. Hostile input throws SimError (POLICY_BAD_INPUT / POLICY_UNKNOWN_RULE /
- *   POLICY_BAD_REGEX) and changes nothing.
+ * Models: the hcsshim policy enforcer (securitypolicyenforcer_rego.go `enforce`, framework.rego,
+ * api.rego, the interpreter's metadata actions) as one pure function: (policy, metadata, rule,
+ * input) → decision. Spec (c); the procedure of policy-decisions.SOURCES.md ("Go-side decision
+ * procedure").
+ * Real counterpart: query data.policy.<rule> (metadata applied as part of the query), then
+ *   applyDefaults (enforcement_point_info: unknown / invalid / version_missing → Go error; rule
+ *   missing although the policy's API has it → Go error; use_framework; default_results), then
+ *   `allowed`, and after a denial the data.policy.reason query.
+ * Differs: no OPA: each framework rule is a TypeScript rule in rules/, per dialect; Windows points
+ *   are not modelled; a constant-bound rule (`rule := {"allowed": true}`) emits no metadata.
+ *   HEAD's Go-side WithMetadataRollback around mounts is not modelled (nor is it in the
+ *   reference vectors); HEAD's framework checks before it emits, so its operations do not fail.
+ * Invariants: a denial has at least one reason and an empty delta; it returns the very metadata
+ *   object it was given, except after a Go-side error that follows a policy query whose metadata
+ *   operations already ran (the interpreter changes its data in place: v0.14.1's mount_overlay on
+ *   a reused target keeps its matches entry). `framework_reasons` is what the GCS reports: the
+ *   framework's errors set (sorted), the Go error as a one-element list, or null when the policy
+ *   defines no `reason`. Hostile input throws SimError (POLICY_BAD_INPUT / POLICY_UNKNOWN_RULE)
+ *   and changes nothing.
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import type { CapabilitySets, SecurityPolicy } from './policy-model.js';
+import type { CapabilitySets, RuleBinding, SecurityPolicy } from './policy-model.js';
 import { applyMetadataOps, type MetadataOp, type PolicyMetadata } from './metadata.js';
 import {
   ENFORCEMENT_POINTS, ENFORCEMENT_POINT_NAMES, isEnforcementPointName, type EnforcementPointName,
 } from './enforcement-points.js';
+import { DIALECTS, type PolicyDialect } from './dialect.js';
 import { compareSemver } from './match/semver.js';
-import type { PolicyDialect, RuleContext, RuleResult } from './rules/rule-context.js';
+import {
+  frameworkVersionErrors, type FrameworkRule, type NullCommandReading, type PreparedRule,
+    type RuleContext, type RuleOutcome,
+} from './rules/rule-context.js';
 import {
   blockdev, mountDevice, rwMountDevice, rwUnmountDevice, unmountDevice
 } from './rules/devices.js';
@@ -30,30 +44,36 @@ import { plan9Mount, plan9Unmount } from './rules/plan9.js';
 import { flagRule } from './rules/flags.js';
 import { loadFragment } from './rules/fragments.js';
 
-export type { PolicyDialect } from './rules/rule-context.js';
+export type { PolicyDialect } from './dialect.js';
+export type { NullCommandReading } from './rules/rule-context.js';
 
-export type EngineOptions = Readonly<{ dialect?: PolicyDialect }>;
+export type EngineOptions = Readonly<{
+  dialect?: PolicyDialect;
+  /** How `command: null` reads; default `framework` (no argv matches), see NullCommandReading. */
+  nullCommand?: NullCommandReading;
+}>;
 
-/** How the decision was reached. */
+/** How the decision was reached. `go-error`: a Go-side error of the enforcer (see header). */
 export type DecisionSource = 'framework' | 'constant' | 'api-default' | 'rule-missing'
-  | 'allow-all';
+  | 'allow-all' | 'go-error';
 
 export type Decision = Readonly<{
   rule: EnforcementPointName;
   allowed: boolean;
   source: DecisionSource;
+  /** parma-sim's explanation: the framework's reasons, then its own notes. */
   reasons: readonly string[];
+  /** What the GCS reports for a denial (empty when allowed); null: the policy has no `reason`. */
+  framework_reasons: readonly string[] | null;
   /** The metadata actions applied (empty when denied). */
   delta: readonly MetadataOp[];
-  /** The metadata after the decision; the very object passed in when denied. */
+  /** The metadata after the decision (see the header for denials). */
   metadata: PolicyMetadata;
   env_list?: readonly string[];
   caps_list?: CapabilitySets;
   allow_stdio_access?: boolean;
   add_module?: boolean;
 }>;
-
-type FrameworkRule = (ctx: RuleContext, input: unknown) => RuleResult;
 
 const FRAMEWORK_RULES: Readonly<Record<EnforcementPointName, FrameworkRule>> = {
   mount_device: mountDevice,
@@ -83,6 +103,9 @@ const FRAMEWORK_RULES: Readonly<Record<EnforcementPointName, FrameworkRule>> = {
 assert(Object.keys(FRAMEWORK_RULES).length === ENFORCEMENT_POINT_NAMES.length,
   'every point has a rule');
 
+/** One evaluation: the context, the rule bound to its parsed input, and the rule's name. */
+type Query = Readonly<{ ctx: RuleContext; rule: EnforcementPointName; prepared: PreparedRule }>;
+
 /**
  * Evaluates one enforcement point. Pure: the same arguments give the same decision, and the
  * arguments are never mutated.
@@ -95,70 +118,141 @@ export function evaluateEnforcementPoint(
     throw new SimError('POLICY_UNKNOWN_RULE', { rule }, `${JSON.stringify(rule)} is not an `
       + `enforcement point (known: ${ENFORCEMENT_POINT_NAMES.join(', ')})`);
   }
-  const ctx: RuleContext = { policy, metadata, dialect: options.dialect ?? 'head' };
-  const framework = FRAMEWORK_RULES[rule];
+  const ctx: RuleContext = { policy, metadata, dialect: DIALECTS[options.dialect ?? 'head'],
+    nullCommand: options.nullCommand ?? 'framework' };
+  const q: Query = { ctx, rule, prepared: FRAMEWORK_RULES[rule](input) };   // validates input
   // allow_all is the legacy JSON open-door enforcer. A Rego policy of constant allows is judged
   // through its bindings (and their outputs) and the api.rego defaults for rules it does not bind.
-  if (policy.allow_all) {
-    if (input === null || typeof input !== 'object') framework(ctx, input);   // still a typed error
-    return decided(rule, 'allow-all', metadata, { allowed: true, reasons: [], ops: [] });
-  }
+  if (policy.allow_all) return allowed(q, 'allow-all', metadata, [], {});
   const binding = Object.hasOwn(policy.rules, rule) ? policy.rules[rule] : undefined;
-  if (binding?.kind === 'framework') {
-    return decided(rule, 'framework', metadata, framework(ctx, input));
+  const pointKnown = !ctx.dialect.pointsAbsent.includes(rule);
+  if (binding?.kind === 'framework' && pointKnown) {
+    const outcome = q.prepared.decide(ctx);
+    if (!outcome.allowed) return defaulted(q, 'framework', { allowed: false, notes: outcome.notes });
+    const applied = applyMetadataOps(metadata, outcome.ops);
+    if (applied.error !== undefined) {
+      return goError(q, `error applying metadata operations: ${applied.error}`, applied.metadata,
+        'framework');
+    }
+    return defaulted(q, 'framework', { allowed: true, outcome, metadata: applied.metadata });
   }
   if (binding?.kind === 'constant') {
-    framework(ctx, input);   // validates the input shape; its result is not used
-    const reasons = binding.allowed ? [] : [`${rule} is bound to a constant deny in the policy`];
-    // Of the constant's other keys only allow_stdio_access changes what the GCS does; env_list
-    // null (the allow-all policies) means "keep every variable", which is the default anyway.
-    const stdio = binding.outputs['allow_stdio_access'];
-    return decided(rule, 'constant', metadata, {
-      allowed: binding.allowed, reasons, ops: [], ...(typeof stdio === 'boolean' && binding.allowed
-        ? { allow_stdio_access: stdio } : {}),
-    });
+    return defaulted(q, 'constant', { allowed: binding.allowed, constant: binding });
   }
-  return unbound(ctx, rule, input, framework);
+  return defaulted(q, 'api-default', undefined);   // the policy query's result is empty
 }
 
-/** api.rego versioning for a rule the policy does not bind. */
-function unbound(ctx: RuleContext, rule: EnforcementPointName, input: unknown,
-    framework: FrameworkRule): Decision {
-  const info = ENFORCEMENT_POINTS[rule];
+/** What data.policy.<rule> gave: nothing (undefined), a framework outcome or a constant. */
+type PolicyResult = Readonly<{
+  allowed: boolean; notes?: readonly string[]; outcome?: RuleOutcome;
+  constant?: Extract<RuleBinding, { kind: 'constant' }>; metadata?: PolicyMetadata;
+}>;
+
+/** applyDefaults: enforcement_point_info, then default_results overlaid with the result. */
+function defaulted(q: Query, source: DecisionSource, result: PolicyResult | undefined): Decision {
+  const { ctx, rule } = q;
+  const after = result?.metadata ?? ctx.metadata;
   const apiVersion = ctx.policy.api_version;
-  if (apiVersion === '' || compareSemver(apiVersion, '0.0.0') === undefined) {
-    return decided(rule, 'rule-missing', ctx.metadata,
-      { allowed: false, reasons: ['policy api_version is missing or invalid: every query fails'],
-      ops: [] });
+  const info = ENFORCEMENT_POINTS[rule];
+  if (apiVersion === '') return goError(q, 'policy does not define api_version', after);
+  const available = compareSemver(apiVersion, info.introducedVersion);
+  if (ctx.dialect.pointsAbsent.includes(rule) || available === undefined) {
+    return goError(q, `enforcement point rule ${rule} does not exist`, after);
   }
-  if (compareSemver(apiVersion, info.introducedVersion)! >= 0) {
-    return decided(rule, 'rule-missing', ctx.metadata,
-      { allowed: false, reasons: [`rule for ${rule} is missing from policy`], ops: [] });
+  if (compareSemver(ctx.dialect.apiVersion, info.introducedVersion) === -1) {
+    return goError(q, `enforcement point rule ${rule} is invalid`, after);
   }
-  if (info.useFramework) return decided(rule, 'framework', ctx.metadata, framework(ctx, input));
-  assert(info.defaultAllowed !== null);
-  framework(ctx, input);   // validates the input shape
-  const reasons = info.defaultAllowed ? [] : [
-    `${rule} was introduced in api ${info.introducedVersion}; policy api_version ${apiVersion} `
-      + `predates it and its default is deny`,
-  ];
-  return decided(rule, 'api-default', ctx.metadata,
-    { allowed: info.defaultAllowed, reasons, ops: [] });
+  if (result === undefined && available >= 0) {
+    return goError(q, `rule for ${rule} is missing from policy`, ctx.metadata, 'rule-missing');
+  }
+  if (result === undefined && info.defaultResults === null) {
+    return evaluateFramework(q);
+  }
+  assert(info.defaultResults !== null || result !== undefined);
+  const defaults = info.defaultResults ?? { allowed: false };
+  const allowedNow = result === undefined ? defaults.allowed : result.allowed;
+  if (!allowedNow) return denied(q, source, result?.notes ?? []);
+  if (result?.outcome !== undefined) {
+    const { allowed: _a, notes: _n, ops, ...outputs } = result.outcome;
+    return allowed(q, source, after, ops, { ...defaultOutputs(defaults), ...outputs });
+  }
+  return allowed(q, source, after, [], { ...defaultOutputs(defaults),
+    ...constantOutputs(result?.constant) });
 }
 
-function decided(rule: EnforcementPointName, source: DecisionSource, metadata: PolicyMetadata,
-    result: RuleResult): Decision {
-  if (!result.allowed) {
-    assert(result.reasons.length > 0, `a denial of ${rule} names a reason`);
-    assert(result.ops.length === 0, 'a denial emits no metadata actions');
-    return { rule, allowed: false, source, reasons: result.reasons, delta: [], metadata };
+/** use_framework (rw_mount_device / rw_unmount_device): data.framework.<rule> is queried. */
+function evaluateFramework(q: Query): Decision {
+  const outcome = q.prepared.decide(q.ctx);
+  if (!outcome.allowed) return denied(q, 'framework', outcome.notes);
+  const applied = applyMetadataOps(q.ctx.metadata, outcome.ops);
+  if (applied.error !== undefined) {
+    return goError(q, `error applying metadata operations: ${applied.error}`, applied.metadata,
+      'framework');
   }
-  const applied = applyMetadataOps(metadata, result.ops);
-  if (!applied.ok) {
-    return { rule, allowed: false, source, reasons: [applied.reason], delta: [], metadata };
+  const { allowed: _a, notes: _n, ops, ...outputs } = outcome;
+  return allowed(q, 'framework', applied.metadata, ops, outputs);
+}
+
+type Outputs = Pick<Decision, 'env_list' | 'caps_list' | 'allow_stdio_access' | 'add_module'>;
+
+function defaultOutputs(defaults: Readonly<{ allow_stdio_access?: boolean;
+    add_module?: boolean }>): Outputs {
+  return {
+    ...(defaults.allow_stdio_access === undefined
+      ? {} : { allow_stdio_access: defaults.allow_stdio_access }),
+    ...(defaults.add_module === undefined ? {} : { add_module: defaults.add_module }),
+  };
+}
+
+/** The outputs a constant rule writes that the GCS reads (env_list null means "keep all"). */
+function constantOutputs(binding: Extract<RuleBinding, { kind: 'constant' }> | undefined):
+    Outputs {
+  if (binding === undefined) return {};
+  const out: { env_list?: readonly string[]; allow_stdio_access?: boolean;
+    add_module?: boolean } = {};
+  const env = binding.outputs['env_list'];
+  if (Array.isArray(env) && env.every((e) => typeof e === 'string')) {
+    out.env_list = env as string[];
   }
-  assert(result.ops.length === 0 ? applied.metadata === metadata : applied.metadata !== metadata);
-  const { allowed: _a, reasons: _r, ops, ...outputs } = result;
-  return { rule, allowed: true, source, reasons: [], delta: ops, metadata: applied.metadata,
-    ...outputs };
+  const stdio = binding.outputs['allow_stdio_access'];
+  if (typeof stdio === 'boolean') out.allow_stdio_access = stdio;
+  const addModule = binding.outputs['add_module'];
+  if (typeof addModule === 'boolean') out.add_module = addModule;
+  return out;
+}
+
+function allowed(q: Query, source: DecisionSource, metadata: PolicyMetadata,
+    ops: readonly MetadataOp[], outputs: Outputs): Decision {
+  assert(ops.length === 0 ? metadata === q.ctx.metadata : metadata !== q.ctx.metadata,
+    'the metadata changes exactly when operations were applied');
+  return { rule: q.rule, allowed: true, source, reasons: [], framework_reasons: [], delta: ops,
+    metadata, ...outputs };
+}
+
+/** `allowed` false: the GCS asks data.policy.reason, whose errors are the framework's. */
+function denied(q: Query, source: DecisionSource, notes: readonly string[]): Decision {
+  const { ctx, rule } = q;
+  const errors = [...new Set([...q.prepared.errors(ctx), ...frameworkVersionErrors(ctx)])].sort();
+  const framework_reasons = ctx.policy.reason_errors ? errors : null;
+  const reasons = [...errors, ...notes.filter((n) => !errors.includes(n))];
+  if (source === 'constant' && reasons.length === 0) {
+    reasons.push(`${rule} is bound to a constant deny in the policy`);
+  } else if (source === 'api-default' && reasons.length === 0) {
+    reasons.push(`${rule} was introduced in api ${ENFORCEMENT_POINTS[rule].introducedVersion}; `
+      + `policy api_version ${ctx.policy.api_version} predates it and its default is deny`);
+  } else if (reasons.length === 0) {
+    reasons.push(`${rule} denied: the framework gives no reason for this request`);
+  }
+  assert(reasons.length > 0, `a denial of ${rule} names a reason`);
+  return { rule, allowed: false, source, reasons, framework_reasons, delta: [],
+    metadata: ctx.metadata };
+}
+
+/** A Go-side error: the GCS reports it alone, and no reason query runs. */
+function goError(q: Query, error: string, metadata: PolicyMetadata,
+    source: DecisionSource = 'go-error'): Decision {
+  if (metadata !== q.ctx.metadata) assert(q.ctx.dialect.name === 'v0.14.1'
+    || !error.startsWith('error applying'), 'HEAD rules check before they emit');
+  return { rule: q.rule, allowed: false, source, reasons: [error], framework_reasons: [error],
+    delta: [], metadata };
 }

@@ -12,7 +12,9 @@
  * enforcer allowed, which is what a user of such a policy relied on):
  *  - the result has api_version 0.10.0 and framework_version 0.3.0 (the v0.14.1 generation), so the
  *    compatibility defaults apply: user any/any/0022, capabilities null (defaults), seccomp "",
- *    no_new_privileges false, signals [9, 15];
+ *    no_new_privileges false, signals [] (HEAD's framework adds 9 and 15 below 0.4.1);
+ *  - the converted policy carries the template's `reason` (framework errors) unless it is the
+ *    open door;
  *  - flags: properties, dump_stacks, runtime_logging and unencrypted scratch allowed (the legacy
  *    enforcer gated none of them), env and capability dropping off, host network off;
  *  - allow_stdio_access true (legacy policies had no stdio control);
@@ -30,7 +32,7 @@ import { assert } from '../../sim/kernel/assert.js';
 import type {
   EnvRule, MountRule, PolicyContainer, RuleBinding, SecurityPolicy
 } from './policy-model.js';
-import { DEFAULT_USER, readMountSource, withDefaultSignals } from './compat.js';
+import { DEFAULT_USER, readMountSource } from './compat.js';
 import {
   checkKeys, checkRe2At, field, fieldError, readArray, readBoolean, readEnum,
   readNonNegativeInteger, readObject, readString,
@@ -99,6 +101,7 @@ export function importLegacyJsonPolicy(root: ValueNode): SecurityPolicy {
     package_name: 'policy',
     svn: null,
     notes,
+    reason_errors: !allowAll,
   };
   assert(Object.keys(policy.rules).length === LEGACY_ENFORCEMENT_POINTS.length);
   if (allowAll) assert(policy.containers.length === 0);
@@ -261,14 +264,13 @@ function legacyContainer(parts: LegacyParts): PolicyContainer {
   const container: PolicyContainer = {
     id: '',
     ...parts,
-    signals: withDefaultSignals([], LEGACY_FRAMEWORK_VERSION),
+    signals: [],
     allow_stdio_access: true,
     no_new_privileges: false,
     user: DEFAULT_USER,
     capabilities: null,
     seccomp_profile_sha256: '',
   };
-  assert(container.signals.length === 2);
   assert(container.layers.every((layer) => /^[0-9a-f]{64}$/.test(layer)));
   return container;
 }

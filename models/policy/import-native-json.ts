@@ -15,6 +15,7 @@ import type { Json } from '../../sim/kernel/canonical-json.js';
 import type {
   PolicyContainer, PolicyFlags, PolicyFormat, RuleBinding, SecurityPolicy
 } from './policy-model.js';
+import { VERSIONED_FIELD_NAMES } from './policy-model.js';
 import {
   readCapabilities, readCommand, readEnvRules, readExecProcesses, readLayers, readMounts, readUser,
 } from './compat.js';
@@ -32,7 +33,7 @@ import { readSvnValue } from './import-rego.js';
 const POLICY_KEYS = [
   'format', 'api_version', 'framework_version', 'containers', 'external_processes', 'fragments',
     'flags',
-  'rules', 'allow_all', 'package_name', 'svn', 'notes',
+  'rules', 'allow_all', 'package_name', 'svn', 'notes', 'reason_errors',
 ] as const satisfies readonly (keyof SecurityPolicy)[];
 
 const CONTAINER_KEYS = [
@@ -41,6 +42,10 @@ const CONTAINER_KEYS = [
   'allow_elevated', 'allow_stdio_access', 'no_new_privileges', 'user', 'capabilities',
     'seccomp_profile_sha256',
 ] as const satisfies readonly (keyof PolicyContainer)[];
+
+/** Optional container keys: present only when they say something (see PolicyContainer). */
+const OPTIONAL_CONTAINER_KEYS = ['absent_fields'] as const satisfies readonly (keyof
+  PolicyContainer)[];
 
 const FORMATS: readonly PolicyFormat[] = ['rego', 'legacy-json', 'native-json'];
 
@@ -74,6 +79,7 @@ export function importNativeJsonPolicy(root: ValueNode): SecurityPolicy {
     package_name: readString(get('package_name'), 'package_name'),
     svn: svnNode.kind === 'null' ? null : readSvnValue(svnNode, 'svn'),
     notes: readStringArray(get('notes'), 'notes'),
+    reason_errors: readBoolean(get('reason_errors'), 'reason_errors'),
   };
   assert(Object.keys(policy).length === POLICY_KEYS.length);
   assert(policy.containers.length === readArray(get('containers'), 'containers').length);
@@ -82,8 +88,11 @@ export function importNativeJsonPolicy(root: ValueNode): SecurityPolicy {
 
 function readNativeContainer(node: ValueNode, path: string): PolicyContainer {
   const object = readObject(node, path);
-  checkKeys(object, path, CONTAINER_KEYS);
+  checkKeys(object, path, [...CONTAINER_KEYS, ...OPTIONAL_CONTAINER_KEYS]);
   const get = (key: (typeof CONTAINER_KEYS)[number]): ValueNode => requireField(object, key, path);
+  const absentNode = field(object, 'absent_fields');
+  const absent = absentNode === undefined ? [] : readArray(absentNode, `${path}.absent_fields`)
+    .map((item, i) => readEnum(item, `${path}.absent_fields[${i}]`, VERSIONED_FIELD_NAMES));
   const container: PolicyContainer = {
     id: readString(get('id'), `${path}.id`),
     name: readString(get('name'), `${path}.name`),
@@ -101,8 +110,9 @@ function readNativeContainer(node: ValueNode, path: string): PolicyContainer {
     capabilities: readCapabilities(get('capabilities'), `${path}.capabilities`),
     seccomp_profile_sha256: readString(get('seccomp_profile_sha256'),
       `${path}.seccomp_profile_sha256`),
+    ...(absent.length > 0 ? { absent_fields: absent } : {}),
   };
-  assert(Object.keys(container).length === CONTAINER_KEYS.length);
+  assert(Object.keys(container).length === CONTAINER_KEYS.length + (absent.length > 0 ? 1 : 0));
   return container;
 }
 

@@ -234,7 +234,7 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     }
   }
   const value = (name: string): ValueNode | undefined => definitions.get(name)?.value;
-  checkReason(definitions.get('reason'));
+  const reasonErrors = checkReason(definitions.get('reason'));
   const apiVersion = readVersion(definitions, 'api_version', 'api_svn');
   const frameworkVersion = readVersion(definitions, 'framework_version', 'framework_svn');
   const context: CompatContext = { frameworkVersion: frameworkVersion === ''
@@ -266,6 +266,7 @@ export function importRegoPolicy(text: string): SecurityPolicy {
     package_name: module.package_name,
     svn: readSvn(value('svn')),
     notes,
+    reason_errors: reasonErrors,
   };
   assert(Object.keys(policy.rules).every((name) => definitions.has(name)));
   assert(policy.containers.length === (containersNode === undefined
@@ -320,16 +321,20 @@ function readRuleBinding(statement: RegoStatement): RuleBinding {
   return { kind: 'constant', allowed, outputs };
 }
 
-/** `reason` only shapes denial messages; it must delegate to data.framework. */
-function checkReason(statement: RegoStatement | undefined): void {
-  if (statement === undefined) return;
-  const isFrameworkRef = (node: ValueNode): boolean =>
+/**
+ * `reason` only shapes denial messages; it must delegate to data.framework. Returns whether its
+ * `errors` is data.framework.errors (`reason := data.framework.reason` has it too).
+ */
+function checkReason(statement: RegoStatement | undefined): boolean {
+  if (statement === undefined) return false;
+  const isFrameworkRef = (node: ValueNode, name?: string): boolean =>
     node.kind === 'ref' && node.path[0] === 'data' && node.path[1] === 'framework'
-      && node.path.length === 3;
+      && node.path.length === 3 && (name === undefined || node.path[2] === name);
   const { value } = statement;
-  if (isFrameworkRef(value)) return;
+  if (isFrameworkRef(value)) return isFrameworkRef(value, 'reason');
   if (value.kind === 'object' && value.entries.every((entry) => isFrameworkRef(entry.value))) {
-    return;
+    return value.entries.some((entry) => entry.key === 'errors'
+      && isFrameworkRef(entry.value, 'errors'));
   }
   unsupported(value.pos, 'reason',
     'reason must be data.framework.<name> or an object of data.framework.<name> references');

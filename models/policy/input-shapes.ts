@@ -4,8 +4,8 @@
  * Real counterpart: Go structs marshalled to JSON for the Rego query.
  * Differs: fields the GCS computes itself (mountPathRegex, rootPrefix, mountPathPrefix) may be
  *   absent and then take the HEAD GCS constants; fields an older trace lacks stay `undefined` and
- *   behave like Rego's undefined (the check that reads them fails), except list fields (mounts,
- *   devices, groups), where absent means empty. JSON null counts as absent.
+ *   behave like Rego's undefined (the check that reads them fails), except the list fields mounts
+ *   and groups, where absent means empty. JSON null counts as absent.
  * Invariants: a wrong type is a POLICY_BAD_INPUT naming the field; parsing never decides policy.
  */
 import { SimError } from '../../sim/kernel/errors.js';
@@ -36,7 +36,8 @@ export type CreateContainerInput = ProcessSecurityInput & Readonly<{
   sandboxDir: string | undefined;
   hugePagesDir: string | undefined;
   mounts: readonly RequestedMount[];
-  devices: readonly unknown[];
+  /** Linux device nodes; undefined when absent (devices_ok then fails at HEAD). */
+  devices: readonly unknown[] | undefined;
   privileged: boolean | undefined;
   seccompProfileSHA256: string | undefined;
   isSandboxContainer: boolean;
@@ -115,8 +116,12 @@ export class InputReader {
   }
 
   list(field: string): readonly unknown[] {
+    return this.optList(field) ?? [];
+  }
+
+  optList(field: string): readonly unknown[] | undefined {
     const value = this.raw(field);
-    if (value === undefined) { this.absent.push(field); return []; }
+    if (value === undefined) { this.absent.push(field); return undefined; }
     if (!Array.isArray(value)) throw bad(this.rule, field, 'must be an array');
     return value;
   }
@@ -218,7 +223,7 @@ export function parseCreateContainerInput(rule: string,
     containerID: r.str('containerID'), argList: r.strList('argList'), envList: r.strList('envList'),
     workingDir: r.str('workingDir'), sandboxDir: r.optStr('sandboxDir'),
       hugePagesDir: r.optStr('hugePagesDir'),
-    mounts: r.mounts(), devices: r.list('devices'), privileged: r.optBool('privileged'),
+    mounts: r.mounts(), devices: r.optList('devices'), privileged: r.optBool('privileged'),
     seccompProfileSHA256: r.optStr('seccompProfileSHA256'),
       isSandboxContainer: r.optBool('isSandboxContainer') ?? false,
     ...r.processSecurity(),

@@ -4,14 +4,16 @@
  * Real counterpart: regopolicyinterpreter's metadata store, updated as part of each query.
  * Differs: `issuers[issuer].feeds[feed]` entries also carry the fragment's namespace and svn (the
  *   Rego keeps only the extracted includes), so loading the same fragment twice can be refused;
- *   `operatingsystem` is not kept (Linux only); Go-side state (stdio flags, hostMounts) is not
- *   here.
+ *   Go-side state (stdio flags, hostMounts) is not here.
  * Invariants: plain, readonly, JSON-serialisable records; every update copies only the touched
  *   record (structural sharing); keys are looked up as own properties only, so host-chosen keys
- *   such as `__proto__` or `constructor` are ordinary keys.
+ *   such as `__proto__` or `constructor` are ordinary keys. Operations apply in order as the
+ *   interpreter applies them: an `add` of an existing key fails, and the operations before it
+ *   stay applied (the interpreter changes its data in place).
  */
 import { assert } from '../../sim/kernel/assert.js';
 import type { ExternalProcess, FragmentReference, PolicyContainer } from './policy-model.js';
+import { DIALECTS, type PolicyDialect } from './dialect.js';
 
 export type StartedEntry = Readonly<{ privileged: boolean }>;
 export type ScratchEntry = Readonly<{ encrypted: boolean }>;
@@ -38,6 +40,8 @@ export type PolicyMetadata = Readonly<{
   p9mounts: Rec<string>;
   scratch_mounts: Rec<ScratchEntry>;
   issuers: Rec<IssuerEntry>;
+  /** `ostype` → "linux" | "windows": what the HEAD enforcer records at creation (is_linux). */
+  operatingsystem: Rec<string>;
 }>;
 
 type MetadataValues = {
@@ -49,13 +53,14 @@ type MetadataValues = {
   p9mounts: string;
   scratch_mounts: ScratchEntry;
   issuers: IssuerEntry;
+  operatingsystem: string;
 };
 
 export type MetadataName = keyof MetadataValues;
 
 export const METADATA_NAMES: readonly MetadataName[] = Object.freeze([
   'devices', 'rw_devices', 'matches', 'overlayTargets', 'started', 'p9mounts', 'scratch_mounts',
-    'issuers',
+    'issuers', 'operatingsystem',
 ]);
 
 /** One metadata action, as a rule result lists it. */
@@ -65,15 +70,31 @@ export type MetadataOp = {
     | Readonly<{ name: N; action: 'remove'; key: string }>;
 }[MetadataName];
 
-const EMPTY: PolicyMetadata = Object.freeze({
+const NO_RECORDS = Object.freeze({
   devices: Object.freeze({}), rw_devices: Object.freeze({}), matches: Object.freeze({}),
   overlayTargets: Object.freeze({}), started: Object.freeze({}), p9mounts: Object.freeze({}),
   scratch_mounts: Object.freeze({}), issuers: Object.freeze({}),
 });
 
-/** The metadata of a freshly installed policy: every record empty. */
+const INITIAL: Readonly<Record<PolicyDialect, PolicyMetadata>> = Object.freeze({
+  head: Object.freeze({ ...NO_RECORDS, operatingsystem: Object.freeze({ ostype: 'linux' }) }),
+  'v0.14.1': Object.freeze({ ...NO_RECORDS, operatingsystem: Object.freeze({}) }),
+});
+
+assert(INITIAL.head.operatingsystem['ostype'] === DIALECTS.head.initialOsType);
+assert(DIALECTS['v0.14.1'].initialOsType === null);
+
+/**
+ * The metadata of a freshly installed policy: every record empty, except that the HEAD enforcer
+ * records its operating system (UpdateOSType) before the first query.
+ */
+export function initialMetadata(dialect: PolicyDialect): PolicyMetadata {
+  return INITIAL[dialect];
+}
+
+/** The metadata of a policy freshly installed by the HEAD GCS: initialMetadata('head'). */
 export function emptyMetadata(): PolicyMetadata {
-  return EMPTY;
+  return INITIAL.head;
 }
 
 /** Own-property lookup: `__proto__`, `constructor` and friends are plain keys here. */
@@ -85,33 +106,34 @@ export function has(record: Rec<unknown>, key: string): boolean {
   return Object.hasOwn(record, key);
 }
 
-export type ApplyResult =
-  | Readonly<{ ok: true; metadata: PolicyMetadata }>
-  | Readonly<{ ok: false; reason: string }>;
+export type ApplyResult = Readonly<{
+  /** The metadata after the operations that applied (all of them unless `error`). */
+  metadata: PolicyMetadata;
+  /** The interpreter's error for the operation that failed; the later ones never ran. */
+  error?: string;
+}>;
 
 /**
- * Applies `ops` in order. Like the interpreter, `add` to an existing key and `remove` of an absent
- * key are errors: the whole query fails and the metadata stays as it was.
+ * Applies `ops` in order, as regopolicyinterpreter does: `add` to an existing key is an error,
+ * `update` writes, `remove` deletes (an absent key is no error). On an error the operations before
+ * it stay applied, since the interpreter changes its data in place.
  */
 export function applyMetadataOps(metadata: PolicyMetadata,
     ops: readonly MetadataOp[]): ApplyResult {
   assert(ops.length <= 8, 'a rule emits a handful of metadata ops');
-  if (ops.length === 0) return { ok: true, metadata };
+  if (ops.length === 0) return { metadata };
   const copies = new Map<MetadataName, Record<string, unknown>>();
+  let error: string | undefined;
   for (const op of ops) {
     let record = copies.get(op.name);
     if (record === undefined) {
       record = { ...(metadata[op.name] as Rec<unknown>) };
       copies.set(op.name, record);
     }
-    const exists = Object.hasOwn(record, op.key);
-    if (op.action === 'add' && exists) {
-      return { ok: false, reason: `metadata ${op.name}[${op.key}] already exists` };
-    }
-    if (op.action === 'remove') {
-      if (!exists) return { ok: false, reason: `metadata ${op.name}[${op.key}] does not exist` };
-      delete record[op.key];
-      continue;
+    if (op.action === 'remove') { delete record[op.key]; continue; }
+    if (op.action === 'add' && Object.hasOwn(record, op.key)) {
+      error = `cannot add metadata value, key ${op.name}[${op.key}] already exists`;
+      break;
     }
     Object.defineProperty(record, op.key, { value: op.value, enumerable: true, writable: true,
       configurable: true });
@@ -120,7 +142,8 @@ export function applyMetadataOps(metadata: PolicyMetadata,
   for (const [name, record] of copies) next[name] = record;
   assert(Object.keys(next).length === METADATA_NAMES.length,
     'metadata keeps exactly its named records');
-  return { ok: true, metadata: next as PolicyMetadata };
+  return error === undefined ? { metadata: next as PolicyMetadata }
+    : { metadata: next as PolicyMetadata, error };
 }
 
 /** Every container a loaded fragment contributed, in issuer/feed key order (as Rego iterates). */
@@ -151,26 +174,4 @@ function collectFromFragments<T>(metadata: PolicyMetadata, pick: (f: LoadedFragm
     }
   }
   return out;
-}
-
-/** Parses metadata supplied by a user (CLI --metadata): missing records are empty. */
-export function metadataFromJson(value: unknown, fail: (message: string) => never): PolicyMetadata {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    fail('metadata must be a JSON object');
-  }
-  const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) {
-    if (!(METADATA_NAMES as readonly string[]).includes(key)) {
-      fail(`metadata.${key} is not a metadata record`);
-    }
-  }
-  for (const name of METADATA_NAMES) {
-    const record = Object.hasOwn(source, name) ? source[name] : {};
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      fail(`metadata.${name} must be an object`);
-    }
-    out[name] = record;
-  }
-  return out as PolicyMetadata;
 }

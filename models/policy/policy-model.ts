@@ -50,6 +50,12 @@ export type ExecProcess = Readonly<{
   signals: readonly number[];
 }>;
 
+/** Container fields later framework versions added (the compatibility shim's concern). */
+export const VERSIONED_FIELD_NAMES = ['no_new_privileges', 'user', 'capabilities',
+  'seccomp_profile_sha256'] as const;
+
+export type VersionedFieldName = (typeof VERSIONED_FIELD_NAMES)[number];
+
 export type PolicyContainer = Readonly<{
   /** Image reference; informational only, never read by the rules. */
   id: string;
@@ -71,6 +77,13 @@ export type PolicyContainer = Readonly<{
   /** null: the defaults are computed at decision time (unprivileged or privileged lists). */
   capabilities: CapabilitySets | null;
   seccomp_profile_sha256: string;
+  /**
+   * (added by the importer) Fields the text lacks although its framework_version has them. The
+   * value above is then only a display default: the framework's compatibility shim drops such a
+   * container from every candidate set, and a policy of the framework's own version reads the
+   * field as undefined, which fails every check that reads it. Absent when none is missing.
+   */
+  absent_fields?: readonly VersionedFieldName[];
 }>;
 
 export type ExternalProcess = Readonly<{
@@ -135,6 +148,12 @@ export type SecurityPolicy = Readonly<{
    * the declared version predates them, recognised-but-unread spellings. Empty for clean input.
    */
   notes: readonly string[];
+  /**
+   * (added by the importer) Whether `data.policy.reason.errors` is `data.framework.errors`
+   * (`reason := {"errors": data.framework.errors}`), so a denial carries the framework's reasons.
+   * False when the policy defines no `reason`: the GCS then has no reason list.
+   */
+  reason_errors: boolean;
 }>;
 
 export type RuleBinding =

@@ -5,13 +5,14 @@
  * Differs: `load_fragment` runs both real calls (fragment_loaded false, then true with the
  *   fragment's data) from one command; the caller resolves the command's `local_path` to a
  *   FragmentDocument. Old traces are judged by HEAD semantics unless `dialect` says otherwise.
- * Invariants: one step per command, in order; a denied step leaves the metadata as it was; the
- *   replay is bounded by MAX_COMMANDS.
+ * Invariants: one step per command, in order; the metadata threads from each decision to the
+ *   next (a denial leaves it as it was, except for the Go-side metadata-operation errors the
+ *   engine documents); the replay is bounded by MAX_COMMANDS.
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import type { SecurityPolicy } from './policy-model.js';
-import { emptyMetadata, type PolicyMetadata } from './metadata.js';
+import { initialMetadata, type PolicyMetadata } from './metadata.js';
 import { evaluateEnforcementPoint, type Decision, type EngineOptions } from './engine.js';
 import type { FragmentDocument } from './rules/fragment-document.js';
 
@@ -60,7 +61,7 @@ export function simulatePolicy(
   policy: SecurityPolicy, commands: readonly SimulatorCommand[], options: SimulatorOptions = {},
 ): readonly SimulatorStep[] {
   assert(commands.length <= MAX_COMMANDS);
-  let metadata = options.metadata ?? emptyMetadata();
+  let metadata = options.metadata ?? initialMetadata(options.dialect ?? 'head');
   const steps: SimulatorStep[] = [];
   for (let index = 0; index < commands.length; index++) {
     const { name, input } = commands[index]!;
@@ -68,8 +69,9 @@ export function simulatePolicy(
         options) : {
       index, name, decision: evaluateEnforcementPoint(policy, metadata, name, input, options),
     };
-    if (!step.decision.allowed) {
-      assert(step.decision.metadata === metadata, 'a denied step keeps the metadata');
+    if (!step.decision.allowed && step.decision.source !== 'framework') {
+      assert(step.decision.metadata === metadata || step.decision.source === 'go-error',
+        'a denied step keeps the metadata');
     }
     metadata = step.decision.metadata;
     steps.push(step);

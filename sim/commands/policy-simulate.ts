@@ -1,10 +1,11 @@
 /**
  * Models: hcsshim's policyenginesimulator: `parma-sim policy simulate FILE --commands
- * commands.json [--metadata m.json] [--dialect head|v0.14.1] [--full]` replays `{name, input}`
- * calls, threading the metadata, and prints one JSON line per command (index, name, allowed,
- * reasons, the metadata actions by name/action/key, env_list / caps_list / allow_stdio_access;
- * `--full` prints whole decisions including the metadata after each step). A load_fragment
- * command's `local_path` is read relative to the commands file.
+ * commands.json [--metadata m.json] [--dialect head|v0.14.1] [--null-command
+ * framework|empty-argv] [--full]` replays `{name, input}` calls, threading the metadata, and
+ * prints one JSON line per command (index, name, allowed, reasons, framework_reasons, the
+ * metadata actions by name/action/key, env_list / caps_list / allow_stdio_access; `--full`
+ * prints whole decisions including the metadata after each step). A load_fragment command's
+ * `local_path` is read relative to the commands file.
  * Exit 0 when every command was allowed, 10 when any was denied, 30 malformed, 2 usage, 40 I/O.
  */
 import { dirname, resolve } from 'node:path';
@@ -12,19 +13,22 @@ import type { CliIo } from './types.js';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import {
-  emptyMetadata, fragmentDocumentFromPolicy, importRegoPolicy, loadSecurityPolicy, metadataFromJson,
-  parseSimulatorCommands, simulatePolicy, type Decision, type SimulatorStep,
+  fragmentDocumentFromPolicy, importRegoPolicy, loadSecurityPolicy, parseSimulatorCommands,
+  simulatePolicy, type Decision, type SimulatorStep,
 } from '../index.js';
 import { parseArgs, readJson, readText } from './policy-args.js';
 import { readPolicyFile, withFileName } from './policy-input.js';
-import { parseDialect } from './policy-eval.js';
+import {
+  ENGINE_OPTIONS_USAGE, parseDialect, parseNullCommand, readMetadata,
+} from './policy-engine-options.js';
 
 const USAGE = 'usage: parma-sim policy simulate FILE --commands COMMANDS.json ' +
-  '[--metadata METADATA.json] [--dialect head|v0.14.1] [--full]';
+  `${ENGINE_OPTIONS_USAGE} [--full]`;
 
 function brief(decision: Decision): Record<string, unknown> {
   const out: Record<string, unknown> = {
     allowed: decision.allowed, source: decision.source, reasons: decision.reasons,
+    framework_reasons: decision.framework_reasons,
     delta: decision.delta.map((op) => ({ name: op.name, action: op.action, key: op.key })),
   };
   if (decision.env_list !== undefined) out['env_list'] = decision.env_list;
@@ -46,19 +50,16 @@ function render(step: SimulatorStep, full: boolean): string {
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { io.stdout(`${USAGE}\n`); return EXIT_OK; }
-  const args = parseArgs(argv, USAGE, ['--commands', '--metadata', '--dialect'], ['--full']);
+  const args = parseArgs(argv, USAGE,
+    ['--commands', '--metadata', '--dialect', '--null-command'], ['--full']);
   const commandsFile = args.values.get('--commands');
   if (commandsFile === undefined) throw new SimError('SIM_USAGE', {}, USAGE);
-  const dialect = parseDialect(args.values.get('--dialect'));
+  const dialect = parseDialect(args.values.get('--dialect'), USAGE);
+  const nullCommand = parseNullCommand(args.values.get('--null-command'), USAGE);
   const policy = withFileName(
     args.file, () => loadSecurityPolicy(readPolicyFile(args.file)).policy);
   const commands = parseSimulatorCommands(readJson(commandsFile, 'commands'));
-  const metadataFile = args.values.get('--metadata');
-  const metadata = metadataFile === undefined ? emptyMetadata()
-    : metadataFromJson(readJson(metadataFile, 'metadata'), (message) => {
-      throw new SimError('POLICY_BAD_INPUT', { file: metadataFile, field: 'metadata' },
-        `${metadataFile}: ${message}`);
-    });
+  const metadata = readMetadata(args.values.get('--metadata'), dialect);
   const resolveFragment = (input: Readonly<Record<string, unknown>>, index: number) => {
     const localPath = input['local_path'];
     if (typeof localPath !== 'string') {
@@ -68,7 +69,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const file = resolve(dirname(commandsFile), localPath);
     return fragmentDocumentFromPolicy(withFileName(file, () => importRegoPolicy(readText(file))));
   };
-  const steps = simulatePolicy(policy, commands, { dialect, metadata, resolveFragment });
+  const steps = simulatePolicy(policy, commands,
+    { dialect, nullCommand, metadata, resolveFragment });
   for (const step of steps) io.stdout(render(step, args.switches.has('--full')) + '\n');
   return steps.every((s) => s.decision.allowed) ? EXIT_OK : EXIT_REJECTED;
 }

@@ -70,6 +70,8 @@ export const POLICY_ERROR_CODES = [
   'POLICY_FRAGMENT_SVN_TOO_LOW',       // svn below minimum_svn
   'POLICY_FRAGMENT_SVN_MISMATCH',      // header svn differs from the fragment's svn
   'POLICY_FRAGMENT_SVN_MISSING',       // the fragment declares no svn
+  'POLICY_BAD_METADATA',               // policy metadata (e.g. --metadata) of the wrong shape
+                                       // (detail.path names the JSON path)
 ] as const;
 
 export const VERIFY_ERROR_CODES = [

@@ -61,7 +61,7 @@ export function securityPolicy(overrides: PolicyOverrides = {}): SecurityPolicy 
     format: 'native-json', api_version: '0.12.0', framework_version: '0.5.0',
       containers: [container()],
     external_processes: [], fragments: [], rules, allow_all: false, package_name: 'policy',
-      svn: null, notes: [],
+      svn: null, notes: [], reason_errors: true,
     ...rest, flags: { ...FLAGS, ...flags },
   };
 }

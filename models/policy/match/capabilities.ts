@@ -4,6 +4,8 @@
  * (hcsshim securitypolicy: DefaultUnprivilegedCapabilities / DefaultPrivilegedCapabilities).
  * Real counterpart: the same Rego rules; defaults are data.defaultUnprivilegedCapabilities etc.
  * Differs: an absent `privileged` in the request counts as false here (Rego: undefined → deny).
+ *   A container whose text lacks `capabilities` although its version has the field
+ *   (`absent_fields`) has no capabilities at all (get_capabilities is undefined for it).
  * Invariants: 14 unprivileged defaults (inheritable and ambient empty); 41 privileged (every Linux
  *   capability up to CAP_CHECKPOINT_RESTORE) in all sets but ambient. Dropping only removes
  *   requested capabilities the policy lacks: the result still has to equal the allowed sets.
@@ -11,6 +13,7 @@
 import { assert } from '../../../sim/kernel/assert.js';
 import type { CapabilitySets, PolicyContainer } from '../policy-model.js';
 import { sameSortedList } from './env.js';
+import { hasField } from './process.js';
 
 /** The containerd default set (moby oci/caps/defaults.go), as confcom writes it. */
 export const DEFAULT_UNPRIVILEGED_CAPABILITIES: readonly string[] = Object.freeze([
@@ -59,7 +62,9 @@ const PRIVILEGED_SETS: CapabilitySets = Object.freeze({
 /**
  * get_capabilities: the policy's sets, or the defaults for (privileged request, allow_elevated).
  */
-export function getCapabilities(container: PolicyContainer, privileged: boolean): CapabilitySets {
+export function getCapabilities(container: PolicyContainer,
+    privileged: boolean): CapabilitySets | undefined {
+  if (!hasField(container, 'capabilities')) return undefined;
   if (container.capabilities !== null) return container.capabilities;
   return privileged && container.allow_elevated ? PRIVILEGED_SETS : UNPRIVILEGED_SETS;
 }
@@ -72,7 +77,8 @@ export function capsListOk(allowed: readonly string[], requested: readonly strin
   return true;
 }
 
-export function capsOk(allowed: CapabilitySets, requested: CapabilitySets): boolean {
+export function capsOk(allowed: CapabilitySets | undefined, requested: CapabilitySets): boolean {
+  if (allowed === undefined) return false;
   for (const set of CAPABILITY_SET_NAMES) if (!capsListOk(allowed[set],
     requested[set])) return false;
   return true;
@@ -116,11 +122,14 @@ export function validCapsForAll(
   let bestTotal = -1;
   let tie = false;
   for (const container of containers) {
-    const filtered = filterByAllowed(getCapabilities(container, privileged), requested);
+    const allowed = getCapabilities(container, privileged);
+    if (allowed === undefined) continue;   // its filter_capsList_for_single_container is undefined
+    const filtered = filterByAllowed(allowed, requested);
     const n = total(filtered);
     if (n > bestTotal) { best = filtered; bestTotal = n; tie = false; continue; }
     if (n === bestTotal && !sameSets(filtered, best!)) tie = true;
   }
-  assert(best !== undefined);
+  // max([]) is undefined in Rego: no container had capabilities to compare with.
+  if (best === undefined) return { kind: 'undecidable' };
   return tie ? { kind: 'undecidable' } : { kind: 'ok', caps: best };
 }

@@ -1,8 +1,9 @@
 /**
- * Models: framework.rego env matching: env_rule_ok, envList_ok, valid_envs_subset,
- * valid_envs_for_all (environment-variable dropping with the "undecidable" tie rule), and the
- * `invalid env list` / `missing required environment variable` error helpers.
- * Real counterpart: the same Rego rules, evaluated by OPA.
+ * Models: framework.rego env matching: env_rule_ok (v0.14.1: env_ok), envList_ok,
+ * valid_envs_subset, valid_envs_for_all (environment-variable dropping with the "undecidable" tie
+ * rule), and the helpers behind `invalid env list: …` and `missing required environment
+ * variable`.
+ * Real counterpart: the same Rego rules, evaluated by OPA (HEAD and v0.14.1).
  * Differs: only the `{pattern, strategy, required}` rule form (the fw 0.5.0 name/value form is
  *   not in the policy model). re2 patterns are always anchored (v0.14.1 anchored env too).
  * Invariants: with dropping, the result is a subset of the request, deduplicated and sorted (a Rego
@@ -10,14 +11,15 @@
  */
 import { assert } from '../../../sim/kernel/assert.js';
 import type { EnvRule } from '../policy-model.js';
-import { re2Match } from './regex.js';
+import type { DialectInfo } from '../dialect.js';
+import { regoRegexMatch } from './rego-regex.js';
 
 export type HasEnvRules = Readonly<{ env_rules: readonly EnvRule[] }>;
 
 export function envRuleOk(rule: EnvRule, env: string): boolean {
   if (rule.strategy === 'string') return rule.pattern === env;
   assert(rule.strategy === 're2', 'env rule strategy is string or re2');
-  return re2Match(rule.pattern, env);
+  return regoRegexMatch(rule.pattern, env, true);
 }
 
 function someRuleAccepts(rules: readonly EnvRule[], env: string): boolean {
@@ -25,13 +27,23 @@ function someRuleAccepts(rules: readonly EnvRule[], env: string): boolean {
   return false;
 }
 
-/** Every required rule is met by some env, and every env is accepted by some rule. */
-export function envListOk(rules: readonly EnvRule[], envList: readonly string[]): boolean {
+/**
+ * envList_ok. HEAD: every required rule is met by some env, and every env is accepted by some
+ * rule. v0.14.1: every rule needs some env for which `rule_ok` holds (any env for a rule that is
+ * not required, so an empty list fails any container with rules), and every env is accepted.
+ */
+export function envListOk(rules: readonly EnvRule[], envList: readonly string[],
+    dialect: DialectInfo): boolean {
+  if (dialect.envListOk === 'every-rule-needs-an-env' && rules.length > 0
+      && envList.length === 0) {
+    return false;
+  }
   if (missingRequired(rules, envList)) return false;
   for (const env of envList) if (!someRuleAccepts(rules, env)) return false;
   return true;
 }
 
+/** Some required rule is met by no env of the list. */
 export function missingRequired(rules: readonly EnvRule[], envList: readonly string[]): boolean {
   for (const rule of rules) {
     if (!rule.required) continue;
@@ -70,7 +82,9 @@ export function sameSortedList(a: readonly string[], b: readonly string[]): bool
 }
 
 /**
- * Names (text before the first `=`) of envs no rule of any item accepts: `invalid env list: …`.
+ * The `invalid env list: …` names: for each env of the request (in order, repeats kept, as the
+ * Rego array comprehension keeps them) that no rule of any item accepts, the text before the
+ * first `=`.
  */
 export function invalidEnvNames(items: readonly HasEnvRules[],
     envList: readonly string[]): readonly string[] {

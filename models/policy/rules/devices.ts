@@ -1,96 +1,127 @@
 /**
  * Models: framework.rego mount_device, rw_mount_device, unmount_device, rw_unmount_device,
- * mount_blockdev, unmount_blockdev. Spec (c) "mount_device" .. "mount_blockdev".
- * Real counterpart: those rules; the GCS supplies mountPathRegex (uvm.go constants).
- * Differs: when the input has no mountPathRegex the HEAD GCS constant is used. v0.14.1 dialect:
- *   no target check at all (path traversal such as `m1/../../..` passed).
- * Invariants: a target is in at most one of devices / rw_devices; RO and RW unmounts cannot be
- *   confused; blockdev requests are always denied.
+ * mount_blockdev, unmount_blockdev, with their error helpers. Spec (c) "mount_device" ..
+ * "mount_blockdev".
+ * Real counterpart: those rules at HEAD; v0.14.1 has only mount_device / unmount_device, no
+ *   target check (path traversal such as `m1/../../..` passed) and no rw_devices.
+ * Differs: when the input has no mountPathRegex the HEAD GCS constant is used (the framework
+ *   would fail the target check).
+ * Invariants: at HEAD a target is in at most one of devices / rw_devices and RO / RW unmounts
+ *   cannot be confused; blockdev requests are always denied.
  */
 import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader, GCS_MOUNT_PATH_REGEX, GCS_RW_MOUNT_PATH_REGEX } from '../input-shapes.js';
 import { has } from '../metadata.js';
-import { anchorPattern, re2Match } from '../match/regex.js';
-import {
-  allow, candidateContainers, deny, withVersionReason, type RuleContext, type RuleResult
-} from './rule-context.js';
+import { regoRegexMatch } from '../match/rego-regex.js';
+import { layerKnown } from './candidates.js';
+import { allow, defineRule, deny, type RuleContext } from './rule-context.js';
 
+/** device_mounted: in devices, or (HEAD) in rw_devices. */
 function deviceMounted(ctx: RuleContext, target: string): boolean {
-  return has(ctx.metadata.devices, target) || has(ctx.metadata.rw_devices, target);
+  return has(ctx.metadata.devices, target)
+    || (ctx.dialect.rwDevices && has(ctx.metadata.rw_devices, target));
 }
 
-function targetCheck(ctx: RuleContext, target: string, regex: string, reasons: string[]): boolean {
-  if (ctx.dialect === 'v0.14.1') return true;
-  if (re2Match(regex, target)) return true;
-  reasons.push('mountpoint invalid');
-  reasons.push(`target ${JSON.stringify(target)} does not match mountPathRegex `
-    + `${anchorPattern(regex)} ` +
-    '(HEAD target check; v0.14.1 had none, so older traces that mount elsewhere are denied)');
-  return false;
+/** mount_target_ok: regex.match(anchor_pattern(input.mountPathRegex), input.target). */
+function targetOk(ctx: RuleContext, target: string, regex: string): boolean {
+  return !ctx.dialect.mountTargetCheck || regoRegexMatch(regex, target, true);
 }
 
-export function mountDevice(ctx: RuleContext, input: unknown): RuleResult {
-  const r = new InputReader('mount_device', input);
-  const target = r.str('target');
-  const deviceHash = r.str('deviceHash');
-  const regex = r.optStr('mountPathRegex') ?? GCS_MOUNT_PATH_REGEX;
-  const reasons: string[] = [];
-  const hashOk = candidateContainers(ctx).some((c) => c.layers.includes(deviceHash));
-  if (!hashOk) reasons.push('deviceHash not found');
-  if (deviceMounted(ctx, target)) reasons.push('device already mounted at path');
-  targetCheck(ctx, target, regex, reasons);
-  if (reasons.length > 0) return deny(withVersionReason(ctx, reasons));
-  assert(hashOk);
-  return allow([{ name: 'devices', action: 'add', key: target, value: deviceHash }]);
-}
+type MountRequest = Readonly<{ target: string; deviceHash: string; regex: string }>;
 
-export function rwMountDevice(ctx: RuleContext, input: unknown): RuleResult {
-  const r = new InputReader('rw_mount_device', input);
-  const target = r.str('target');
-  const encrypted = r.optBool('encrypted') === true;
-  const ensureFilesystem = r.optBool('ensureFilesystem') === true;
-  const filesystem = r.optStr('filesystem');
-  const regex = r.optStr('mountPathRegex') ?? GCS_RW_MOUNT_PATH_REGEX;
-  const reasons: string[] = [];
-  if (deviceMounted(ctx, target)) reasons.push('device already mounted at path');
-  if (!encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
-    reasons.push('unencrypted scratch not allowed, non-readonly mount request for SCSI disk must '
+export const mountDevice = defineRule<MountRequest>({
+  parse: (input) => {
+    const r = new InputReader('mount_device', input);
+    return { target: r.str('target'), deviceHash: r.str('deviceHash'),
+      regex: r.optStr('mountPathRegex') ?? GCS_MOUNT_PATH_REGEX };
+  },
+  decide: (ctx, req) => {
+    if (deviceMounted(ctx, req.target) || !layerKnown(ctx, req.deviceHash)
+        || !targetOk(ctx, req.target, req.regex)) {
+      return deny();
+    }
+    return allow([{ name: 'devices', action: 'add', key: req.target, value: req.deviceHash }]);
+  },
+  errors: (ctx, req) => {
+    const out: string[] = [];
+    if (!layerKnown(ctx, req.deviceHash)) out.push('deviceHash not found');
+    if (deviceMounted(ctx, req.target)) out.push('device already mounted at path');
+    if (!targetOk(ctx, req.target, req.regex)) out.push('mountpoint invalid');
+    return out;
+  },
+});
+
+type RwMountRequest = Readonly<{
+  target: string; encrypted: boolean; ensureFilesystem: boolean; filesystem: string | undefined;
+  regex: string;
+}>;
+
+/** allowed_scratch_fs("ext4") / ("xfs"). */
+const SCRATCH_FILESYSTEMS = ['ext4', 'xfs'];
+
+function rwMountErrors(ctx: RuleContext, req: RwMountRequest): string[] {
+  const out: string[] = [];
+  if (deviceMounted(ctx, req.target)) out.push('device already mounted at path');
+  if (!targetOk(ctx, req.target, req.regex)) out.push('mountpoint invalid');
+  if (!req.encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
+    out.push('unencrypted scratch not allowed, non-readonly mount request for SCSI disk must '
       + 'request encryption');
   }
-  if (!ensureFilesystem) reasons.push('ensureFilesystem must be set on rw device mounts');
-  if (filesystem !== 'ext4' && filesystem !== 'xfs') {
-    reasons.push('rw device mounts uses a filesystem that is not allowed');
+  if (!req.ensureFilesystem) out.push('ensureFilesystem must be set on rw device mounts');
+  if (req.filesystem === undefined || !SCRATCH_FILESYSTEMS.includes(req.filesystem)) {
+    out.push('rw device mounts uses a filesystem that is not allowed');
   }
-  targetCheck(ctx, target, regex, reasons);
-  if (reasons.length > 0) return deny(reasons);
-  assert(ensureFilesystem);
-  return allow([{ name: 'rw_devices', action: 'add', key: target, value: true }]);
+  return out;
 }
 
-export function unmountDevice(ctx: RuleContext, input: unknown): RuleResult {
-  const target = new InputReader('unmount_device', input).str('unmountTarget');
-  if (has(ctx.metadata.devices, target)) {
-    return allow([{ name: 'devices', action: 'remove', key: target }]);
-  }
-  return deny([has(ctx.metadata.rw_devices, target)
-    ? 'received read-only unmount request, but device provided is read-write'
-    : 'no device at path to unmount']);
-}
+export const rwMountDevice = defineRule<RwMountRequest>({
+  parse: (input) => {
+    const r = new InputReader('rw_mount_device', input);
+    return { target: r.str('target'), encrypted: r.optBool('encrypted') === true,
+      ensureFilesystem: r.optBool('ensureFilesystem') === true,
+      filesystem: r.optStr('filesystem'),
+      regex: r.optStr('mountPathRegex') ?? GCS_RW_MOUNT_PATH_REGEX };
+  },
+  // Every clause of the rule has an error string of its own: it is allowed iff none applies.
+  decide: (ctx, req) => {
+    if (rwMountErrors(ctx, req).length > 0) return deny();
+    assert(req.ensureFilesystem);
+    return allow([{ name: 'rw_devices', action: 'add', key: req.target, value: true }]);
+  },
+  errors: rwMountErrors,
+});
 
-export function rwUnmountDevice(ctx: RuleContext, input: unknown): RuleResult {
-  const target = new InputReader('rw_unmount_device', input).str('unmountTarget');
-  if (has(ctx.metadata.rw_devices, target)) {
-    return allow([{ name: 'rw_devices', action: 'remove', key: target }]);
-  }
-  return deny([has(ctx.metadata.devices, target)
-    ? 'received read-write unmount request, but device provided is read-only'
-    : 'no device at path to unmount']);
-}
+export const unmountDevice = defineRule<string>({
+  parse: (input) => new InputReader('unmount_device', input).str('unmountTarget'),
+  decide: (ctx, target) => has(ctx.metadata.devices, target)
+    ? allow([{ name: 'devices', action: 'remove', key: target }]) : deny(),
+  errors: (ctx, target) => {
+    if (has(ctx.metadata.devices, target)) return [];
+    if (ctx.dialect.rwDevices && has(ctx.metadata.rw_devices, target)) {
+      return ['received read-only unmount request, but device provided is read-write'];
+    }
+    return ['no device at path to unmount'];
+  },
+});
+
+export const rwUnmountDevice = defineRule<string>({
+  parse: (input) => new InputReader('rw_unmount_device', input).str('unmountTarget'),
+  decide: (ctx, target) => has(ctx.metadata.rw_devices, target)
+    ? allow([{ name: 'rw_devices', action: 'remove', key: target }]) : deny(),
+  errors: (ctx, target) => {
+    if (has(ctx.metadata.rw_devices, target)) return [];
+    if (has(ctx.metadata.devices, target)) {
+      return ['received read-write unmount request, but device provided is read-only'];
+    }
+    return ['no device at path to unmount'];
+  },
+});
 
 /** mount_blockdev / unmount_blockdev: symlinks to raw /dev/sdX would bypass dm-verity/dm-crypt. */
 export function blockdev(rule: 'mount_blockdev' | 'unmount_blockdev') {
-  return (_ctx: RuleContext, input: unknown): RuleResult => {
-    new InputReader(rule, input);   // still must be an object
-    return deny(['blockdev mounts are not supported']);
-  };
+  return defineRule<null>({
+    parse: (input) => { new InputReader(rule, input); return null; },
+    decide: () => deny(),
+    errors: () => ['blockdev mounts are not supported'],
+  });
 }

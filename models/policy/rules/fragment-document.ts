@@ -6,10 +6,10 @@
  *   compatibility shim is the importer's); this module only validates their shape.
  * Invariants: hostile JSON gets POLICY_BAD_INPUT naming the field, never a crash.
  */
-import { bad, capabilitySets, stringArray } from '../input-shapes.js';
+import { bad } from '../input-shapes.js';
+import { ShapeReader } from '../shape-reader.js';
 import type {
-  EnvRule, ExecProcess, ExternalProcess, FragmentReference, IdNameRule, MountRule, PolicyContainer,
-    UserRule,
+  ExternalProcess, FragmentReference, PolicyContainer,
 } from '../policy-model.js';
 
 export type FragmentDocument = Readonly<{
@@ -21,128 +21,20 @@ export type FragmentDocument = Readonly<{
 }>;
 
 const RULE = 'load_fragment';
-
-type Obj = Readonly<Record<string, unknown>>;
-
-function obj(field: string, v: unknown): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw bad(RULE, field, 'must be an object');
-  }
-  return v as Obj;
-}
-function str(field: string, v: unknown): string {
-  if (typeof v !== 'string') throw bad(RULE, field, 'must be a string');
-  return v;
-}
-function bool(field: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw bad(RULE, field, 'must be a boolean');
-  return v;
-}
-function arr<T>(field: string, v: unknown, each: (f: string, x: unknown) => T): readonly T[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw bad(RULE, field, 'must be an array');
-  return v.map((x, i) => each(`${field}[${i}]`, x));
-}
-function ints(field: string, v: unknown): readonly number[] {
-  return arr(field, v, (f, x) => {
-    if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw bad(RULE, f, 'must be an integer');
-    return x;
-  });
-}
-
-function envRule(f: string, v: unknown): EnvRule {
-  const o = obj(f, v);
-  const strategy = str(`${f}.strategy`, o['strategy']);
-  if (strategy !== 'string' && strategy !== 're2') {
-    throw bad(RULE, `${f}.strategy`, 'must be "string" or "re2"');
-  }
-  return { pattern: str(`${f}.pattern`, o['pattern']), strategy,
-    required: o['required'] === undefined ? false : bool(`${f}.required`, o['required']) };
-}
-function idNameRule(f: string, v: unknown): IdNameRule {
-  const o = obj(f, v);
-  const strategy = str(`${f}.strategy`, o['strategy']);
-  if (strategy !== 'any' && strategy !== 'id' && strategy !== 'name' && strategy !== 're2') {
-    throw bad(RULE, `${f}.strategy`, 'must be any, id, name or re2');
-  }
-  return { pattern: str(`${f}.pattern`, o['pattern']), strategy };
-}
-function userRule(f: string, v: unknown): UserRule {
-  const o = obj(f, v);
-  return { user_idname: idNameRule(`${f}.user_idname`, o['user_idname']),
-    group_idnames: arr(`${f}.group_idnames`, o['group_idnames'], idNameRule),
-    umask: str(`${f}.umask`, o['umask']) };
-}
-function mountRule(f: string, v: unknown): MountRule {
-  const o = obj(f, v);
-  return { destination: str(`${f}.destination`, o['destination']),
-    options: stringArray(RULE, `${f}.options`, o['options']),
-    source: str(`${f}.source`, o['source']), type: str(`${f}.type`, o['type']) };
-}
-function execProcess(f: string, v: unknown): ExecProcess {
-  const o = obj(f, v);
-  return { command: stringArray(RULE, `${f}.command`, o['command']),
-    signals: ints(`${f}.signals`, o['signals']) };
-}
-
-export function policyContainer(f: string, v: unknown): PolicyContainer {
-  const o = obj(f, v);
-  return {
-    id: typeof o['id'] === 'string' ? o['id'] : '',
-    name: typeof o['name'] === 'string' ? o['name'] : '',
-    command: o['command'] === null ? null : stringArray(RULE, `${f}.command`, o['command']),
-    env_rules: arr(`${f}.env_rules`, o['env_rules'], envRule),
-    layers: stringArray(RULE, `${f}.layers`, o['layers']),
-    mounts: arr(`${f}.mounts`, o['mounts'], mountRule),
-    exec_processes: arr(`${f}.exec_processes`, o['exec_processes'], execProcess),
-    signals: ints(`${f}.signals`, o['signals']),
-    working_dir: str(`${f}.working_dir`, o['working_dir']),
-    allow_elevated: bool(`${f}.allow_elevated`, o['allow_elevated']),
-    allow_stdio_access: bool(`${f}.allow_stdio_access`, o['allow_stdio_access']),
-    no_new_privileges: bool(`${f}.no_new_privileges`, o['no_new_privileges']),
-    user: userRule(`${f}.user`, o['user']),
-    capabilities: o['capabilities'] === null || o['capabilities'] === undefined
-      ? null : capabilitySets(RULE, `${f}.capabilities`, o['capabilities']),
-    seccomp_profile_sha256: str(`${f}.seccomp_profile_sha256`, o['seccomp_profile_sha256']),
-  };
-}
-
-function externalProcess(f: string, v: unknown): ExternalProcess {
-  const o = obj(f, v);
-  return {
-    command: stringArray(RULE, `${f}.command`, o['command']),
-      env_rules: arr(`${f}.env_rules`, o['env_rules'], envRule),
-    working_dir: str(`${f}.working_dir`, o['working_dir']),
-      allow_stdio_access: bool(`${f}.allow_stdio_access`, o['allow_stdio_access']),
-  };
-}
-
-function fragmentReference(f: string, v: unknown): FragmentReference {
-  const o = obj(f, v);
-  const minimum = o['minimum_svn'];
-  if (typeof minimum !== 'string' && typeof minimum !== 'number') {
-    throw bad(RULE, `${f}.minimum_svn`, 'must be a string or a number');
-  }
-  return { issuer: str(`${f}.issuer`, o['issuer']), feed: str(`${f}.feed`, o['feed']),
-    minimum_svn: minimum, includes: stringArray(RULE, `${f}.includes`, o['includes']) };
-}
+const read = new ShapeReader((field, problem) => bad(RULE, field, problem));
 
 export function parseFragmentDocument(field: string, v: unknown): FragmentDocument {
-  const o = obj(field, v);
+  const o = read.object(field, v);
   const svn = o['svn'] ?? null;
-  if (svn !== null && typeof svn !== 'string' && typeof svn !== 'number') {
-    throw bad(RULE, `${field}.svn`, 'must be a string or a number');
-  }
   const fw = o['framework_version'] ?? null;
-  if (fw !== null && typeof fw !== 'string') {
-    throw bad(RULE, `${field}.framework_version`, 'must be a string');
-  }
   return {
-    svn, framework_version: fw,
-    containers: arr(`${field}.containers`, o['containers'], policyContainer),
-    fragments: arr(`${field}.fragments`, o['fragments'], fragmentReference),
-    external_processes: arr(`${field}.external_processes`, o['external_processes'],
-      externalProcess),
+    svn: svn === null ? null : read.svn(`${field}.svn`, svn),
+    framework_version: fw === null ? null : read.string(`${field}.framework_version`, fw),
+    containers: read.list(`${field}.containers`, o['containers'], (p, x) => read.container(p, x)),
+    fragments: read.list(`${field}.fragments`, o['fragments'],
+      (p, x) => read.fragmentReference(p, x)),
+    external_processes: read.list(`${field}.external_processes`, o['external_processes'],
+      (p, x) => read.externalProcess(p, x)),
   };
 }
 

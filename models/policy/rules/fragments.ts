@@ -4,7 +4,10 @@
  * this rule runs, by models/policy fragment code; this rule sees its summary.
  * Real counterpart: load_fragment with input {issuer, feed, namespace, fragment_loaded}.
  * Differs: loading a fragment namespace twice under the same issuer and feed is denied (the Rego
- *   would append it again); reserved namespaces are refused here too (defence in depth).
+ *   would append it again); reserved namespaces are refused here too (defence in depth). The
+ *   framework's reason list is the framework's strings among these checks; the Go-side header
+ *   checks and parma-sim's own refusals appear only in the engine's reasons. Both dialects use
+ *   HEAD's two-call protocol (v0.14.1 had one call).
  * Invariants: call 1 writes nothing; call 2 writes only issuers[issuer] (update), prepending the
  *   fragment's selected includes; a fragment is accepted only under an issuer, feed and SVN the
  *   measured policy (or an already loaded fragment) names.
@@ -13,12 +16,12 @@ import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader } from '../input-shapes.js';
 import { lookup, type IssuerEntry, type LoadedFragment } from '../metadata.js';
 import type { FragmentReference } from '../policy-model.js';
-import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
 import { compareSemver } from '../match/semver.js';
 import { SVN_REASON, svnAtLeast, svnEqual, svnTypesDiffer } from '../fragment-svn.js';
 import { parseFragmentDocument, type FragmentDocument } from './fragment-document.js';
+import { candidateFragments } from './candidates.js';
 import {
-  allow, candidateFragments, deny, type RuleContext, type RuleResult
+  allow, defineRule, deny, type RuleContext, type RuleOutcome
 } from './rule-context.js';
 
 export const RESERVED_NAMESPACES: readonly string[] = Object.freeze(['framework', 'api', 'policy',
@@ -31,15 +34,40 @@ function svnReason(svn: string | number, candidates: readonly FragmentReference[
     ? SVN_REASON.typeMismatch : SVN_REASON.below;
 }
 
-export function loadFragment(ctx: RuleContext, input: unknown): RuleResult {
-  const r = new InputReader('load_fragment', input);
-  const issuer = r.str('issuer');
-  const feed = r.str('feed');
-  const namespace = r.str('namespace');
-  const loaded = r.optBool('fragment_loaded') === true;
-  const headerSvn = r.strOrNum('header_svn');
-  const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment')
-    ?? missingFragment()) : undefined;
+type FragmentRequest = Readonly<{
+  issuer: string; feed: string; namespace: string; headerSvn: string | number | undefined;
+  fragment: FragmentDocument | undefined;
+}>;
+
+/** The framework.rego load_fragment error strings (the others are Go-side or parma-sim's). */
+function isFrameworkError(reason: string): boolean {
+  return reason === 'invalid fragment issuer' || reason === 'invalid fragment feed'
+    || reason === SVN_REASON.below || reason === SVN_REASON.typeMismatch
+    || reason.startsWith('fragment framework_version is missing')
+    || reason.startsWith('fragment framework_version is ahead');
+}
+
+export const loadFragment = defineRule<FragmentRequest>({
+  parse: (input) => {
+    const r = new InputReader('load_fragment', input);
+    const issuer = r.str('issuer');
+    const feed = r.str('feed');
+    const namespace = r.str('namespace');
+    const loaded = r.optBool('fragment_loaded') === true;
+    const headerSvn = r.strOrNum('header_svn');
+    const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment')
+      ?? missingFragment()) : undefined;
+    return { issuer, feed, namespace, headerSvn, fragment };
+  },
+  decide: (ctx, req) => fragmentDecision(ctx, req),
+  errors: (ctx, req) => {
+    const decision = fragmentDecision(ctx, req);
+    return decision.allowed ? [] : decision.notes.filter(isFrameworkError);
+  },
+});
+
+function fragmentDecision(ctx: RuleContext, req: FragmentRequest): RuleOutcome {
+  const { issuer, feed, namespace, headerSvn, fragment } = req;
   const all = candidateFragments(ctx);
   const byIssuer = all.filter((c) => c.issuer === issuer);
   const matching = byIssuer.filter((c) => c.feed === feed);
@@ -67,7 +95,7 @@ type Phase2 = Readonly<{
   fragment: FragmentDocument; matching: readonly FragmentReference[]; reasons: string[];
 }>;
 
-function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
+function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleOutcome {
   const { fragment, reasons } = p;
   const oldIssuer = lookup(ctx.metadata.issuers, p.issuer);
   const oldFeed = oldIssuer === undefined ? undefined : lookup(oldIssuer.feeds, p.feed);
@@ -75,14 +103,14 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleResult {
     reasons.push(`fragment ${p.namespace} is already loaded for this issuer and feed`);
   }
   const fw = fragment.framework_version;
+  const current = ctx.dialect.frameworkVersion;
   if (fw === null) {
-    reasons.push(`fragment framework_version is missing. Current version: `
-      + `${ENGINE_FRAMEWORK_VERSION}`);
-  } else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === undefined) {
+    reasons.push(`fragment framework_version is missing. Current version: ${current}`);
+  } else if (compareSemver(fw, current) === undefined) {
     reasons.push(`fragment framework_version ${JSON.stringify(fw)} is not a semantic version`);
-  } else if (compareSemver(fw, ENGINE_FRAMEWORK_VERSION) === 1) {
+  } else if (compareSemver(fw, current) === 1) {
     reasons.push(`fragment framework_version is ahead of the current version: ${fw} is greater `
-      + `than ${ENGINE_FRAMEWORK_VERSION}`);
+      + `than ${current}`);
   }
   const svn = fragment.svn;
   if (svn === null) reasons.push(SVN_REASON.missing);

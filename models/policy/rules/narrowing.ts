@@ -3,36 +3,44 @@
  * exec_in_container and exec_external share (valid_envs_for_all → envList_ok,
  * valid_caps_for_all → caps_ok, allow_stdio_access agreement).
  * Real counterpart: those Rego stages.
- * Differs: an undecidable env tie gets a parma-sim reason (the Rego reports nothing specific).
+ * Differs: a stage that empties the candidates says why in a parma-sim note (the framework's
+ *   errors are computed separately, by each rule's error helpers).
  * Invariants: each stage keeps a subset of the previous one; `ok` results are non-empty.
  */
 import { assert } from '../../../sim/kernel/assert.js';
 import type { CapabilitySets, PolicyContainer } from '../policy-model.js';
+import type { DialectInfo } from '../dialect.js';
 import { envListOk, validEnvsForAll, type HasEnvRules } from '../match/env.js';
 import { capsOk, getCapabilities, validCapsForAll } from '../match/capabilities.js';
 
-export const ENV_TIE_REASON =
+export const ENV_TIE_NOTE =
   'environment variables undecidable: the largest env subsets the remaining candidates accept '
     + 'differ';
+export const ENV_EMPTY_NOTE = 'no remaining candidate accepts the environment variables';
+export const CAPS_TIE_NOTE = 'capabilities undecidable: the largest capability sets the remaining '
+  + 'candidates accept differ';
+export const CAPS_NONE_NOTE = 'no remaining candidate allows exactly these capabilities';
+export const NO_CAPS_NOTE = 'the request carries no capabilities object (null or absent); no '
+  + 'policy set equals it';
 
 export type EnvStage<T> =
   | Readonly<{ ok: true; items: readonly T[]; env_list: readonly string[] }>
-  | Readonly<{ ok: false; reasons: readonly string[] }>;
+  | Readonly<{ ok: false; note: string }>;
 
 export function narrowByEnv<T extends HasEnvRules>(items: readonly T[], envList: readonly string[],
-    dropping: boolean): EnvStage<T> {
+    dropping: boolean, dialect: DialectInfo): EnvStage<T> {
   assert(items.length > 0);
   const env_list = validEnvsForAll(items, envList, dropping);
-  if (env_list === undefined) return { ok: false, reasons: [ENV_TIE_REASON] };
-  const kept = items.filter((item) => envListOk(item.env_rules, env_list));
-  if (kept.length === 0) return { ok: false, reasons: [] };   // the env error helpers explain
+  if (env_list === undefined) return { ok: false, note: ENV_TIE_NOTE };
+  const kept = items.filter((item) => envListOk(item.env_rules, env_list, dialect));
+  if (kept.length === 0) return { ok: false, note: ENV_EMPTY_NOTE };
   assert(kept.length <= items.length);
   return { ok: true, items: kept, env_list };
 }
 
 export type CapsStage =
   | Readonly<{ ok: true; containers: readonly PolicyContainer[]; caps_list: CapabilitySets }>
-  | Readonly<{ ok: false; reasons: readonly string[] }>;
+  | Readonly<{ ok: false; note: string }>;
 
 export function narrowByCaps(
   containers: readonly PolicyContainer[], requested: CapabilitySets | undefined,
@@ -40,15 +48,10 @@ export function narrowByCaps(
 ): CapsStage {
   assert(containers.length > 0);
   const choice = validCapsForAll(containers, requested, privileged, dropping);
-  if (choice.kind === 'no-request') {
-    return { ok: false, reasons: ["capabilities don't match",
-      'the request carries no capabilities object (null or absent); no policy set equals it'] };
-  }
-  if (choice.kind === 'undecidable') {
-    return { ok: false, reasons: ['containers only distinguishable by capabilties'] };
-  }
+  if (choice.kind === 'no-request') return { ok: false, note: NO_CAPS_NOTE };
+  if (choice.kind === 'undecidable') return { ok: false, note: CAPS_TIE_NOTE };
   const kept = containers.filter((c) => capsOk(getCapabilities(c, privileged), choice.caps));
-  if (kept.length === 0) return { ok: false, reasons: ["capabilities don't match"] };
+  if (kept.length === 0) return { ok: false, note: CAPS_NONE_NOTE };
   return { ok: true, containers: kept, caps_list: choice.caps };
 }
 
@@ -57,7 +60,7 @@ export type ProcessStage =
     ok: true; containers: readonly PolicyContainer[]; env_list: readonly string[];
     caps_list: CapabilitySets;
   }>
-  | Readonly<{ ok: false; reasons: readonly string[] }>;
+  | Readonly<{ ok: false; stage: 'env' | 'caps'; note: string }>;
 
 /** The env stage, then the capability stage on its survivors (create and exec share this order). */
 export function narrowProcess(
@@ -68,12 +71,14 @@ export function narrowProcess(
   flags: Readonly<{
     allow_environment_variable_dropping: boolean; allow_capability_dropping: boolean;
   }>,
+  dialect: DialectInfo,
 ): ProcessStage {
-  const env = narrowByEnv(containers, request.envList, flags.allow_environment_variable_dropping);
-  if (!env.ok) return env;
+  const env = narrowByEnv(containers, request.envList, flags.allow_environment_variable_dropping,
+    dialect);
+  if (!env.ok) return { ok: false, stage: 'env', note: env.note };
   const caps = narrowByCaps(env.items, request.capabilities, request.privileged,
     flags.allow_capability_dropping);
-  if (!caps.ok) return caps;
+  if (!caps.ok) return { ok: false, stage: 'caps', note: caps.note };
   assert(caps.containers.length <= containers.length, 'each stage only narrows');
   return {
     ok: true, containers: caps.containers, env_list: env.env_list, caps_list: caps.caps_list,

@@ -1,96 +1,109 @@
 /**
  * Models: what every framework.rego rule reads (data.policy, data.metadata, the framework
- * version gate) and what it returns (allowed, metadata actions, env_list, caps_list, ...).
- * Real counterpart: the Rego evaluation context of one enforcement-point query.
- * Differs: `reasons` are computed by each rule beside its decision (the Rego computes a separate
- *   `errors` set); the strings are the framework's, plus parma-sim explanations where the
- *   framework gives none or where a HEAD-only check denies an older trace.
- * Invariants: a denial has at least one reason and no metadata ops.
+ * version gate, is_linux) and the two queries the GCS makes of a rule: the rule itself
+ * (allowed, metadata actions, env_list, caps_list, ...) and, after a denial, `reason.errors`.
+ * Real counterpart: the Rego evaluation context of one enforcement-point query and of the
+ *   follow-up data.policy.reason query (same input plus `rule`, same metadata).
+ * Differs: a rule also returns `notes`: parma-sim's own explanations where the framework says
+ *   nothing or says something misleading; they never change a decision.
+ * Invariants: a denial emits no metadata ops; `errors` is computed from the same input and
+ *   metadata as the decision, as the reason query sees them.
  */
 import { assert } from '../../../sim/kernel/assert.js';
-import type {
-  CapabilitySets, ExternalProcess, FragmentReference, PolicyContainer, SecurityPolicy
-} from '../policy-model.js';
+import type { CapabilitySets, SecurityPolicy } from '../policy-model.js';
 import type { MetadataOp, PolicyMetadata } from '../metadata.js';
-import { fragmentContainers, fragmentExternalProcesses, fragmentFragments } from '../metadata.js';
-import { ENGINE_FRAMEWORK_VERSION } from '../enforcement-points.js';
+import type { DialectInfo } from '../dialect.js';
 import { compareSemver } from '../match/semver.js';
 
-/** `head`: hcsshim HEAD semantics. `v0.14.1`: no target regexes, only env patterns anchored. */
-export type PolicyDialect = 'head' | 'v0.14.1';
+/**
+ * How `command: null` (az confcom's "the image sets no command") is read. `framework`: as the
+ * real framework, where count(null) is undefined, so no argv ever matches. `empty-argv`: the
+ * lenient reading, where it matches exactly the empty argv (the image's own default process).
+ */
+export type NullCommandReading = 'framework' | 'empty-argv';
 
 export type RuleContext = Readonly<{
   policy: SecurityPolicy;
   metadata: PolicyMetadata;
-  dialect: PolicyDialect;
+  dialect: DialectInfo;
+  nullCommand: NullCommandReading;
 }>;
 
-export type RuleResult = Readonly<{
+export type RuleOutcome = Readonly<{
   allowed: boolean;
-  reasons: readonly string[];
   ops: readonly MetadataOp[];
+  /** parma-sim's explanations beyond the framework's errors (denials only). */
+  notes: readonly string[];
   env_list?: readonly string[];
   caps_list?: CapabilitySets;
   allow_stdio_access?: boolean;
   add_module?: boolean;
 }>;
 
-export function allow(ops: readonly MetadataOp[], extra: Omit<RuleResult, 'allowed' | 'reasons'
-    | 'ops'> = {}): RuleResult {
-  return { allowed: true, reasons: [], ops, ...extra };
+/** A framework rule: input parsing, the decision, and its part of framework.rego `errors`. */
+export type RuleDefinition<I> = Readonly<{
+  parse: (input: unknown) => I;
+  decide: (ctx: RuleContext, request: I) => RuleOutcome;
+  errors: (ctx: RuleContext, request: I) => readonly string[];
+}>;
+
+/** A rule bound to one parsed input: both queries over the same request. */
+export type PreparedRule = Readonly<{
+  decide: (ctx: RuleContext) => RuleOutcome;
+  errors: (ctx: RuleContext) => readonly string[];
+}>;
+
+export type FrameworkRule = (input: unknown) => PreparedRule;
+
+/** Parses the input once (SimError on a wrong shape); both queries then read the same request. */
+export function defineRule<I>(definition: RuleDefinition<I>): FrameworkRule {
+  return (input) => {
+    const request = definition.parse(input);
+    return {
+      decide: (ctx) => definition.decide(ctx, request),
+      errors: (ctx) => definition.errors(ctx, request),
+    };
+  };
 }
 
-export function deny(reasons: readonly string[]): RuleResult {
-  assert(reasons.length > 0, 'a denial names at least one reason');
-  return { allowed: false, reasons, ops: [] };
+export function allow(ops: readonly MetadataOp[], extra: Omit<RuleOutcome, 'allowed' | 'notes'
+    | 'ops'> = {}): RuleOutcome {
+  return { allowed: true, notes: [], ops, ...extra };
 }
 
-/** framework_version gate: missing or newer than the engine's framework → no policy objects. */
-export function frameworkVersionError(policy: SecurityPolicy): string | undefined {
-  const version = policy.framework_version;
-  if (version === '') {
-    return `framework_version is missing. Current version: ${ENGINE_FRAMEWORK_VERSION}`;
+export function deny(notes: readonly string[] = []): RuleOutcome {
+  return { allowed: false, notes, ops: [] };
+}
+
+/** semver.compare(policy framework_version, framework version); undefined when either fails. */
+export function policyVersionOrder(ctx: RuleContext): -1 | 0 | 1 | undefined {
+  const version = ctx.policy.framework_version;
+  if (version === '') return undefined;
+  return compareSemver(version, ctx.dialect.frameworkVersion);
+}
+
+/** errors[framework_version_error]: reported by the reason query of every rule. */
+export function frameworkVersionErrors(ctx: RuleContext): readonly string[] {
+  const version = ctx.policy.framework_version;
+  const current = ctx.dialect.frameworkVersion;
+  if (version === '') return [`framework_version is missing. Current version: ${current}`];
+  if (policyVersionOrder(ctx) === 1) {
+    return [`framework_version is ahead of the current version: ${version} is greater than `
+      + current];
   }
-  const order = compareSemver(version, ENGINE_FRAMEWORK_VERSION);
-  if (order === undefined) {
-    return `framework_version ${JSON.stringify(version)} is not a semantic version`;
-  }
-  if (order > 0) {
-    return `framework_version is ahead of the current version: ${version} is greater than `
-      + `${ENGINE_FRAMEWORK_VERSION}`;
-  }
-  return undefined;
+  return [];
 }
 
-/** candidate_containers: policy containers (if the framework version is usable) + fragments'. */
-export function candidateContainers(ctx: RuleContext): readonly PolicyContainer[] {
-  const own = frameworkVersionError(ctx.policy) === undefined ? ctx.policy.containers : [];
-  const fromFragments = fragmentContainers(ctx.metadata);
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
+/** is_linux: some operatingsystem entry is "linux"; always true where the dialect has no gate. */
+export function isLinux(ctx: RuleContext): boolean {
+  if (!ctx.dialect.linuxGate) return true;
+  const os = ctx.metadata.operatingsystem;
+  for (const key of Object.keys(os)) if (os[key] === 'linux') return true;
+  return false;
 }
 
-export function candidateExternalProcesses(ctx: RuleContext): readonly ExternalProcess[] {
-  const own = frameworkVersionError(ctx.policy) === undefined ? ctx.policy.external_processes : [];
-  const fromFragments = fragmentExternalProcesses(ctx.metadata);
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
-}
-
-export function candidateFragments(ctx: RuleContext): readonly FragmentReference[] {
-  const own = frameworkVersionError(ctx.policy) === undefined ? ctx.policy.fragments : [];
-  const fromFragments = fragmentFragments(ctx.metadata);
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
-}
-
-/** Adds the framework-version error (the Rego reports it for every rule) to a denial's reasons. */
-export function withVersionReason(ctx: RuleContext, reasons: string[]): string[] {
-  const error = frameworkVersionError(ctx.policy);
-  if (error !== undefined) reasons.push(error);
-  return reasons;
-}
-
-/** An explanation for denials of traces written before the GCS sent these fields. */
-export function absentNote(absent: readonly string[]): string | undefined {
-  if (absent.length === 0) return undefined;
-  return `input lacks ${absent.join(', ')}: the HEAD GCS always sends them (an older trace?); `
-    + `absent fields fail the checks that read them`;
+/** Appends `item` unless present (an errors set keeps each string once). */
+export function addOnce(list: string[], item: string): void {
+  if (!list.includes(item)) list.push(item);
+  assert(list.includes(item));
 }

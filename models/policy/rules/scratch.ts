@@ -1,5 +1,6 @@
 /**
- * Models: framework.rego scratch_mount / scratch_unmount. Spec (c) "scratch_mount".
+ * Models: framework.rego scratch_mount / scratch_unmount and their error helpers. Spec (c)
+ * "scratch_mount".
  * Real counterpart: those rules; `encrypted` is what the guest recorded for the RW device holding
  *   the scratch path, not a host claim (the guest agent must pass its own record).
  * Differs: nothing deliberate; an absent `encrypted` counts as false.
@@ -8,24 +9,38 @@
 import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader } from '../input-shapes.js';
 import { has } from '../metadata.js';
-import { allow, deny, type RuleContext, type RuleResult } from './rule-context.js';
+import { allow, defineRule, deny, type RuleContext } from './rule-context.js';
 
-export function scratchMount(ctx: RuleContext, input: unknown): RuleResult {
-  const r = new InputReader('scratch_mount', input);
-  const target = r.str('target');
-  const encrypted = r.optBool('encrypted') === true;
-  const reasons: string[] = [];
-  if (has(ctx.metadata.scratch_mounts, target)) reasons.push('scratch already mounted at path');
-  if (!encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
-    reasons.push('unencrypted scratch not allowed');
+type ScratchRequest = Readonly<{ target: string; encrypted: boolean }>;
+
+function scratchErrors(ctx: RuleContext, req: ScratchRequest): string[] {
+  const out: string[] = [];
+  if (has(ctx.metadata.scratch_mounts, req.target)) out.push('scratch already mounted at path');
+  if (!req.encrypted && !ctx.policy.flags.allow_unencrypted_scratch) {
+    out.push('unencrypted scratch not allowed');
   }
-  if (reasons.length > 0) return deny(reasons);
-  assert(encrypted || ctx.policy.flags.allow_unencrypted_scratch);
-  return allow([{ name: 'scratch_mounts', action: 'add', key: target, value: { encrypted } }]);
+  return out;
 }
 
-export function scratchUnmount(ctx: RuleContext, input: unknown): RuleResult {
-  const target = new InputReader('scratch_unmount', input).str('unmountTarget');
-  if (!has(ctx.metadata.scratch_mounts, target)) return deny(['no scratch at path to unmount']);
-  return allow([{ name: 'scratch_mounts', action: 'remove', key: target }]);
-}
+export const scratchMount = defineRule<ScratchRequest>({
+  parse: (input) => {
+    const r = new InputReader('scratch_mount', input);
+    return { target: r.str('target'), encrypted: r.optBool('encrypted') === true };
+  },
+  // Each clause of the rule has its own error string: allowed iff none applies.
+  decide: (ctx, req) => {
+    if (scratchErrors(ctx, req).length > 0) return deny();
+    assert(req.encrypted || ctx.policy.flags.allow_unencrypted_scratch);
+    return allow([{ name: 'scratch_mounts', action: 'add', key: req.target,
+      value: { encrypted: req.encrypted } }]);
+  },
+  errors: scratchErrors,
+});
+
+export const scratchUnmount = defineRule<string>({
+  parse: (input) => new InputReader('scratch_unmount', input).str('unmountTarget'),
+  decide: (ctx, target) => has(ctx.metadata.scratch_mounts, target)
+    ? allow([{ name: 'scratch_mounts', action: 'remove', key: target }]) : deny(),
+  errors: (ctx, target) => has(ctx.metadata.scratch_mounts, target)
+    ? [] : ['no scratch at path to unmount'],
+});

@@ -1,29 +1,58 @@
 /**
- * Models: framework.rego signal_container_process. Spec (c) "signal_container_process".
+ * Models: framework.rego signal_container_process and its error helper. Spec (c)
+ * "signal_container_process".
  * Real counterpart: that rule; the bridge turns signal 0 into SIGKILL before asking.
- * Differs: nothing deliberate. Policies with framework_version < 0.4.1 already carry 9 and 15 in
- *   every container's signals (the importer's compatibility shim).
+ * Differs: nothing deliberate. HEAD's compatibility shim gives init processes of policies older
+ *   than framework 0.4.1 signals 9 and 15 (rules/candidates.ts); v0.14.1 does not. v0.14.1's
+ *   error helper does not look at isInitProcess: a signal some exec process (or the init) may
+ *   receive is "allowed" there, and the denial then carries no error.
  * Invariants: the init process is judged by the container's `signals`, any other process by the
  *   `signals` of an exec_process with exactly its argv; matches[id] only narrows.
  */
 import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader } from '../input-shapes.js';
 import { has, lookup } from '../metadata.js';
+import type { PolicyContainer } from '../policy-model.js';
 import { commandOk } from '../match/process.js';
-import { allow, deny, type RuleContext, type RuleResult } from './rule-context.js';
+import { allow, defineRule, deny, type RuleContext } from './rule-context.js';
 
-export function signalContainerProcess(ctx: RuleContext, input: unknown): RuleResult {
-  const r = new InputReader('signal_container_process', input);
-  const containerID = r.str('containerID');
-  const signal = r.int('signal');
-  const isInitProcess = r.bool('isInitProcess');
-  const argList = r.optStrList('argList') ?? [];
-  if (!has(ctx.metadata.started, containerID)) return deny(['container not started']);
-  const matches = lookup(ctx.metadata.matches, containerID) ?? [];
-  const kept = matches.filter((c) => isInitProcess
-    ? c.signals.includes(signal)
-    : c.exec_processes.some((p) => commandOk(p.command, argList) && p.signals.includes(signal)));
-  if (kept.length === 0) return deny(["target isn't allowed to receive the signal"]);
-  assert(kept.length <= matches.length);
-  return allow([{ name: 'matches', action: 'update', key: containerID, value: kept }]);
+type SignalRequest = Readonly<{
+  containerID: string; signal: number; isInitProcess: boolean; argList: readonly string[];
+}>;
+
+function initMay(c: PolicyContainer, req: SignalRequest): boolean {
+  return c.signals.includes(req.signal);
 }
+
+function execMay(ctx: RuleContext, c: PolicyContainer, req: SignalRequest): boolean {
+  return c.exec_processes.some((p) => commandOk(p.command, req.argList, ctx.nullCommand)
+    && p.signals.includes(req.signal));
+}
+
+export const signalContainerProcess = defineRule<SignalRequest>({
+  parse: (input) => {
+    const r = new InputReader('signal_container_process', input);
+    return { containerID: r.str('containerID'), signal: r.int('signal'),
+      isInitProcess: r.bool('isInitProcess'), argList: r.optStrList('argList') ?? [] };
+  },
+  decide: (ctx, req) => {
+    if (!has(ctx.metadata.started, req.containerID)) return deny();
+    const matches = lookup(ctx.metadata.matches, req.containerID) ?? [];
+    const kept = matches.filter((c) => req.isInitProcess ? initMay(c, req)
+      : execMay(ctx, c, req));
+    if (kept.length === 0) return deny();
+    assert(kept.length <= matches.length);
+    return allow([{ name: 'matches', action: 'update', key: req.containerID, value: kept }]);
+  },
+  errors: (ctx, req) => {
+    const out: string[] = [];
+    if (!has(ctx.metadata.started, req.containerID)) out.push('container not started');
+    const matches = lookup(ctx.metadata.matches, req.containerID) ?? [];
+    const byKind = ctx.dialect.signalErrorByProcessKind;
+    const allowed = matches.some((c) => byKind
+      ? (req.isInitProcess ? initMay(c, req) : execMay(ctx, c, req))
+      : initMay(c, req) || execMay(ctx, c, req));
+    if (!allowed) out.push("target isn't allowed to receive the signal");
+    return out;
+  },
+});
