@@ -25,7 +25,8 @@ export type ProcessSecurityInput = Readonly<{
   user: IdName | undefined;
   groups: readonly IdName[];
   umask: string | undefined;
-  capabilities: CapabilitySets | undefined;
+  /** null: the request's JSON null (a defined value in Rego); undefined: absent. */
+  capabilities: CapabilitySets | null | undefined;
 }>;
 
 export type CreateContainerInput = ProcessSecurityInput & Readonly<{
@@ -168,9 +169,12 @@ export class InputReader {
     };
   }
 
-  capabilities(): CapabilitySets | undefined {
-    const value = this.raw('capabilities');
+  /** The request's capability sets; null when it says JSON null, undefined when absent. */
+  capabilities(): CapabilitySets | null | undefined {
+    const value = Object.hasOwn(this.fields, 'capabilities') ? this.fields['capabilities']
+      : undefined;
     if (value === undefined) { this.absent.push('capabilities'); return undefined; }
+    if (value === null) return null;
     return capabilitySets(this.rule, 'capabilities', value);
   }
 

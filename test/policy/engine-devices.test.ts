@@ -156,8 +156,14 @@ test('policy/engine mount_device: hostile input shapes are POLICY_BAD_INPUT, nev
     assert.is(errorCode(() => evaluateEnforcementPoint(policy, emptyMetadata(), 'mount_device',
       input)), 'POLICY_BAD_INPUT');
   }
-  assert.is(errorCode(() => evaluateEnforcementPoint(policy, emptyMetadata(), 'mount_device',
-    { target: M0, deviceHash: hash(1), mountPathRegex: '(a' })), 'POLICY_BAD_REGEX');
+});
+
+test('policy/engine mount_device: a mountPathRegex RE2 rejects fails the target check (OPA: '
+    + 'undefined), it is no error', () => {
+  const d = evaluateEnforcementPoint(policy, emptyMetadata(), 'mount_device',
+    { target: M0, deviceHash: hash(1), mountPathRegex: '(a' });
+  assert.is(d.allowed, false);
+  assert.equal(d.framework_reasons, ['mountpoint invalid']);
 });
 
 test.run();

@@ -6,7 +6,9 @@
 import type {
   CapabilitySets, EnvRule, PolicyContainer, SecurityPolicy
 } from '../../models/policy/policy-model.js';
-import { evaluateEnforcementPoint, type Decision } from '../../models/policy/engine.js';
+import {
+  evaluateEnforcementPoint, type Decision, type EngineOptions,
+} from '../../models/policy/engine.js';
 import { emptyMetadata, type PolicyMetadata } from '../../models/policy/metadata.js';
 import { ENFORCEMENT_POINT_NAMES } from '../../models/policy/enforcement-points.js';
 
@@ -68,10 +70,10 @@ export function securityPolicy(overrides: PolicyOverrides = {}): SecurityPolicy 
 
 /** Runs calls in order and returns every decision; the metadata is threaded. */
 export function run(policy: SecurityPolicy, calls: readonly (readonly [string, unknown])[],
-    start: PolicyMetadata = emptyMetadata()): Decision[] {
+    start: PolicyMetadata = emptyMetadata(), options: EngineOptions = {}): Decision[] {
   let metadata = start;
   return calls.map(([rule, input]) => {
-    const d = evaluateEnforcementPoint(policy, metadata, rule, input);
+    const d = evaluateEnforcementPoint(policy, metadata, rule, input, options);
     metadata = d.metadata;
     return d;
   });

@@ -1,6 +1,6 @@
 /**
  * Goal: the compatibility rules of older framework versions and the documented decisions for odd
- * cases hold: signals 9/15 below 0.4.1, field defaults by version, missing 0.2.x fields, ignored
+ * cases hold: signals kept as written, field defaults by version, missing 0.2.x fields, ignored
  * newer fields, `command: null`, the plural `allow_capabilities_dropping`, integer minimum_svn,
  * old `api_svn`/`framework_svn` spellings, constant rules, defaults, fragments, legacy JSON.
  * Method: small hand-written policies whose expected import is stated in spec policy.md (b) and in
@@ -39,32 +39,13 @@ const FULL = '"signals": [], "no_new_privileges": true, "seccomp_profile_sha256"
   '"user": {"user_idname": {"pattern": "1000", "strategy": "id"}, "group_idnames": [], "umask": '
     + '"0077"}';
 
-test('policy/compat: below framework 0.4.1 the init signals gain 9 and 15', () => {
-  const policy = oneContainer('0.4.0', FULL.replace('"signals": []', '"signals": [2]'));
-  assert.equal(policy.containers[0]!.signals, [2, 9, 15]);
-});
-
-test('policy/compat: from framework 0.4.1 on the signals are exactly as written', () => {
-  assert.equal(oneContainer('0.4.1', FULL).containers[0]!.signals, []);
-  assert.equal(oneContainer('0.5.0', FULL.replace('"signals": []',
-    '"signals": [15]')).containers[0]!.signals, [15]);
-});
-
-test('policy/compat: 9 and 15 are not duplicated when already listed', () => {
-  assert.equal(oneContainer('0.2.3', FULL.replace('"signals": []',
-    '"signals": [15, 9]')).containers[0]!.signals, [15, 9]);
-});
-
-test('policy/compat: exec process signals get no defaults (only the init process does)', () => {
-  const policy = rego(`package policy
-api_version := "0.10.0"
-framework_version := "0.2.3"
-containers := [{"command": ["/app"], "env_rules": [], "layers": ["${LAYER}"], "mounts": [],
-  "exec_processes": [{"command": ["sh"], "signals": []}], "working_dir": "/", `
-  + `"allow_elevated": false,
-  "allow_stdio_access": false, ${FULL}}]`);
-  assert.equal(policy.containers[0]!.signals, [9, 15]);
-  assert.equal(policy.containers[0]!.exec_processes, [{ command: ['sh'], signals: [] }]);
+test('policy/compat: signals are imported exactly as written at every framework version (the '
+    + 'implicit 9 and 15 below 0.4.1 are the engine\'s, per dialect)', () => {
+  for (const version of ['0.2.3', '0.4.0', '0.4.1', '0.5.0']) {
+    assert.equal(oneContainer(version, FULL.replace('"signals": []', '"signals": [2]'))
+      .containers[0]!.signals, [2], version);
+  }
+  assert.equal(oneContainer('0.1.0', '"signals": []').containers[0]!.signals, []);
 });
 
 test('policy/compat: a 0.1.0 container without 0.2.x fields gets every default and no note', () => {
@@ -89,14 +70,21 @@ test('policy/compat: fields newer than the declared version are ignored, with a 
   assert.ok(policy.notes.every((note) => note.includes('is ignored')));
 });
 
-test('policy/compat: 0.2.x fields missing under a version that has them get defaults and a note '
-    + 'each', () => {
+test('policy/compat: 0.2.x fields missing under a version that has them are listed as absent, '
+    + 'with a note each', () => {
   const policy = oneContainer('0.2.3', '"signals": []');
   assert.is(policy.containers.length, 1);
-  assert.is(policy.containers[0]!.no_new_privileges, false);
+  assert.equal(policy.containers[0]!.absent_fields, ['no_new_privileges', 'user', 'capabilities',
+    'seccomp_profile_sha256']);
   assert.is(policy.notes.length, 4);
   assert.ok(policy.notes.every((note) =>
-    note.includes('missing although framework_version 0.2.3')));
+    note.includes('missing although framework_version 0.2.3')
+      && note.includes('drops this container')));
+});
+
+test('policy/compat: a container with every field of its version lists nothing as absent', () => {
+  assert.is(oneContainer('0.2.3', FULL).containers[0]!.absent_fields, undefined);
+  assert.is(oneContainer('0.1.0', '"signals": []').containers[0]!.absent_fields, undefined);
 });
 
 test('policy/compat: a field of the declared version is read as written', () => {
@@ -237,7 +225,7 @@ test('policy/compat: legacy JSON {length, elements} containers import in index o
   assert.equal(container.command, ['rustc', '--help']);
   assert.equal(container.layers, ['01'.repeat(32), '02'.repeat(32)]);
   assert.equal(container.env_rules, [{ pattern: 'PATH=.+', strategy: 're2', required: true }]);
-  assert.equal(container.signals, [9, 15]);
+  assert.equal(container.signals, []);
   assert.is(policy.format, 'legacy-json');
   assert.is(policy.rules['create_container']!.kind, 'framework');
 });
@@ -248,10 +236,11 @@ if (POLICIES !== undefined) {
     importSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, file))));
 
   test('policy/compat: sample-template-output (SOURCES.md: 0.2.3 without 0.2.x fields, integer '
-      + 'minimum_svn 1) imports every container', () => {
+      + 'minimum_svn 1) imports every container, each marked with its absent fields', () => {
     const policy = load('confcom/sample-template-output.ccePolicy.decoded.rego');
     assert.is(policy.framework_version, '0.2.3');
     assert.is(policy.containers.length, 2);
+    assert.ok(policy.containers.every((c) => c.absent_fields?.length === 4));
     assert.is(policy.fragments[0]!.minimum_svn, 1);
     assert.is(policy.notes.length, 4 * policy.containers.length);
   });

@@ -102,21 +102,30 @@ function sameSets(a: CapabilitySets, b: CapabilitySets): boolean {
   return true;
 }
 
+/**
+ * What valid_caps_for_all gives. `ok`: caps_list. `tie`: the largest accepted sets differ
+ * ("only distinguishable by capabilties"). `null-request`: caps_list is the request's JSON null,
+ * which no container's sets equal ("capabilities don't match"). `none`: caps_list is undefined
+ * (no capabilities in the request, or no candidate has capability sets): no error names it.
+ */
 export type CapsChoice =
   | Readonly<{ kind: 'ok'; caps: CapabilitySets }>
-  | Readonly<{ kind: 'undecidable' }>
-  | Readonly<{ kind: 'no-request' }>;
+  | Readonly<{ kind: 'tie' }>
+  | Readonly<{ kind: 'null-request' }>
+  | Readonly<{ kind: 'none' }>;
 
 /**
  * valid_caps_for_all: without dropping, the request as is; with dropping, each candidate's
  * accepted subset, and the largest must all be equal (else "only distinguishable by capabilties").
+ * `requested` null is the JSON null the request carried; undefined means it had none.
  */
 export function validCapsForAll(
-  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined,
+  containers: readonly PolicyContainer[], requested: CapabilitySets | null | undefined,
     privileged: boolean, dropping: boolean,
 ): CapsChoice {
   assert(containers.length > 0, 'caps narrowing runs on a non-empty candidate list');
-  if (requested === undefined) return { kind: 'no-request' };
+  if (requested === undefined) return { kind: 'none' };
+  if (requested === null) return dropping ? { kind: 'none' } : { kind: 'null-request' };
   if (!dropping) return { kind: 'ok', caps: requested };
   let best: CapabilitySets | undefined;
   let bestTotal = -1;
@@ -130,6 +139,6 @@ export function validCapsForAll(
     if (n === bestTotal && !sameSets(filtered, best!)) tie = true;
   }
   // max([]) is undefined in Rego: no container had capabilities to compare with.
-  if (best === undefined) return { kind: 'undecidable' };
-  return tie ? { kind: 'undecidable' } : { kind: 'ok', caps: best };
+  if (best === undefined) return { kind: 'none' };
+  return tie ? { kind: 'tie' } : { kind: 'ok', caps: best };
 }

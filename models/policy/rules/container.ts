@@ -99,7 +99,8 @@ function initialNotes(ctx: RuleContext, req: CreateContainerInput,
     notes.push('a candidate\'s command is null: the framework matches no argv against it '
       + '(count(null) is undefined); see the empty-argv null-command option');
   }
-  const missing = absent.filter((f) => f !== 'isSandboxContainer');
+  const missing = absent.filter((f) => f !== 'isSandboxContainer'
+    && (f !== 'devices' || ctx.dialect.deviceNodeCheck));
   if (missing.length > 0) {
     notes.push(`input lacks ${missing.join(', ')}: the GCS always sends them; an absent field `
       + 'fails the checks that read it');
@@ -157,8 +158,7 @@ function pipelineErrors(ctx: RuleContext, req: CreateContainerInput,
   if (flags.allow_capability_dropping && before.length > 0) {
     const env = narrowByEnv(before, req.envList, flags.allow_environment_variable_dropping,
       ctx.dialect);
-    if (env.ok && validCapsForAll(env.items, req.capabilities, privileged, true).kind
-        === 'undecidable') {
+    if (env.ok && validCapsForAll(env.items, req.capabilities, privileged, true).kind === 'tie') {
       out.push('containers only distinguishable by capabilties');
     }
   }
@@ -169,6 +169,7 @@ function pipelineErrors(ctx: RuleContext, req: CreateContainerInput,
   if (!env.ok) return out;
   const caps = validCapsForAll(env.items, req.capabilities, privileged,
     flags.allow_capability_dropping);
+  if (caps.kind === 'null-request') out.push("capabilities don't match");
   if (caps.kind !== 'ok') return out;
   const kept = env.items.filter((k) => capsOk(getCapabilities(k, privileged), caps.caps));
   if (kept.length === 0) out.push("capabilities don't match");

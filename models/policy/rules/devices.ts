@@ -13,6 +13,7 @@ import { assert } from '../../../sim/kernel/assert.js';
 import { InputReader, GCS_MOUNT_PATH_REGEX, GCS_RW_MOUNT_PATH_REGEX } from '../input-shapes.js';
 import { has } from '../metadata.js';
 import { regoRegexMatch } from '../match/rego-regex.js';
+import { anchorPattern } from '../match/regex.js';
 import { layerKnown } from './candidates.js';
 import { allow, defineRule, deny, type RuleContext } from './rule-context.js';
 
@@ -27,6 +28,12 @@ function targetOk(ctx: RuleContext, target: string, regex: string): boolean {
   return !ctx.dialect.mountTargetCheck || regoRegexMatch(regex, target, true);
 }
 
+function targetNote(target: string, regex: string): string {
+  return `target ${JSON.stringify(target)} does not match mountPathRegex ${anchorPattern(regex)} `
+    + '(HEAD checks mount targets; v0.14.1 did not, so older traces that mount elsewhere are '
+    + 'denied)';
+}
+
 type MountRequest = Readonly<{ target: string; deviceHash: string; regex: string }>;
 
 export const mountDevice = defineRule<MountRequest>({
@@ -36,10 +43,8 @@ export const mountDevice = defineRule<MountRequest>({
       regex: r.optStr('mountPathRegex') ?? GCS_MOUNT_PATH_REGEX };
   },
   decide: (ctx, req) => {
-    if (deviceMounted(ctx, req.target) || !layerKnown(ctx, req.deviceHash)
-        || !targetOk(ctx, req.target, req.regex)) {
-      return deny();
-    }
+    if (deviceMounted(ctx, req.target) || !layerKnown(ctx, req.deviceHash)) return deny();
+    if (!targetOk(ctx, req.target, req.regex)) return deny([targetNote(req.target, req.regex)]);
     return allow([{ name: 'devices', action: 'add', key: req.target, value: req.deviceHash }]);
   },
   errors: (ctx, req) => {

@@ -104,6 +104,7 @@ function capsMismatch(ctx: RuleContext, req: ExecInContainerInput,
   const privileged = containerPrivileged(ctx, req.containerID, linux);
   const caps = validCapsForAll(env.items, req.capabilities, privileged,
     flags.allow_capability_dropping);
+  if (caps.kind === 'null-request') return true;
   if (caps.kind !== 'ok') return false;
   return !env.items.some((k) => capsOk(getCapabilities(k, privileged), caps.caps));
 }

@@ -20,8 +20,8 @@ export const ENV_EMPTY_NOTE = 'no remaining candidate accepts the environment va
 export const CAPS_TIE_NOTE = 'capabilities undecidable: the largest capability sets the remaining '
   + 'candidates accept differ';
 export const CAPS_NONE_NOTE = 'no remaining candidate allows exactly these capabilities';
-export const NO_CAPS_NOTE = 'the request carries no capabilities object (null or absent); no '
-  + 'policy set equals it';
+export const NO_CAPS_NOTE = 'no capability list to judge: the request carries no capabilities '
+  + 'object (null or absent), or no remaining candidate has capability sets';
 
 export type EnvStage<T> =
   | Readonly<{ ok: true; items: readonly T[]; env_list: readonly string[] }>
@@ -43,13 +43,15 @@ export type CapsStage =
   | Readonly<{ ok: false; note: string }>;
 
 export function narrowByCaps(
-  containers: readonly PolicyContainer[], requested: CapabilitySets | undefined,
+  containers: readonly PolicyContainer[], requested: CapabilitySets | null | undefined,
     privileged: boolean, dropping: boolean,
 ): CapsStage {
   assert(containers.length > 0);
   const choice = validCapsForAll(containers, requested, privileged, dropping);
-  if (choice.kind === 'no-request') return { ok: false, note: NO_CAPS_NOTE };
-  if (choice.kind === 'undecidable') return { ok: false, note: CAPS_TIE_NOTE };
+  if (choice.kind === 'none' || choice.kind === 'null-request') {
+    return { ok: false, note: NO_CAPS_NOTE };
+  }
+  if (choice.kind === 'tie') return { ok: false, note: CAPS_TIE_NOTE };
   const kept = containers.filter((c) => capsOk(getCapabilities(c, privileged), choice.caps));
   if (kept.length === 0) return { ok: false, note: CAPS_NONE_NOTE };
   return { ok: true, containers: kept, caps_list: choice.caps };
@@ -66,7 +68,8 @@ export type ProcessStage =
 export function narrowProcess(
   containers: readonly PolicyContainer[],
   request: Readonly<{
-    envList: readonly string[]; capabilities: CapabilitySets | undefined; privileged: boolean;
+    envList: readonly string[]; capabilities: CapabilitySets | null | undefined;
+    privileged: boolean;
   }>,
   flags: Readonly<{
     allow_environment_variable_dropping: boolean; allow_capability_dropping: boolean;
