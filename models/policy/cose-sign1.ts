@@ -278,8 +278,12 @@ export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
 function safeVerify(fn: () => boolean): boolean {
   try {
     return fn();
-  } catch {
-    return false; // OpenSSL rejects some malformed signatures by throwing: same verdict
+  } catch (error) {
+    // OpenSSL rejects some malformed signatures by throwing (ERR_OSSL_*): same verdict. Anything
+    // else is not a verdict on the signature and propagates.
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    if (typeof code === 'string' && code.startsWith('ERR_OSSL')) return false;
+    throw error;
   }
 }
 

@@ -61,7 +61,8 @@ function percentDecode(value: string, did: string): string {
   }
   try {
     return decodeURIComponent(value);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof URIError)) throw error;
     throw badDid('predicate value has bad percent-encoding', did);
   }
 }

@@ -195,7 +195,8 @@ export function verifyFragmentEnvelope(input: Uint8Array | string,
   let payloadText: string;
   try {
     payloadText = STRICT_UTF8.decode(statement.payload);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;   // the fatal decoder's only refusal
     throw bad('payload is not UTF-8');
   }
   const namespace = parseFragmentNamespace(payloadText);
