@@ -8,7 +8,6 @@ import {
     type PolicyDialect, type PolicyMetadata,
 } from '../index.js';
 import { readJson } from './policy-args.js';
-import { withFileName } from './policy-input.js';
 
 export const ENGINE_OPTIONS_USAGE = '[--metadata METADATA.json] [--dialect head|v0.14.1] '
   + '[--null-command framework|empty-argv]';
@@ -34,5 +33,11 @@ export function parseNullCommand(value: string | undefined, usage: string): Null
 export function readMetadata(file: string | undefined, dialect: PolicyDialect): PolicyMetadata {
   if (file === undefined) return initialMetadata(dialect);
   const json = readJson(file, 'metadata');
-  return withFileName(file, () => decodePolicyMetadata(json, dialect));
+  try {
+    return decodePolicyMetadata(json, dialect);
+  } catch (error) {
+    if (!(error instanceof SimError) || error.code !== 'POLICY_BAD_METADATA') throw error;
+    throw new SimError(error.code, { file, ...error.detail },
+      `${file}: ${error.message.slice(error.code.length + 2)}`);
+  }
 }
