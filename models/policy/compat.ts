@@ -31,6 +31,7 @@ import type {
   CapabilitySets, EnvRule, ExecProcess, IdNameRule, IdNameStrategy, MountRule, PolicyContainer,
     UserRule, VersionedFieldName,
 } from './policy-model.js';
+import { VERSIONED_FIELD_NAMES } from './policy-model.js';
 import {
   checkKeys, checkRe2At, compareSemver, field, fieldError, readArray, readBoolean, readEnum,
   readIntegerArray, readObject,
@@ -38,9 +39,6 @@ import {
 } from './policy-fields.js';
 import type { ValueNode } from './policy-syntax.js';
 
-/** The framework and API versions parma-sim's engine models (hcsshim HEAD, spec policy.md). */
-export const CURRENT_FRAMEWORK_VERSION = '0.5.0';
-export const CURRENT_API_VERSION = '0.12.0';
 /** Stand-in for "no framework_version": older than every real version, so every default applies. */
 export const OLDEST_FRAMEWORK_VERSION = '0.0.0';
 
@@ -51,6 +49,9 @@ export const VERSIONED_CONTAINER_FIELDS = [
   { name: 'capabilities', introducedVersion: '0.2.2' },
   { name: 'seccomp_profile_sha256', introducedVersion: '0.2.3' },
 ] as const;
+
+assert(VERSIONED_CONTAINER_FIELDS.map((f) => f.name).join() === VERSIONED_FIELD_NAMES.join(),
+  'the shim table and the model list the same versioned fields');
 
 
 /** allow_capability_dropping is read only from this framework_version on. */

@@ -124,7 +124,3 @@ for (const name of POLICY_DIALECTS) {
   assert(info.privilegedMounts.every((m) => m.options.includes('rw')),
     `${name}: privileged mounts are the rw forms`);
 }
-
-export function isPolicyDialect(value: unknown): value is PolicyDialect {
-  return typeof value === 'string' && (POLICY_DIALECTS as readonly string[]).includes(value);
-}

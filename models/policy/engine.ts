@@ -120,6 +120,8 @@ export function evaluateEnforcementPoint(
   }
   const ctx: RuleContext = { policy, metadata, dialect: DIALECTS[options.dialect ?? 'head'],
     nullCommand: options.nullCommand ?? 'framework' };
+  assert(ctx.dialect !== undefined, 'a known dialect');
+  assert(ctx.nullCommand === 'framework' || ctx.nullCommand === 'empty-argv');
   const q: Query = { ctx, rule, prepared: FRAMEWORK_RULES[rule](input) };   // validates input
   // allow_all is the legacy JSON open-door enforcer. A Rego policy of constant allows is judged
   // through its bindings (and their outputs) and the api.rego defaults for rules it does not bind.
@@ -182,6 +184,7 @@ function defaulted(q: Query, source: DecisionSource, result: PolicyResult | unde
 
 /** use_framework (rw_mount_device / rw_unmount_device): data.framework.<rule> is queried. */
 function evaluateFramework(q: Query): Decision {
+  assert(ENFORCEMENT_POINTS[q.rule].defaultResults === null, 'only use_framework points');
   const outcome = q.prepared.decide(q.ctx);
   if (!outcome.allowed) return denied(q, 'framework', outcome.notes);
   const applied = applyMetadataOps(q.ctx.metadata, outcome.ops);
@@ -234,6 +237,7 @@ function denied(q: Query, source: DecisionSource, notes: readonly string[]): Dec
   const { ctx, rule } = q;
   const errors = [...new Set([...q.prepared.errors(ctx), ...frameworkVersionErrors(ctx)])].sort();
   const framework_reasons = ctx.policy.reason_errors ? errors : null;
+  assert(errors.every((e, i) => i === 0 || errors[i - 1]! < e), 'reasons sorted, each once');
   const reasons = [...errors, ...notes.filter((n) => !errors.includes(n))];
   if (source === 'constant' && reasons.length === 0) {
     reasons.push(`${rule} is bound to a constant deny in the policy`);

@@ -23,7 +23,7 @@ import type {
   ExternalProcess, FragmentReference, PolicyFlags, RuleBinding, SecurityPolicy,
 } from './policy-model.js';
 import {
-  CURRENT_API_VERSION, OLDEST_FRAMEWORK_VERSION, effectiveCapabilityDropping, normaliseContainer,
+  OLDEST_FRAMEWORK_VERSION, effectiveCapabilityDropping, normaliseContainer,
     readEnvRules,
   type CompatContext,
 } from './compat.js';
@@ -32,6 +32,7 @@ import {
     readSemver, readString,
   readStringArray, requireField, unsupported, wrongType,
 } from './policy-fields.js';
+import { DIALECTS } from './dialect.js';
 import {
   TokenStream, describeToken, nodeToJson, parseValue, syntaxError, templatePlaceholder, tokenize,
   type TextPosition, type Token, type ValueNode,
@@ -248,7 +249,7 @@ export function importRegoPolicy(text: string): SecurityPolicy {
   }
   if (apiVersion === '' && module.package_name === 'policy') {
     notes.push(`api_version is missing: the real GCS denies every request of such a policy (it `
-      + `cannot look up rule defaults; current API ${CURRENT_API_VERSION})`);
+      + `cannot look up rule defaults; current API ${DIALECTS.head.apiVersion})`);
   }
   const externalNode = value('external_processes');
   const fragmentsNode = value('fragments');

@@ -61,7 +61,7 @@ export function idNameOk(rule: IdNameRule, value: IdName | undefined, anchored: 
   }
 }
 
-export function userRuleOk(rule: UserRule, request: ProcessSecurityInput,
+function userRuleOk(rule: UserRule, request: ProcessSecurityInput,
     anchored: boolean): boolean {
   if (request.umask === undefined || rule.umask !== request.umask) return false;
   if (!idNameOk(rule.user_idname, request.user, anchored)) return false;

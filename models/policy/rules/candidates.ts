@@ -23,7 +23,7 @@ import {
 import { compareSemver } from '../match/semver.js';
 import { policyVersionOrder, type RuleContext } from './rule-context.js';
 
-export const IMPLICIT_INIT_SIGNALS: readonly number[] = Object.freeze([9, 15]);
+const IMPLICIT_INIT_SIGNALS: readonly number[] = Object.freeze([9, 15]);
 
 /** The policy's own objects are used when its version is the dialect's or older. */
 function policyObjectsUsable(ctx: RuleContext): boolean {
@@ -45,11 +45,14 @@ function shimContainer(ctx: RuleContext, container: PolicyContainer): PolicyCont
     return container;
   }
   // array.concat(raw_container.signals, [9, 15]): duplicates are harmless to `some signal in`.
-  return { ...container, signals: [...container.signals, ...IMPLICIT_INIT_SIGNALS] };
+  const shimmed = { ...container, signals: [...container.signals, ...IMPLICIT_INIT_SIGNALS] };
+  assert(container.signals.every((s) => shimmed.signals.includes(s)), 'signals only grow');
+  assert(IMPLICIT_INIT_SIGNALS.every((s) => shimmed.signals.includes(s)));
+  return shimmed;
 }
 
 /** policy_containers: as written at the dialect's version, rebuilt by the shim below it. */
-export function policyContainers(ctx: RuleContext): readonly PolicyContainer[] {
+function policyContainers(ctx: RuleContext): readonly PolicyContainer[] {
   const order = policyVersionOrder(ctx);
   if (order === 0) return ctx.policy.containers;
   if (order !== -1) return [];
@@ -66,7 +69,10 @@ export function policyContainers(ctx: RuleContext): readonly PolicyContainer[] {
 export function candidateContainers(ctx: RuleContext): readonly PolicyContainer[] {
   const own = policyContainers(ctx);
   const fromFragments = fragmentsUsable(ctx) ? fragmentContainers(ctx.metadata) : [];
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
+  if (policyVersionOrder(ctx) !== 0 && policyVersionOrder(ctx) !== -1) assert(own.length === 0);
+  const all = fromFragments.length === 0 ? own : [...own, ...fromFragments];
+  assert(all.length === own.length + fromFragments.length);
+  return all;
 }
 
 export function candidateExternalProcesses(ctx: RuleContext): readonly ExternalProcess[] {

@@ -142,6 +142,8 @@ function errors(ctx: RuleContext, { req }: Parsed): readonly string[] {
   if (c.linux && !started) {
     for (const e of pipelineErrors(ctx, req, matches, c)) addOnce(out, e);
   }
+  assert(new Set(out).size === out.length, 'an errors set names each error once');
+  if (started) assert(out[0] === 'container already started');
   return out;
 }
 

@@ -28,7 +28,7 @@ import {
 
 type ExecParsed = Readonly<{ req: ExecInContainerInput; absent: readonly string[] }>;
 
-export const EXEC_HELPER_NOTE = 'the framework\'s exec error helpers read per-process '
+const EXEC_HELPER_NOTE = 'the framework\'s exec error helpers read per-process '
   + 'working_dir / no_new_privileges / user fields that exec_processes do not have, so "invalid '
   + 'noNewPrivileges" and "invalid user" accompany every exec_in_container denial';
 
@@ -91,6 +91,8 @@ function execErrors(ctx: RuleContext, { req }: ExecParsed): readonly string[] {
   if (c.linux && started && initial.length > 0 && capsMismatch(ctx, req, initial, c.linux)) {
     out.push("capabilities don't match");
   }
+  assert(out.includes('invalid user'), 'the per-process user helper never matches');
+  assert(new Set(out).size === out.length, 'an errors set names each error once');
   return out;
 }
 

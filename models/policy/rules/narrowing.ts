@@ -13,14 +13,14 @@ import type { DialectInfo } from '../dialect.js';
 import { envListOk, validEnvsForAll, type HasEnvRules } from '../match/env.js';
 import { capsOk, getCapabilities, validCapsForAll } from '../match/capabilities.js';
 
-export const ENV_TIE_NOTE =
+const ENV_TIE_NOTE =
   'environment variables undecidable: the largest env subsets the remaining candidates accept '
     + 'differ';
-export const ENV_EMPTY_NOTE = 'no remaining candidate accepts the environment variables';
-export const CAPS_TIE_NOTE = 'capabilities undecidable: the largest capability sets the remaining '
+const ENV_EMPTY_NOTE = 'no remaining candidate accepts the environment variables';
+const CAPS_TIE_NOTE = 'capabilities undecidable: the largest capability sets the remaining '
   + 'candidates accept differ';
-export const CAPS_NONE_NOTE = 'no remaining candidate allows exactly these capabilities';
-export const NO_CAPS_NOTE = 'no capability list to judge: the request carries no capabilities '
+const CAPS_NONE_NOTE = 'no remaining candidate allows exactly these capabilities';
+const NO_CAPS_NOTE = 'no capability list to judge: the request carries no capabilities '
   + 'object (null or absent), or no remaining candidate has capability sets';
 
 export type EnvStage<T> =

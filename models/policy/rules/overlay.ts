@@ -33,7 +33,7 @@ function matching(ctx: RuleContext, req: OverlayRequest): readonly PolicyContain
   return candidateContainers(ctx).filter((c) => layerPathsOk(ctx, c.layers, req.layerPaths));
 }
 
-export const TARGET_REUSED_NOTE = 'overlay target already mounted';
+const TARGET_REUSED_NOTE = 'overlay target already mounted';
 
 export const mountOverlay = defineRule<OverlayRequest>({
   parse: (input) => {
