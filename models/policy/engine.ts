@@ -26,7 +26,7 @@ import { applyMetadataOps, type MetadataOp, type PolicyMetadata } from './metada
 import {
   ENFORCEMENT_POINTS, ENFORCEMENT_POINT_NAMES, isEnforcementPointName, type EnforcementPointName,
 } from './enforcement-points.js';
-import { DIALECTS, type PolicyDialect } from './dialect.js';
+import { DIALECTS, POLICY_DIALECTS, type PolicyDialect } from './dialect.js';
 import { compareSemver } from './match/semver.js';
 import {
   frameworkVersionErrors, type FrameworkRule, type NullCommandReading, type PreparedRule,
@@ -103,6 +103,15 @@ const FRAMEWORK_RULES: Readonly<Record<EnforcementPointName, FrameworkRule>> = {
 assert(Object.keys(FRAMEWORK_RULES).length === ENFORCEMENT_POINT_NAMES.length,
   'every point has a rule');
 
+/** enforcement_point_info's static part: absent from the dialect's api.rego, or newer than it. */
+type PointStatus = 'ok' | 'absent' | 'invalid';
+const POINT_STATUS: Readonly<Record<PolicyDialect, Readonly<Record<string, PointStatus>>>> =
+  Object.freeze(Object.fromEntries(POLICY_DIALECTS.map((d) => [d, Object.freeze(
+    Object.fromEntries(ENFORCEMENT_POINT_NAMES.map((name) => [name,
+      DIALECTS[d].pointsAbsent.includes(name) ? 'absent'
+        : compareSemver(DIALECTS[d].apiVersion, ENFORCEMENT_POINTS[name].introducedVersion) === -1
+          ? 'invalid' : 'ok'])))])) as Record<PolicyDialect, Record<string, PointStatus>>);
+
 /** One evaluation: the context, the rule bound to its parsed input, and the rule's name. */
 type Query = Readonly<{ ctx: RuleContext; rule: EnforcementPointName; prepared: PreparedRule }>;
 
@@ -127,8 +136,7 @@ export function evaluateEnforcementPoint(
   // through its bindings (and their outputs) and the api.rego defaults for rules it does not bind.
   if (policy.allow_all) return allowed(q, 'allow-all', metadata, [], {});
   const binding = Object.hasOwn(policy.rules, rule) ? policy.rules[rule] : undefined;
-  const pointKnown = !ctx.dialect.pointsAbsent.includes(rule);
-  if (binding?.kind === 'framework' && pointKnown) {
+  if (binding?.kind === 'framework' && POINT_STATUS[ctx.dialect.name][rule] !== 'absent') {
     const outcome = q.prepared.decide(ctx);
     if (!outcome.allowed) return defaulted(q, 'framework', { allowed: false, notes: outcome.notes });
     const applied = applyMetadataOps(metadata, outcome.ops);
@@ -158,12 +166,11 @@ function defaulted(q: Query, source: DecisionSource, result: PolicyResult | unde
   const info = ENFORCEMENT_POINTS[rule];
   if (apiVersion === '') return goError(q, 'policy does not define api_version', after);
   const available = compareSemver(apiVersion, info.introducedVersion);
-  if (ctx.dialect.pointsAbsent.includes(rule) || available === undefined) {
+  const status = POINT_STATUS[ctx.dialect.name][rule];
+  if (status === 'absent' || available === undefined) {
     return goError(q, `enforcement point rule ${rule} does not exist`, after);
   }
-  if (compareSemver(ctx.dialect.apiVersion, info.introducedVersion) === -1) {
-    return goError(q, `enforcement point rule ${rule} is invalid`, after);
-  }
+  if (status === 'invalid') return goError(q, `enforcement point rule ${rule} is invalid`, after);
   if (result === undefined && available >= 0) {
     return goError(q, `rule for ${rule} is missing from policy`, ctx.metadata, 'rule-missing');
   }
@@ -175,11 +182,9 @@ function defaulted(q: Query, source: DecisionSource, result: PolicyResult | unde
   const allowedNow = result === undefined ? defaults.allowed : result.allowed;
   if (!allowedNow) return denied(q, source, result?.notes ?? []);
   if (result?.outcome !== undefined) {
-    const { allowed: _a, notes: _n, ops, ...outputs } = result.outcome;
-    return allowed(q, source, after, ops, { ...defaultOutputs(defaults), ...outputs });
+    return allowed(q, source, after, result.outcome.ops, outputsOf(result.outcome, defaults));
   }
-  return allowed(q, source, after, [], { ...defaultOutputs(defaults),
-    ...constantOutputs(result?.constant) });
+  return allowed(q, source, after, [], constantOutputs(result?.constant, defaults));
 }
 
 /** use_framework (rw_mount_device / rw_unmount_device): data.framework.<rule> is queried. */
@@ -192,27 +197,38 @@ function evaluateFramework(q: Query): Decision {
     return goError(q, `error applying metadata operations: ${applied.error}`, applied.metadata,
       'framework');
   }
-  const { allowed: _a, notes: _n, ops, ...outputs } = outcome;
-  return allowed(q, 'framework', applied.metadata, ops, outputs);
+  return allowed(q, 'framework', applied.metadata, outcome.ops, outputsOf(outcome, {}));
 }
 
 type Outputs = Pick<Decision, 'env_list' | 'caps_list' | 'allow_stdio_access' | 'add_module'>;
 
-function defaultOutputs(defaults: Readonly<{ allow_stdio_access?: boolean;
-    add_module?: boolean }>): Outputs {
-  return {
-    ...(defaults.allow_stdio_access === undefined
-      ? {} : { allow_stdio_access: defaults.allow_stdio_access }),
-    ...(defaults.add_module === undefined ? {} : { add_module: defaults.add_module }),
-  };
+type MutableOutputs = { -readonly [K in keyof Outputs]: Outputs[K] };
+type Defaults = Readonly<{ allow_stdio_access?: boolean; add_module?: boolean }>;
+
+/** default_results overlaid with what the rule returned (the keys it set, none undefined). */
+function outputsOf(outcome: RuleOutcome, defaults: Defaults): Outputs {
+  const out: MutableOutputs = {};
+  const stdio = outcome.allow_stdio_access ?? defaults.allow_stdio_access;
+  const addModule = outcome.add_module ?? defaults.add_module;
+  if (outcome.env_list !== undefined) out.env_list = outcome.env_list;
+  if (outcome.caps_list !== undefined) out.caps_list = outcome.caps_list;
+  if (stdio !== undefined) out.allow_stdio_access = stdio;
+  if (addModule !== undefined) out.add_module = addModule;
+  return out;
 }
 
-/** The outputs a constant rule writes that the GCS reads (env_list null means "keep all"). */
-function constantOutputs(binding: Extract<RuleBinding, { kind: 'constant' }> | undefined):
-    Outputs {
-  if (binding === undefined) return {};
-  const out: { env_list?: readonly string[]; allow_stdio_access?: boolean;
-    add_module?: boolean } = {};
+/**
+ * default_results overlaid with a constant rule's outputs that the GCS reads (env_list null
+ * means "keep every variable", as absent does).
+ */
+function constantOutputs(binding: Extract<RuleBinding, { kind: 'constant' }> | undefined,
+    defaults: Defaults): Outputs {
+  const out: MutableOutputs = {};
+  if (defaults.allow_stdio_access !== undefined) {
+    out.allow_stdio_access = defaults.allow_stdio_access;
+  }
+  if (defaults.add_module !== undefined) out.add_module = defaults.add_module;
+  if (binding === undefined) return out;
   const env = binding.outputs['env_list'];
   if (Array.isArray(env) && env.every((e) => typeof e === 'string')) {
     out.env_list = env as string[];
@@ -228,8 +244,16 @@ function allowed(q: Query, source: DecisionSource, metadata: PolicyMetadata,
     ops: readonly MetadataOp[], outputs: Outputs): Decision {
   assert(ops.length === 0 ? metadata === q.ctx.metadata : metadata !== q.ctx.metadata,
     'the metadata changes exactly when operations were applied');
-  return { rule: q.rule, allowed: true, source, reasons: [], framework_reasons: [], delta: ops,
-    metadata, ...outputs };
+  const decision: { -readonly [K in keyof Decision]: Decision[K] } = { rule: q.rule,
+    allowed: true, source, reasons: [], framework_reasons: [], delta: ops, metadata };
+  if (outputs.env_list !== undefined) decision.env_list = outputs.env_list;
+  if (outputs.caps_list !== undefined) decision.caps_list = outputs.caps_list;
+  if (outputs.allow_stdio_access !== undefined) {
+    decision.allow_stdio_access = outputs.allow_stdio_access;
+  }
+  if (outputs.add_module !== undefined) decision.add_module = outputs.add_module;
+  assert(decision.framework_reasons !== null && decision.framework_reasons.length === 0);
+  return decision;
 }
 
 /** `allowed` false: the GCS asks data.policy.reason, whose errors are the framework's. */
