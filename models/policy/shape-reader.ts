@@ -7,7 +7,8 @@
  * Differs: `id` and `name` (informational) default to ""; an absent `capabilities` reads as null
  *   (the defaults apply), an absent list as empty.
  * Invariants: every value is checked before it is used; a wrong shape throws the caller's
- *   SimError naming the JSON path, never a raw exception; results are fresh plain data.
+ *   SimError naming the JSON path, never a raw exception; results are fresh plain data that the
+ *   kernel's state codec can encode (no -0, no undefined).
  */
 import type {
   CapabilitySets, EnvRule, ExecProcess, ExternalProcess, FragmentReference, IdNameRule,
@@ -42,10 +43,12 @@ export class ShapeReader {
     return value;
   }
 
-  /** A string or a finite number (SVNs). */
+  /** A string or a finite number (SVNs); -0 is refused (state has one zero). */
   svn(path: string, value: unknown): string | number {
     if (typeof value === 'string') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) {
+      return value;
+    }
     throw this.fail(path, 'must be a string or a number');
   }
 
@@ -63,7 +66,7 @@ export class ShapeReader {
 
   integers(path: string, value: unknown): readonly number[] {
     return this.list(path, value, (p, item) => {
-      if (typeof item !== 'number' || !Number.isSafeInteger(item)) {
+      if (typeof item !== 'number' || !Number.isSafeInteger(item) || Object.is(item, -0)) {
         throw this.fail(p, 'must be an integer');
       }
       return item;

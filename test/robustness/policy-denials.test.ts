@@ -8,14 +8,14 @@
  * fast-check run (fixed seeds, both dialects) of sequences over a small policy whose containers
  * share layers, mixing benign deployments with near-valid hostile requests; (2) every step of the
  * real framework's recorded sequences (../shared/testdata/vectors/policy-decisions.json). Each
- * step compares the canonical JSON of the metadata before and after.
+ * step compares the fingerprints (kernel state codec) of the metadata before and after.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../../sim/kernel/canonical-json.js';
+import { fingerprint } from '../../sim/kernel/codec.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
 import { evaluateEnforcementPoint, type Decision } from '../../models/policy/engine.js';
@@ -30,25 +30,31 @@ import { SHARED_DIR, testdata } from '../support/paths.js';
 
 const SUITE = 'robustness/policy-denials';
 
-/** Checks one step; returns the metadata to thread on. */
-function checkStep(dialect: PolicyDialect, rule: string, input: unknown, before: PolicyMetadata,
-    d: Decision): PolicyMetadata {
+/**
+ * Evaluates one step and checks it against the metadata's fingerprint taken before the call (so
+ * an in-place change would show too); returns the metadata to thread on.
+ */
+function checkedStep(policy: SecurityPolicy, dialect: PolicyDialect, rule: string, input: unknown,
+    before: PolicyMetadata): Decision {
+  const printBefore = fingerprint(before);
+  const d = evaluateEnforcementPoint(policy, before, rule, input, { dialect });
+  assert.is(fingerprint(before), printBefore, `${rule} changed its input metadata in place`);
   if (d.allowed) {
     const replayed = applyMetadataOps(before, d.delta);
     assert.is(replayed.error, undefined);
-    assert.is(canonicalJson(d.metadata), canonicalJson(replayed.metadata));
-    return d.metadata;
+    assert.is(fingerprint(d.metadata), fingerprint(replayed.metadata));
+    return d;
   }
   assert.equal(d.delta, []);
-  if (d.metadata === before) return before;
+  if (fingerprint(d.metadata) === printBefore) return d;
   // The one way a denial may change the metadata: v0.14.1 mount_overlay on a used target.
   assert.is(dialect, 'v0.14.1', `${rule} denial changed the metadata under ${dialect}`);
   assert.is(rule, 'mount_overlay');
   assert.match(d.framework_reasons![0]!, /^error applying metadata operations: cannot add /);
   const id = (input as { containerID: string }).containerID;
   const expected = { ...before, matches: { ...before.matches, [id]: d.metadata.matches[id]! } };
-  assert.is(canonicalJson(d.metadata), canonicalJson(expected));
-  return d.metadata;
+  assert.is(fingerprint(d.metadata), fingerprint(expected));
+  return d;
 }
 
 // ---- (1) generated hostile sequences over a small policy ----------------------------------------
@@ -121,10 +127,10 @@ for (const [index, dialect] of POLICY_DIALECTS.entries()) {
     fc.assert(fc.property(sequence, (calls) => {
       let metadata = initialMetadata(dialect);
       for (const [rule, input] of calls) {
-        const d = evaluateEnforcementPoint(POLICY, metadata, rule, input, { dialect });
+        const d = checkedStep(POLICY, dialect, rule, input, metadata);
         if (d.allowed) allowed.add(rule);
         else denials++;
-        metadata = checkStep(dialect, rule, input, metadata, d);
+        metadata = d.metadata;
       }
     }), { numRuns: 300, seed: 4_200 + index });
     assert.ok(denials > 1_000, `only ${denials} denials were exercised`);
@@ -159,10 +165,9 @@ if (VECTORS === undefined) {
       }
       let metadata = initialMetadata(s.dialect);
       for (const step of s.steps) {
-        const d = evaluateEnforcementPoint(policy, metadata, step.rule, step.input,
-          { dialect: s.dialect });
+        const d = checkedStep(policy, s.dialect, step.rule, step.input, metadata);
         if (!d.allowed && d.metadata !== metadata) exceptions++;
-        metadata = checkStep(s.dialect, step.rule, step.input, metadata, d);
+        metadata = d.metadata;
       }
     }
     assert.is(exceptions, 1);   // SOURCES.md: "1 step in this file"
