@@ -138,7 +138,9 @@ export function evaluateEnforcementPoint(
   const binding = Object.hasOwn(policy.rules, rule) ? policy.rules[rule] : undefined;
   if (binding?.kind === 'framework' && POINT_STATUS[ctx.dialect.name][rule] !== 'absent') {
     const outcome = q.prepared.decide(ctx);
-    if (!outcome.allowed) return defaulted(q, 'framework', { allowed: false, notes: outcome.notes });
+    if (!outcome.allowed) {
+      return defaulted(q, 'framework', { allowed: false, notes: outcome.notes });
+    }
     const applied = applyMetadataOps(metadata, outcome.ops);
     if (applied.error !== undefined) {
       return goError(q, `error applying metadata operations: ${applied.error}`, applied.metadata,

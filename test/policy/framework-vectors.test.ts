@@ -112,7 +112,8 @@ function replay(sequence: Sequence, tally: Tally): string {
     tally.steps++;
     if (d.allowed !== e.allowed) {
       note(index, step, `allowed ${d.allowed}, framework ${e.allowed}; engine reasons `
-        + `${JSON.stringify(d.framework_reasons)}, framework ${JSON.stringify(expectedReasons(e))}`);
+        + `${JSON.stringify(d.framework_reasons)}, framework `
+        + JSON.stringify(expectedReasons(e)));
     } else if (!e.allowed) {
       tally.decisions++;
       tally.denials++;

@@ -18,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { SimError } from '../../sim/kernel/errors.js';
 import { fingerprint, roundTrip } from '../../sim/kernel/codec.js';
 import { decodePolicyMetadata } from '../../models/policy/metadata-decoder.js';
-import { initialMetadata, METADATA_NAMES, type PolicyMetadata } from '../../models/policy/metadata.js';
+import {
+  initialMetadata, METADATA_NAMES, type PolicyMetadata,
+} from '../../models/policy/metadata.js';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import { POLICY_DIALECTS, type PolicyDialect } from '../../models/policy/dialect.js';
 import { runCli } from '../support/cli.js';
@@ -99,8 +101,8 @@ async function evalWithMetadata(doc: unknown): Promise<Readonly<{ code: number;
     file('i.json', createInput(container(), ID(1))), '--metadata', file('m.json', doc)]);
 }
 
-test(`${SUITE}: policy eval --metadata with the issue 7 documents exits 30 naming the file and path`,
-    async () => {
+test(`${SUITE}: policy eval --metadata with the issue 7 documents exits 30 naming the file and `
+    + 'path', async () => {
   for (const [doc, path] of [[{ matches: { c1: 5 } }, 'metadata.matches.c1'],
       [{ issuers: { a: null } }, 'metadata.issuers.a']] as const) {
     const r = await evalWithMetadata(doc);

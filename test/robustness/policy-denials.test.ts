@@ -57,7 +57,7 @@ function checkedStep(policy: SecurityPolicy, dialect: PolicyDialect, rule: strin
   return d;
 }
 
-// ---- (1) generated hostile sequences over a small policy ----------------------------------------
+// ---- (1) generated hostile sequences over a small policy ---------------------------------------
 
 const A = container({ name: 'a', layers: [hash(1), hash(2)], command: ['/a'],
   env_rules: [env('PATH=/usr/bin', 'string', true), env('MODE=.+', 're2')],
@@ -89,7 +89,8 @@ const request: fc.Arbitrary<readonly [string, unknown]> = fc.oneof(
     .map(({ id, argList, envList }) => ['exec_in_container',
       execInput(A, id, argList, { envList })] as const),
   fc.record({ containerID: ids, signal: fc.constantFrom(9, 15, 2), isInitProcess: fc.boolean(),
-    argList: fc.constantFrom(['/a'], ['sh']) }).map((i) => ['signal_container_process', i] as const),
+    argList: fc.constantFrom(['/a'], ['sh']) })
+    .map((i) => ['signal_container_process', i] as const),
   ids.map((containerID) => ['shutdown_container', { containerID }] as const),
   targets.map((unmountTarget) => ['unmount_device', { unmountTarget }] as const),
   fc.constantFrom('/run/gcs/c/x/rootfs', '/run/gcs/c/z/rootfs')
@@ -103,7 +104,7 @@ const request: fc.Arbitrary<readonly [string, unknown]> = fc.oneof(
     .map((i) => ['rw_mount_device', i] as const),
 );
 
-/** A benign deployment of one container (its layers, overlay, create, exec): reaches deep states. */
+/** A benign deployment of one container (layers, overlay, create, exec): reaches deep states. */
 const deploy: fc.Arbitrary<readonly (readonly [string, unknown])[]> = fc.record({
   k: fc.constantFrom(A, B, C), id: ids, slot: fc.nat(9) }).map(({ k, id, slot }) => {
   const paths = k.layers.map((_, i) => `/run/mounts/scsi/m${10 * slot + i + 10}`);
@@ -141,7 +142,7 @@ for (const [index, dialect] of POLICY_DIALECTS.entries()) {
   });
 }
 
-// ---- (2) the real framework's recorded sequences -------------------------------------------------
+// ---- (2) the real framework's recorded sequences ------------------------------------------------
 
 type Sequence = Readonly<{ policy: string; dialect: PolicyDialect;
   steps: readonly Readonly<{ rule: string; input: unknown }>[] }>;
