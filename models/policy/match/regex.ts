@@ -12,7 +12,7 @@
 import { RE2JS } from 're2js';
 import { assert } from '../../../sim/kernel/assert.js';
 import { SimError } from '../../../sim/kernel/errors.js';
-import { memo } from '../../../sim/kernel/memo.js';
+import { memoTable } from '../../../sim/kernel/memo.js';
 
 const PATTERNS_MAX = 10_000;
 
@@ -29,8 +29,10 @@ export function anchorPattern(pattern: string): string {
   return anchored;
 }
 
+const COMPILED = memoTable<RE2JS>('policy/re2-compiled', PATTERNS_MAX);
+
 export function compileRe2(pattern: string): RE2JS {
-  return memo('policy/re2-compiled', pattern, () => {
+  return COMPILED.get(pattern, () => {
     try {
       return RE2JS.compile(pattern);
     } catch (error) {
@@ -38,7 +40,7 @@ export function compileRe2(pattern: string): RE2JS {
       throw new SimError('POLICY_BAD_REGEX', { pattern, error: message },
         `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
     }
-  }, PATTERNS_MAX);
+  });
 }
 
 /**
@@ -60,10 +62,13 @@ export function re2Match(pattern: string, value: string, anchored = true): boole
 type PatternEntry = { readonly compiled: RE2JS; readonly answers: Map<string, boolean> };
 const ANSWERS_MAX = 10_000;
 
+const ANCHORED = memoTable<PatternEntry>('policy/re2-anchored', PATTERNS_MAX);
+const PLAIN = memoTable<PatternEntry>('policy/re2-plain', PATTERNS_MAX);
+
 function entryFor(pattern: string, anchored: boolean): PatternEntry {
-  return memo(anchored ? 'policy/re2-anchored' : 'policy/re2-plain', pattern, () => ({
+  return (anchored ? ANCHORED : PLAIN).get(pattern, () => ({
     compiled: compileRe2(anchored ? anchorPattern(pattern) : pattern), answers: new Map(),
-  }), PATTERNS_MAX);
+  }));
 }
 
 /** Throws POLICY_BAD_REGEX when RE2 cannot compile `pattern` (as anchored). For importers. */
