@@ -33,6 +33,10 @@ const COMMANDS: Readonly<Record<string, Readonly<{
     summary: 'dm-verity hash trees: format (veritysetup), roothash (as the guest reads it)',
     load: () => import('./commands/dmverity.js'),
   },
+  serve: {
+    summary: 'fake KDS, THIM and sidecar attestation server for simulated chips',
+    load: () => import('./commands/serve.js'),
+  },
 };
 
 export const processIo: CliIo = {

@@ -102,6 +102,9 @@ export const SIM_ERROR_CODES = [
   'SIM_BAD_REQUEST',         // a malformed HTTP request
   'SIM_BAD_STATE',           // a value the canonical state codec cannot represent, or bytes
                              // that are not a canonical state encoding
+  'SIM_NOT_FOUND',           // an HTTP request for a route or resource the fake backend lacks
+  'SIM_METHOD_NOT_ALLOWED',  // an HTTP method the route does not serve (detail.allow)
+  'SIM_PAYLOAD_TOO_LARGE',   // an HTTP request body above the server's limit
 ] as const;
 
 export type SimErrorCode =
