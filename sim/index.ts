@@ -126,3 +126,19 @@ export {
   amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
 } from '../models/verifier/trust-anchors.js';
 export type { Verdict, VerifyFailure, VerifyCode } from '../models/verifier/verdict.js';
+// The fake SNP backend (KDS, THIM, ACC, sidecar attestation) and the configfs-tsm test double.
+export {
+  createFakeSnp, type FakeSnp, type ListenOptions, type RunningFakeSnp,
+} from './server.js';
+export {
+  thimTcbm, sidecarEndorsedTcb, type ChipInfo, type ChipCertificates, type ThimCertification,
+  type CombinedAttestation, type ReportOptions, type DerivedKeyOptions,
+} from './server/backend.js';
+export type { FakeSnpOptions, ChipSpec, GuestSpec } from './server/config.js';
+export type { FaultSpec, FaultRule, FaultDecision } from './server/faults.js';
+export { ROUTE_IDS } from './server/routes.js';
+export type { FetchHandler } from './server/fetch-handler.js';
+export {
+  createConfigfsTsm, TSM_REPORT_ROOT, TSM_INBLOB_MAX, TSM_ATTRIBUTES, type ConfigfsTsm,
+  type ConfigfsTsmOptions, type TsmReportProvider, type TsmEntry, type TsmAttribute,
+} from './configfs-tsm.js';

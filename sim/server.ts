@@ -54,10 +54,11 @@ export type FakeSnp = Readonly<{
   /** A signed ATTESTATION_REPORT from the guest on a chip (default: the guest's chip). */
   report: (options?: ReportOptions) => Uint8Array;
   /** The report plus the host's certificate table (SNP_GET_EXT_REPORT; configfs-tsm auxblob). */
-  extendedReport: (options?: ReportOptions) => Readonly<{ report: Uint8Array; certTable: Uint8Array }>;
+  extendedReport: (options?: ReportOptions) =>
+    Readonly<{ report: Uint8Array; certTable: Uint8Array }>;
   /** MSG_KEY_REQ: a 32-byte key derived for the guest. */
   derivedKey: (options?: DerivedKeyOptions) => Uint8Array;
-  /** The genuine certificates of a chip (the `wrongCertificate` fault changes only what is served). */
+  /** A chip's genuine certificates (the `wrongCertificate` fault changes only what is served). */
   certs: (options?: Readonly<{ chip?: string }>) => ChipCertificates;
   /** The test ARK (DER) of each product: pin these as trust anchors. */
   testArks: () => Readonly<Record<Product, Uint8Array>>;

@@ -195,7 +195,8 @@ export function createFakeSnpBackend(options: FakeSnpOptions = {}) {
   }
 
   /** The endorsement certificate (DER) of a chip at `tcb`, as served (faults included). */
-  function servedEndorsementCert(chip: ChipRuntime, kind: 'vcek' | 'vlek', tcb: bigint): Uint8Array {
+  function servedEndorsementCert(chip: ChipRuntime, kind: 'vcek' | 'vlek',
+    tcb: bigint): Uint8Array {
     const wrong = config.faults.wrongCertificate.includes(chip.info.name);
     const key = `${chip.info.name}/${kind}/${tcb}/${wrong}`;
     return vcekCache(key, () => {

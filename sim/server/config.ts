@@ -161,7 +161,8 @@ function productAt(value: unknown, path: string): Product {
   try {
     return parseProduct(value);
   } catch {
-    throw configError(path, `unknown product '${value.slice(0, 40)}' (${PRODUCT_NAMES.join(', ')})`);
+    throw configError(path,
+      `unknown product '${value.slice(0, 40)}' (${PRODUCT_NAMES.join(', ')})`);
   }
 }
 
@@ -193,7 +194,8 @@ function resolveChip(value: unknown, path: string, seed: string,
   }
   const firmware = optionalString(record, 'firmware', path);
   const chipId = bytesAt(record['chipId'], `${path}.chipId`,
-    PRODUCTS[product].hwidBytes === 8 ? [8, 64] : [64]) ?? defaultChipId(seed, product, name, ordinal);
+    PRODUCTS[product].hwidBytes === 8 ? [8, 64] : [64])
+    ?? defaultChipId(seed, product, name, ordinal);
   const mask = record['maskChipId'];
   if (mask !== undefined && typeof mask !== 'boolean') {
     throw configError(`${path}.maskChipId`, 'must be true or false');

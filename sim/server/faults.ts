@@ -112,7 +112,8 @@ function resolveRule(value: unknown, path: string): ResolvedRule {
   if (!Array.isArray(latency) || latency.length !== 2
     || !latency.every((v) => Number.isInteger(v) && v >= 0 && v <= MAX_LATENCY_MS)
     || latency[0] > latency[1]) {
-    throw faultError(`${path}.latencyMs`, `must be [min, max] with 0 <= min <= max <= ${MAX_LATENCY_MS}`);
+    throw faultError(`${path}.latencyMs`,
+      `must be [min, max] with 0 <= min <= max <= ${MAX_LATENCY_MS}`);
   }
   return Object.freeze({
     tooManyRequests: ratioAt(record['tooManyRequests'], `${path}.tooManyRequests`),

@@ -15,7 +15,7 @@ import { faultDecision, truncatedLength, type FaultDecision } from './faults.js'
 import { errorReply, faultReply, textReply, type BodyStyle, type Reply } from './http-status.js';
 import { matchRoute, ROUTES, type RouteMatch } from './routes.js';
 
-/** Requests larger than this are refused with 413 (the sidecar's bodies are a few hundred bytes). */
+/** Bodies larger than this are refused with 413 (the sidecar's are a few hundred bytes). */
 export const MAX_BODY_BYTES = 1 << 20;
 
 export type SimRequest = Readonly<{
@@ -80,7 +80,8 @@ export function handleRequest(backend: FakeSnpBackend, counters: Counters,
     segments = segmentsOf(request.target);
     match = matchRoute(request.method, segments);
   } catch (error) {
-    const reply = error instanceof SimError ? errorReply(error, styleOf(segments)) : internalError();
+    const reply = error instanceof SimError
+      ? errorReply(error, styleOf(segments)) : internalError();
     return { reply, route: undefined, ordinal: undefined, fault: undefined };
   }
   const { route, params } = match;

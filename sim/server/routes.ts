@@ -80,7 +80,9 @@ function thimRoute(): Route {
     id: 'thim', method: 'GET', pattern: ['metadata', 'THIM', 'amd', 'certification'],
     style: 'json',
     handle: (backend, input) => {
-      if (input.headers['metadata']?.toLowerCase() !== 'true') throw badRequest(IMDS_METADATA_ERROR);
+      if (input.headers['metadata']?.toLowerCase() !== 'true') {
+        throw badRequest(IMDS_METADATA_ERROR);
+      }
       return jsonReply(200, backend.thim());
     },
   };
