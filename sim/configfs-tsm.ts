@@ -202,11 +202,17 @@ export function createConfigfsTsm(options: ConfigfsTsmOptions): ConfigfsTsm {
     if (entry === undefined) throw errnoError('ENOENT', syscall, where.path, 'no such entry');
     return entry;
   };
+  // memfs enforces modes, so the "kernel" lifts them while it updates a file's contents.
+  const setContent = (path: string, attribute: TsmAttribute, content: Uint8Array | string) => {
+    if (base.existsSync(path)) base.chmodSync(path, 0o600);
+    base.writeFileSync(path, content);
+    base.chmodSync(path, TSM_ATTRIBUTES[attribute].mode);
+  };
   const syncFiles = (name: string, entry: TsmEntry): void => {
     const dir = `${TSM_REPORT_ROOT}/${name}`;
-    base.writeFileSync(`${dir}/generation`, `${entry.writeGeneration}\n`);
-    base.writeFileSync(`${dir}/outblob`, entry.outblob ?? new Uint8Array(0));
-    base.writeFileSync(`${dir}/auxblob`, entry.auxblob ?? new Uint8Array(0));
+    setContent(`${dir}/generation`, 'generation', `${entry.writeGeneration}\n`);
+    setContent(`${dir}/outblob`, 'outblob', entry.outblob ?? new Uint8Array(0));
+    setContent(`${dir}/auxblob`, 'auxblob', entry.auxblob ?? new Uint8Array(0));
   };
 
   function mkdir(path: unknown): boolean {
@@ -217,11 +223,11 @@ export function createConfigfsTsm(options: ConfigfsTsmOptions): ConfigfsTsm {
     base.mkdirSync(where.path);
     const entry = newTsmEntry();
     entries.set(where.name, entry);
-    for (const [attribute, info] of Object.entries(TSM_ATTRIBUTES)) {
-      base.writeFileSync(`${where.path}/${attribute}`, '', { mode: info.mode });
+    for (const attribute of Object.keys(TSM_ATTRIBUTES) as TsmAttribute[]) {
+      const content = attribute === 'provider' ? 'sev_guest\n'
+        : attribute === 'privlevel_floor' ? `${floor}\n` : '';
+      setContent(`${where.path}/${attribute}`, attribute, content);
     }
-    base.writeFileSync(`${where.path}/provider`, 'sev_guest\n');
-    base.writeFileSync(`${where.path}/privlevel_floor`, `${floor}\n`);
     syncFiles(where.name, entry);
     return true;
   }
