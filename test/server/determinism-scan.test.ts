@@ -10,7 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT } from '../support/paths.js';
 
-const FORBIDDEN = /Math\.random|Date\.now|new Date\(\)|randomBytes|randomUUID|getRandomValues|setTimeout|setInterval|performance\.now|hrtime/;
+const FORBIDDEN = new RegExp([
+  /Math\.random|Date\.now|new Date\(\)/, /randomBytes|randomUUID|getRandomValues/,
+  /setTimeout|setInterval|performance\.now|hrtime/,
+].map((part) => part.source).join('|'));
 
 test('server/determinism: sim/server/**, sim/configfs-tsm.ts and sim/commands/serve.ts use no '
   + 'clock, timer or OS randomness', () => {
