@@ -185,6 +185,99 @@ function encodingOf(options: unknown): BufferEncoding | undefined {
   return undefined;
 }
 
+/** The kernel side: the entries' state, and the memfs files a reader sees. */
+type TsmKernel = Readonly<{
+  base: IFs;
+  entries: Map<string, TsmEntry>;
+  provider: TsmReportProvider;
+  floor: number;
+}>;
+
+/** memfs enforces modes, so the "kernel" lifts them while it updates a file's contents. */
+function setContent(kernel: TsmKernel, path: string, attribute: TsmAttribute,
+  content: Uint8Array | string): void {
+  const { base } = kernel;
+  if (base.existsSync(path)) base.chmodSync(path, 0o600);
+  base.writeFileSync(path, content);
+  base.chmodSync(path, TSM_ATTRIBUTES[attribute].mode);
+}
+
+function syncFiles(kernel: TsmKernel, name: string, entry: TsmEntry): void {
+  const dir = `${TSM_REPORT_ROOT}/${name}`;
+  setContent(kernel, `${dir}/generation`, 'generation', `${entry.writeGeneration}\n`);
+  setContent(kernel, `${dir}/outblob`, 'outblob', entry.outblob ?? new Uint8Array(0));
+  setContent(kernel, `${dir}/auxblob`, 'auxblob', entry.auxblob ?? new Uint8Array(0));
+}
+
+function entryAt(kernel: TsmKernel, where: Readonly<{ name: string; path: string }>,
+  syscall: string): TsmEntry {
+  const entry = kernel.entries.get(where.name);
+  if (entry === undefined) throw errnoError('ENOENT', syscall, where.path, 'no such entry');
+  return entry;
+}
+
+/** mkdir: a new entry with every attribute; false when the path is not under the report root. */
+function tsmMkdir(kernel: TsmKernel, path: unknown): boolean {
+  const where = locate(path);
+  if (where.kind === 'other') return false;
+  if (where.kind !== 'entry') throw errnoError('EPERM', 'mkdir', where.path, 'not allowed');
+  if (kernel.entries.has(where.name)) {
+    throw errnoError('EEXIST', 'mkdir', where.path, 'file exists');
+  }
+  kernel.base.mkdirSync(where.path);
+  const entry = newTsmEntry();
+  kernel.entries.set(where.name, entry);
+  for (const attribute of Object.keys(TSM_ATTRIBUTES) as TsmAttribute[]) {
+    const content = attribute === 'provider' ? 'sev_guest\n'
+      : attribute === 'privlevel_floor' ? `${kernel.floor}\n` : '';
+    setContent(kernel, `${where.path}/${attribute}`, attribute, content);
+  }
+  syncFiles(kernel, where.name, entry);
+  assert(kernel.entries.get(where.name) === entry);
+  return true;
+}
+
+/** rmdir: the entry and its attributes go; false when the path is not under the report root. */
+function tsmRmdir(kernel: TsmKernel, path: unknown): boolean {
+  const where = locate(path);
+  if (where.kind === 'other') return false;
+  if (where.kind !== 'entry') throw errnoError('ENOTDIR', 'rmdir', where.path, 'not a directory');
+  entryAt(kernel, where, 'rmdir');
+  for (const attribute of Object.keys(TSM_ATTRIBUTES)) {
+    kernel.base.unlinkSync(`${where.path}/${attribute}`);
+  }
+  kernel.base.rmdirSync(where.path);
+  kernel.entries.delete(where.name);
+  assert(!kernel.entries.has(where.name));
+  return true;
+}
+
+function tsmWriteFile(kernel: TsmKernel, path: unknown, data: unknown, options: unknown): boolean {
+  const where = locate(path);
+  if (where.kind === 'other') return false;
+  if (where.kind !== 'attribute') {
+    throw errnoError('EACCES', 'open', where.path, 'permission denied');
+  }
+  const next = tsmWrite(entryAt(kernel, where, 'open'), where.attribute,
+    bytesOf(data, encodingOf(options)), kernel.floor);
+  if (typeof next === 'string') throw errnoError(next, 'write', where.path, 'refused');
+  kernel.entries.set(where.name, next);
+  syncFiles(kernel, where.name, next);
+  return true;
+}
+
+function tsmReadFile(kernel: TsmKernel, path: unknown): Uint8Array | undefined {
+  const where = locate(path);
+  if (where.kind === 'other') return undefined;
+  if (where.kind !== 'attribute') throw errnoError('EISDIR', 'read', where.path, 'not a file');
+  const result = tsmRead(entryAt(kernel, where, 'open'), where.attribute, kernel.provider,
+    kernel.floor);
+  if (typeof result === 'string') throw errnoError(result, 'read', where.path, 'refused');
+  kernel.entries.set(where.name, result.entry);
+  syncFiles(kernel, where.name, result.entry);
+  return result.bytes;
+}
+
 /**
  * A memfs filesystem holding `/sys/kernel/config/tsm/report` whose entries behave like the
  * kernel's: `mkdir report/r0`, write `inblob`, read `outblob` and `auxblob`, check `generation`.
@@ -195,86 +288,16 @@ export function createConfigfsTsm(options: ConfigfsTsmOptions): ConfigfsTsm {
   const vol = new Volume();
   const base = createFsFromVolume(vol);
   base.mkdirSync(TSM_REPORT_ROOT, { recursive: true });
-  const entries = new Map<string, TsmEntry>();
-
-  const entryAt = (where: Located & { name: string }, syscall: string): TsmEntry => {
-    const entry = entries.get(where.name);
-    if (entry === undefined) throw errnoError('ENOENT', syscall, where.path, 'no such entry');
-    return entry;
-  };
-  // memfs enforces modes, so the "kernel" lifts them while it updates a file's contents.
-  const setContent = (path: string, attribute: TsmAttribute, content: Uint8Array | string) => {
-    if (base.existsSync(path)) base.chmodSync(path, 0o600);
-    base.writeFileSync(path, content);
-    base.chmodSync(path, TSM_ATTRIBUTES[attribute].mode);
-  };
-  const syncFiles = (name: string, entry: TsmEntry): void => {
-    const dir = `${TSM_REPORT_ROOT}/${name}`;
-    setContent(`${dir}/generation`, 'generation', `${entry.writeGeneration}\n`);
-    setContent(`${dir}/outblob`, 'outblob', entry.outblob ?? new Uint8Array(0));
-    setContent(`${dir}/auxblob`, 'auxblob', entry.auxblob ?? new Uint8Array(0));
-  };
-
-  function mkdir(path: unknown): boolean {
-    const where = locate(path);
-    if (where.kind === 'other') return false;
-    if (where.kind !== 'entry') throw errnoError('EPERM', 'mkdir', where.path, 'not allowed');
-    if (entries.has(where.name)) throw errnoError('EEXIST', 'mkdir', where.path, 'file exists');
-    base.mkdirSync(where.path);
-    const entry = newTsmEntry();
-    entries.set(where.name, entry);
-    for (const attribute of Object.keys(TSM_ATTRIBUTES) as TsmAttribute[]) {
-      const content = attribute === 'provider' ? 'sev_guest\n'
-        : attribute === 'privlevel_floor' ? `${floor}\n` : '';
-      setContent(`${where.path}/${attribute}`, attribute, content);
-    }
-    syncFiles(where.name, entry);
-    return true;
-  }
-
-  function rmdir(path: unknown): boolean {
-    const where = locate(path);
-    if (where.kind === 'other') return false;
-    if (where.kind !== 'entry') {
-      throw errnoError('ENOTDIR', 'rmdir', where.path, 'not a directory');
-    }
-    entryAt(where, 'rmdir');
-    for (const attribute of Object.keys(TSM_ATTRIBUTES)) {
-      base.unlinkSync(`${where.path}/${attribute}`);
-    }
-    base.rmdirSync(where.path);
-    entries.delete(where.name);
-    return true;
-  }
-
-  function write(path: unknown, data: unknown, options: unknown): boolean {
-    const where = locate(path);
-    if (where.kind === 'other') return false;
-    if (where.kind !== 'attribute') {
-      throw errnoError('EACCES', 'open', where.path, 'permission denied');
-    }
-    const next = tsmWrite(entryAt(where, 'open'), where.attribute,
-      bytesOf(data, encodingOf(options)), floor);
-    if (typeof next === 'string') throw errnoError(next, 'write', where.path, 'refused');
-    entries.set(where.name, next);
-    syncFiles(where.name, next);
-    return true;
-  }
-
-  function read(path: unknown): Uint8Array | undefined {
-    const where = locate(path);
-    if (where.kind === 'other') return undefined;
-    if (where.kind !== 'attribute') throw errnoError('EISDIR', 'read', where.path, 'not a file');
-    const result = tsmRead(entryAt(where, 'open'), where.attribute, options.provider, floor);
-    if (typeof result === 'string') throw errnoError(result, 'read', where.path, 'refused');
-    entries.set(where.name, result.entry);
-    syncFiles(where.name, result.entry);
-    return result.bytes;
-  }
-
-  const fs = wrapFs(base, { mkdir, rmdir, write, read });
+  const kernel: TsmKernel = { base, entries: new Map(), provider: options.provider, floor };
+  const fs = wrapFs(base, {
+    mkdir: (path) => tsmMkdir(kernel, path),
+    rmdir: (path) => tsmRmdir(kernel, path),
+    write: (path, data, writeOptions) => tsmWriteFile(kernel, path, data, writeOptions),
+    read: (path) => tsmReadFile(kernel, path),
+  });
+  assert(base.existsSync(TSM_REPORT_ROOT));
   return Object.freeze({
-    fs, vol, root: TSM_REPORT_ROOT, entry: (name: string) => entries.get(name),
+    fs, vol, root: TSM_REPORT_ROOT, entry: (name: string) => kernel.entries.get(name),
   });
 }
 
