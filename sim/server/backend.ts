@@ -18,7 +18,7 @@ import { SimError } from '../kernel/errors.js';
 import { securityPolicyDigestHex } from '../../models/policy/load-policy.js';
 import { toPem } from '../../models/snp/certificates.js';
 import {
-  requestDerivedKey, requestReport, type KeyRequest,
+  requestDerivedKey, requestReport, signReport, type KeyRequest,
 } from '../../models/snp/firmware.js';
 import type { KdsRequest } from '../../models/snp/kds.js';
 import { PRODUCTS, PRODUCT_NAMES, type Product } from '../../models/snp/product.js';
@@ -100,10 +100,11 @@ function guestReport(fleet: Fleet, options: ReportOptions): Uint8Array {
   const { vmpl } = fleet.config.guest;
   const response = requestReport(chip.firmware(), { context: chip.context(), senderVmpl: vmpl,
     request: { report_data: padded, vmpl: options.vmpl ?? vmpl, key_sel: 0 } });
-  if (!('report' in response)) throw firmwareRefusal('MSG_REPORT_REQ', response);
+  if (!('value' in response)) throw firmwareRefusal('MSG_REPORT_REQ', response);
+  const report = signReport(chip.firmware(), response.value);
   assert(response.status === 0);
-  assert(response.report.length === 0x4a0);
-  return response.report;
+  assert(report.length === 0x4a0);
+  return report;
 }
 
 /** MSG_KEY_REQ from the guest on a chip: a 32-byte derived key. */

@@ -69,8 +69,8 @@ export type FakeSnpOptions = Readonly<{
 export type ResolvedChip = Readonly<{
   name: string;
   product: Product;
-  /** createPlatform options without the seed. */
-  platform: Omit<CreatePlatformOptions, 'seed'>;
+  /** createPlatform options without the stream. */
+  platform: Omit<CreatePlatformOptions, 'rng'>;
 }>;
 
 export type ResolvedGuest = Readonly<{
@@ -89,6 +89,14 @@ export type ResolvedConfig = Readonly<{
   cacheControl: string;
   faults: ResolvedFaults;
 }>;
+
+/**
+ * The firmware's stream of a seed, as `parma-sim snp report --seed` builds it (chip ids,
+ * endorsement root, guests).
+ */
+export function snpStream(seed: string): Rng {
+  return Rng.fromSeed(seed).fork('snp');
+}
 
 /** ACI's guest policy (spec snp.md a.5). */
 const DEFAULT_GUEST_POLICY = 0x3001fn;
@@ -200,7 +208,7 @@ function resolveChip(value: unknown, path: string, seed: string,
   if (mask !== undefined && typeof mask !== 'boolean') {
     throw configError(`${path}.maskChipId`, 'must be true or false');
   }
-  const platform: Omit<CreatePlatformOptions, 'seed'> = {
+  const platform: Omit<CreatePlatformOptions, 'rng'> = {
     product,
     ...(firmware === undefined ? {} : { firmwareVersion: parseFirmwareVersion(firmware) }),
     ...optionalTcb('tcb', tcbAt(record['tcb'], `${path}.tcb`, product)),
@@ -212,7 +220,7 @@ function resolveChip(value: unknown, path: string, seed: string,
     ...(mask === undefined ? {} : { maskChipId: mask }),
   };
   try {
-    createPlatform({ seed, ...platform }); // the firmware model judges the combination
+    createPlatform({ rng: snpStream(seed), ...platform }); // the firmware model judges it
   } catch (error) {
     if (error instanceof SimError) throw configError(path, error.message);
     throw error;
@@ -312,9 +320,8 @@ function checkUnique(chips: readonly ResolvedChip[], seed: string): void {
   for (const chip of chips) {
     if (names.has(chip.name)) throw configError('chips', `two chips are named '${chip.name}'`);
     names.add(chip.name);
-    const id = createPlatform({ seed, ...chip.platform }).chip_id;
-    const hwid = `${chip.product}/${Buffer.from(id.subarray(0, PRODUCTS[chip.product].hwidBytes))
-      .toString('hex')}`;
+    const id = createPlatform({ rng: snpStream(seed), ...chip.platform }).chip_id;
+    const hwid = `${chip.product}/${id.slice(0, 2 * PRODUCTS[chip.product].hwidBytes)}`;
     if (hwids.has(hwid)) throw configError('chips', `two ${chip.product} chips share a chip id`);
     hwids.add(hwid);
   }

@@ -11,12 +11,13 @@
  *   values derived from the configuration.
  */
 import { assert } from '../kernel/assert.js';
-import { toHex } from '../kernel/bytes.js';
+import { hexBytes, toHex } from '../kernel/bytes.js';
 import { SimError } from '../kernel/errors.js';
 import {
   buildCertificateSet, extendedReportCertTable, toPem, type CertificateSet,
 } from '../../models/snp/certificates.js';
 import { buildCrl } from '../../models/snp/crl.js';
+import { endorsementRootOf } from '../../models/snp/endorsement-keys.js';
 import { createFirmware, type FirmwareState } from '../../models/snp/firmware.js';
 import type { GuestContext } from '../../models/snp/guest-context.js';
 import { guestContextFromFields } from '../../models/snp/guest-context-fields.js';
@@ -27,7 +28,7 @@ import {
 import { PRODUCTS, PRODUCT_NAMES, type Product } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
 import { buildCaCertificate, buildEndorsementCertificate } from '../../models/snp/x509-profile.js';
-import type { ResolvedChip, ResolvedConfig } from './config.js';
+import { snpStream, type ResolvedChip, type ResolvedConfig } from './config.js';
 
 /** What a caller may know about a served chip. */
 export type ChipInfo = Readonly<{
@@ -109,17 +110,20 @@ function caCertificates(seed: string, product: Product): CaCertificates {
 
 function chipOf(config: ResolvedConfig, spec: ResolvedChip): Chip {
   const { seed, guest } = config;
-  const platform = createPlatform({ seed, ...spec.platform });
+  const snp = snpStream(seed);
+  const platform = createPlatform({ rng: snp, ...spec.platform });
   const signingKey = platform.vlek_csp_id === undefined ? 'vcek' : 'vlek';
+  const chipId = hexBytes(platform.chip_id);
   const info: ChipInfo = Object.freeze({
-    name: spec.name, product: spec.product, chipId: platform.chip_id.slice(),
-    hwid: toHex(platform.chip_id.subarray(0, PRODUCTS[spec.product].hwidBytes)),
+    name: spec.name, product: spec.product, chipId,
+    hwid: toHex(chipId.subarray(0, PRODUCTS[spec.product].hwidBytes)),
     reportedTcb: platform.reported_tcb, signingKey,
-    kdsVcekPath: kdsVcekUrl({ product: spec.product, chipId: platform.chip_id, base: '',
+    kdsVcekPath: kdsVcekUrl({ product: spec.product, chipId, base: '',
       tcb: decodeTcb(platform.reported_tcb, PRODUCTS[spec.product].tcbLayout) }),
   });
   const context = lazy(() => guestContextFromFields({
-    seed, guestName: spec.name, launchTcb: platform.current_tcb, policy: guest.policy,
+    rng: snp.fork('guest').fork(spec.name), launchTcb: platform.current_tcb,
+    policy: guest.policy,
     ...(guest.measurement === undefined ? {} : { measurement: guest.measurement }),
     ...(guest.hostData === undefined ? {} : { host_data: guest.hostData }),
   }));
@@ -131,7 +135,7 @@ function chipOf(config: ResolvedConfig, spec: ResolvedChip): Chip {
   });
   assert(info.hwid.length === 2 * PRODUCTS[spec.product].hwidBytes);
   return Object.freeze({ info, platform, context, certs,
-    firmware: lazy(() => createFirmware(seed, platform)) });
+    firmware: lazy(() => createFirmware(endorsementRootOf(snp), platform)) });
 }
 
 /** A leaf issued for `chip` at `tcb`; with `wrong`, its key comes from another seed. */
@@ -140,10 +144,10 @@ function issueLeaf(seed: string, chip: Chip, kind: 'vcek' | 'vlek', tcb: bigint,
   const { product, chipId } = chip.info;
   const cspId = chip.platform.vlek_csp_id;
   assert(kind === 'vcek' || cspId !== undefined, 'a VLEK needs a loaded csp id');
-  const at = createPlatform({ seed, product, chipId, tcb,
+  const at = createPlatform({ rng: snpStream(seed), product, chipId, tcb,
     ...(kind === 'vlek' ? { vlekCspId: cspId! } : {}) });
-  const keySeed = wrong ? `${seed}/wrong-certificate` : seed;
-  const key = kind === 'vcek' ? platformVcek(at, keySeed) : platformVlek(at, keySeed);
+  const root = endorsementRootOf(snpStream(wrong ? `${seed}/wrong-certificate` : seed));
+  const key = kind === 'vcek' ? platformVcek(at, root) : platformVlek(at, root);
   assert(key.tcb === tcb, 'the leaf is issued for the TCB asked for');
   return buildEndorsementCertificate({ seed, product, kind, tcb, publicKey: key.publicKey,
     ...(kind === 'vcek' ? { chipId } : { cspId: cspId! }) });

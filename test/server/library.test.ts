@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { errorCode } from '../../sim/kernel/errors.js';
 import { decodeCertTable } from '../../models/snp/cert-table.js';
-import { createPlatform } from '../../models/snp/platform.js';
+import { generateReport } from '../../models/snp/report-generator.js';
 import { verifyAttestationReport } from '../../models/verifier/report-verifier.js';
 import { parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
 import { createFakeSnp } from '../../sim/server.js';
@@ -83,14 +83,19 @@ test('server/library: derivedKey() changes with GUEST_FIELD_SELECT and with the 
   assert.not.equal(hex(fake.derivedKey({ chip: 'genoa' })), hex(plain));
 });
 
-test('server/library: certs() is what KDS serves for the chip, and its first Milan chip is the '
-  + 'chip `parma-sim snp report --seed` simulates', async () => {
+test('server/library: certs() is what KDS serves for the chip, and the served VCEK verifies a '
+  + 'report `parma-sim snp report --seed` makes for that product (the same chip)', async () => {
   const fake = createFakeSnp({ seed: 66 });
-  const served = new Uint8Array(await (await fake.kds(new Request(
-    `http://kds.test${fake.chips[0]!.kdsVcekPath}`))).arrayBuffer());
-  assert.equal(hex(served), hex(fake.certs().endorsementCert));
-  assert.equal(hex(fake.chips[0]!.chipId),
-    hex(createPlatform({ seed: 66, product: 'Milan' }).chip_id));
+  for (const chip of fake.chips) {
+    const served = new Uint8Array(await (await fake.kds(new Request(
+      `http://kds.test${chip.kdsVcekPath}`))).arrayBuffer());
+    const certs = fake.certs({ chip: chip.name });
+    assert.equal(hex(served), hex(certs.endorsementCert));
+    const { report } = generateReport({ seed: 66, product: chip.product });
+    const verdict = verifyAttestationReport(report,
+      { vcek: served, ask: certs.ask, ark: certs.ark }, { trustAnchors: parmaSimTestAnchors() });
+    assert.equal(verdict.failures, [], chip.name);
+  }
 });
 
 test('server/library: two Milan chips have different chip ids, and each KDS VCEK verifies only '
