@@ -39,7 +39,9 @@ export type Handled = Readonly<{
 
 export type Counters = Map<string, number>;
 
-function segmentsOf(target: string): readonly string[] {
+type Target = Readonly<{ segments: readonly string[]; pathAndQuery: string }>;
+
+function parseTarget(target: string): Target {
   let url: URL;
   try {
     url = new URL(target, 'http://parma-sim.invalid');
@@ -48,7 +50,8 @@ function segmentsOf(target: string): readonly string[] {
   }
   const raw = url.pathname.split('/').slice(1);
   try {
-    return raw.map((segment) => decodeURIComponent(segment));
+    return { segments: raw.map((segment) => decodeURIComponent(segment)),
+      pathAndQuery: `${url.pathname}${url.search}` };
   } catch {
     throw new SimError('SIM_BAD_REQUEST', { path: url.pathname.slice(0, 200) },
       'bad percent-encoding in the path');
@@ -66,22 +69,17 @@ function internalError(): Reply {
   return textReply(500, 'internal error in parma-sim (a bug: please report the request)');
 }
 
-function pathAndQueryOf(target: string): string {
-  const url = new URL(target, 'http://parma-sim.invalid');
-  return `${url.pathname}${url.search}`;
-}
-
 /** Handles one request. Never throws. */
 export function handleRequest(backend: FakeSnpBackend, counters: Counters,
   request: SimRequest): Handled {
-  let segments: readonly string[] = [];
+  let target: Target = { segments: [], pathAndQuery: '/' };
   let match: RouteMatch;
   try {
-    segments = segmentsOf(request.target);
-    match = matchRoute(request.method, segments);
+    target = parseTarget(request.target);
+    match = matchRoute(request.method, target.segments);
   } catch (error) {
     const reply = error instanceof SimError
-      ? errorReply(error, styleOf(segments)) : internalError();
+      ? errorReply(error, styleOf(target.segments)) : internalError();
     return { reply, route: undefined, ordinal: undefined, fault: undefined };
   }
   const { route, params } = match;
@@ -100,7 +98,7 @@ export function handleRequest(backend: FakeSnpBackend, counters: Counters,
     }
     reply = route.handle(backend, {
       params, headers: request.headers, body: request.body,
-      pathAndQuery: pathAndQueryOf(request.target),
+      pathAndQuery: target.pathAndQuery,
     });
   } catch (error) {
     reply = error instanceof SimError ? errorReply(error, route.style) : internalError();
