@@ -112,7 +112,7 @@ function chipOf(config: ResolvedConfig, spec: ResolvedChip): Chip {
   const { seed, guest } = config;
   const snp = snpStream(seed);
   const platform = createPlatform({ rng: snp, ...spec.platform });
-  const signingKey = platform.vlek_csp_id === undefined ? 'vcek' : 'vlek';
+  const signingKey = platform.vlek_csp_id === null ? 'vcek' : 'vlek';
   const chipId = hexBytes(platform.chip_id);
   const info: ChipInfo = Object.freeze({
     name: spec.name, product: spec.product, chipId,
@@ -143,7 +143,7 @@ function issueLeaf(seed: string, chip: Chip, kind: 'vcek' | 'vlek', tcb: bigint,
   wrong: boolean): Uint8Array {
   const { product, chipId } = chip.info;
   const cspId = chip.platform.vlek_csp_id;
-  assert(kind === 'vcek' || cspId !== undefined, 'a VLEK needs a loaded csp id');
+  assert(kind === 'vcek' || cspId !== null, 'a VLEK needs a loaded csp id');
   const at = createPlatform({ rng: snpStream(seed), product, chipId, tcb,
     ...(kind === 'vlek' ? { vlekCspId: cspId! } : {}) });
   const root = endorsementRootOf(snpStream(wrong ? `${seed}/wrong-certificate` : seed));
