@@ -68,7 +68,7 @@ export const REPORT_VERSIONS = [2, 3, 5] as const;
 export type ReportVersion = (typeof REPORT_VERSIONS)[number];
 
 /** Fields that are reserved (must be zero) below a given report version. */
-const FIELDS_INTRODUCED: Readonly<Record<string, ReportVersion>> = {
+export const REPORT_FIELD_SINCE: Readonly<Record<string, ReportVersion>> = {
   cpuid_fam_id: 3, cpuid_mod_id: 3, cpuid_step: 3, launch_mit_vector: 5, current_mit_vector: 5,
 };
 
@@ -100,7 +100,7 @@ export function decodeAttestationReport(bytes: Uint8Array,
   }
   const strict = options.strict ?? true;
   const kept: Record<string, Uint8Array> = { ...reserved };
-  for (const [name, since] of Object.entries(FIELDS_INTRODUCED)) {
+  for (const [name, since] of Object.entries(REPORT_FIELD_SINCE)) {
     if (value.version >= since) continue;
     const field = fieldOf(ATTESTATION_REPORT, name);
     const raw = bytes.subarray(field.offsetBytes, field.offsetBytes + field.sizeBytes);

@@ -10,6 +10,7 @@ import { SimError } from '../../sim/kernel/errors.js';
 import {
   bitViolations, decodeBits, defineBits, encodeBits, type DecodedBits,
 } from '../../sim/kernel/layout.js';
+import type { ReportVersion } from './attestation-report.js';
 
 export const GUEST_POLICY = defineBits({ name: 'GUEST_POLICY', widthBits: 64 }, [
   { name: 'abi_minor',              lsb: 0,  width: 8,  kind: 'uint' },
@@ -58,7 +59,31 @@ export function encodeGuestPolicy(policy: GuestPolicy): bigint {
   return raw;
 }
 
-/** The reserved-bit problems of a raw policy (empty when valid). */
-export function guestPolicyViolations(raw: bigint): string[] {
-  return bitViolations(GUEST_POLICY, raw);
+/**
+ * The report VERSION from which a policy bit is defined; in an older report the bit is reserved.
+ * Bits 21..24 are reserved in AMD's 2023 Genoa firmware source, which writes VERSION 2 reports
+ * (its policy mask stops at SINGLE_SOCKET, bit 20), and they are named by the ABI revision that
+ * brought VERSION 3; PAGE_SWAP_DISABLE is "v5 era" (spec snp.md a.5) [uncertain: no v4 report
+ * was ever seen to tell whether ABI 1.57 firmware wrote v4 with it].
+ * Bits not listed here are defined in every VERSION.
+ */
+export const GUEST_POLICY_BIT_SINCE: Readonly<Record<string, ReportVersion>> = {
+  cxl_allow: 3, mem_aes_256_xts: 3, rapl_dis: 3, ciphertext_hiding_dram: 3, page_swap_disable: 5,
+};
+
+/**
+ * The reserved-bit problems of a raw policy (empty when valid): set reserved bits, a clear bit 17
+ * and, when `reportVersion` is given, bits not yet defined in that report VERSION.
+ */
+export function guestPolicyViolations(raw: bigint, reportVersion?: ReportVersion): string[] {
+  assert(raw >= 0n && raw < 1n << 64n, 'guest policy is a u64');
+  const out = bitViolations(GUEST_POLICY, raw);
+  if (reportVersion === undefined) return out;
+  for (const spec of GUEST_POLICY.bits) {
+    const since = GUEST_POLICY_BIT_SINCE[spec.name];
+    if (since === undefined || reportVersion >= since) continue;
+    assert(spec.kind === 'flag', 'only flags are version-dependent');
+    if ((raw >> BigInt(spec.lsb)) & 1n) out.push(`${spec.name}(defined from VERSION ${since})`);
+  }
+  return out;
 }

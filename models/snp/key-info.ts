@@ -30,6 +30,14 @@ export function signingKeyName(value: number): SigningKeyName | undefined {
   return found;
 }
 
+/** The names of KEY_INFO's set reserved bit ranges (empty when bits 31:5 are zero). */
+export function keyInfoViolations(raw: number): string[] {
+  assert(Number.isInteger(raw) && raw >= 0 && raw <= 0xffff_ffff, 'KEY_INFO is a u32');
+  const violations = bitViolations(KEY_INFO, BigInt(raw));
+  if (violations.length === 0) assert(raw >>> 5 === 0, 'no violation means bits 31:5 are clear');
+  return violations;
+}
+
 /**
  * Decodes KEY_INFO. With `strict`, set reserved bits are SNP_MBZ_NONZERO and a reserved
  * SIGNING_KEY (2..6) is SNP_BAD_FIELD.
@@ -38,7 +46,7 @@ export function decodeKeyInfo(raw: number, options: Readonly<{ strict?: boolean 
   assert(Number.isInteger(raw) && raw >= 0 && raw <= 0xffff_ffff, 'KEY_INFO is a u32');
   const decoded = decodeBits(KEY_INFO, raw);
   if (options.strict ?? false) {
-    const violations = bitViolations(KEY_INFO, BigInt(raw));
+    const violations = keyInfoViolations(raw);
     if (violations.length > 0) {
       throw new SimError('SNP_MBZ_NONZERO', { structure: 'KEY_INFO', bits: violations, raw },
         `KEY_INFO 0x${raw.toString(16)}: reserved bits 31:5 are not zero`);

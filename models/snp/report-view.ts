@@ -14,12 +14,13 @@ import { canonicalJson } from '../../sim/kernel/canonical-json.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import type { DecodeOptions } from '../../sim/kernel/layout.js';
 import {
-  decodeAttestationReport, type AttestationReport,
+  decodeAttestationReport, isReportVersion, type AttestationReport,
 } from './attestation-report.js';
 import { decodeGuestPolicy, guestPolicyViolations } from './guest-policy.js';
 import { decodeKeyInfo, signingKeyName } from './key-info.js';
 import { decodePlatformInfo } from './platform-info.js';
 import { PRODUCTS, productFromCpuid, type Product, type TcbLayout } from './product.js';
+import { abiError, reportAbiViolations } from './report-abi.js';
 import { decodeTcb, type TcbParts } from './tcb-version.js';
 
 export type ReportProduct = Readonly<{
@@ -55,8 +56,8 @@ export function reportProduct(report: AttestationReport, hint?: Product): Report
 
 type TcbView = Readonly<Record<string, number | bigint>>;
 
-function tcbView(raw: bigint, layout: TcbLayout, strict: boolean): TcbView {
-  const parts: TcbParts = decodeTcb(raw, layout, { strict });
+function tcbView(raw: bigint, layout: TcbLayout): TcbView {
+  const parts: TcbParts = decodeTcb(raw, layout);
   const view: Record<string, number | bigint> = {
     raw, bl: parts.bl, tee: parts.tee, snp: parts.snp, ucode: parts.ucode,
   };
@@ -78,29 +79,35 @@ export type ReportViewOptions = DecodeOptions & Readonly<{ product?: Product }>;
 /**
  * The JSON-ready view of a decoded report: plain data (numbers, bigint, bytes, strings) that
  * canonicalJson renders with sorted keys, bigint as 0x-hex and bytes as hex.
- * With `strict` (default) the sub-structures' reserved bits are errors as well; PLATFORM_INFO's
- * unknown bits never are.
+ * With `strict` (default) the first ABI violation (report-abi.ts, the rules `snp verify` uses too)
+ * is thrown; otherwise every violation is listed under `abi_violations`. PLATFORM_INFO's unknown
+ * bits are never one.
  */
 export function reportView(report: AttestationReport,
   options: ReportViewOptions = {}): Record<string, unknown> {
   const strict = options.strict ?? true;
   const where = reportProduct(report, options.product);
   const layout = where.tcbLayout;
-  const policy = decodeGuestPolicy(report.policy, { strict });
-  const keyInfo = decodeKeyInfo(report.key_info, { strict });
+  const violations = reportAbiViolations(report, layout);
+  const first = violations[0];
+  if (strict && first !== undefined) throw abiError(first);
+  const policy = decodeGuestPolicy(report.policy);
+  const keyInfo = decodeKeyInfo(report.key_info);
   const platformInfo = decodePlatformInfo(report.platform_info);
   const view: Record<string, unknown> = {
     product: where.product ?? 'Milan/Genoa', product_source: where.source, tcb_layout: layout,
     version: report.version,
     guest_svn: report.guest_svn,
     policy: {
-      raw: report.policy, ...policy, reserved_violations: guestPolicyViolations(report.policy),
+      raw: report.policy, ...policy,
+      reserved_violations: guestPolicyViolations(report.policy,
+        isReportVersion(report.version) ? report.version : undefined),
     },
     family_id: report.family_id,
     image_id: report.image_id,
     vmpl: report.vmpl,
     signature_algo: report.signature_algo,
-    current_tcb: tcbView(report.current_tcb, layout, strict),
+    current_tcb: tcbView(report.current_tcb, layout),
     platform_info: { raw: report.platform_info, ...platformInfo },
     key_info: {
       raw: report.key_info, ...keyInfo,
@@ -113,13 +120,13 @@ export function reportView(report: AttestationReport,
     author_key_digest: report.author_key_digest,
     report_id: report.report_id,
     report_id_ma: report.report_id_ma,
-    reported_tcb: tcbView(report.reported_tcb, layout, strict),
+    reported_tcb: tcbView(report.reported_tcb, layout),
     chip_id: report.chip_id,
-    committed_tcb: tcbView(report.committed_tcb, layout, strict),
+    committed_tcb: tcbView(report.committed_tcb, layout),
     current_version: `${report.current_major}.${report.current_minor}.${report.current_build}`,
     committed_version:
       `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
-    launch_tcb: tcbView(report.launch_tcb, layout, strict),
+    launch_tcb: tcbView(report.launch_tcb, layout),
     signature: { r: signatureInteger(report.signature_r), s: signatureInteger(report.signature_s) },
   };
   if (report.version >= 3) {
@@ -132,13 +139,19 @@ export function reportView(report: AttestationReport,
     view['current_mit_vector'] = report.current_mit_vector;
   }
   if (report.reserved !== undefined) view['reserved'] = { ...report.reserved };
+  if (violations.length > 0) {
+    view['abi_violations'] = violations.map((v) => ({ rule: v.rule, field: v.field,
+      message: v.message }));
+  }
   assert(typeof view['current_version'] === 'string');
+  if (strict) assert(violations.length === 0, 'a strict view has no violation');
   return view;
 }
 
 /** Bytes → canonical JSON text of the view (what `parma-sim snp show` prints). */
 export function reportJson(bytes: Uint8Array, options: ReportViewOptions = {}, indent = 2): string {
-  const report = decodeAttestationReport(bytes, options);
+  // Decoded leniently: the ABI rules (reserved ranges included) are judged once, in reportView.
+  const report = decodeAttestationReport(bytes, { strict: false });
   const text = canonicalJson(reportView(report, options), indent);
   assert(text.startsWith('{'));
   return text;

@@ -31,21 +31,40 @@ export function componentsOf(layout: TcbLayout): readonly (keyof TcbParts)[] {
   return TCB_COMPONENTS.filter((name) => TCB_BYTES[layout][name] !== undefined);
 }
 
+/** The reserved byte indexes of `layout` (the bytes no SPL of TCB_BYTES uses). */
+export function tcbReservedBytes(layout: TcbLayout): readonly number[] {
+  const used = new Set(Object.values(TCB_BYTES[layout])
+    .filter((i): i is number => i !== undefined));
+  const reserved = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !used.has(i));
+  assert(reserved.length === 8 - used.size, 'every byte is an SPL or reserved');
+  return reserved;
+}
+
+/** The reserved bytes of `raw` that are not zero, by index (empty when the value is valid). */
+export function tcbViolations(raw: bigint, layout: TcbLayout): number[] {
+  assert(raw >= 0n && raw < 1n << 64n, 'TCB_VERSION is a u64');
+  const bad = tcbReservedBytes(layout).filter((i) => ((raw >> BigInt(8 * i)) & 0xffn) !== 0n);
+  assert(bad.every((i) => TCB_BYTES[layout].snp !== i && TCB_BYTES[layout].ucode !== i));
+  return bad;
+}
+
 /** u64 → parts. Non-zero reserved bytes are SNP_MBZ_NONZERO only when `strict`. */
 export function decodeTcb(raw: bigint, layout: TcbLayout,
   options: Readonly<{ strict?: boolean }> = {}): TcbParts {
   assert(raw >= 0n && raw < 1n << 64n, 'TCB_VERSION is a u64');
-  const table = TCB_BYTES[layout];
-  const used = new Set(Object.values(table).filter((i): i is number => i !== undefined));
-  const byteAt = (i: number): number => Number((raw >> BigInt(8 * i)) & 0xffn);
   if (options.strict) {
-    for (let i = 0; i < 8; i++) {
-      if (!used.has(i) && byteAt(i) !== 0) {
-        throw new SimError('SNP_MBZ_NONZERO', { structure: 'TCB_VERSION', layout, byte: i },
-          `TCB_VERSION: reserved byte ${i} is not zero (${layout} layout)`);
-      }
+    const bad = tcbViolations(raw, layout);
+    if (bad.length > 0) {
+      throw new SimError('SNP_MBZ_NONZERO', { structure: 'TCB_VERSION', layout, byte: bad[0] },
+        `TCB_VERSION: reserved byte ${bad[0]} is not zero (${layout} layout)`);
     }
   }
+  return decodeTcbUnchecked(raw, layout);
+}
+
+function decodeTcbUnchecked(raw: bigint, layout: TcbLayout): TcbParts {
+  const table = TCB_BYTES[layout];
+  const byteAt = (i: number): number => Number((raw >> BigInt(8 * i)) & 0xffn);
   const get = (name: keyof TcbParts): number => {
     const index = table[name];
     return index === undefined ? 0 : byteAt(index);

@@ -22,6 +22,7 @@ import { bytesEqual, toHex } from '../../sim/kernel/bytes.js';
 import {
   ATTESTATION_REPORT, type AttestationReport, decodeAttestationReport, REPORT_BYTES, signedSpan,
 } from '../snp/attestation-report.js';
+import { reportAbiViolations, reportTcbLayout } from '../snp/report-abi.js';
 import { fieldOf } from '../../sim/kernel/layout.js';
 import { decodeKeyInfo } from '../snp/key-info.js';
 import { PRODUCTS, PRODUCT_NAMES, productFromCpuid, type Product } from '../snp/product.js';
@@ -76,56 +77,24 @@ export type ReportVerdict = Verdict<ReportClaims>;
 const SIGNING_KEYS: Readonly<Record<number, 'vcek' | 'vlek' | undefined>> = {
   0: 'vcek', 1: 'vlek',
 };
-const UNSIGNED_RESERVED = 'reserved_330';
 
-/** Layer 1: the report bytes. Throws SimError for undecodable bytes; returns failures otherwise. */
-function checkReportBytes(bytes: Uint8Array, strictReserved: boolean):
-  { report: AttestationReport; failures: VerifyFailure[] } {
+/**
+ * Layer 1: the report bytes. Throws SimError for undecodable bytes (length, VERSION); lists every
+ * ABI rule the report breaks (models/snp/report-abi.ts, the same table `snp show` judges by).
+ * Without `strictReserved` the reserved bits and bytes inside the signed span are tolerated; the
+ * unsigned bytes after the signature, field ranges and SIGNATURE_ALGO never are.
+ */
+function checkReportBytes(bytes: Uint8Array, strictReserved: boolean,
+  product: Product | undefined): { report: AttestationReport; failures: VerifyFailure[] } {
   const report = decodeAttestationReport(bytes, { strict: false });
-  const failures: VerifyFailure[] = [];
-  if (report.signature_algo !== 1) {
-    failures.push(failure('VERIFY_BAD_SIGNATURE',
-      `signature_algo is ${report.signature_algo}; ` +
-      'only 1 (ECDSA P-384 SHA-384) is valid — 0 is not "legacy"',
-      { signature_algo: report.signature_algo }));
-  }
-  const reserved = Object.keys(report.reserved ?? {}).sort();
-  if (reserved.includes(UNSIGNED_RESERVED)) {
-    const from = fieldOf(ATTESTATION_REPORT, UNSIGNED_RESERVED).offsetBytes;
-    failures.push(failure('VERIFY_RESERVED',
-      `unsigned bytes after the signature (0x${from.toString(16)}..` +
-      `0x${REPORT_BYTES.toString(16)}) are not zero`,
-      { field: UNSIGNED_RESERVED, signed: false }));
-  }
-  if (strictReserved) {
-    const signed = reserved.filter((name) => name !== UNSIGNED_RESERVED);
-    for (const name of versionReservedFields(bytes, report.version)) {
-      if (!signed.includes(name)) signed.push(name);
-    }
-    for (const name of signed) {
-      failures.push(failure('VERIFY_RESERVED', `reserved field ${name} is not zero`,
-        { field: name, signed: true }));
-    }
-    if (report.key_info >>> 5 !== 0) {
-      failures.push(failure('VERIFY_RESERVED', 'KEY_INFO reserved bits 31:5 are not zero',
-        { field: 'key_info' }));
-    }
-  }
+  const violations = reportAbiViolations(report, reportTcbLayout(report, product));
+  const failures = violations
+    .filter((v) => strictReserved || v.verifyCode !== 'VERIFY_RESERVED' || !v.signed)
+    .map((v) => failure(v.verifyCode, v.message,
+      { rule: v.rule, field: v.field, signed: v.signed, ...v.detail }));
   assert(report.version >= 2, 'decoded report has a known version');
   assert(bytes.length === REPORT_BYTES, 'decoded report has the report length');
   return { report, failures };
-}
-
-/** Fields that are reserved in this VERSION (CPUID in v2, MIT vectors before v5) but not zero. */
-function versionReservedFields(bytes: Uint8Array, version: number): string[] {
-  const introduced: Readonly<Record<string, number>> = {
-    cpuid_fam_id: 3, cpuid_mod_id: 3, cpuid_step: 3, launch_mit_vector: 5, current_mit_vector: 5,
-  };
-  return Object.entries(introduced).filter(([name, since]) => {
-    if (version >= since) return false;
-    const f = fieldOf(ATTESTATION_REPORT, name);
-    return bytes.subarray(f.offsetBytes, f.offsetBytes + f.sizeBytes).some((b) => b !== 0);
-  }).map(([name]) => name);
 }
 
 /** "Milan-B0" → Milan; "Genoa" → Genoa; anything else → undefined. */
@@ -382,9 +351,15 @@ function signerOf(report: AttestationReport, certs: EvidenceCertificates):
  */
 export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertificates,
   options: VerifyReportOptions): ReportVerdict {
-  const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true);
+  const { report, failures } = checkReportBytes(bytes, options.strictReserved ?? true,
+    options.product);
   const signer = signerOf(report, certs);
-  if ('code' in signer) return finish([...failures, signer]);
+  if ('code' in signer) {
+    // A reserved SIGNING_KEY is already listed by the ABI rules; do not say it twice.
+    const repeated = failures.some((f) =>
+      f.code === signer.code && f.detail['field'] === 'key_info');
+    return finish(repeated ? failures : [...failures, signer]);
+  }
   const { signedBy } = signer;
   const leaf = parseCertificate(signer.leafBytes, signedBy);
   const { product, failures: productFailures } = resolveProduct(report, leaf, options.product);

@@ -92,6 +92,8 @@ export const VERIFY_ERROR_CODES = [
   'VERIFY_VMPL',             // appraisal: VMPL above the maximum
   'VERIFY_RESERVED',         // appraisal (strict): a reserved byte is non-zero
   'VERIFY_EXPIRED',          // a certificate is outside its validity at the verification time
+  'VERIFY_SIGNATURE_ALGO',   // SIGNATURE_ALGO is not 1 (ECDSA P-384 SHA-384), signed or not
+  'VERIFY_BAD_FIELD',        // a report field outside its ABI range (e.g. VMPL above 3)
 ] as const;
 
 export const SIM_ERROR_CODES = [

@@ -180,13 +180,6 @@ test(
   },
 );
 
-test('verifier/negative: signature_algo 0 is rejected even with a valid signature over it', () => {
-  const f = fixture();
-  const report = resign(f, (r) => { r.signature_algo = 0; });
-  const verdict = verify({ report, certs: f.certs });
-  assert.equal(codes(verdict), ['VERIFY_BAD_SIGNATURE']);
-  assert.match(verdict.failures[0]!.message, 'signature_algo is 0');
-});
 
 test('verifier/negative: a VLEK-signed report that claims VCEK in KEY_INFO is told apart', () => {
   const f = fixture({ signingKey: 'vlek' });
