@@ -88,22 +88,33 @@ export type CreatePlatformOptions = Readonly<{
 export const DEFAULT_VLEK_CSP_ID = 'CN=parma-sim.test';
 
 /**
- * Defaults per product: the firmware and TCB of a real report of that product in
- * shared/testdata/snp (Milan: milan-v3-oak-oc-release; Genoa: genoa-v5-oak; Turin: turin-v5-oak).
+ * Defaults per product: what the real report of that product in shared/testdata/snp shows (Milan:
+ * milan-v3-oak-oc-release; Genoa: genoa-v5-oak; Turin: turin-v5-oak): the firmware version, its
+ * TCB, its mitigation vector (report v5 CURRENT_MIT_VECTOR, which LAUNCH_START copies into
+ * LAUNCH_MIT_VECTOR) and whether that machine ran with TSME (PLATFORM_INFO bit 1: set in the
+ * Turin report's 0x67, clear in the Milan/Genoa reports' 0x25). test/snp/report-defaults.test.ts
+ * reads the real bytes and checks every default report against them.
  */
-export const DEFAULT_FIRMWARE: Readonly<Record<Product,
-  Readonly<{ version: FirmwareVersion; tcb: TcbParts }>>> = {
+export const DEFAULT_FIRMWARE: Readonly<Record<Product, Readonly<{
+  version: FirmwareVersion; tcb: TcbParts; mitVector: bigint; tsme: boolean;
+}>>> = {
   Milan: {
     version: { major: 1, minor: 55, build: 29 },
     tcb: { fmc: 0, bl: 4, tee: 0, snp: 24, ucode: 219 },
+    mitVector: 0n, // a v3 report has no MIT vector fields
+    tsme: false,
   },
   Genoa: {
     version: { major: 1, minor: 55, build: 43 },
     tcb: { fmc: 0, bl: 10, tee: 0, snp: 25, ucode: 84 },
+    mitVector: 1n,
+    tsme: false,
   },
   Turin: {
     version: { major: 1, minor: 55, build: 61 },
     tcb: { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 },
+    mitVector: 0n,
+    tsme: true,
   },
 };
 
@@ -250,12 +261,12 @@ export function createPlatform(options: CreatePlatformOptions): PlatformState {
     mask_chip_key: options.maskChipKey ?? false,
     vlek_csp_id: options.vlekCspId ?? null,
     smt: options.smt ?? true,
-    tsme: options.tsme ?? false,
+    tsme: options.tsme ?? defaults.tsme,
     ecc: options.ecc ?? true,
     rapl_dis: false,
     ciphertext_hiding: false,
     tio: false,
-    current_mit_vector: options.currentMitVector ?? 0n,
+    current_mit_vector: options.currentMitVector ?? defaults.mitVector,
     ...(options.platformInfo === undefined
       ? {}
       : { platform_info_override: checkU64(options.platformInfo, 'platform_info') }),

@@ -57,9 +57,11 @@ export function generateReport(options: GenerateReportOptions): GeneratedReport 
   const snp = Rng.fromSeed(options.seed).fork('snp');
   const platform = createPlatform({ ...options, rng: snp, vlekCspId });
   const firmware = createFirmware(endorsementRootOf(snp), platform);
+  // LAUNCH_START captures CURRENT_TCB and the current mitigation vector (spec snp.md a.1).
   const context = guestContextFromFields({
     ...options, rng: snp.fork('guest').fork(options.guestName ?? 'guest0'),
     launchTcb: options.launchTcb ?? platform.current_tcb,
+    launch_mit_vector: options.launch_mit_vector ?? platform.current_mit_vector,
   });
   const reportData = options.report_data ?? new Uint8Array(64);
   if (reportData.length > 64) {
