@@ -5,17 +5,13 @@
  * Differs: TEST-ONLY RSA-4096 keys that parma-sim generated once with `openssl genpkey` and commits
  *   in models/snp/test-keys/ (see the README there). They protect nothing. Keys are never generated
  *   at run time (spec perf-notes.md: ~1 s each and random).
- * Invariants: every key is RSA with a 4096-bit modulus and e = 65537; each file is read and parsed
- *   at most once per process (cached KeyObjects).
- * Location: the PEM files are resolved from the package root (the directory holding parma-sim's
- *   package.json), so the same code works from source (tsx), dist/, a helper's out dir and an
- *   installed package (package.json "files" lists models/snp/test-keys).
+ * Invariants: every key is RSA with a 4096-bit modulus and e = 65537; the PEM comes from the
+ *   generated module amd-test-key-pems.ts (equal to the committed files, a test checks), so
+ *   nothing here reads a file; each key is parsed at most once per process (cached KeyObjects).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../../sim/kernel/package-root.js';
 import { assert } from '../../sim/kernel/assert.js';
+import { AMD_TEST_KEY_PEMS } from './amd-test-key-pems.js';
 import type { Product } from './product.js';
 
 export const AMD_KEY_ROLES = ['ark', 'ask', 'asvk'] as const;
@@ -31,13 +27,6 @@ export type AmdTestKey = Readonly<{
   modulusBits: number;
 }>;
 
-/** The folder that holds the committed test keys. */
-export function testKeysDir(): string {
-  const dir = join(packageRoot(), 'models', 'snp', 'test-keys');
-  assert(existsSync(dir), `test key folder missing: ${dir}`);
-  return dir;
-}
-
 const cache = new Map<string, AmdTestKey>();
 
 /** The TEST-ONLY key of `role` for `product`, parsed once and cached. */
@@ -45,7 +34,8 @@ export function amdTestKey(product: Product, role: AmdKeyRole): AmdTestKey {
   const id = `${role}-${product.toLowerCase()}`;
   const cached = cache.get(id);
   if (cached !== undefined) return cached;
-  const pem = readFileSync(join(testKeysDir(), `${id}.key.pem`), 'utf8');
+  const pem = AMD_TEST_KEY_PEMS[id];
+  assert(pem !== undefined, `no embedded test key ${id}`);
   const privateKey = createPrivateKey({ key: pem, format: 'pem' });
   const publicKey = createPublicKey(privateKey);
   const details = privateKey.asymmetricKeyDetails;

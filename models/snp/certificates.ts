@@ -14,15 +14,15 @@ import { SimError } from '../../sim/kernel/errors.js';
 import { hexBytes } from '../../sim/kernel/bytes.js';
 import { Rng, type Seed } from '../../sim/kernel/rng.js';
 import { CERT_GUID, encodeCertTable } from './cert-table.js';
+import { testCaCertificate } from './amd-test-ca.js';
 import { buildCrl, type RevokedEntry } from './crl.js';
 import {
   deriveVcek, deriveVlek, endorsementRootOf, type EndorsementKey, type EndorsementKeyKind,
 } from './endorsement-keys.js';
 import { createPlatform, DEFAULT_VLEK_CSP_ID, type PlatformState } from './platform.js';
+import { toPem } from './pem.js';
 import { PRODUCTS, type Product } from './product.js';
-import {
-  buildCaCertificate, buildEndorsementCertificate, type X509Quirks,
-} from './x509-profile.js';
+import { buildEndorsementCertificate, type X509Quirks } from './x509-profile.js';
 
 export type CertificateSetOptions = Readonly<{
   seed: Seed;
@@ -59,6 +59,8 @@ export type CertificateSet = Readonly<{
   crl: Uint8Array;
 }>;
 
+export { fromPem, toPem } from './pem.js';
+
 /** Builds every certificate of one platform. */
 export function buildCertificateSet(options: CertificateSetOptions): CertificateSet {
   const { seed, product } = options;
@@ -89,9 +91,9 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
   const revoked: RevokedEntry[] = (options.revokedSerials ?? []).map((serial) => ({ serial }));
   const set: CertificateSet = Object.freeze({
     product, signingKey,
-    ark: buildCaCertificate({ seed, product, role: 'ark' }),
-    ask: buildCaCertificate({ seed, product, role: 'ask' }),
-    asvk: buildCaCertificate({ seed, product, role: 'asvk' }),
+    ark: testCaCertificate(product, 'ark'),
+    ask: testCaCertificate(product, 'ask'),
+    asvk: testCaCertificate(product, 'asvk'),
     endorsementCert, endorsementKey, chipId, tcb,
     crl: buildCrl({
       seed, product, keyKind: signingKey, revoked,
@@ -101,33 +103,6 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
   assert(endorsementKey.tcb === tcb, 'leaf issued for the requested TCB');
   assert(PRODUCTS[product].hwidBytes <= chipId.length);
   return set;
-}
-
-/** DER → PEM with 64-character lines. */
-export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  assert(der.length > 0, 'toPem: empty DER');
-  const body = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
-}
-
-/**
- * Every PEM block with `label` in `text`, as DER. Garbage between blocks is ignored (as openssl
- * does); a block whose body is not base64 is SNP_BAD_CERT.
- */
-export function fromPem(text: string, label = 'CERTIFICATE'): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const pattern = new RegExp(`-----BEGIN ${label}-----([^-]*)-----END ${label}-----`, 'g');
-  for (const match of text.matchAll(pattern)) {
-    const body = (match[1] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-      throw new SimError('SNP_BAD_CERT', { label }, `PEM ${label} block is not base64`);
-    }
-    out.push(new Uint8Array(Buffer.from(body, 'base64')));
-    if (out.length > 64) {
-      throw new SimError('SIM_LIMIT_EXCEEDED', { what: 'PEM blocks' }, 'more than 64 PEM blocks');
-    }
-  }
-  return out;
 }
 
 /** The KDS cert_chain PEM: the intermediate (ASK for VCEKs, ASVK for VLEKs), then the ARK. */

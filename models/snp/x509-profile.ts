@@ -38,6 +38,9 @@ import { bigintToBytesBE, toHex } from '../../sim/kernel/bytes.js';
 import { VirtualClock } from '../../sim/kernel/clock.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { Rng, type Seed } from '../../sim/kernel/rng.js';
+import {
+  AMD_OID, AmdIa5String, AmdInteger, ID_EC_PUBLIC_KEY, type AmdExtensionName,
+} from './amd-extensions.js';
 import { amdTestKey, type AmdKeyRole, type AmdTestKey } from './amd-test-keys.js';
 import { kdsCrlUrl } from './kds.js';
 import { PRODUCTS, type Product } from './product.js';
@@ -47,24 +50,10 @@ import { decodeTcb, type TcbParts } from './tcb-version.js';
 // ---------------------------------------------------------------------------------------------
 // Constants (spec snp.md e.2 / e.3)
 
-const AMD_ARC = '1.3.6.1.4.1.3704.1';
-/** AMD's private certificate extensions (KDS spec 57230, "VCEK certificate extensions"). */
-export const AMD_OID = Object.freeze({
-  structVersion: `${AMD_ARC}.1`,
-  productName: `${AMD_ARC}.2`,
-  blSPL: `${AMD_ARC}.3.1`,
-  teeSPL: `${AMD_ARC}.3.2`,
-  snpSPL: `${AMD_ARC}.3.3`,
-  spl4: `${AMD_ARC}.3.4`,
-  spl5: `${AMD_ARC}.3.5`,
-  spl6: `${AMD_ARC}.3.6`,
-  spl7: `${AMD_ARC}.3.7`,
-  ucodeSPL: `${AMD_ARC}.3.8`,
-  fmcSPL: `${AMD_ARC}.3.9`,
-  hwid: `${AMD_ARC}.4`,
-  cspId: `${AMD_ARC}.5`,
-} as const);
-export type AmdExtensionName = keyof typeof AMD_OID;
+export {
+  AMD_OID, decodeAmdExtensions, ID_EC_PUBLIC_KEY, ID_SECP384R1, type AmdExtensionName,
+  type AmdLeafExtensions,
+} from './amd-extensions.js';
 
 /** Leaf extension order in real certificates (verified on all 15 real VCEKs and the VLEK). */
 export const LEAF_EXTENSION_ORDER:
@@ -86,8 +75,6 @@ export const CA_SERIALS: Readonly<Record<Product, Readonly<Record<AmdKeyRole, bi
   Turin: { ark: 0x30000n, ask: 0x30001n, asvk: 0x30101n },
 };
 
-export const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-export const ID_SECP384R1 = '1.3.132.0.34';
 const RDN_OIDS = {
   OU: '2.5.4.11', C: '2.5.4.6', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', CN: '2.5.4.3',
 } as const;
@@ -111,22 +98,6 @@ export function commonNameOf(role: CertificateRole, product: Product): string {
 
 // ---------------------------------------------------------------------------------------------
 // Small ASN.1 value types (schema classes decorated by hand: no decorator syntax needed)
-
-/** A bare DER INTEGER (the SPL and structVersion extension values). */
-export class AmdInteger {
-  value = 0;
-  constructor(value = 0) { this.value = value; }
-}
-AsnProp({ type: AsnPropTypes.Integer })(AmdInteger.prototype, 'value');
-AsnType({ type: AsnTypeTypes.Choice })(AmdInteger);
-
-/** A bare DER IA5String (productName, csp_id). */
-export class AmdIa5String {
-  value = '';
-  constructor(value = '') { this.value = value; }
-}
-AsnProp({ type: AsnPropTypes.IA5String })(AmdIa5String.prototype, 'value');
-AsnType({ type: AsnTypeTypes.Choice })(AmdIa5String);
 
 /**
  * RSASSA-PSS-params with every field written out (RFC 4055 §3.1). The asn1-rsa class omits
@@ -297,11 +268,18 @@ export function amdKeyUsage(flags: number): KeyUsage {
   return usage;
 }
 
-export type CaCertificateOptions = Readonly<{ seed: Seed; product: Product; role: AmdKeyRole }>;
+/** The seed of the PSS salts of the committed TEST-ONLY CA certificates (amd-test-ca.ts). */
+export const TEST_CA_SEED: Seed = 0;
 
-/** ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. */
+export type CaCertificateOptions = Readonly<{ product: Product; role: AmdKeyRole; seed?: Seed }>;
+
+/**
+ * ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. With the default seed this
+ * rebuilds the committed fixture that amd-test-ca.ts serves (RSA-4096 signing: ~5 ms).
+ */
 export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
-  const { seed, product, role } = options;
+  const { product, role } = options;
+  const seed = options.seed ?? TEST_CA_SEED;
   const key = amdTestKey(product, role);
   const ark = amdTestKey(product, 'ark');
   const spki = parseSpki(key.spkiDer);
@@ -457,86 +435,4 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
   const der = signCertificate(tbs, issuer, seed, label, explicitTrailer);
   assert(extensions.length >= LEAF_EXTENSION_ORDER[PRODUCTS[product].tcbLayout].length);
   return der;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the AMD extensions back (for verifiers; hostile input → SimError)
-
-export type AmdLeafExtensions = Readonly<{
-  structVersion?: number;
-  productName?: string;
-  /** SPLs present in the certificate (fmc only on Turin-style certificates). */
-  spl: Readonly<Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>>>;
-  /** Raw hwid extension value (64 or 8 bytes in a well-formed certificate). */
-  hwid?: Uint8Array;
-  cspId?: string;
-  /** Extension OIDs in certificate order, for profile checks. */
-  order: readonly string[];
-}>;
-
-const SPL_OF: Readonly<Record<string, 'fmc' | 'bl' | 'tee' | 'snp' | 'ucode'>> = {
-  [AMD_OID.blSPL]: 'bl', [AMD_OID.teeSPL]: 'tee', [AMD_OID.snpSPL]: 'snp',
-  [AMD_OID.ucodeSPL]: 'ucode', [AMD_OID.fmcSPL]: 'fmc',
-};
-
-function badExtension(oid: string, reason: string): SimError {
-  return new SimError('SNP_BAD_CERT', { extension: oid, reason },
-    `certificate extension ${oid}: ${reason}`);
-}
-
-function readInteger(oid: string, value: Uint8Array): number {
-  let parsed: AmdInteger;
-  try {
-    parsed = AsnConvert.parse(value, AmdInteger);
-  } catch {
-    throw badExtension(oid, 'not a DER INTEGER');
-  }
-  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) ||
-    parsed.value < 0 || parsed.value > 0xff) {
-    throw badExtension(oid, 'INTEGER outside 0..255');
-  }
-  return parsed.value;
-}
-
-function readIa5(oid: string, value: Uint8Array): string {
-  try {
-    const parsed = AsnConvert.parse(value, AmdIa5String);
-    if (typeof parsed.value !== 'string') throw new Error('not a string');
-    return parsed.value;
-  } catch {
-    throw badExtension(oid, 'not a DER IA5String');
-  }
-}
-
-/**
- * Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not
- * fatal).
- */
-export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafExtensions {
-  const spl: Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>> = {};
-  const order: string[] = [];
-  let structVersion: number | undefined;
-  let productName: string | undefined;
-  let hwid: Uint8Array | undefined;
-  let cspId: string | undefined;
-  for (const ext of extensions) {
-    const oid = ext.extnID;
-    if (order.includes(oid)) throw badExtension(oid, 'appears twice');
-    order.push(oid);
-    const value = new Uint8Array(ext.extnValue.buffer);
-    const splName = SPL_OF[oid];
-    if (splName !== undefined) spl[splName] = readInteger(oid, value);
-    else if (oid === AMD_OID.structVersion) structVersion = readInteger(oid, value);
-    else if (oid === AMD_OID.productName) productName = readIa5(oid, value);
-    else if (oid === AMD_OID.hwid) hwid = value.slice();
-    else if (oid === AMD_OID.cspId) cspId = readIa5(oid, value);
-  }
-  assert(order.length === extensions.length);
-  return {
-    spl, order,
-    ...(structVersion === undefined ? {} : { structVersion }),
-    ...(productName === undefined ? {} : { productName }),
-    ...(hwid === undefined ? {} : { hwid }),
-    ...(cspId === undefined ? {} : { cspId }),
-  };
 }

@@ -8,7 +8,7 @@
  *   a certificate must re-encode to exactly its input (DER, no trailing bytes); public keys are
  *   parsed once per distinct SPKI (bounded cache).
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { id_mgf1, id_RSASSA_PSS, id_sha384, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import {
@@ -19,9 +19,8 @@ import {
 import { assert } from '../../sim/kernel/assert.js';
 import { bigintFromBytesBE, bytesEqual, toHex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import { fromPem } from '../snp/certificates.js';
-import { rsaPssVerify } from '../snp/rsa-pss.js';
-import { ID_EC_PUBLIC_KEY, ID_SECP384R1 } from '../snp/x509-profile.js';
+import { fromPem } from '../snp/pem.js';
+import { ID_EC_PUBLIC_KEY, ID_SECP384R1 } from '../snp/amd-extensions.js';
 
 export type ParsedCertificate = Readonly<{
   der: Uint8Array;
@@ -163,6 +162,16 @@ export function pssProblem(algorithm: AlgorithmIdentifier): string | undefined {
   if (params.saltLength !== 48) return `RSASSA-PSS salt length ${params.saltLength} is not 48`;
   if (params.trailerField !== 1) return 'RSASSA-PSS trailer field is not 1';
   return undefined;
+}
+
+/** RSASSA-PSS-VERIFY, SHA-384 / MGF1-SHA-384 / salt length 48 enforced (node:crypto). */
+function rsaPssVerify(
+  options: Readonly<{ publicKey: KeyObject; message: Uint8Array; signature: Uint8Array }>,
+): boolean {
+  assert(options.publicKey.asymmetricKeyType === 'rsa', 'rsaPssVerify: an RSA key');
+  return verify('sha384', options.message, {
+    key: options.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48,
+  }, options.signature);
 }
 
 const signatureMemo = new WeakMap<ParsedCertificate, Map<ParsedCertificate, string | undefined>>();

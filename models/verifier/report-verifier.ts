@@ -18,7 +18,7 @@
  */
 import { verify as cryptoVerify } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { bytesEqual, toHex } from '../../sim/kernel/bytes.js';
+import { bytesEqual, concatBytes, fromLE72, toHex } from '../../sim/kernel/bytes.js';
 import {
   ATTESTATION_REPORT, type AttestationReport, decodeAttestationReport, REPORT_BYTES, signedSpan,
 } from '../snp/attestation-report.js';
@@ -26,9 +26,8 @@ import { reportAbiViolations, reportTcbLayout } from '../snp/report-abi.js';
 import { fieldOf } from '../../sim/kernel/layout.js';
 import { decodeKeyInfo } from '../snp/key-info.js';
 import { PRODUCTS, PRODUCT_NAMES, productFromCpuid, type Product } from '../snp/product.js';
-import { reportSignatureP1363 } from '../snp/report-signature.js';
 import { decodeTcb, type TcbParts } from '../snp/tcb-version.js';
-import { decodeAmdExtensions, type AmdLeafExtensions } from '../snp/x509-profile.js';
+import { decodeAmdExtensions, type AmdLeafExtensions } from '../snp/amd-extensions.js';
 import { appraiseReport, type AppraisalOptions } from './appraisal.js';
 import {
   caProblem, crlSignatureProblem, p384Problem, parseCertificate, parseCrl, publicKeyOf,
@@ -301,13 +300,29 @@ function hwidFailures(hwid: Uint8Array | undefined, expected: Uint8Array): Verif
     { hwid: hwid === undefined ? null : toHex(hwid), chip_id: toHex(expected) })];
 }
 
+/**
+ * The report's R and S (LE72 at 0x2A0 and 0x2E8, spec snp.md a.2) as IEEE-P1363 r||s, or
+ * undefined when either does not fit in 48 bytes (then it is no P-384 signature).
+ */
+function signatureP1363(bytes: Uint8Array): Uint8Array | undefined {
+  const at = (name: 'signature_r' | 'signature_s'): Uint8Array | undefined => {
+    const field = fieldOf(ATTESTATION_REPORT, name);
+    return fromLE72(bytes.subarray(field.offsetBytes, field.offsetBytes + field.sizeBytes), 48);
+  };
+  const r = at('signature_r');
+  const s = at('signature_s');
+  if (r === undefined || s === undefined) return undefined;
+  assert(r.length === 48 && s.length === 48, 'P-384 scalars are 48 bytes');
+  return concatBytes(r, s);
+}
+
 /** Layer 2c: ECDSA P-384 / SHA-384 over [0x000, 0x2A0) with a cached KeyObject. */
 function checkSignature(bytes: Uint8Array, leaf: ParsedCertificate): VerifyFailure[] {
   const keyProblem = p384Problem(leaf);
   if (keyProblem !== undefined) {
     return [failure('VERIFY_BAD_SIGNATURE', keyProblem, { certificate: leaf.what })];
   }
-  const p1363 = reportSignatureP1363(bytes);
+  const p1363 = signatureP1363(bytes);
   if (p1363 === undefined) {
     const message = 'R or S does not fit in 48 bytes (non-zero high bytes of an LE72 field)';
     return [failure('VERIFY_BAD_SIGNATURE', message, {})];

@@ -6,15 +6,14 @@
  * Differs: besides AMD's real roots (models/verifier/amd-roots) we offer parma-sim's TEST roots,
  *   which are trusted only when a caller asks for them explicitly.
  * Invariants: an anchor is pinned by the ARK's SubjectPublicKeyInfo, never by whatever ARK the
- *   evidence carries; one anchor per product in each default set.
+ *   evidence carries; one anchor per product in each default set; both sets are embedded data
+ *   (no file is read) and are decoded afresh on each call (microseconds; no module state).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { assert } from '../../sim/kernel/assert.js';
-import { packageRoot } from '../../sim/kernel/package-root.js';
-import { fromPem } from '../snp/certificates.js';
+import { testCaCertificate } from '../snp/amd-test-ca.js';
+import { fromPem } from '../snp/pem.js';
 import { PRODUCT_NAMES, type Product } from '../snp/product.js';
-import { buildCaCertificate } from '../snp/x509-profile.js';
+import { AMD_ROOT_PEMS } from './amd-root-pems.js';
 
 export type TrustAnchor = Readonly<{
   product: Product;
@@ -28,45 +27,40 @@ export type TrustAnchor = Readonly<{
   source: string;
 }>;
 
-let amdAnchors: readonly TrustAnchor[] | undefined;
-
 /**
- * AMD's real ARK/ASK/ASVK for Milan, Genoa and Turin (public certificates shipped in
- * amd-roots/).
+ * AMD's real ARK/ASK/ASVK for Milan, Genoa and Turin (public certificates committed in amd-roots/
+ * and embedded in amd-root-pems.ts).
  */
 export function amdTrustAnchors(): readonly TrustAnchor[] {
-  if (amdAnchors !== undefined) return amdAnchors;
-  const dir = join(packageRoot(), 'models', 'verifier', 'amd-roots');
-  const one = (product: Product, file: string): Uint8Array => {
-    const blocks = fromPem(readFileSync(join(dir, product.toLowerCase(), file), 'utf8'));
-    assert(blocks.length === 1, `amd-roots/${product}/${file}: one certificate`);
+  const one = (product: Product, role: 'ark' | 'ask' | 'asvk'): Uint8Array => {
+    const pem = AMD_ROOT_PEMS[`${role}-${product.toLowerCase()}`];
+    assert(pem !== undefined, `amd-roots/${product}/${role}.pem is embedded`);
+    const blocks = fromPem(pem);
+    assert(blocks.length === 1, `amd-roots/${product}/${role}.pem: one certificate`);
     return blocks[0]!;
   };
-  amdAnchors = Object.freeze(PRODUCT_NAMES.map((product) => Object.freeze({
-    product, ark: one(product, 'ark.pem'), ask: one(product, 'ask.pem'),
-    asvk: one(product, 'asvk.pem'), source: 'amd',
+  const anchors = Object.freeze(PRODUCT_NAMES.map((product) => Object.freeze({
+    product, ark: one(product, 'ark'), ask: one(product, 'ask'), asvk: one(product, 'asvk'),
+    source: 'amd',
   })));
-  assert(amdAnchors.length === PRODUCT_NAMES.length);
-  return amdAnchors;
+  assert(anchors.length === PRODUCT_NAMES.length);
+  return anchors;
 }
 
-let testAnchors: readonly TrustAnchor[] | undefined;
-
 /**
- * parma-sim's TEST-ONLY roots (models/snp/test-keys). Certificates built from any seed chain to
- * these, because the pin is the ARK key, not the ARK certificate bytes.
+ * parma-sim's TEST-ONLY roots (models/snp/amd-test-ca.ts: fixed certificates, no private key).
+ * Certificates built from any seed chain to these.
  */
 export function parmaSimTestAnchors(): readonly TrustAnchor[] {
-  if (testAnchors !== undefined) return testAnchors;
-  testAnchors = Object.freeze(PRODUCT_NAMES.map((product) => Object.freeze({
+  const anchors = Object.freeze(PRODUCT_NAMES.map((product) => Object.freeze({
     product,
-    ark: buildCaCertificate({ seed: 0, product, role: 'ark' }),
-    ask: buildCaCertificate({ seed: 0, product, role: 'ask' }),
-    asvk: buildCaCertificate({ seed: 0, product, role: 'asvk' }),
+    ark: testCaCertificate(product, 'ark'),
+    ask: testCaCertificate(product, 'ask'),
+    asvk: testCaCertificate(product, 'asvk'),
     source: 'parma-sim-test',
   })));
-  assert(testAnchors.length === PRODUCT_NAMES.length);
-  return testAnchors;
+  assert(anchors.length === PRODUCT_NAMES.length);
+  return anchors;
 }
 
 /** A trust anchor from a user-supplied ARK certificate (e.g. `--trust-anchor ark.pem`). */

@@ -20,7 +20,7 @@ import { createPlatform } from '../../models/snp/platform.js';
 import { PRODUCTS } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
-import { parseUint, productFlag } from './snp-report.js';
+import { parseUint, productFlag } from './snp-args.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { writeFilesInto } from './files.js';

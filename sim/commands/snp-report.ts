@@ -9,7 +9,7 @@ import { fromHex, toHex } from '../kernel/bytes.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
 import { isReportVersion, type ReportVersion } from '../../models/snp/attestation-report.js';
 import { DEFAULT_FIRMWARE, parseFirmwareVersion } from '../../models/snp/platform.js';
-import { PRODUCTS, parseProduct, type Product } from '../../models/snp/product.js';
+import { PRODUCTS } from '../../models/snp/product.js';
 import {
   generateReport, type GenerateReportOptions, type GeneratedReport,
 } from '../../models/snp/report-generator.js';
@@ -19,25 +19,10 @@ import { parseTcbText } from '../../models/snp/tcb-text.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { writeOutput } from './files.js';
+import { parseUint, productFlag, usageError } from './snp-args.js';
+
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
-
-function usageError(what: string, message: string): SimError {
-  return new SimError('SIM_USAGE', { what }, message);
-}
-
-/** Decimal or 0x-hex non-negative integer up to `maxBits` bits. */
-export function parseUint(text: string, what: string, maxBits: number): bigint {
-  const trimmed = text.trim();
-  if (!/^(0x[0-9a-f]+|\d+)$/i.test(trimmed)) {
-    throw usageError(what, `--${what}: '${text}' is not a number`);
-  }
-  const value = BigInt(trimmed);
-  if (value >= 1n << BigInt(maxBits)) {
-    throw usageError(what, `--${what}: ${text} does not fit in ${maxBits} bits`);
-  }
-  return value;
-}
 
 function hexFlag(flags: Flags, name: string, bytes?: number): Uint8Array | undefined {
   const text = flags[name];
@@ -102,18 +87,6 @@ function buildProgram(io: CliIo): Command {
       + 'with VCEK or VLEK, ASK or ASVK, ARK), as SNP_GET_EXT_REPORT / configfs-tsm auxblob give')
     .option('--out <file>', 'write the raw 1184-byte report here (default: hex on stdout)');
   return program;
-}
-
-/** --product: an unknown name is a usage error (exit 2), not a malformed input. */
-export function productFlag(text: string): Product {
-  try {
-    return parseProduct(text);
-  } catch (error) {
-    if (error instanceof SimError) {
-      throw usageError('product', `--product: ${error.message.replace(/^[A-Z_]+: /, '')}`);
-    }
-    throw error;
-  }
 }
 
 /** Parsed flags → the library's options. */

@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
-import { fromPem } from '../../models/snp/certificates.js';
+import { fromPem } from '../../models/snp/pem.js';
 import { PRODUCTS, type Product } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
@@ -27,7 +27,7 @@ import {
 import {
   amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
 } from '../../models/verifier/trust-anchors.js';
-import { productFlag } from './snp-report.js';
+import { productFlag } from './snp-args.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { readInput } from './files.js';

@@ -1,0 +1,136 @@
+/**
+ * Models: AMD's private X.509 extensions of VCEK and VLEK certificates (VCEK Certificate and KDS
+ *   Interface spec 57230, "VCEK certificate extensions"; spec snp.md e.2), OIDs under
+ *   1.3.6.1.4.1.3704.1: structVersion, productName, the SPLs (fmcSPL on Turin), the raw hwid and a
+ *   VLEK's csp_id; and the two key OIDs a VCEK carries (id-ecPublicKey, secp384r1).
+ * Real counterpart: how go-sev-guest `kds` and virtee read a VCEK's extensions.
+ * Differs: nothing. This is the reading side only (and the two value types the certificate
+ *   builder writes with), so a verifier can use it without importing the fake issuer.
+ * Invariants: SPLs are DER INTEGERs 0..255; productName and csp_id are DER IA5Strings; hwid is the
+ *   raw extension value; an OID that appears twice, or a value that does not decode, is
+ *   SNP_BAD_CERT (hostile input never crashes); unknown OIDs are listed in `order`, not fatal.
+ */
+import {
+  AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes,
+} from '@peculiar/asn1-schema';
+import type { Extension } from '@peculiar/asn1-x509';
+import { assert } from '../../sim/kernel/assert.js';
+import { SimError } from '../../sim/kernel/errors.js';
+
+const AMD_ARC = '1.3.6.1.4.1.3704.1';
+/** AMD's private certificate extensions (KDS spec 57230, "VCEK certificate extensions"). */
+export const AMD_OID = Object.freeze({
+  structVersion: `${AMD_ARC}.1`,
+  productName: `${AMD_ARC}.2`,
+  blSPL: `${AMD_ARC}.3.1`,
+  teeSPL: `${AMD_ARC}.3.2`,
+  snpSPL: `${AMD_ARC}.3.3`,
+  spl4: `${AMD_ARC}.3.4`,
+  spl5: `${AMD_ARC}.3.5`,
+  spl6: `${AMD_ARC}.3.6`,
+  spl7: `${AMD_ARC}.3.7`,
+  ucodeSPL: `${AMD_ARC}.3.8`,
+  fmcSPL: `${AMD_ARC}.3.9`,
+  hwid: `${AMD_ARC}.4`,
+  cspId: `${AMD_ARC}.5`,
+} as const);
+export type AmdExtensionName = keyof typeof AMD_OID;
+
+/** SubjectPublicKeyInfo algorithm and curve of every VCEK/VLEK (RFC 5480). */
+export const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+export const ID_SECP384R1 = '1.3.132.0.34';
+
+/** A bare DER INTEGER (the SPL and structVersion extension values). */
+export class AmdInteger {
+  value = 0;
+  constructor(value = 0) { this.value = value; }
+}
+AsnProp({ type: AsnPropTypes.Integer })(AmdInteger.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(AmdInteger);
+
+/** A bare DER IA5String (productName, csp_id). */
+export class AmdIa5String {
+  value = '';
+  constructor(value = '') { this.value = value; }
+}
+AsnProp({ type: AsnPropTypes.IA5String })(AmdIa5String.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(AmdIa5String);
+
+export type AmdLeafExtensions = Readonly<{
+  structVersion?: number;
+  productName?: string;
+  /** SPLs present in the certificate (fmc only on Turin-style certificates). */
+  spl: Readonly<Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>>>;
+  /** Raw hwid extension value (64 or 8 bytes in a well-formed certificate). */
+  hwid?: Uint8Array;
+  cspId?: string;
+  /** Extension OIDs in certificate order, for profile checks. */
+  order: readonly string[];
+}>;
+
+const SPL_OF: Readonly<Record<string, 'fmc' | 'bl' | 'tee' | 'snp' | 'ucode'>> = {
+  [AMD_OID.blSPL]: 'bl', [AMD_OID.teeSPL]: 'tee', [AMD_OID.snpSPL]: 'snp',
+  [AMD_OID.ucodeSPL]: 'ucode', [AMD_OID.fmcSPL]: 'fmc',
+};
+
+function badExtension(oid: string, reason: string): SimError {
+  return new SimError('SNP_BAD_CERT', { extension: oid, reason },
+    `certificate extension ${oid}: ${reason}`);
+}
+
+function readInteger(oid: string, value: Uint8Array): number {
+  let parsed: AmdInteger;
+  try {
+    parsed = AsnConvert.parse(value, AmdInteger);
+  } catch {
+    throw badExtension(oid, 'not a DER INTEGER');
+  }
+  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) ||
+    parsed.value < 0 || parsed.value > 0xff) {
+    throw badExtension(oid, 'INTEGER outside 0..255');
+  }
+  return parsed.value;
+}
+
+function readIa5(oid: string, value: Uint8Array): string {
+  try {
+    const parsed = AsnConvert.parse(value, AmdIa5String);
+    if (typeof parsed.value !== 'string') throw new Error('not a string');
+    return parsed.value;
+  } catch {
+    throw badExtension(oid, 'not a DER IA5String');
+  }
+}
+
+/**
+ * Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not
+ * fatal).
+ */
+export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafExtensions {
+  const spl: Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>> = {};
+  const order: string[] = [];
+  let structVersion: number | undefined;
+  let productName: string | undefined;
+  let hwid: Uint8Array | undefined;
+  let cspId: string | undefined;
+  for (const ext of extensions) {
+    const oid = ext.extnID;
+    if (order.includes(oid)) throw badExtension(oid, 'appears twice');
+    order.push(oid);
+    const value = new Uint8Array(ext.extnValue.buffer);
+    const splName = SPL_OF[oid];
+    if (splName !== undefined) spl[splName] = readInteger(oid, value);
+    else if (oid === AMD_OID.structVersion) structVersion = readInteger(oid, value);
+    else if (oid === AMD_OID.productName) productName = readIa5(oid, value);
+    else if (oid === AMD_OID.hwid) hwid = value.slice();
+    else if (oid === AMD_OID.cspId) cspId = readIa5(oid, value);
+  }
+  assert(order.length === extensions.length);
+  return {
+    spl, order,
+    ...(structVersion === undefined ? {} : { structVersion }),
+    ...(productName === undefined ? {} : { productName }),
+    ...(hwid === undefined ? {} : { hwid }),
+    ...(cspId === undefined ? {} : { cspId }),
+  };
+}
