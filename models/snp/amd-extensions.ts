@@ -4,18 +4,15 @@
  *   1.3.6.1.4.1.3704.1: structVersion, productName, the SPLs (fmcSPL on Turin), the raw hwid and a
  *   VLEK's csp_id; and the two key OIDs a VCEK carries (id-ecPublicKey, secp384r1).
  * Real counterpart: how go-sev-guest `kds` and virtee read a VCEK's extensions.
- * Differs: nothing. This is the reading side only (and the two value types the certificate
- *   builder writes with), so a verifier can use it without importing the fake issuer.
+ * Differs: nothing. This is the reading side only (over der.ts), so a verifier can use it
+ *   without importing the fake issuer or loading the ASN.1 library the issuer builds with.
  * Invariants: SPLs are DER INTEGERs 0..255; productName and csp_id are DER IA5Strings; hwid is the
  *   raw extension value; an OID that appears twice, or a value that does not decode, is
  *   SNP_BAD_CERT (hostile input never crashes); unknown OIDs are listed in `order`, not fatal.
  */
-import {
-  AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes,
-} from '@peculiar/asn1-schema';
-import type { Extension } from '@peculiar/asn1-x509';
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
+import { DER_TAG, derParse, derString, derUnsigned } from './der.js';
 
 const AMD_ARC = '1.3.6.1.4.1.3704.1';
 /** AMD's private certificate extensions (KDS spec 57230, "VCEK certificate extensions"). */
@@ -40,21 +37,6 @@ export type AmdExtensionName = keyof typeof AMD_OID;
 export const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 export const ID_SECP384R1 = '1.3.132.0.34';
 
-/** A bare DER INTEGER (the SPL and structVersion extension values). */
-export class AmdInteger {
-  value = 0;
-  constructor(value = 0) { this.value = value; }
-}
-AsnProp({ type: AsnPropTypes.Integer })(AmdInteger.prototype, 'value');
-AsnType({ type: AsnTypeTypes.Choice })(AmdInteger);
-
-/** A bare DER IA5String (productName, csp_id). */
-export class AmdIa5String {
-  value = '';
-  constructor(value = '') { this.value = value; }
-}
-AsnProp({ type: AsnPropTypes.IA5String })(AmdIa5String.prototype, 'value');
-AsnType({ type: AsnTypeTypes.Choice })(AmdIa5String);
 
 export type AmdLeafExtensions = Readonly<{
   structVersion?: number;
@@ -79,34 +61,38 @@ function badExtension(oid: string, reason: string): SimError {
 }
 
 function readInteger(oid: string, value: Uint8Array): number {
-  let parsed: AmdInteger;
+  let parsed: bigint;
   try {
-    parsed = AsnConvert.parse(value, AmdInteger);
+    parsed = derUnsigned(derParse(value, oid), oid);
   } catch {
     throw badExtension(oid, 'not a DER INTEGER');
   }
-  if (typeof parsed.value !== 'number' || !Number.isSafeInteger(parsed.value) ||
-    parsed.value < 0 || parsed.value > 0xff) {
-    throw badExtension(oid, 'INTEGER outside 0..255');
-  }
-  return parsed.value;
+  if (parsed > 0xffn) throw badExtension(oid, 'INTEGER outside 0..255');
+  return Number(parsed);
 }
 
 function readIa5(oid: string, value: Uint8Array): string {
   try {
-    const parsed = AsnConvert.parse(value, AmdIa5String);
-    if (typeof parsed.value !== 'string') throw new Error('not a string');
-    return parsed.value;
+    const element = derParse(value, oid);
+    if (element.tag !== DER_TAG.IA5_STRING) throw new Error('not an IA5String');
+    return derString(element, oid);
   } catch {
     throw badExtension(oid, 'not a DER IA5String');
   }
 }
 
+/** One X.509 extension as the certificate reader returns it. */
+export type CertificateExtension = Readonly<{
+  extnID: string; critical: boolean; value: Uint8Array;
+}>;
+
 /**
  * Decodes the AMD extensions of a VCEK/VLEK (unknown AMD OIDs are listed in `order`, not
  * fatal).
  */
-export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafExtensions {
+export function decodeAmdExtensions(
+  extensions: readonly CertificateExtension[],
+): AmdLeafExtensions {
   const spl: Partial<Record<'fmc' | 'bl' | 'tee' | 'snp' | 'ucode', number>> = {};
   const order: string[] = [];
   let structVersion: number | undefined;
@@ -117,7 +103,7 @@ export function decodeAmdExtensions(extensions: readonly Extension[]): AmdLeafEx
     const oid = ext.extnID;
     if (order.includes(oid)) throw badExtension(oid, 'appears twice');
     order.push(oid);
-    const value = new Uint8Array(ext.extnValue.buffer);
+    const value = ext.value;
     const splName = SPL_OF[oid];
     if (splName !== undefined) spl[splName] = readInteger(oid, value);
     else if (oid === AMD_OID.structVersion) structVersion = readInteger(oid, value);

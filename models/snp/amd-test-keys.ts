@@ -7,10 +7,11 @@
  *   at run time (spec perf-notes.md: ~1 s each and random).
  * Invariants: every key is RSA with a 4096-bit modulus and e = 65537; the PEM comes from the
  *   generated module amd-test-key-pems.ts (equal to the committed files, a test checks), so
- *   nothing here reads a file; each key is parsed at most once per process (cached KeyObjects).
+ *   nothing here reads a file; each key is parsed at most once per process (the kernel memo).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
+import { memo } from '../../sim/kernel/memo.js';
 import { AMD_TEST_KEY_PEMS } from './amd-test-key-pems.js';
 import type { Product } from './product.js';
 
@@ -27,13 +28,19 @@ export type AmdTestKey = Readonly<{
   modulusBits: number;
 }>;
 
-const cache = new Map<string, AmdTestKey>();
-
-/** The TEST-ONLY key of `role` for `product`, parsed once and cached. */
+/**
+ * The TEST-ONLY key of `role` for `product`. Parsing an RSA-4096 PEM costs about a millisecond,
+ * so each key is parsed once per process, in the kernel memo (keyed by the key's name, whose PEM
+ * is a constant of this build).
+ */
 export function amdTestKey(product: Product, role: AmdKeyRole): AmdTestKey {
   const id = `${role}-${product.toLowerCase()}`;
-  const cached = cache.get(id);
-  if (cached !== undefined) return cached;
+  const key = memo('snp.amd-test-key', id, () => parseTestKey(product, role, id), 16);
+  assert(key.product === product && key.role === role, 'the memo returns the key asked for');
+  return key;
+}
+
+function parseTestKey(product: Product, role: AmdKeyRole, id: string): AmdTestKey {
   const pem = AMD_TEST_KEY_PEMS[id];
   assert(pem !== undefined, `no embedded test key ${id}`);
   const privateKey = createPrivateKey({ key: pem, format: 'pem' });
@@ -43,9 +50,5 @@ export function amdTestKey(product: Product, role: AmdKeyRole): AmdTestKey {
   assert(details?.modulusLength === 4096, `${id}: test key must be RSA-4096`);
   assert(details.publicExponent === 65537n, `${id}: test key must have e = 65537`);
   const spkiDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-  const key: AmdTestKey = Object.freeze({
-    product, role, privateKey, publicKey, spkiDer, modulusBits: 4096,
-  });
-  cache.set(id, key);
-  return key;
+  return Object.freeze({ product, role, privateKey, publicKey, spkiDer, modulusBits: 4096 });
 }

@@ -38,9 +38,7 @@ import { bigintToBytesBE, toHex } from '../../sim/kernel/bytes.js';
 import { VirtualClock } from '../../sim/kernel/clock.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { Rng, type Seed } from '../../sim/kernel/rng.js';
-import {
-  AMD_OID, AmdIa5String, AmdInteger, ID_EC_PUBLIC_KEY, type AmdExtensionName,
-} from './amd-extensions.js';
+import { AMD_OID, ID_EC_PUBLIC_KEY, type AmdExtensionName } from './amd-extensions.js';
 import { amdTestKey, type AmdKeyRole, type AmdTestKey } from './amd-test-keys.js';
 import { kdsCrlUrl } from './kds.js';
 import { PRODUCTS, type Product } from './product.js';
@@ -52,7 +50,7 @@ import { decodeTcb, type TcbParts } from './tcb-version.js';
 
 export {
   AMD_OID, decodeAmdExtensions, ID_EC_PUBLIC_KEY, ID_SECP384R1, type AmdExtensionName,
-  type AmdLeafExtensions,
+  type AmdLeafExtensions, type CertificateExtension,
 } from './amd-extensions.js';
 
 /** Leaf extension order in real certificates (verified on all 15 real VCEKs and the VLEK). */
@@ -98,6 +96,22 @@ export function commonNameOf(role: CertificateRole, product: Product): string {
 
 // ---------------------------------------------------------------------------------------------
 // Small ASN.1 value types (schema classes decorated by hand: no decorator syntax needed)
+
+/** A bare DER INTEGER (the SPL and structVersion extension values). */
+export class AmdInteger {
+  value = 0;
+  constructor(value = 0) { this.value = value; }
+}
+AsnProp({ type: AsnPropTypes.Integer })(AmdInteger.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(AmdInteger);
+
+/** A bare DER IA5String (productName, csp_id). */
+export class AmdIa5String {
+  value = '';
+  constructor(value = '') { this.value = value; }
+}
+AsnProp({ type: AsnPropTypes.IA5String })(AmdIa5String.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(AmdIa5String);
 
 /**
  * RSASSA-PSS-params with every field written out (RFC 4055 §3.1). The asn1-rsa class omits

@@ -42,17 +42,18 @@ for (const spec of EMBEDDED_PEMS) {
   });
 }
 
-test('snp/certs-fixtures: rebuilding each TEST-ONLY CA certificate gives the committed bytes', () => {
-  for (const product of PRODUCT_NAMES) {
-    for (const role of AMD_KEY_ROLES) {
-      const file = join(REPO_ROOT, 'models', 'snp', 'test-keys',
-        `${role}-${product.toLowerCase()}.cert.pem`);
-      const committed = fromPem(readFileSync(file, 'utf8'));
-      assert.is(committed.length, 1, file);
-      assert.is(toHex(buildCaCertificate({ product, role })), toHex(committed[0]!), file);
+test('snp/certs-fixtures: rebuilding each TEST-ONLY CA certificate gives the committed bytes',
+  () => {
+    for (const product of PRODUCT_NAMES) {
+      for (const role of AMD_KEY_ROLES) {
+        const file = join(REPO_ROOT, 'models', 'snp', 'test-keys',
+          `${role}-${product.toLowerCase()}.cert.pem`);
+        const committed = fromPem(readFileSync(file, 'utf8'));
+        assert.is(committed.length, 1, file);
+        assert.is(toHex(buildCaCertificate({ product, role })), toHex(committed[0]!), file);
+      }
     }
-  }
-});
+  });
 
 test('snp/certs-fixtures: another PSS seed gives other CA bytes (the rebuild check can fail)',
   () => {

@@ -15,6 +15,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Extension } from '@peculiar/asn1-x509';
 import { toHex, fromHex } from '../../sim/kernel/bytes.js';
 import { errorCode } from '../../sim/kernel/errors.js';
+import type { CertificateExtension } from '../../models/snp/amd-extensions.js';
 import { decodeAttestationReport } from '../../models/snp/attestation-report.js';
 import { buildCertificateSet, fromPem } from '../../models/snp/certificates.js';
 import { deriveVcek, deriveVlek } from '../../models/snp/endorsement-keys.js';
@@ -105,6 +106,12 @@ for (const product of PRODUCTS) {
 
 const facts = loadReportFacts() ?? [];
 
+/** The extensions @peculiar decoded, in the shape decodeAmdExtensions reads. */
+const extensionsOf = (cert: Certificate): CertificateExtension[] =>
+  (cert.tbsCertificate.extensions ?? []).map((e) => ({
+    extnID: e.extnID, critical: e.critical, value: new Uint8Array(e.extnValue.buffer),
+  }));
+
 for (const fact of facts) {
   const leafName = fact.signedBy === 'VLEK' ? 'vlek' : 'vcek';
   test(
@@ -117,7 +124,7 @@ for (const fact of facts) {
       const product = parseProduct(fact.product);
       const chipId = fromHex(fact.hex['chip_id']!, 'chip_id', 64);
       const tcb = fact.tcb['reported_tcb']!.raw;
-      const realExt = decodeAmdExtensions(real.tbsCertificate.extensions ?? []);
+      const realExt = decodeAmdExtensions(extensionsOf(real));
       const key = leafName === 'vcek'
         ? deriveVcek({ root: rootOf(1), product, chipId, tcb })
         : deriveVlek({ root: rootOf(1), product, cspId: realExt.cspId!, tcb });
@@ -182,9 +189,7 @@ test(
   () => {
     const path = testdata(SUITE, 'snp', 'reports', 'turin-v5-oak', 'vcek.der');
     if (path === undefined) return;
-    const ext = decodeAmdExtensions(
-      parse(new Uint8Array(readFileSync(path))).tbsCertificate.extensions ?? [],
-    );
+    const ext = decodeAmdExtensions(extensionsOf(parse(new Uint8Array(readFileSync(path)))));
     assert.is(ext.structVersion, 1);
     assert.is(ext.productName, 'Turin');
     assert.equal(ext.spl, { fmc: 0, bl: 1, tee: 0, snp: 2, ucode: 71 });
