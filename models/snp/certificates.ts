@@ -4,8 +4,10 @@
  *   ARK, ASK, ASVK, the VCEK (or VLEK) for the platform's CHIP_ID and REPORTED_TCB, the KDS
  *   cert_chain PEMs (ASK then ARK; ASVK then ARK) and the ARK-signed CRL.
  * Real counterpart: `/vcek/v1/{product}/{hwid}?…`, `/vcek/v1/{product}/cert_chain`, `/…/crl`.
- * Differs: TEST-ONLY CA keys (models/snp/test-keys); the VCEK/VLEK keys are derived from the seed
- *   (models/snp/endorsement-keys.ts), so the same seed, chip id and TCB give the same bytes.
+ * Differs: TEST-ONLY CA keys (models/snp/test-keys); the ARK/ASK/ASVK are the fixed test
+ *   certificates of amd-test-ca.ts, the same for every seed (AMD's are the same for every chip);
+ *   the VCEK/VLEK keys are derived from the seed (models/snp/endorsement-keys.ts), so the same
+ *   seed, chip id and TCB give the same bytes.
  * Invariants: the leaf public key equals the derived endorsement key's; the leaf is issued for
  *   REPORTED_TCB; cert_chain lists the intermediate first, then the ARK.
  */

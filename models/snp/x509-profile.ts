@@ -17,7 +17,9 @@
  *   VCEKs do (current KDS leaves omit it; CA certificates always write it).
  * Invariants: every certificate we build verifies under its issuer's key; the leaf public key is
  *   a P-384 point; SPLs are 0..255; hwid is 64 bytes (Milan/Genoa) or 8 bytes (Turin).
- * Built and parsed with @peculiar/asn1-x509 / asn1-schema / asn1-rsa: no hand-written DER.
+ * Built with @peculiar/asn1-x509 / asn1-schema / asn1-rsa: no hand-written DER encoding. The
+ *   reading side that verifiers use lives apart (amd-extensions.ts, der.ts), and the CA
+ *   certificates this builds are committed fixtures served by amd-test-ca.ts.
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import {
