@@ -64,6 +64,9 @@ export {
   reportView, reportJson, reportProduct, type ReportViewOptions,
 } from '../models/snp/report-view.js';
 export {
+  REPORT_ABI_RULES, reportAbiViolations, reportTcbLayout, type AbiRule, type AbiViolation,
+} from '../models/snp/report-abi.js';
+export {
   GUEST_POLICY, decodeGuestPolicy, encodeGuestPolicy, type GuestPolicy,
 } from '../models/snp/guest-policy.js';
 export {
@@ -102,6 +105,7 @@ export {
   amdTestKey, AMD_KEY_ROLES, type AmdKeyRole, type AmdTestKey,
 } from '../models/snp/amd-test-keys.js';
 export { rsaPssSign, rsaPssVerify } from '../models/snp/rsa-pss.js';
+export { testCaCertificate, type TestCaRole } from '../models/snp/amd-test-ca.js';
 export {
   AMD_OID, CA_SERIALS, buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions,
   type X509Quirks, type AmdLeafExtensions,

@@ -96,6 +96,16 @@ export function encodeTcb(parts: TcbParts, layout: TcbLayout): bigint {
   return raw;
 }
 
+/** The components `layout` has, by name (no `fmc` on Milan/Genoa): what output should show. */
+export function tcbComponentsOf(parts: TcbParts,
+  layout: TcbLayout): Readonly<Partial<Record<keyof TcbParts, number>>> {
+  const names = componentsOf(layout);
+  const out = Object.fromEntries(names.map((name) => [name, parts[name]]));
+  assert(Object.keys(out).length === names.length, 'one entry per component');
+  if (layout === 'legacy') assert(!('fmc' in out), 'no FMC in the Milan/Genoa layout');
+  return out;
+}
+
 /** True when every component of `actual` is >= that of `minimum` (the components of `layout`). */
 export function tcbAtLeast(actual: TcbParts, minimum: TcbParts, layout: TcbLayout): boolean {
   return componentsOf(layout).every((name) => actual[name] >= minimum[name]);

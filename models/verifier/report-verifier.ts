@@ -27,7 +27,7 @@ import { reportAbiViolations, reportTcbLayout } from '../snp/report-abi.js';
 import { fieldOf } from '../../sim/kernel/layout.js';
 import { decodeKeyInfo } from '../snp/key-info.js';
 import { PRODUCTS, PRODUCT_NAMES, productFromCpuid, type Product } from '../snp/product.js';
-import { decodeTcb, type TcbParts } from '../snp/tcb-version.js';
+import { decodeTcb, tcbComponentsOf, type TcbParts } from '../snp/tcb-version.js';
 import { decodeAmdExtensions, type AmdLeafExtensions } from '../snp/amd-extensions.js';
 import { appraiseReport, type AppraisalOptions } from './appraisal.js';
 import {
@@ -68,7 +68,8 @@ export type ReportClaims = Readonly<{
   host_data: string;
   report_data: string;
   chip_id: string;
-  reported_tcb: TcbParts;
+  /** The product layout's components only (no `fmc` on Milan/Genoa). */
+  reported_tcb: Readonly<Partial<Record<keyof TcbParts, number>>>;
   platform_info: string;
 }>;
 
@@ -404,7 +405,8 @@ export function verifyAttestationReport(bytes: Uint8Array, certs: EvidenceCertif
     policy: `0x${report.policy.toString(16)}`,
     measurement: toHex(report.measurement), host_data: toHex(report.host_data),
     report_data: toHex(report.report_data), chip_id: toHex(report.chip_id),
-    reported_tcb: decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),
+    reported_tcb: tcbComponentsOf(decodeTcb(report.reported_tcb, PRODUCTS[product].tcbLayout),
+      PRODUCTS[product].tcbLayout),
     platform_info: `0x${report.platform_info.toString(16)}`,
   });
 }

@@ -18,7 +18,7 @@ import {
 import { kdsVcekUrl } from '../../models/snp/kds.js';
 import { createPlatform } from '../../models/snp/platform.js';
 import { PRODUCTS } from '../../models/snp/product.js';
-import { decodeTcb } from '../../models/snp/tcb-version.js';
+import { decodeTcb, tcbComponentsOf } from '../../models/snp/tcb-version.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
 import { parseUint, productFlag } from './snp-args.js';
 import type { CliIo } from './types.js';
@@ -98,7 +98,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   io.stdout(`${canonicalJson({
     out, seed: String(flags['seed']), product: set.product, signingKey: leaf,
     files: Object.keys(files).sort(),
-    chip_id: toHex(set.chipId), reported_tcb: decodeTcb(set.tcb, layout),
+    chip_id: toHex(set.chipId), reported_tcb: tcbComponentsOf(decodeTcb(set.tcb, layout), layout),
     kdsVcekUrl: leaf === 'vcek'
       ? kdsVcekUrl({ product: set.product, chipId: set.chipId, tcb: decodeTcb(set.tcb, layout) })
       : undefined,

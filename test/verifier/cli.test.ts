@@ -112,6 +112,26 @@ test(
   },
 );
 
+test('cli/snp verify and snp certs: TCBs show only the product layout\'s components (FMC on ' +
+  'Turin, none on Milan)', async () => {
+  for (const [product, hasFmc] of [['Milan', false], ['Turin', true]] as const) {
+    const dir = await artifacts(['--product', product]);
+    try {
+      const verify = await runCli([
+        'snp', 'verify', '--report', join(dir, 'report.bin'), '--certs', dir, '--test-roots',
+      ]);
+      assert.is(verify.code, 0, verify.stderr);
+      const claims = (JSON.parse(verify.stdout) as { claims: { reported_tcb: object } }).claims;
+      assert.is('fmc' in claims.reported_tcb, hasFmc, `${product} verify`);
+      assert.ok('ucode' in claims.reported_tcb);
+      const certs = await runCli(['snp', 'certs', '--out', dir, '--seed', '5', '--product',
+        product]);
+      const summary = JSON.parse(certs.stdout) as { reported_tcb: object };
+      assert.is('fmc' in summary.reported_tcb, hasFmc, `${product} certs`);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }
+});
+
 test('cli/snp verify: --trust-anchor pins a given ARK file', async () => {
   const dir = await artifacts();
   try {
