@@ -62,8 +62,8 @@ function buildProgram(io: CliIo): Command {
       'guest POLICY flags that must be set (e.g. mem_aes_256_xts)')
     .addOption(new Option('--signing-key <key>', 'require reports signed by this key')
       .choices(['vcek', 'vlek']))
-    .option('--no-strict-reserved', 'tolerate non-zero reserved bytes inside the signed span'
-      + ' (unsigned ones always fail)');
+    .option('--no-strict-reserved', 'tolerate reserved bytes and bits set inside the signed span'
+      + ' (after the signature they always fail, as do VMPL > 3 and SIGNATURE_ALGO != 1)');
 }
 
 /** The first existing file of `names` in `dir`, read. */

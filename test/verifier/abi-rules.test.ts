@@ -210,6 +210,17 @@ test('verifier/abi: snp show --non-strict lists the violations the strict view t
   assert.equal(codes(report, g.certs), ['VERIFY_RESERVED', 'VERIFY_BAD_FIELD']);
 });
 
+test('verifier/abi: --no-strict-reserved tolerates reserved bits in the signed span, never a ' +
+  'field out of range or SIGNATURE_ALGO', () => {
+  const g = genuine('Genoa');
+  const lenient = (report: Uint8Array): string[] => verifyAttestationReport(report, g.certs,
+    { trustAnchors: parmaSimTestAnchors(), strictReserved: false }).failures.map((f) => f.code);
+  assert.equal(lenient(resign(g, (r) => { r.policy |= 1n << 40n; r.current_tcb |= 1n << 24n; })),
+    []);
+  assert.equal(lenient(resign(g, (r) => { r.vmpl = 5; })), ['VERIFY_BAD_FIELD']);
+  assert.equal(lenient(resign(g, (r) => { r.signature_algo = 0; })), ['VERIFY_SIGNATURE_ALGO']);
+});
+
 test.after(() => { rmSync(work, { recursive: true, force: true }); });
 
 test.run();
