@@ -84,8 +84,9 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
   const endorsementKey = signingKey === 'vcek'
     ? deriveVcek({ root, product, chipId, tcb })
     : deriveVlek({ root, product, cspId, tcb });
+  const x509 = snp.fork('x509');
   const endorsementCert = buildEndorsementCertificate({
-    seed, product, kind: signingKey, publicKey: endorsementKey.publicKey, tcb,
+    rng: x509, product, kind: signingKey, publicKey: endorsementKey.publicKey, tcb,
     ...(signingKey === 'vcek' ? { chipId } : { cspId }),
     ...(options.issuedAtTicks === undefined ? {} : { issuedAtTicks: options.issuedAtTicks }),
     ...(options.quirks === undefined ? {} : { quirks: options.quirks }),
@@ -98,7 +99,7 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
     asvk: testCaCertificate(product, 'asvk'),
     endorsementCert, endorsementKey, chipId, tcb,
     crl: buildCrl({
-      seed, product, keyKind: signingKey, revoked,
+      rng: x509, product, keyKind: signingKey, revoked,
       ...(options.issuedAtTicks === undefined ? {} : { issuedAtTicks: options.issuedAtTicks }),
     }),
   });

@@ -21,7 +21,7 @@ import { OctetString } from '@peculiar/asn1-schema';
 import { assert } from '../../sim/kernel/assert.js';
 import { VirtualClock } from '../../sim/kernel/clock.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import type { Seed } from '../../sim/kernel/rng.js';
+import type { Rng } from '../../sim/kernel/rng.js';
 import { amdTestKey } from './amd-test-keys.js';
 import type { KdsKeyKind } from './kds.js';
 import type { Product } from './product.js';
@@ -34,7 +34,8 @@ import {
 export type RevokedEntry = Readonly<{ serial: bigint; revokedAtTicks?: number }>;
 
 export type CrlOptions = Readonly<{
-  seed: Seed;
+  /** The issuer's forked stream (PSS salt). */
+  rng: Rng;
   product: Product;
   /** Which KDS CRL this is (both are ARK-signed; the label only changes the salt stream). */
   keyKind: KdsKeyKind;
@@ -46,7 +47,7 @@ export type CrlOptions = Readonly<{
 
 /** An ARK-signed DER CRL listing `revoked`. */
 export function buildCrl(options: CrlOptions): Uint8Array {
-  const { seed, product, keyKind } = options;
+  const { rng, product, keyKind } = options;
   const revoked = options.revoked ?? [];
   const serials = new Set(revoked.map((entry) => entry.serial));
   if (serials.size !== revoked.length) {
@@ -88,7 +89,7 @@ export function buildCrl(options: CrlOptions): Uint8Array {
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = rsaPssSign({
     privateKey: ark.privateKey, message: tbsDer,
-    salt: pssSaltFor(seed, `crl-${keyKind}-${product}`, tbsDer),
+    salt: pssSaltFor(rng, `crl-${keyKind}-${product}`, tbsDer),
   });
   const crl = new CertificateList({
     tbsCertList: tbs, signatureAlgorithm: amdPssAlgorithm(),

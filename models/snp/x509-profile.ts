@@ -11,7 +11,7 @@
  *   SKI/AKI/KU/BC.
  * Differs: signed with TEST-ONLY keys (models/snp/test-keys); validity dates come from the sim
  *   clock (CA certificates from SIM_EPOCH for 25 years, VCEK 7 years, VLEK 1 year from issuance);
- *   the PSS salt comes from the seeded stream. Quirk switches: `addKeyIdentifiers` adds SKI and
+ *   the PSS salt comes from the caller's forked stream. Quirk switches: `addKeyIdentifiers` adds SKI and
  *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces
  *   serial 0; `explicitPssTrailer` writes trailerField in the leaf's PSS parameters as pre-2024
  *   VCEKs do (current KDS leaves omit it; CA certificates always write it).
@@ -39,7 +39,7 @@ import { assert } from '../../sim/kernel/assert.js';
 import { bigintToBytesBE, toHex } from '../../sim/kernel/bytes.js';
 import { VirtualClock } from '../../sim/kernel/clock.js';
 import { SimError } from '../../sim/kernel/errors.js';
-import { Rng, type Seed } from '../../sim/kernel/rng.js';
+import { Rng } from '../../sim/kernel/rng.js';
 import { AMD_OID, ID_EC_PUBLIC_KEY, type AmdExtensionName } from './amd-extensions.js';
 import { amdTestKey, type AmdKeyRole, type AmdTestKey } from './amd-test-keys.js';
 import { kdsCrlUrl } from './kds.js';
@@ -244,20 +244,22 @@ function extension(extnID: string, value: ArrayBuffer | Uint8Array, critical = f
 // ---------------------------------------------------------------------------------------------
 // Signing
 
-/** The 48-byte PSS salt for one signature: seeded, and bound to what is signed. */
-export function pssSaltFor(seed: Seed, label: string, tbs: Uint8Array): Uint8Array {
+/**
+ * The 48-byte PSS salt for one signature: drawn from the caller's forked stream, and bound to what
+ * is signed (a child stream per label and TBS digest, so the order of signing does not matter).
+ */
+export function pssSaltFor(rng: Rng, label: string, tbs: Uint8Array): Uint8Array {
   const digest = createHash('sha256').update(tbs).digest('hex').slice(0, 32);
-  const salt = Rng.fromSeed(seed).fork('amd-pss-salt').fork(label).fork(digest)
-    .bytes(PSS_SALT_BYTES);
+  const salt = rng.fork('amd-pss-salt').fork(label).fork(digest).bytes(PSS_SALT_BYTES);
   assert(salt.length === PSS_SALT_BYTES);
   return salt;
 }
 
-function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, seed: Seed, label: string,
+function signCertificate(tbs: TBSCertificate, signer: AmdTestKey, rng: Rng, label: string,
   explicitTrailer = true): Uint8Array {
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = rsaPssSign({
-    privateKey: signer.privateKey, message: tbsDer, salt: pssSaltFor(seed, label, tbsDer),
+    privateKey: signer.privateKey, message: tbsDer, salt: pssSaltFor(rng, label, tbsDer),
   });
   const cert = new Certificate({
     tbsCertificate: tbs, signatureAlgorithm: amdPssAlgorithm(explicitTrailer),
@@ -284,18 +286,23 @@ export function amdKeyUsage(flags: number): KeyUsage {
   return usage;
 }
 
-/** The seed of the PSS salts of the committed TEST-ONLY CA certificates (amd-test-ca.ts). */
-export const TEST_CA_SEED: Seed = 0;
+/**
+ * The stream of the PSS salts of the committed TEST-ONLY CA certificates (amd-test-ca.ts): a
+ * constant of parma-sim, not of any run, since those certificates are the same for every seed.
+ */
+export function testCaStream(): Rng {
+  return Rng.fromSeed('parma-sim test CA certificates').fork('x509');
+}
 
-export type CaCertificateOptions = Readonly<{ product: Product; role: AmdKeyRole; seed?: Seed }>;
+export type CaCertificateOptions = Readonly<{ product: Product; role: AmdKeyRole; rng?: Rng }>;
 
 /**
- * ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. With the default seed this
+ * ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. With the default stream this
  * rebuilds the committed fixture that amd-test-ca.ts serves (RSA-4096 signing: ~5 ms).
  */
 export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
   const { product, role } = options;
-  const seed = options.seed ?? TEST_CA_SEED;
+  const rng = options.rng ?? testCaStream();
   const key = amdTestKey(product, role);
   const ark = amdTestKey(product, 'ark');
   const spki = parseSpki(key.spkiDer);
@@ -335,7 +342,7 @@ export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
     subjectPublicKeyInfo: spki,
     extensions: new Extensions(extensions),
   });
-  const der = signCertificate(tbs, ark, seed, `${role}-${product}`);
+  const der = signCertificate(tbs, ark, rng, `${role}-${product}`);
   assert(extensions.length === (role === 'ark' ? 4 : 5));
   return der;
 }
@@ -359,7 +366,8 @@ export type X509Quirks = Readonly<{
 }>;
 
 export type EndorsementCertificateOptions = Readonly<{
-  seed: Seed;
+  /** The issuer's forked stream (PSS salts). */
+  rng: Rng;
   product: Product;
   kind: 'vcek' | 'vlek';
   /** The 97-byte SEC1 public key of the VCEK/VLEK. */
@@ -421,7 +429,7 @@ function leafExtensions(options: EndorsementCertificateOptions): Extension[] {
 
 /** A VCEK (signed by the ASK) or VLEK (signed by the ASVK) certificate, DER. */
 export function buildEndorsementCertificate(options: EndorsementCertificateOptions): Uint8Array {
-  const { seed, product, kind } = options;
+  const { rng, product, kind } = options;
   const issuerRole: AmdKeyRole = kind === 'vcek' ? 'ask' : 'asvk';
   const issuer = amdTestKey(product, issuerRole);
   const spki = p384Spki(options.publicKey);
@@ -448,7 +456,7 @@ export function buildEndorsementCertificate(options: EndorsementCertificateOptio
     extensions: new Extensions(extensions),
   });
   const label = `${kind}-${product}-${toHex(options.publicKey.subarray(1, 17))}`;
-  const der = signCertificate(tbs, issuer, seed, label, explicitTrailer);
+  const der = signCertificate(tbs, issuer, rng, label, explicitTrailer);
   assert(extensions.length >= LEAF_EXTENSION_ORDER[PRODUCTS[product].tcbLayout].length);
   return der;
 }

@@ -9,6 +9,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Rng } from '../../sim/kernel/rng.js';
 import {
   decodeAttestationReport, encodeAttestationReport,
 } from '../../models/snp/attestation-report.js';
@@ -159,7 +160,7 @@ test('verifier/negative: a CRL that does not parse is an error, never "nothing r
 
 test('verifier/negative: a CRL signed by another product\'s ARK is rejected', () => {
   const f = fixture({ product: 'Milan' });
-  const crl = buildCrl({ seed: 77, product: 'Genoa', keyKind: 'vcek' });
+  const crl = buildCrl({ rng: Rng.fromSeed(77), product: 'Genoa', keyKind: 'vcek' });
   const verdict = verify(f, { crl });
   assert.equal(codes(verdict), ['VERIFY_BAD_CRL']);
   assert.match(verdict.failures[0]!.message, 'CRL issuer is not the ARK');
@@ -170,11 +171,11 @@ test(
   () => {
     const f = fixture({ product: 'Milan' });
     const crl = buildCrl({
-      seed: 77, product: 'Milan', keyKind: 'vcek', revoked: [{ serial: 0x10001n }],
+      rng: Rng.fromSeed(77), product: 'Milan', keyKind: 'vcek', revoked: [{ serial: 0x10001n }],
     });
     assert.equal(codes(verify(f, { crl })), ['VERIFY_REVOKED']);
     const other = buildCrl({
-      seed: 77, product: 'Milan', keyKind: 'vcek', revoked: [{ serial: 0x10101n }],
+      rng: Rng.fromSeed(77), product: 'Milan', keyKind: 'vcek', revoked: [{ serial: 0x10101n }],
     });
     assert.ok(verify(f, { crl: other }).ok, 'revoking the ASVK does not touch a VCEK chain');
   },
