@@ -11,8 +11,8 @@
  *   SKI/AKI/KU/BC.
  * Differs: signed with TEST-ONLY keys (models/snp/test-keys); validity dates come from the sim
  *   clock (CA certificates from SIM_EPOCH for 25 years, VCEK 7 years, VLEK 1 year from issuance);
- *   the PSS salt comes from the caller's forked stream. Quirk switches: `addKeyIdentifiers` adds SKI and
- *   AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces
+ *   the PSS salt comes from the caller's forked stream. Quirk switches: `addKeyIdentifiers` adds
+ *   SKI and AKI to the leaf (so `openssl verify -x509_strict` passes); `endorsementSerial` replaces
  *   serial 0; `explicitPssTrailer` writes trailerField in the leaf's PSS parameters as pre-2024
  *   VCEKs do (current KDS leaves omit it; CA certificates always write it).
  * Invariants: every certificate we build verifies under its issuer's key; the leaf public key is
@@ -297,8 +297,8 @@ export function testCaStream(): Rng {
 export type CaCertificateOptions = Readonly<{ product: Product; role: AmdKeyRole; rng?: Rng }>;
 
 /**
- * ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. With the default stream this
- * rebuilds the committed fixture that amd-test-ca.ts serves (RSA-4096 signing: ~5 ms).
+ * ARK (self-signed), ASK or ASVK (signed by the ARK) of `product`, DER. With the default stream
+ * this rebuilds the committed fixture that amd-test-ca.ts serves (RSA-4096 signing: ~5 ms).
  */
 export function buildCaCertificate(options: CaCertificateOptions): Uint8Array {
   const { product, role } = options;
