@@ -1,7 +1,9 @@
 /**
  * Models: a relying party verifying an SEV-SNP ATTESTATION_REPORT (spec snp.md e.4; ABI spec
  *   56860 report + signature; KDS spec 57230 certificates), kept in go-sev-guest's three layers:
- *   (1) the report bytes (length, VERSION, SIGNATURE_ALGO, reserved ranges, KEY_INFO),
+ *   (1) the report bytes: length, VERSION, and every rule of models/snp/report-abi.ts (reserved
+ *       ranges and bits, TCB reserved bytes per layout, KEY_INFO, VMPL, SIGNATURE_ALGO), the one
+ *       table `snp show` judges by too,
  *   (2) the signature chain: pinned ARK (by public key) → ASK/ASVK → VCEK/VLEK, all RSASSA-PSS
  *       SHA-384 salt 48, an optional ARK-signed CRL, then ECDSA P-384 over bytes [0x000, 0x2A0),
  *   (3) the field policy (appraisal.ts), plus the binding of the leaf's AMD extensions to the
@@ -14,7 +16,9 @@
  * Invariants: undecodable input (report length/VERSION, certificates) throws SimError SNP_*;
  *   everything else is a failure value with a VERIFY_* code, all failures listed; the ARK the
  *   evidence carries is never trusted by itself; a CRL that does not parse or verify is a
- *   failure, never "nothing revoked"; unsigned bytes after the signature must be zero.
+ *   failure, never "nothing revoked"; unsigned bytes after the signature must be zero; nothing
+ *   here imports the fake issuer (a test walks the import graph); the only state is the kernel
+ *   memo (certificate parses, keys, signature answers, all keyed by content).
  */
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';

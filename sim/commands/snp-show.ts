@@ -2,7 +2,9 @@
  * Models: nothing real. `parma-sim snp show FILE [--product P] [--non-strict]`: decode a report
  * and print its JSON view (models/snp/report-view.ts) with sorted keys.
  * FILE is the raw 1184-byte report, or its hex text (what `snp report` prints without --out);
- * `-` reads stdin. Exit 30 on a malformed report, 40 when the file cannot be read.
+ * `-` reads stdin. Exit 30 on a malformed report or one that breaks an ABI rule
+ * (models/snp/report-abi.ts, shared with `snp verify`; `--non-strict` lists them instead), 40 when
+ * the file cannot be read.
  */
 import { fromHex } from '../kernel/bytes.js';
 import { EXIT_OK } from '../kernel/errors.js';
@@ -32,7 +34,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .argument('<file>', 'report file (raw 1184 bytes or hex text); - for stdin')
     .option('--product <product>', 'Milan, Genoa or Turin: required to be the CPUID product (v3+), '
       + 'or chooses the TCB layout of a v2 report')
-    .option('--non-strict', 'keep non-zero reserved bytes instead of rejecting them');
+    .option('--non-strict', 'show a report that breaks ABI rules (reserved bytes or bits, VMPL,'
+      + ' SIGNATURE_ALGO), listing them under abi_violations, instead of rejecting it');
   const stop = parseProgram(program, argv, io);
   if (stop !== undefined) return stop;
   const flags = program.opts<{ product?: string; nonStrict?: boolean }>();
