@@ -27,7 +27,8 @@ import {
 } from '../../models/snp/platform.js';
 import { PRODUCTS, PRODUCT_NAMES, type Product } from '../../models/snp/product.js';
 import { decodeTcb } from '../../models/snp/tcb-version.js';
-import { buildCaCertificate, buildEndorsementCertificate } from '../../models/snp/x509-profile.js';
+import { testCaCertificate } from '../../models/snp/amd-test-ca.js';
+import { buildEndorsementCertificate } from '../../models/snp/x509-profile.js';
 import { snpStream, type ResolvedChip, type ResolvedConfig } from './config.js';
 
 /** What a caller may know about a served chip. */
@@ -98,11 +99,11 @@ function lazy<V>(make: () => V): () => V {
 
 function caCertificates(seed: string, product: Product): CaCertificates {
   const ca = Object.freeze({
-    ark: buildCaCertificate({ seed, product, role: 'ark' }),
-    ask: buildCaCertificate({ seed, product, role: 'ask' }),
-    asvk: buildCaCertificate({ seed, product, role: 'asvk' }),
-    vcekCrl: buildCrl({ seed, product, keyKind: 'vcek' }),
-    vlekCrl: buildCrl({ seed, product, keyKind: 'vlek' }),
+    ark: testCaCertificate(product, 'ark'),
+    ask: testCaCertificate(product, 'ask'),
+    asvk: testCaCertificate(product, 'asvk'),
+    vcekCrl: buildCrl({ rng: snpStream(seed).fork('x509'), product, keyKind: 'vcek' }),
+    vlekCrl: buildCrl({ rng: snpStream(seed).fork('x509'), product, keyKind: 'vlek' }),
   });
   assert(ca.ark.length > 0 && ca.vcekCrl.length > 0);
   return ca;
@@ -149,7 +150,8 @@ function issueLeaf(seed: string, chip: Chip, kind: 'vcek' | 'vlek', tcb: bigint,
   const root = endorsementRootOf(snpStream(wrong ? `${seed}/wrong-certificate` : seed));
   const key = kind === 'vcek' ? platformVcek(at, root) : platformVlek(at, root);
   assert(key.tcb === tcb, 'the leaf is issued for the TCB asked for');
-  return buildEndorsementCertificate({ seed, product, kind, tcb, publicKey: key.publicKey,
+  return buildEndorsementCertificate({ rng: snpStream(seed).fork('x509'), product, kind, tcb,
+    publicKey: key.publicKey,
     ...(kind === 'vcek' ? { chipId } : { cspId: cspId! }) });
 }
 
