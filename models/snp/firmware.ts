@@ -73,7 +73,9 @@ export function createFirmware(root: Hex, platform: PlatformState): FirmwareStat
 // | Genoa   | >= 1.55.43          | 5       | Genoa 1.55.43 report                       |
 // | Turin   | any                 | 5       | Turin 1.55.61 report (v2 is never Turin)   |
 
-export function reportVersionFor(platform: PlatformState): ReportVersion {
+export function reportVersionFor(
+  platform: Pick<PlatformState, 'product' | 'current_version'>,
+): ReportVersion {
   const v = platform.current_version;
   const below = (minor: number, build: number): boolean =>
     compareFirmwareVersion(v, { major: 1, minor, build }) < 0;

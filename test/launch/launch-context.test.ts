@@ -25,6 +25,7 @@ import {
   snpLaunchUpdate, type LaunchState,
 } from '../../models/snp/launch/launch-context.js';
 import { PAGE_TYPE } from '../../models/snp/launch/page-info.js';
+import { parseFirmwareVersion } from '../../models/snp/platform.js';
 import { launchVm } from '../../models/hypervisor/launch-vm.js';
 import { loadFirmwareImage, planSnpLaunch } from '../../models/hypervisor/qemu-launch-driver.js';
 import { sevHashesOf } from '../../models/hypervisor/sev-hashes-table.js';
@@ -66,6 +67,17 @@ function pageInfoDigest(
 
 const sha384 = (bytes: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha384').update(bytes).digest());
+
+test('snp/launch-context: a firmware refuses POLICY bits it does not define yet (1.52 has no '
+  + 'bit 22), and accepts them once it does (1.55)', () => {
+  const policy = POLICY | (1n << 22n);
+  const at = (version: string) => snpLaunchStart(createLaunchContext(), {
+    policy, platform: { ...platform, current_version: parseFirmwareVersion(version) },
+    current_tcb: platform.current_tcb, rng,
+  });
+  assert.is(firmwareStatusOf(() => at('1.52.4')), 'INVALID_PARAM');
+  assert.is(at('1.55.29').value, 'launching');
+});
 
 test('snp/launch-context: LAUNCH_START refuses reserved policy bits with INVALID_PARAM', () => {
   assert.is(firmwareStatusOf(() => started(POLICY | (1n << 26n))), 'INVALID_PARAM');

@@ -7,16 +7,21 @@
  * Status choice [uncertain]: the ABI spec names POLICY_FAILURE for a policy the platform cannot
  * honour (SMT, ABI version, RAPL, ciphertext hiding, migration agent); for a malformed policy
  * (reserved bits 63:26 set, bit 17 clear) we report INVALID_PARAM, as for other malformed fields.
+ * Policy bits a firmware does not define yet (the ABI added bits 21..25 over time) are reserved to
+ * it: we judge them by the report VERSION that firmware produces (`reportVersionFor`), the same
+ * rule `snp show` / `snp verify` apply, so a launched guest never gets a report the verifier must
+ * reject for its POLICY.
  * Invariants: every violation is listed, in check order; an empty list means LAUNCH_START accepts.
  */
 import { assert } from '../../../sim/kernel/assert.js';
+import { reportVersionFor } from '../firmware.js';
 import { GUEST_POLICY, decodeGuestPolicy, guestPolicyViolations } from '../guest-policy.js';
 import type { PlatformState } from '../platform.js';
 import type { FirmwareStatusName } from './firmware-status.js';
 
 /** What LAUNCH_START reads about the platform (a subset of PlatformState). */
 export type LaunchPlatform =
-  Pick<PlatformState, 'smt' | 'rapl_dis' | 'ciphertext_hiding' | 'current_version'>;
+  Pick<PlatformState, 'product' | 'smt' | 'rapl_dis' | 'ciphertext_hiding' | 'current_version'>;
 
 export type PolicyViolation = Readonly<{ statusName: FirmwareStatusName; reason: string }>;
 
@@ -27,10 +32,11 @@ export function launchPolicyViolations(
   assert(policy >= 0n && policy < 1n << 64n, 'launchPolicyViolations: u64');
   assert(GUEST_POLICY.widthBits === 64);
   const out: PolicyViolation[] = [];
-  for (const name of guestPolicyViolations(policy)) {
+  for (const name of guestPolicyViolations(policy, reportVersionFor(platform))) {
     const reason = name === 'reserved_17'
       ? 'policy bit 17 must be 1'
-      : `policy reserved bits set (${name})`;
+      : `policy reserved bits set for firmware ${platform.current_version.major}.`
+        + `${platform.current_version.minor}.${platform.current_version.build} (${name})`;
     out.push({ statusName: 'INVALID_PARAM', reason });
   }
   const decoded = decodeGuestPolicy(policy);
