@@ -24,7 +24,11 @@ export function toCanonical(value: unknown): Json {
     const out: Record<string, Json> = {};
     for (const key of Object.keys(value).sort()) {
       const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) out[key] = toCanonical(item);
+      if (item === undefined) continue;
+      // defineProperty, not assignment: a host-chosen "__proto__" key is data, not a prototype.
+      Object.defineProperty(out, key, {
+        value: toCanonical(item), enumerable: true, writable: true, configurable: true,
+      });
     }
     return out;
   }

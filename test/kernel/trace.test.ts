@@ -61,4 +61,10 @@ test('kernel/clock: advance moves forward and negative steps are refused', () =>
   assert.is(VirtualClock.toDate(0).toISOString(), '2026-01-01T00:00:00.000Z');
 });
 
+
+test('kernel/canonical-json: a "__proto__" key survives as data', () => {
+  const value = JSON.parse('{"matches": {"__proto__": ["c1"]}}') as unknown;
+  assert.is(canonicalJson(value), '{"matches":{"__proto__":["c1"]}}');
+});
+
 test.run();
