@@ -179,8 +179,11 @@ export type ResourceType = ModificationRequest['ResourceType'];
 export type BridgeRequest = MessageBase & (
   | Readonly<{ kind: 'NegotiateProtocol'; MinimumVersion: number; MaximumVersion: number }>
   | Readonly<{ kind: 'Create'; ContainerConfig: ContainerSettings }>
-  | Readonly<{ kind: 'Start' | 'ShutdownGraceful' | 'ShutdownForced' | 'DumpStacks'
-      | 'DeleteContainerState' }>
+  | Readonly<{ kind: 'Start' }>
+  | Readonly<{ kind: 'ShutdownGraceful' }>
+  | Readonly<{ kind: 'ShutdownForced' }>
+  | Readonly<{ kind: 'DumpStacks' }>
+  | Readonly<{ kind: 'DeleteContainerState' }>
   | Readonly<{ kind: 'ExecuteProcess'; ProcessParameters: ProcessParameters;
       VsockStdioRelaySettings: VsockStdioRelaySettings }>
   | Readonly<{ kind: 'WaitForProcess'; ProcessId: number; TimeoutInMs: number }>

@@ -20,6 +20,7 @@ import type { RngState } from '../../sim/kernel/rng.js';
 import { emptyMetadata, type PolicyMetadata } from '../policy/metadata.js';
 import type { CapabilitySets } from '../policy/policy-model.js';
 import type { VerityTable } from './dm-verity.js';
+import { initialUvmState } from './uvm-lifecycle.js';
 
 /** The ContainerId the host uses for requests aimed at the UVM itself (hcsv2 UVMContainerID). */
 export const UVM_CONTAINER_ID = '00000000-0000-0000-0000-000000000000';
@@ -182,7 +183,7 @@ export type ProcessRecord = Readonly<{
   exitCode: number | null;
 }>;
 
-/** A fault the host injected (host action fail_next), consumed by the next mount or unmount. */
+/** A fault the host injected (host action fail_next): the next real mount or unmount fails. */
 export type AgentFault = 'mount' | 'unmount';
 
 export type GuestSecrets = Readonly<{
@@ -209,7 +210,6 @@ export type GuestState = Readonly<{
   /** The guest's own RNG stream position (it draws scratch keys). */
   rng: RngState;
   secrets: GuestSecrets;
-  pendingFault: AgentFault | null;
 }>;
 
 /**
@@ -218,12 +218,11 @@ export type GuestState = Readonly<{
  */
 export function createGuestState(rng: RngState): GuestState {
   const state: GuestState = Object.freeze({
-    uvm: Object.freeze({ value: 'booting',
-      context: Object.freeze({ protocolVersion: null, poisonCause: null }) }),
+    uvm: initialUvmState(),
     ownReport: null, policy: null, metadata: emptyMetadata(),
     devices: Object.freeze({}), overlays: Object.freeze({}), containers: Object.freeze({}),
     processes: Object.freeze({}), plan9: Object.freeze({}), nextPid: FIRST_PID, rng,
-    secrets: Object.freeze({ scratchKeys: Object.freeze({}) }), pendingFault: null,
+    secrets: Object.freeze({ scratchKeys: Object.freeze({}) }),
   });
   assert(state.uvm.value === 'booting', 'a guest starts booting');
   assert(Object.keys(state.processes).length === 0, 'no processes before boot');

@@ -500,7 +500,15 @@ function verifiedBlocks(table: VerityTable, device: Uint8Array): ReadBlock {
  * block reads and decoded. A tampered metadata block is GUEST_VERITY_READ_ERROR.
  */
 export function mountLayer(device: Uint8Array): LayerMount {
-  const table = layerVerityTable(device);
+  return mountLayerAt(layerVerityTable(device), device);
+}
+
+/**
+ * The metadata of a layer read through verified block reads under a table the guest already
+ * holds (the kernel keeps the table it was given at mount: a later change to the device's
+ * superblock or top hash block does not change it, so reads fail instead).
+ */
+export function mountLayerAt(table: VerityTable, device: Uint8Array): LayerMount {
   const { header, entries } = decodeLayerMetadata(verifiedBlocks(table, device),
     table.num_data_blocks);
   assert(header.dataBlocks === table.num_data_blocks, 'the verified header agrees');

@@ -1,0 +1,233 @@
+/**
+ * Models: container creation and the start of its init process in the GCS (spec c
+ * create_container, spec d Create / ExecuteProcess without OciProcess): hcsv2 CreateContainer in
+ * its order — the poisoned check, the container and sandbox ID checks, the hostname, the
+ * container settings (bundle, rootfs, scratch dir, hooks), extra devices, the user and groups
+ * from the container's own /etc/passwd and /etc/group, the policy, then the act (config.json
+ * written, /dev/sev-guest added) — and Container.Start.
+ * Real counterpart: uvm.go CreateContainer, writeSpecToFile, runc create / start.
+ * Differs: config.json goes to <ScratchDirPath>/config.json on the scratch disk (the real bundle
+ * is /run/gcs/c/<id>, on that disk only for a sandbox) so every container's config lands on the
+ * encrypted disk; the init process's start leaves a marker file next to it after reading the
+ * config back through dm-crypt (runc reads config.json at create; a read here is what exposes a
+ * tampered scratch disk). Container creation is not wrapped in a metadata rollback (as in the
+ * GCS): a create that fails after the policy allowed it still uses up its ID.
+ * Invariants: the container's rootfs layers are the overlay mounted at its Root.Path when it was
+ * created; its env and capabilities are the policy's lists when the policy returned them; its
+ * user and group names come from verified reads of its own layers, top layer first.
+ */
+import { assert } from '../../sim/kernel/assert.js';
+import { HRESULT, type BridgeRequestOf } from './bridge-protocol.js';
+import {
+  containerIdFailure, containerSettingsFailures, extraDevicesFailure, hostnameFailure,
+} from './confidential-checks.js';
+import { refusal, type AgentStep, type Refusal } from './agent-step.js';
+import { emit, enforce, refuse, structural, succeed, type StepContext } from './agent-context.js';
+import { confidential, poisonedRefusal, scratchDeviceOf } from './agent-storage.js';
+import {
+  containerTransition, initialContainerRecord, type CreatedFields,
+} from './container-lifecycle.js';
+import {
+  lookupRecord, withRecord, type ContainerConfig, type ContainerRecord, type GuestState,
+  type OverlayMount, type ProcessRecord,
+} from './guest-state.js';
+import { isRefusal, readRootfsFile } from './layer-reads.js';
+import {
+  DEV_SEV_GUEST, annotationBool, ANNOTATIONS, containerRole, createContainerInput, decodeOciSpec,
+  type ContainerRole, type OciProcess, type OciSpec,
+} from './oci-spec.js';
+import { resolveUserInfo, type UserInfo } from './passwd.js';
+import { readScratchFile, writeScratchFile } from './scratch-files.js';
+
+type Create = BridgeRequestOf<'Create'>;
+
+/** The overlay mounted at `path` (a container's Root.Path), if any. */
+export function overlayAt(state: GuestState, path: string | null): OverlayMount | null {
+  if (path === null) return null;
+  return Object.values(state.overlays).find((o) => o.target === path) ?? null;
+}
+
+/** GetUserInfo over the container's rootfs (the overlay at `rootPath`; none: no files). */
+export function userInfoOf(ctx: StepContext, state: GuestState, rootPath: string | null,
+  process: OciProcess): UserInfo | Refusal {
+  const layers = overlayAt(state, rootPath)?.layers ?? [];
+  const passwd = readRootfsFile(state, ctx.io, layers, '/etc/passwd');
+  if (isRefusal(passwd)) return passwd;
+  const group = readRootfsFile(state, ctx.io, layers, '/etc/group');
+  if (isRefusal(group)) return group;
+  const lookup = resolveUserInfo({ passwd, group }, process.user);
+  if (!lookup.ok) return refusal('state', `resolving the user of ${rootPath ?? '(no rootfs)'}: `
+    + lookup.reason);
+  return lookup.info;
+}
+
+/** hcsv2 CreateContainer's checks before the policy, in its order. */
+function createChecks(ctx: StepContext, req: Create, spec: OciSpec,
+  role: ContainerRole): Refusal | null {
+  const id = req.ContainerId;
+  if (!confidential(ctx.start)) return null;
+  const checks = [containerIdFailure(id, 'container')];
+  if (role.criType === 'container') checks.push(containerIdFailure(role.sandboxId, 'sandbox'));
+  checks.push(hostnameFailure(spec.hostname));
+  checks.push(...containerSettingsFailures(role.sandboxId, id, {
+    ociBundlePath: req.ContainerConfig.OciBundlePath, rootPath: spec.rootPath,
+    scratchDirPath: req.ContainerConfig.ScratchDirPath, hooksPresent: spec.hooksPresent }));
+  checks.push(extraDevicesFailure(spec.devices));
+  return structural(ctx, checks);
+}
+
+function earlyRefusal(ctx: StepContext, req: Create, spec: OciSpec,
+  role: ContainerRole): Refusal | null {
+  const version = req.ContainerConfig.SchemaVersion;
+  if (version.Major < 2 || (version.Major === 2 && version.Minor < 1)) {
+    return refusal('message', `invalid schema version: ${version.Major}.${version.Minor}`,
+      { code: 'GUEST_BAD_MESSAGE' });
+  }
+  const poisoned = poisonedRefusal(ctx.start);
+  if (poisoned !== null) return poisoned;
+  if (role.criType !== null && role.criType !== 'sandbox' && role.criType !== 'container') {
+    return refusal('state', `unsupported 'io.kubernetes.cri.container-type': '${role.criType}'`);
+  }
+  if (role.sandboxId === '') {
+    return refusal('state', "unsupported 'io.kubernetes.cri.sandbox-id': ''");
+  }
+  const checked = createChecks(ctx, req, spec, role);
+  if (checked !== null) return checked;
+  if (spec.process === null) return refusal('state', 'spec.Process is nil');
+  return null;
+}
+
+/** Create: the GCS's checks, GetUserInfo, create_container, then the act. */
+export function createContainer(ctx: StepContext, req: Create): AgentStep {
+  const state = ctx.start;
+  const id = req.ContainerId;
+  if (req.ContainerConfig.OciSpecification === null) {
+    return refuse(ctx, state, refusal('message', 'OCISpecification is nil',
+      { code: 'GUEST_BAD_MESSAGE' }), HRESULT.VMCOMPUTE_INVALID_JSON);
+  }
+  const spec = decodeOciSpec(req.ContainerConfig.OciSpecification);
+  const role = containerRole(id, spec);
+  const early = earlyRefusal(ctx, req, spec, role);
+  if (early !== null) return refuse(ctx, state, early, early.layer === 'message'
+    ? HRESULT.VMCOMPUTE_INVALID_JSON : HRESULT.E_FAIL);
+  const existing = lookupRecord(state.containers, id);
+  if (existing !== undefined && existing.value !== 'overlay_mounted'
+    && existing.value !== 'deleted') {
+    return refuse(ctx, state, refusal('state', `container ${id} already exists`),
+      HRESULT.VMCOMPUTE_SYSTEM_ALREADY_EXISTS);
+  }
+  const process = spec.process!;
+  const userInfo = userInfoOf(ctx, state, spec.rootPath, process);
+  if (isRefusal(userInfo)) return refuse(ctx, state, userInfo);
+  const asked = enforce(ctx, state, state.metadata, 'create_container',
+    createContainerInput(id, spec, process, role, userInfo));
+  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
+  const record = existing ?? initialContainerRecord();
+  const config = containerConfig(spec, process, userInfo, asked.decision);
+  const acted = actCreate(ctx, committed, req, { sandboxId: role.sandboxId,
+    isSandbox: role.isSandbox, rootfs: spec.rootPath ?? '', layers: null,
+    scratchDir: req.ContainerConfig.ScratchDirPath, config,
+    stdio: asked.decision.allow_stdio_access ?? true }, record);
+  if (isRefusal(acted)) {
+    const failed = containerTransition(record, { type: 'CREATE_FAILED' });
+    return refuse(ctx, Object.freeze({ ...committed,
+      containers: withRecord(committed.containers, id, failed) }), acted);
+  }
+  emit(ctx, 'container_created', { containerId: id, layers: acted.containers[id]?.context.layers
+    ?? null, user: config.user.name, env: [...config.env] });
+  return succeed(ctx, acted);
+}
+
+function containerConfig(spec: OciSpec, process: OciProcess, userInfo: UserInfo,
+  decision: Readonly<{ env_list?: readonly string[]; caps_list?: ContainerConfig['capabilities'] }>,
+): ContainerConfig {
+  const privileged = annotationBool(spec.annotations, ANNOTATIONS.privileged, false);
+  return Object.freeze({
+    args: process.args, env: Object.freeze([...(decision.env_list ?? process.env)]),
+    cwd: process.cwd, user: userInfo.user, groups: userInfo.groups, umask: userInfo.umask,
+    capabilities: decision.caps_list ?? process.capabilities,
+    noNewPrivileges: process.noNewPrivileges, privileged, mounts: spec.mounts,
+    devices: Object.freeze(privileged ? [...spec.devices] : [...spec.devices, DEV_SEV_GUEST]),
+    seccompProfileSHA256: spec.seccompProfileSHA256, hostname: spec.hostname,
+    terminal: process.terminal,
+  });
+}
+
+/** runc create over the overlay at Root.Path, config.json to the scratch disk. */
+function actCreate(ctx: StepContext, committed: GuestState, req: Create, fields: CreatedFields,
+  record: ContainerRecord): GuestState | Refusal {
+  const id = req.ContainerId;
+  const overlay = overlayAt(committed, fields.rootfs);
+  if (overlay === null) {
+    return refusal('state', `failed to create container: no rootfs is mounted at ${fields.rootfs}`);
+  }
+  const created = containerTransition(record, { type: 'CREATE',
+    fields: { ...fields, layers: Object.freeze(overlay.layers.map((l) => l.rootHash)) } });
+  if (created === record) return refusal('state', `container ID ${id} was already used`);
+  let state: GuestState = Object.freeze({ ...committed,
+    containers: withRecord(committed.containers, id, created) });
+  const device = scratchDeviceOf(state, fields.scratchDir);
+  if (device !== null) {
+    const content = new TextEncoder().encode(configJson(req, fields.config));
+    const written = writeScratchFile(state, device,
+      `${fields.scratchDir.slice(device.target.length + 1)}/config.json`, content);
+    if (isRefusal(written)) return written;
+    ctx.writes.push(...written.writes);
+    state = Object.freeze({ ...state, devices: withRecord(state.devices, device.target,
+      written.device) });
+  }
+  assert(state.containers[id]!.value === 'created', 'the container is created');
+  return state;
+}
+
+/** The OCI spec as the GCS writes it: env and caps after dropping, devices as amended. */
+function configJson(req: Create, config: ContainerConfig): string {
+  const raw = req.ContainerConfig.OciSpecification as Readonly<Record<string, unknown>>;
+  const process = (raw['process'] ?? {}) as Readonly<Record<string, unknown>>;
+  const linux = (raw['linux'] ?? {}) as Readonly<Record<string, unknown>>;
+  return JSON.stringify({ ...raw,
+    process: { ...process, env: config.env, capabilities: config.capabilities },
+    linux: { ...linux, devices: config.devices.map((path) => ({ path })) } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The init process
+
+/** ExecuteProcess without OciProcess: start the created container's init process. */
+export function startInit(ctx: StepContext, id: string, record: ContainerRecord): AgentStep {
+  const state = ctx.start;
+  const context = record.context;
+  if (record.value !== 'created' || context.config === null) {
+    return refuse(ctx, state, refusal('state', `container ${id} is ${record.value}, not created`),
+      HRESULT.VMCOMPUTE_INVALID_STATE);
+  }
+  if (overlayAt(state, context.rootfs) === null) {
+    return refuse(ctx, state, refusal('state', `the rootfs of ${id} is no longer mounted`));
+  }
+  const pid = state.nextPid;
+  let next: GuestState = state;
+  const device = context.scratchDir === null ? null : scratchDeviceOf(state, context.scratchDir);
+  if (device !== null && context.scratchDir !== null) {
+    const dir = context.scratchDir.slice(device.target.length + 1);
+    const config = readScratchFile(state, ctx.io, device, `${dir}/config.json`);
+    if (isRefusal(config)) return refuse(ctx, state, config);
+    const marker = new TextEncoder().encode(JSON.stringify({ pid, args: context.config.args }));
+    const written = writeScratchFile(state, device, `${dir}/init.started`, marker);
+    if (isRefusal(written)) return refuse(ctx, state, written);
+    ctx.writes.push(...written.writes);
+    next = Object.freeze({ ...next, devices: withRecord(next.devices, device.target,
+      written.device) });
+  }
+  const c = context.config;
+  const init: ProcessRecord = Object.freeze({ pid, containerId: id, kind: 'init', argv: c.args,
+    env: c.env, cwd: c.cwd, user: c.user, groups: c.groups, capabilities: c.capabilities,
+    noNewPrivileges: c.noNewPrivileges, stdio: context.stdio, terminal: c.terminal,
+    status: 'running', exitCode: null });
+  const started = containerTransition(record, { type: 'START', initPid: pid });
+  assert(started.value === 'running', 'a created container starts');
+  emit(ctx, 'process_started', { pid, containerId: id, kind: 'init', argv: [...c.args] });
+  return succeed(ctx, Object.freeze({ ...next, nextPid: pid + 1,
+    processes: withRecord(next.processes, String(pid), init),
+    containers: withRecord(next.containers, id, started) }), { ProcessId: pid });
+}
