@@ -384,3 +384,18 @@ export function benignRun(policy: SecurityPolicy = generatedPolicy()): Run & { b
 
 export const last = <T>(xs: readonly T[]): T => xs[xs.length - 1]!;
 export { toHex };
+
+/** The world and state after the first `count` benign requests (all accepted). */
+export function benignPrefix(count: number, policy: SecurityPolicy = generatedPolicy(),
+  options?: AgentOptions): Readonly<{ world: TestWorld; state: GuestState; bytes: Uint8Array }> {
+  const bytes = policyBytes(policy);
+  const world = benignWorld();
+  if (options !== undefined) world.options = options;
+  const { states } = run(world, bootedGuest(bytes), benignRequests(bytes).slice(0, count));
+  return { world, state: last(states), bytes };
+}
+
+/** Index into benignRequests() of each step. */
+export const BENIGN = Object.freeze({ negotiate: 0, policy: 1, scratch: 2, pauseLayer: 3,
+  pauseOverlay: 4, pauseCreate: 5, pauseStart: 6, appBase: 7, appTop: 8, appOverlay: 9,
+  appCreate: 10, appStart: 11, all: 12 });
