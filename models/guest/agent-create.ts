@@ -29,8 +29,9 @@ import {
 } from './container-lifecycle.js';
 import {
   lookupRecord, withRecord, type ContainerConfig, type ContainerRecord, type GuestState,
-  type OverlayMount, type ProcessRecord,
+  type OverlayLayer, type OverlayMount, type ProcessRecord,
 } from './guest-state.js';
+import { memo } from '../../sim/kernel/memo.js';
 import { isRefusal, readRootfsFile } from './layer-reads.js';
 import {
   DEV_SEV_GUEST, annotationBool, ANNOTATIONS, containerRole, createContainerInput, decodeOciSpec,
@@ -47,10 +48,30 @@ export function overlayAt(state: GuestState, path: string | null): OverlayMount 
   return Object.values(state.overlays).find((o) => o.target === path) ?? null;
 }
 
-/** GetUserInfo over the container's rootfs (the overlay at `rootPath`; none: no files). */
+/**
+ * GetUserInfo over the container's rootfs (the overlay at `rootPath`; none: no files), memoised
+ * by the content of its layer devices (content id and table) and the ids asked for.
+ */
 export function userInfoOf(ctx: StepContext, state: GuestState, rootPath: string | null,
   process: OciProcess): UserInfo | Refusal {
   const layers = overlayAt(state, rootPath)?.layers ?? [];
+  let key = '';
+  for (const layer of layers) {
+    const device = lookupRecord(state.devices, layer.path);
+    const id = device === undefined ? undefined : ctx.io.deviceId(device.lun);
+    if (device?.kind !== 'ro_verity' || typeof id !== 'string') {
+      return readUserInfo(ctx, state, layers, process, rootPath);   // fails: not memoised
+    }
+    key += `${id}|${device.table.root_digest}|${device.table.hash_start_block};`;
+  }
+  const u = process.user;
+  return memo('guest/user-info', `${key}#${u.uid}:${u.gid}:${u.additionalGids.join(',')}:`
+    + `${u.umask ?? ''}#${rootPath ?? ''}`,
+  () => readUserInfo(ctx, state, layers, process, rootPath), 1024);
+}
+
+function readUserInfo(ctx: StepContext, state: GuestState, layers: readonly OverlayLayer[],
+  process: OciProcess, rootPath: string | null): UserInfo | Refusal {
   const passwd = readRootfsFile(state, ctx.io, layers, '/etc/passwd');
   if (isRefusal(passwd)) return passwd;
   const group = readRootfsFile(state, ctx.io, layers, '/etc/group');
@@ -105,7 +126,8 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
     return refuse(ctx, state, refusal('message', 'OCISpecification is nil',
       { code: 'GUEST_BAD_MESSAGE' }), HRESULT.VMCOMPUTE_INVALID_JSON);
   }
-  const spec = decodeOciSpec(req.ContainerConfig.OciSpecification);
+  const spec = memo('guest/oci-spec', req.ContainerConfigText,
+    () => decodeOciSpec(req.ContainerConfig.OciSpecification), 1024);
   const role = containerRole(id, spec);
   const early = earlyRefusal(ctx, req, spec, role);
   if (early !== null) return refuse(ctx, state, early, early.layer === 'message'
@@ -169,9 +191,15 @@ function actCreate(ctx: StepContext, committed: GuestState, req: Create, fields:
     containers: withRecord(committed.containers, id, created) });
   const device = scratchDeviceOf(state, fields.scratchDir);
   if (device !== null) {
-    const content = new TextEncoder().encode(configJson(req, fields.config));
+    const c = fields.config;
+    // Keyed by the host's ContainerConfig text (its hash is computed once); the amendments are
+    // checked on a hit, so a different drop list recomputes.
+    const amend = `${c.env.join('\0')}|${JSON.stringify(c.capabilities)}|${c.devices.join('\0')}`;
+    const cached = memo('guest/config-json', req.ContainerConfigText,
+      () => ({ amend, text: configJson(req, c) }), 1024);
+    const text = cached.amend === amend ? cached.text : configJson(req, c);
     const written = writeScratchFile(state, device,
-      `${fields.scratchDir.slice(device.target.length + 1)}/config.json`, content);
+      `${fields.scratchDir.slice(device.target.length + 1)}/config.json`, text);
     if (isRefusal(written)) return written;
     ctx.writes.push(...written.writes);
     state = Object.freeze({ ...state, devices: withRecord(state.devices, device.target,
@@ -212,7 +240,7 @@ export function startInit(ctx: StepContext, id: string, record: ContainerRecord)
     const dir = context.scratchDir.slice(device.target.length + 1);
     const config = readScratchFile(state, ctx.io, device, `${dir}/config.json`);
     if (isRefusal(config)) return refuse(ctx, state, config);
-    const marker = new TextEncoder().encode(JSON.stringify({ pid, args: context.config.args }));
+    const marker = JSON.stringify({ pid, args: context.config.args });
     const written = writeScratchFile(state, device, `${dir}/init.started`, marker);
     if (isRefusal(written)) return refuse(ctx, state, written);
     ctx.writes.push(...written.writes);

@@ -32,15 +32,18 @@ import { uvmTransition } from './uvm-lifecycle.js';
 export const FRAGMENT_MEDIA_TYPE = 'application/cose-x509+rego';
 export const TRUST_LIST_MEDIA_TYPE = 'application/vnd.transparency-trust-list.v1+cose';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Go base64.StdEncoding.DecodeString (CR and LF are skipped); null when it is not base64. */
+/**
+ * Go base64.StdEncoding.DecodeString (CR and LF are skipped); null when it is not base64.
+ * Canonical padding bits are required (Go ignores them: a deliberate strictness here).
+ */
 export function decodeStdBase64(text: string): Uint8Array | null {
-  const compact = text.replace(/[\r\n]/g, '');
-  if (!BASE64.test(compact)) return null;
-  const bytes = new Uint8Array(Buffer.from(compact, 'base64'));
+  const compact = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, '') : text;
+  if (compact.length % 4 !== 0) return null;
+  const bytes = Buffer.from(compact, 'base64');
+  // Node skips characters outside the alphabet; re-encoding shows whether there were any.
+  if (bytes.toString('base64') !== compact) return null;
   assert(bytes.length <= (compact.length / 4) * 3, 'base64 shrinks');
-  return bytes;
+  return new Uint8Array(bytes);
 }
 
 /** ModifySettings SecurityPolicy: SetConfidentialOptions. */
@@ -50,12 +53,16 @@ export function policySettings(ctx: StepContext, s: SecurityPolicySettings): Age
     return refuse(ctx, state, refusal('structure', 'security policy has already been set',
       { check: 'policy_once' }));
   }
-  const bytes = decodeStdBase64(s.EncodedSecurityPolicy);
-  if (bytes === null) {
+  const decoded = memo('guest/policy-base64', s.EncodedSecurityPolicy, () => {
+    const bytes = decodeStdBase64(s.EncodedSecurityPolicy);
+    return bytes === null ? null
+      : { bytes, digest: createHash('sha256').update(bytes).digest('hex') };
+  }, 64);
+  if (decoded === null) {
     return refuse(ctx, state, refusal('message', 'EncodedSecurityPolicy is not standard base64',
       { code: 'GUEST_BAD_MESSAGE' }));
   }
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const { bytes, digest } = decoded;
   const hostData = state.ownReport?.host_data ?? null;
   assert(hostData !== null, 'a serving guest fetched its own report at boot');
   if (digest !== hostData && checkOn(ctx, 'policy_host_data')) {

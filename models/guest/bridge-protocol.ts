@@ -19,6 +19,7 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
+import { memo } from '../../sim/kernel/memo.js';
 
 /** Message type (bits 28..31) and category (bits 20..27), prot.MessageType / MessageCategory. */
 export const MESSAGE_TYPE = Object.freeze({ request: 0x1000_0000, response: 0x2000_0000,
@@ -178,7 +179,9 @@ export type ResourceType = ModificationRequest['ResourceType'];
 
 export type BridgeRequest = MessageBase & (
   | Readonly<{ kind: 'NegotiateProtocol'; MinimumVersion: number; MaximumVersion: number }>
-  | Readonly<{ kind: 'Create'; ContainerConfig: ContainerSettings }>
+  | Readonly<{ kind: 'Create'; ContainerConfig: ContainerSettings;
+      /** The ContainerConfig JSON text as sent (keys the memo of what is derived from it). */
+      ContainerConfigText: string }>
   | Readonly<{ kind: 'Start' }>
   | Readonly<{ kind: 'ShutdownGraceful' }>
   | Readonly<{ kind: 'ShutdownForced' }>
@@ -280,11 +283,16 @@ export class GoFields {
     return new GoFields(this.raw(key), this.at(key));
   }
 
-  /** A JSON string holding JSON (Go: a string field unmarshalled again). */
+  /**
+   * A JSON string holding JSON (Go: a string field unmarshalled again). Parsed once per text
+   * (kernel memo): the parsed value is shared and only ever read.
+   */
   nested(key: string): GoFields {
     const text = this.str(key);
     if (text.length > MAX_NESTED_JSON_CHARS) throw badMessage(this.at(key), 'is over 1 MiB');
-    return new GoFields(text === '' ? null : parseJsonText(text, this.at(key)), this.at(key));
+    const at = this.at(key);
+    return new GoFields(text === '' ? null
+      : memo('guest/nested-json', text, () => parseJsonText(text, at), 1024), at);
   }
 }
 
@@ -410,7 +418,8 @@ type BodyOf<K extends GcsMessageKind> = Omit<BridgeRequestOf<K>, keyof MessageBa
 const BODY_DECODERS: { readonly [K in GcsMessageKind]: (body: GoFields) => BodyOf<K> } = {
   NegotiateProtocol: (b) => ({ MinimumVersion: b.int('MinimumVersion', 0, U32),
     MaximumVersion: b.int('MaximumVersion', 0, U32) }),
-  Create: (b) => ({ ContainerConfig: decodeContainerSettings(b) }),
+  Create: (b) => ({ ContainerConfig: decodeContainerSettings(b),
+    ContainerConfigText: b.str('ContainerConfig') }),
   Start: () => ({}),
   ShutdownGraceful: () => ({}),
   ShutdownForced: () => ({}),

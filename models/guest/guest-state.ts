@@ -234,11 +234,13 @@ export function lookupRecord<T>(record: Rec<T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-/** `record` with `key` set to `value` (a new frozen object; the input is unchanged). */
+/**
+ * `record` with `key` set to `value` (a new frozen object; the input is unchanged). A computed
+ * key in an object literal defines an own property, so `__proto__` is an ordinary key here.
+ */
 export function withRecord<T>(record: Rec<T>, key: string, value: T): Rec<T> {
-  const next: Record<string, T> = { ...record };
-  Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true });
-  assert(next[key] === value, 'the key is set');
+  const next: Record<string, T> = { ...record, [key]: value };
+  assert(Object.hasOwn(next, key), 'the key is an own property');
   return Object.freeze(next);
 }
 
