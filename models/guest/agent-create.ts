@@ -22,14 +22,14 @@ import {
   containerIdFailure, containerSettingsFailures, extraDevicesFailure, hostnameFailure,
 } from './confidential-checks.js';
 import { refusal, type AgentStep, type Refusal } from './agent-step.js';
-import { emit, enforce, refuse, structural, succeed, type StepContext } from './agent-context.js';
-import { confidential, poisonedRefusal, scratchDeviceOf } from './agent-storage.js';
 import {
-  containerTransition, initialContainerRecord, type CreatedFields,
-} from './container-lifecycle.js';
+  checkOn, emit, enforce, refuse, structural, succeed, type StepContext,
+} from './agent-context.js';
+import { confidential, poisonedRefusal, scratchDeviceOf } from './agent-storage.js';
+import { containerTransition, initialContainerRecord } from './container-lifecycle.js';
 import {
   lookupRecord, withRecord, type ContainerConfig, type ContainerRecord, type GuestState,
-  type OverlayLayer, type OverlayMount, type ProcessRecord,
+  type OverlayLayer, type OverlayMount, type PendingCreate, type ProcessRecord,
 } from './guest-state.js';
 import { memo } from '../../sim/kernel/memo.js';
 import { isRefusal, readRootfsFile } from './layer-reads.js';
@@ -145,20 +145,41 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
     createContainerInput(id, spec, process, role, userInfo));
   if (!asked.ok) return refuse(ctx, state, asked.refusal);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
-  const record = existing ?? initialContainerRecord();
   const config = containerConfig(spec, process, userInfo, asked.decision);
-  const acted = actCreate(ctx, committed, req, { sandboxId: role.sandboxId,
-    isSandbox: role.isSandbox, rootfs: spec.rootPath ?? '', layers: null,
-    scratchDir: req.ContainerConfig.ScratchDirPath, config,
-    stdio: asked.decision.allow_stdio_access ?? true }, record);
-  if (isRefusal(acted)) {
-    const failed = containerTransition(record, { type: 'CREATE_FAILED' });
-    return refuse(ctx, Object.freeze({ ...committed,
-      containers: withRecord(committed.containers, id, failed) }), acted);
+  const pending: PendingCreate = Object.freeze({ containerId: id, configText: configText(req, config),
+    fields: Object.freeze({ sandboxId: role.sandboxId, isSandbox: role.isSandbox,
+      rootfs: spec.rootPath ?? '', layers: null, scratchDir: req.ContainerConfig.ScratchDirPath,
+      config, stdio: asked.decision.allow_stdio_access ?? true }) });
+  if (!checkOn(ctx, 'sequential_requests')) {
+    // The pre-2e97c9bb3 agent: the policy has been checked; runc create runs later, on whatever
+    // is mounted by then (the host's mounts and unmounts are handled in between).
+    emit(ctx, 'create_pending', { containerId: id });
+    return succeed(ctx, Object.freeze({ ...committed, pendingCreate: pending }));
   }
-  emit(ctx, 'container_created', { containerId: id, layers: acted.containers[id]?.context.layers
-    ?? null, user: config.user.name, env: [...config.env] });
+  const acted = actCreate(ctx, committed, pending);
+  if (isRefusal(acted)) return refuse(ctx, createFailed(committed, id), acted);
   return succeed(ctx, acted);
+}
+
+/** The record of a container whose create failed after the policy allowed it: ID used up. */
+function createFailed(state: GuestState, id: string): GuestState {
+  const record = lookupRecord(state.containers, id) ?? initialContainerRecord();
+  return Object.freeze({ ...state, containers: withRecord(state.containers, id,
+    containerTransition(record, { type: 'CREATE_FAILED' })) });
+}
+
+/**
+ * Runs the act of a Create left pending by the concurrent (non-sequential) agent, before the
+ * request that follows it is handled. Mounts and unmounts (ModifySettings) do not wait for it.
+ */
+export function completePendingCreate(ctx: StepContext, state: GuestState): GuestState {
+  const pending = state.pendingCreate;
+  assert(pending !== null, 'a pending create');
+  const cleared: GuestState = Object.freeze({ ...state, pendingCreate: null });
+  const acted = actCreate(ctx, cleared, pending);
+  if (!isRefusal(acted)) return acted;
+  emit(ctx, 'create_failed', { containerId: pending.containerId, reason: acted.reason });
+  return createFailed(cleared, pending.containerId);
 }
 
 function containerConfig(spec: OciSpec, process: OciProcess, userInfo: UserInfo,
@@ -176,14 +197,26 @@ function containerConfig(spec: OciSpec, process: OciProcess, userInfo: UserInfo,
   });
 }
 
-/** runc create over the overlay at Root.Path, config.json to the scratch disk. */
-function actCreate(ctx: StepContext, committed: GuestState, req: Create, fields: CreatedFields,
-  record: ContainerRecord): GuestState | Refusal {
-  const id = req.ContainerId;
+/**
+ * The config.json text, derived once per ContainerConfig text (the host's string: its hash is
+ * computed once); the amendments are checked on a hit, so another drop list recomputes.
+ */
+function configText(req: Create, c: ContainerConfig): string {
+  const amend = `${c.env.join('\0')}|${JSON.stringify(c.capabilities)}|${c.devices.join('\0')}`;
+  const cached = memo('guest/config-json', req.ContainerConfigText,
+    () => ({ amend, text: configJson(req, c) }), 1024);
+  return cached.amend === amend ? cached.text : configJson(req, c);
+}
+
+/** runc create over the overlay at Root.Path now, config.json to the scratch disk. */
+function actCreate(ctx: StepContext, committed: GuestState,
+  pending: PendingCreate): GuestState | Refusal {
+  const { containerId: id, fields } = pending;
   const overlay = overlayAt(committed, fields.rootfs);
   if (overlay === null) {
     return refusal('state', `failed to create container: no rootfs is mounted at ${fields.rootfs}`);
   }
+  const record = lookupRecord(committed.containers, id) ?? initialContainerRecord();
   const created = containerTransition(record, { type: 'CREATE',
     fields: { ...fields, layers: Object.freeze(overlay.layers.map((l) => l.rootHash)) } });
   if (created === record) return refusal('state', `container ID ${id} was already used`);
@@ -191,21 +224,16 @@ function actCreate(ctx: StepContext, committed: GuestState, req: Create, fields:
     containers: withRecord(committed.containers, id, created) });
   const device = scratchDeviceOf(state, fields.scratchDir);
   if (device !== null) {
-    const c = fields.config;
-    // Keyed by the host's ContainerConfig text (its hash is computed once); the amendments are
-    // checked on a hit, so a different drop list recomputes.
-    const amend = `${c.env.join('\0')}|${JSON.stringify(c.capabilities)}|${c.devices.join('\0')}`;
-    const cached = memo('guest/config-json', req.ContainerConfigText,
-      () => ({ amend, text: configJson(req, c) }), 1024);
-    const text = cached.amend === amend ? cached.text : configJson(req, c);
     const written = writeScratchFile(state, device,
-      `${fields.scratchDir.slice(device.target.length + 1)}/config.json`, text);
+      `${fields.scratchDir.slice(device.target.length + 1)}/config.json`, pending.configText);
     if (isRefusal(written)) return written;
     ctx.writes.push(...written.writes);
     state = Object.freeze({ ...state, devices: withRecord(state.devices, device.target,
       written.device) });
   }
   assert(state.containers[id]!.value === 'created', 'the container is created');
+  emit(ctx, 'container_created', { containerId: id, layers: [...created.context.layers ?? []],
+    user: fields.config.user.name, env: [...fields.config.env] });
   return state;
 }
 
@@ -238,7 +266,7 @@ export function startInit(ctx: StepContext, id: string, record: ContainerRecord)
   const device = context.scratchDir === null ? null : scratchDeviceOf(state, context.scratchDir);
   if (device !== null && context.scratchDir !== null) {
     const dir = context.scratchDir.slice(device.target.length + 1);
-    const config = readScratchFile(state, ctx.io, device, `${dir}/config.json`);
+    const config = readScratchFile(state, ctx.io, device, `${dir}/config.json`, ctx.writes);
     if (isRefusal(config)) return refuse(ctx, state, config);
     const marker = JSON.stringify({ pid, args: context.config.args });
     const written = writeScratchFile(state, device, `${dir}/init.started`, marker);

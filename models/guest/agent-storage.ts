@@ -393,8 +393,10 @@ function removeOverlay(ctx: StepContext, s: CombinedLayersSettings): AgentStep {
       `unmounting overlay at ${target} failed (injected fault)`);
   }
   const record = lookupRecord(state.containers, id);
-  const containers = record === undefined ? state.containers : withRecord(state.containers, id,
-    containerTransition(record, { type: 'OVERLAY_UNMOUNTED' }));
+  // A Create the concurrent agent has checked but not acted on holds the ID (containerCreating).
+  const creating = state.pendingCreate?.containerId === id;
+  const containers = record === undefined || creating ? state.containers
+    : withRecord(state.containers, id, containerTransition(record, { type: 'OVERLAY_UNMOUNTED' }));
   emit(ctx, 'overlay_unmounted', { containerId: id, target });
   return succeed(ctx, Object.freeze({ ...committed, overlays: withoutRecord(state.overlays, id),
     containers }));

@@ -8,7 +8,9 @@
  * Differs: a pure step over plain state (guest-state.ts): `stepAgent(state, request, io, env)`;
  * the host's disks are read through `io`, writes are returned; the guest's own report arrives
  * through `bootGuest` (the guest-message channel is the world's); responses are returned at
- * once (WaitForProcess on a running process answers with the timeout HRESULT).
+ * once (WaitForProcess on a running process answers with the timeout HRESULT). With the
+ * `sequential_requests` check off (the concurrent agent before 2e97c9bb3) a Create's act waits
+ * for the next request that is not ModifySettings and runs before it.
  * Invariants: any JSON value gets a typed response and never an exception; a malformed request
  * is GUEST_BAD_MESSAGE; a refused request that changed nothing returns the input state object
  * itself; a step that is not refused has a response Result of S_OK.
@@ -23,7 +25,7 @@ import {
   refusal, type AgentEnv, type AgentIo, type AgentStep,
 } from './agent-step.js';
 import { emit, newContext, refuse, succeed, type StepContext } from './agent-context.js';
-import { createContainer } from './agent-create.js';
+import { completePendingCreate, createContainer } from './agent-create.js';
 import {
   deleteContainerState, dumpStacks, executeProcess, getProperties, negotiateProtocol,
   resizeConsole, shutdown, signalProcess, waitForProcess,
@@ -98,7 +100,14 @@ export function stepAgent(state: GuestState, request: unknown, io: AgentIo,
     return unhandled(state, request, error.message, 'message',
       typeof error.detail['result'] === 'number' ? error.detail['result'] : HRESULT.E_FAIL);
   }
-  const ctx = newContext(state, decoded, io, env);
+  let current = state;
+  const early = newContext(state, decoded, io, env);
+  if (state.pendingCreate !== null && decoded.kind !== 'ModifySettings') {
+    current = completePendingCreate(early, state);   // the concurrent agent's delayed act
+  }
+  const ctx = newContext(current, decoded, io, env);
+  ctx.events.push(...early.events);
+  ctx.writes.push(...early.writes);
   emit(ctx, 'request', { message: decoded.kind, id: decoded.MessageId,
     containerId: decoded.ContainerId.slice(0, 80) });
   let step: AgentStep;
@@ -106,8 +115,10 @@ export function stepAgent(state: GuestState, request: unknown, io: AgentIo,
     step = dispatch(ctx, decoded);
   } catch (error) {   // a nested JSON document (the OCI spec or process) Go could not unmarshal
     if (!(error instanceof SimError) || error.code !== 'GUEST_BAD_MESSAGE') throw error;
-    const retry = newContext(state, decoded, io, env);
-    return refuse(retry, state, refusal('message', error.message, { code: error.code }),
+    const retry = newContext(current, decoded, io, env);
+    retry.events.push(...early.events);
+    retry.writes.push(...early.writes);
+    return refuse(retry, current, refusal('message', error.message, { code: error.code }),
       HRESULT.VMCOMPUTE_INVALID_JSON);
   }
   if (step.refusal === null) assert(step.response.Result === HRESULT.S_OK, 'success is S_OK');

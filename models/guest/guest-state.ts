@@ -183,6 +183,20 @@ export type ProcessRecord = Readonly<{
   exitCode: number | null;
 }>;
 
+/**
+ * A Create whose policy check passed but whose act (runc create over the rootfs, config.json)
+ * has not run yet: only with `sequential_requests` off (the concurrent pre-2e97c9bb3 agent).
+ */
+export type PendingCreate = Readonly<{
+  containerId: string;
+  /** What the act records (layers are taken from the overlay mounted when it runs). */
+  fields: Readonly<{
+    sandboxId: string; isSandbox: boolean; rootfs: string; layers: readonly Hex[] | null;
+    scratchDir: string; config: ContainerConfig; stdio: boolean;
+  }>;
+  configText: string;
+}>;
+
 /** A fault the host injected (host action fail_next): the next real mount or unmount fails. */
 export type AgentFault = 'mount' | 'unmount';
 
@@ -210,6 +224,8 @@ export type GuestState = Readonly<{
   /** The guest's own RNG stream position (it draws scratch keys). */
   rng: RngState;
   secrets: GuestSecrets;
+  /** A Create checked but not yet acted on (concurrent agent only); null otherwise. */
+  pendingCreate: PendingCreate | null;
 }>;
 
 /**
@@ -222,7 +238,7 @@ export function createGuestState(rng: RngState): GuestState {
     ownReport: null, policy: null, metadata: emptyMetadata(),
     devices: Object.freeze({}), overlays: Object.freeze({}), containers: Object.freeze({}),
     processes: Object.freeze({}), plan9: Object.freeze({}), nextPid: FIRST_PID, rng,
-    secrets: Object.freeze({ scratchKeys: Object.freeze({}) }),
+    secrets: Object.freeze({ scratchKeys: Object.freeze({}) }), pendingCreate: null,
   });
   assert(state.uvm.value === 'booting', 'a guest starts booting');
   assert(Object.keys(state.processes).length === 0, 'no processes before boot');

@@ -119,15 +119,20 @@ function openBlock(state: GuestState, device: RwDeviceMount, disk: ScratchDisk,
 }
 
 /**
- * Reads file `rel` back from the host's disk: through dm-crypt when encrypted (a changed block
- * is a crypt refusal), as stored when not.
+ * Reads file `rel` back from the host's disk (plus `unapplied`: blocks this step wrote that the
+ * world has not applied yet): through dm-crypt when encrypted (a changed block is a crypt
+ * refusal), as stored when not.
  */
 export function readScratchFile(state: GuestState, io: AgentIo, device: RwDeviceMount,
-  rel: string): Uint8Array | Refusal {
+  rel: string, unapplied: readonly DiskWrite[] = []): Uint8Array | Refusal {
   const file = Object.hasOwn(device.files, rel) ? device.files[rel]! : undefined;
   if (file === undefined) return refusal('io', `no file ${rel} on ${device.target}`);
-  const disk = io.scratchDisk(device.lun);
-  if (isIoError(disk)) return refusal('io', `scratch disk at lun ${device.lun}: ${disk.io_error}`);
+  const host = io.scratchDisk(device.lun);
+  if (isIoError(host)) return refusal('io', `scratch disk at lun ${device.lun}: ${host.io_error}`);
+  const own = unapplied.filter((w) => w.lun === device.lun);
+  // This step's own writes are not on the host's disk yet; the guest reads them back anyway.
+  const disk: ScratchDisk = own.length === 0 ? host : { blockCount: host.blockCount, sealed: {
+    ...host.sealed, ...Object.fromEntries(own.map((w) => [String(w.index), w.block])) } };
   const content = new Uint8Array(file.blocks * SCRATCH_BLOCK_BYTES);
   for (let i = 0; i < file.blocks; i++) {
     const index = file.firstBlock + i;

@@ -16,8 +16,8 @@ import { modifySettingsMessage } from '../../models/guest/bridge-protocol.js';
 import { buildLayerImage } from '../../models/guest/layer-image.js';
 import {
   APP_ID, BENIGN, LUN, SANDBOX_ID, TARGET, benignPrefix, bootedGuest, combinedLayers, create,
-  generatedPolicy, images, plain, policyBytes, rootfsOf, scsiLayer, scsiScratch, setPolicy,
-  signal, text, type TestWorld,
+  generatedPolicy, images, last, plain, policyBytes, rootfsOf, run, scsiLayer, scsiScratch,
+  setPolicy, signal, text, type TestWorld,
 } from './agent-support.js';
 import { assertAccepted, assertRefused } from './agent-assert.js';
 
@@ -328,6 +328,30 @@ test('guest/checks: signal 0 is delivered as SIGKILL (and judged as 9 by the pol
   const allowed = world.step(state, signal(APP_ID, init, 15));
   assertAccepted(allowed);
   assert.is(allowed.state.processes[String(init)]!.exitCode, 128 + 15);
+});
+
+test('guest/checks: requests are handled one at a time (2e97c9bb3); the concurrent agent lets '
+  + 'the host swap the rootfs between Create\'s check and its act', () => {
+  const swap = (options?: AgentOptions) => {
+    const { world, state } = at(BENIGN.appCreate, options);
+    const other = 'ef'.repeat(32);
+    return run(world, state, [
+      create(APP_ID),
+      combinedLayers(APP_ID, [], 'Remove'),
+      combinedLayers(other, [TARGET.pause], 'Add', { ContainerRootPath: rootfsOf(APP_ID),
+        ScratchPath: '' }),
+      plain('Start', APP_ID),
+    ], true);
+  };
+  const concurrent = swap(off('sequential_requests', 'overlay_paths'));
+  assert.ok(concurrent.steps.every((s) => s.refusal === null), 'every step accepted');
+  const created = last(concurrent.states).containers[APP_ID]!;
+  assert.is(created.value, 'created');
+  assert.equal(created.context.layers, [images().pause.rootHash],
+    'the app\'s policy entry, the pause image\'s layers');
+  const sequential = swap(off('overlay_paths'));
+  assert.equal(last(sequential.states).containers[APP_ID]!.context.layers,
+    [images().appTop.rootHash, images().appBase.rootHash], 'bound at check time');
 });
 
 test.run();
