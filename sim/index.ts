@@ -146,3 +146,24 @@ export {
   createConfigfsTsm, TSM_REPORT_ROOT, TSM_INBLOB_MAX, TSM_ATTRIBUTES, type ConfigfsTsm,
   type ConfigfsTsmOptions, type TsmReportProvider, type TsmEntry, type TsmAttribute,
 } from './configfs-tsm.js';
+// The guest agent (models/guest): one GCS bridge request per step over plain state.
+export {
+  stepAgent, bootGuest, DEFAULT_AGENT_OPTIONS, isIoError, type AgentEnv, type AgentIo,
+  type AgentOptions, type AgentStep, type DiskWrite, type GuestEvent, type IoError, type Refusal,
+  type RefusalLayer, type StoredBlob,
+} from '../models/guest/agent.js';
+export {
+  createGuestState, UVM_CONTAINER_ID, type GuestState, type ContainerRecord, type ProcessRecord,
+  type DeviceMount, type OverlayMount, type OwnReport, type AgentFault,
+} from '../models/guest/guest-state.js';
+export {
+  bridgeMessage, modifySettingsMessage, decodeBridgeRequest, GCS_REQUEST_IDS, HRESULT,
+  type BridgeRequest, type BridgeResponse, type RawBridgeMessage,
+} from '../models/guest/bridge-protocol.js';
+export {
+  CONFIDENTIAL_CHECKS, CHECK_NAMES, type CheckName, type CheckSwitches,
+} from '../models/guest/confidential-checks.js';
+export {
+  buildLayerImage, type LayerFileTree, type LayerImage,
+} from '../models/guest/layer-image.js';
+export { guestFilesystem } from '../models/guest/guest-fs.js';

@@ -146,7 +146,8 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
   if (!asked.ok) return refuse(ctx, state, asked.refusal);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
   const config = containerConfig(spec, process, userInfo, asked.decision);
-  const pending: PendingCreate = Object.freeze({ containerId: id, configText: configText(req, config),
+  const pending: PendingCreate = Object.freeze({ containerId: id,
+    configText: configText(req, config),
     fields: Object.freeze({ sandboxId: role.sandboxId, isSandbox: role.isSandbox,
       rootfs: spec.rootPath ?? '', layers: null, scratchDir: req.ContainerConfig.ScratchDirPath,
       config, stdio: asked.decision.allow_stdio_access ?? true }) });

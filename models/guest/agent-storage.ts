@@ -176,7 +176,8 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
   if (!asked.ok) return refuse(ctx, state, asked.refusal);
   const committed = withMetadata(state, asked.metadata);
   if (lookupRecord(state.devices, target) !== undefined) {
-    return mountFailed(ctx, committed, refusal('state', `a device is already mounted at ${target}`));
+    return mountFailed(ctx, committed,
+      refusal('state', `a device is already mounted at ${target}`));
   }
   if (takeFault(ctx, 'mount')) {
     return mountFailed(ctx, committed, refusal('io', `mounting ${target} failed (injected fault)`));
@@ -250,7 +251,8 @@ function removeScsi(ctx: StepContext, s: MappedVirtualDiskSettings): AgentStep {
   const state = ctx.start;
   const target = s.MountPath;
   if (s.BlockDev) {
-    const asked = enforce(ctx, state, state.metadata, 'unmount_blockdev', { unmountTarget: target });
+    const asked = enforce(ctx, state, state.metadata, 'unmount_blockdev',
+      { unmountTarget: target });
     if (!asked.ok) return refuse(ctx, state, asked.refusal);
     return refuse(ctx, state, refusal('io', 'blockdev symlinks are not modelled'));
   }
@@ -418,7 +420,8 @@ function mappedDirectory(ctx: StepContext, requestType: string,
     const share = confidential(state) ? structural(ctx, [shareNameFailure(s.ShareName)]) : null;
     if (share !== null) return mountFailed(ctx, committed, share);
     if (lookupRecord(state.plan9, target) !== undefined) {
-      return mountFailed(ctx, committed, refusal('state', `a share is already mounted at ${target}`));
+      return mountFailed(ctx, committed,
+        refusal('state', `a share is already mounted at ${target}`));
     }
     if (takeFault(ctx, 'mount')) {
       return mountFailed(ctx, committed, refusal('io', `plan9 mount at ${target} failed `

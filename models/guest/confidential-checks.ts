@@ -188,7 +188,8 @@ export function roFilesystemFailure(filesystem: string): CheckFailure | null {
 
 export function shareNameFailure(shareName: string): CheckFailure | null {
   if (SHARE_NAME.test(shareName) && shareName !== '.' && shareName !== '..') return null;
-  return failure('share_name', `invalid plan9 share name ${JSON.stringify(shareName.slice(0, 80))}`);
+  return failure('share_name',
+    `invalid plan9 share name ${JSON.stringify(shareName.slice(0, 80))}`);
 }
 
 /** The first enabled failure of `failures` (a disabled check lets the request through). */

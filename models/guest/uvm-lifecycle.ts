@@ -32,7 +32,8 @@ export const uvmMachine = setup({
   types: { context: {} as UvmContext, events: {} as UvmEvent },
   guards: {
     /** prot.PvV4 is the only protocol the GCS speaks. */
-    isProtocolV4: ({ event }) => event.type === 'NEGOTIATED' && event.version === PROTOCOL_VERSION_V4,
+    isProtocolV4: ({ event }) => event.type === 'NEGOTIATED'
+      && event.version === PROTOCOL_VERSION_V4,
   },
   actions: {
     recordVersion: assign(({ event }) => {

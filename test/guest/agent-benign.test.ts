@@ -124,7 +124,8 @@ test('guest/agent: probes, signals, shutdown and teardown after the group runs',
   assert.is(waiting.response.Result, HRESULT.VMCOMPUTE_TIMEOUT, 'still running');
   const props = step(bridgeMessage('GetProperties', 40, { ContainerId: APP_ID,
     Query: JSON.stringify({ PropertyTypes: ['ProcessList'] }) }));
-  const listed = (JSON.parse(props.response.Properties!) as { ProcessList: { ProcessId: number }[] })
+  type List = { ProcessList: { ProcessId: number }[] };
+  const listed = (JSON.parse(props.response.Properties!) as List)
     .ProcessList.map((p) => p.ProcessId);
   assert.ok(listed.includes(pid) && listed.includes(state.containers[APP_ID]!.context.initPid!));
   const init = state.containers[APP_ID]!.context.initPid!;
@@ -148,11 +149,12 @@ test('guest/agent: probes, signals, shutdown and teardown after the group runs',
   assert.is(state.uvm.value, 'stopped');
 });
 
-test('guest/agent: stack dumps are denied by the generated policy (allow_dump_stacks false)', () => {
-  const { world, state } = benignPrefix(BENIGN.all);
-  assertRefused(world.step(state, plain('DumpStacks', UVM_CONTAINER_ID)), state,
-    { layer: 'policy', rule: 'dump_stacks' });
-});
+test('guest/agent: stack dumps are denied by the generated policy (allow_dump_stacks false)',
+  () => {
+    const { world, state } = benignPrefix(BENIGN.all);
+    assertRefused(world.step(state, plain('DumpStacks', UVM_CONTAINER_ID)), state,
+      { layer: 'policy', rule: 'dump_stacks' });
+  });
 
 test('guest/agent: the guest filesystem view has the real paths and the layers\' contents', () => {
   const { world, states } = benignRun();

@@ -153,7 +153,8 @@ test('guest/checks: read-only layers must be ext4', () => {
     { Filesystem: 'xfs' })), state, { layer: 'structure', check: 'ro_filesystem_ext4' });
 });
 
-const ROGUE = buildLayerImage({ '/bin/evil': { kind: 'file', content: text('evil'), mode: 0o755 } });
+const ROGUE = buildLayerImage({
+  '/bin/evil': { kind: 'file', content: text('evil'), mode: 0o755 } });
 
 test('guest/checks: the root hash comes from the device, never from the host\'s VerityInfo',
   () => {

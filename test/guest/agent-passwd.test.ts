@@ -14,7 +14,8 @@ import {
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const PASSWD = text('root:x:0:0:root:/root:/bin/sh\n\n  app:x:1000:1000::/home/app:/bin/sh  \n');
 const GROUP = text('root:x:0:\napp:x:1000:alice,bob\nextra:x:2000:\n');
-const ids = (uid: number, gid: number, additionalGids: number[] = [], umask: number | null = null) =>
+const ids = (uid: number, gid: number, additionalGids: number[] = [],
+  umask: number | null = null) =>
   ({ uid, gid, additionalGids, umask });
 
 test('guest/passwd: lines are trimmed, blank lines skipped, fields split on ":"', () => {

@@ -288,7 +288,8 @@ export function ociSpec(containerId: string, o: SpecOverrides = {}): Record<stri
 }
 
 export function create(containerId: string, o: SpecOverrides = {}): RawBridgeMessage {
-  const config = { SchemaVersion: { Major: 2, Minor: 1 }, OciBundlePath: `/run/gcs/c/${containerId}`,
+  const config = { SchemaVersion: { Major: 2, Minor: 1 },
+    OciBundlePath: `/run/gcs/c/${containerId}`,
     OciSpecification: ociSpec(containerId, o), ScratchDirPath: scratchPathOf(containerId),
     ...o.settings };
   return bridgeMessage('Create', id(), { ContainerId: containerId, ActivityId: '',
