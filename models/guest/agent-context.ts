@@ -113,8 +113,20 @@ export function installedPolicy(state: GuestState, io: AgentIo): SecurityPolicy 
   }, 64);
 }
 
+/**
+ * A denial's `metadata` is the input's, except after a Go-side error that follows metadata
+ * operations the interpreter already applied (v0.14.1's mount_overlay on a reused target).
+ */
 export type Enforced = Readonly<{ ok: true; metadata: PolicyMetadata; decision: Decision }>
-  | Readonly<{ ok: false; refusal: Refusal }>;
+  | Readonly<{ ok: false; refusal: Refusal; metadata: PolicyMetadata }>;
+
+/** Refuses a denied request, keeping what the interpreter wrote before it failed (if any). */
+export function denied(ctx: StepContext, state: GuestState,
+  asked: Extract<Enforced, { ok: false }>): AgentStep {
+  if (asked.metadata === state.metadata) return refuse(ctx, state, asked.refusal);
+  emit(ctx, 'metadata_kept_after_denial', {});
+  return refuse(ctx, Object.freeze({ ...state, metadata: asked.metadata }), asked.refusal);
+}
 
 /**
  * Asks the installed policy about `rule` with `input`, starting from `metadata`. Before a policy
@@ -125,25 +137,27 @@ export function enforce(ctx: StepContext, state: GuestState, metadata: PolicyMet
   const policy = installedPolicy(state, ctx.io);
   if (policy === null) {
     emit(ctx, rule, { allowed: false, enforcer: 'closed-door' }, 'policy');
-    return { ok: false, refusal: refusal('policy', 'no security policy has been set: the '
-      + 'closed-door enforcer denies every request', { rule }) };
+    return { ok: false, metadata, refusal: refusal('policy', 'no security policy has been set: '
+      + 'the closed-door enforcer denies every request', { rule }) };
   }
   let decision: Decision;
   try {
-    decision = evaluateEnforcementPoint(policy, metadata, rule, input,
-      { dialect: ctx.env.options.dialect });
+    const options = ctx.env.options;
+    decision = evaluateEnforcementPoint(policy, metadata, rule, input, options.nullCommand
+      === undefined ? { dialect: options.dialect }
+      : { dialect: options.dialect, nullCommand: options.nullCommand });
   } catch (error) {
     if (!(error instanceof SimError)) throw error;
     emit(ctx, rule, { allowed: false, error: error.code }, 'policy');
-    return { ok: false, refusal: refusal('policy', `${rule}: ${error.message}`,
+    return { ok: false, metadata, refusal: refusal('policy', `${rule}: ${error.message}`,
       { rule, code: error.code }) };
   }
   ctx.decision = decision;
-  const frameworkReasons = 'framework_reasons' in decision ? decision.framework_reasons : null;
   emit(ctx, rule, { allowed: decision.allowed, reasons: [...decision.reasons],
-    framework_reasons: frameworkReasons as Json }, 'policy');
+    framework_reasons: decision.framework_reasons === null ? null
+      : [...decision.framework_reasons] }, 'policy');
   if (!decision.allowed) {
-    return { ok: false, refusal: refusal('policy', `${rule} denied: ${
+    return { ok: false, metadata: decision.metadata, refusal: refusal('policy', `${rule} denied: ${
       decision.reasons.join('; ')}`, { rule }) };
   }
   return { ok: true, metadata: decision.metadata, decision };

@@ -23,7 +23,7 @@ import {
 } from './confidential-checks.js';
 import { refusal, type AgentStep, type Refusal } from './agent-step.js';
 import {
-  checkOn, emit, enforce, refuse, structural, succeed, type StepContext,
+  checkOn, denied, emit, enforce, refuse, structural, succeed, type StepContext,
 } from './agent-context.js';
 import { confidential, poisonedRefusal, scratchDeviceOf } from './agent-storage.js';
 import { containerTransition, initialContainerRecord } from './container-lifecycle.js';
@@ -143,7 +143,7 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
   if (isRefusal(userInfo)) return refuse(ctx, state, userInfo);
   const asked = enforce(ctx, state, state.metadata, 'create_container',
     createContainerInput(id, spec, process, role, userInfo));
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
   const config = containerConfig(spec, process, userInfo, asked.decision);
   const pending: PendingCreate = Object.freeze({ containerId: id,

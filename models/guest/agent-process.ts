@@ -21,7 +21,7 @@ import { HRESULT, PROTOCOL_VERSION_V4, type BridgeRequestOf } from './bridge-pro
 import { containerIdFailure } from './confidential-checks.js';
 import { refusal, type AgentStep } from './agent-step.js';
 import {
-  checkOn, emit, enforce, refuse, structural, succeed, type StepContext,
+  checkOn, denied, emit, enforce, refuse, structural, succeed, type StepContext,
 } from './agent-context.js';
 import { overlayAt, startInit, userInfoOf } from './agent-create.js';
 import { confidential, poisonedRefusal } from './agent-storage.js';
@@ -108,7 +108,7 @@ function execExternal(ctx: StepContext, req: BridgeRequestOf<'ExecuteProcess'>):
   const envList = environmentList(params.Environment);
   const asked = enforce(ctx, state, state.metadata, 'exec_external', {
     argList: params.CommandArgs, envList, workingDir: params.WorkingDirectory });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const stdio = asked.decision.allow_stdio_access ?? true;
   if (params.EmulateConsole && !stdio) {
     return refuse(ctx, state, refusal('policy', 'exec of process that requires terminal access '
@@ -137,7 +137,7 @@ function execInContainer(ctx: StepContext, id: string, record: ContainerRecord,
   if (isRefusal(userInfo)) return refuse(ctx, state, userInfo);
   const asked = enforce(ctx, state, state.metadata, 'exec_in_container',
     execInContainerInput(id, process, userInfo));
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
   if (process.terminal && !record.context.stdio) {
     return refuse(ctx, committed, refusal('policy', 'exec in container of process that requires '
@@ -216,7 +216,7 @@ export function signalProcess(ctx: StepContext, req: BridgeRequestOf<'SignalProc
   const isInit = process.pid === record.context.initPid;
   const asked = enforce(ctx, state, state.metadata, 'signal_container_process', {
     containerID: req.ContainerId, signal, isInitProcess: isInit, argList: process.argv });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
   if (process.status !== 'running') {
     return refuse(ctx, committed, refusal('state', `process ${process.pid} has exited`));
@@ -237,7 +237,7 @@ export function shutdown(ctx: StepContext,
   if (record === null) return notFound(ctx, `container ${req.ContainerId}`);
   const asked = enforce(ctx, state, state.metadata, 'shutdown_container',
     { containerID: req.ContainerId });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
   if (record.value === 'exited') {
     return refuse(ctx, committed, refusal('state', `container ${req.ContainerId} is not running`));
@@ -261,7 +261,7 @@ export function resizeConsole(ctx: StepContext, req: BridgeRequestOf<'ResizeCons
 export function getProperties(ctx: StepContext, req: BridgeRequestOf<'GetProperties'>): AgentStep {
   const state = ctx.start;
   const asked = enforce(ctx, state, state.metadata, 'get_properties', {});
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   if (req.ContainerId === UVM_CONTAINER_ID) {
     return refuse(ctx, state, refusal('state', 'getPropertiesV2 is not supported against the UVM'));
   }
@@ -278,7 +278,7 @@ export function getProperties(ctx: StepContext, req: BridgeRequestOf<'GetPropert
 export function dumpStacks(ctx: StepContext): AgentStep {
   const state = ctx.start;
   const asked = enforce(ctx, state, state.metadata, 'dump_stacks', {});
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   return succeed(ctx, state, { GuestStacks: 'goroutine 1 [running]:\nmain.main()\n' });
 }
 

@@ -13,7 +13,7 @@ import { assert } from '../../sim/kernel/assert.js';
 import type { Hex } from '../../sim/kernel/bytes.js';
 import type { Json } from '../../sim/kernel/canonical-json.js';
 import type { SimErrorCode } from '../../sim/kernel/errors.js';
-import type { Decision, PolicyDialect } from '../policy/engine.js';
+import type { Decision, NullCommandReading, PolicyDialect } from '../policy/engine.js';
 import type { BridgeResponse } from './bridge-protocol.js';
 import type { CheckName, CheckSwitches } from './confidential-checks.js';
 import type { ScratchDisk } from './encrypted-scratch.js';
@@ -44,6 +44,8 @@ export type AgentIo = Readonly<{
 export type AgentOptions = Readonly<{
   /** The framework the engine models: hcsshim HEAD or v0.14.1. */
   dialect: PolicyDialect;
+  /** How the engine reads `command: null` (default: as the real framework does). */
+  nullCommand?: NullCommandReading;
   /** Confidential checks switched off (absent = on). */
   checks: CheckSwitches;
 }>;

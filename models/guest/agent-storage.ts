@@ -30,7 +30,7 @@ import { SCRATCH_KEY_BYTES } from './encrypted-scratch.js';
 import type { VerityTable } from './dm-verity.js';
 import { isIoError, refusal, type AgentStep, type Refusal } from './agent-step.js';
 import {
-  checkOn, emit, enforce, refuse, structural, succeed, takeFault, type StepContext,
+  checkOn, denied, emit, enforce, refuse, structural, succeed, takeFault, type StepContext,
 } from './agent-context.js';
 import { initialContainerRecord, containerTransition } from './container-lifecycle.js';
 import {
@@ -165,7 +165,7 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
   const target = s.MountPath;
   if (s.BlockDev) {
     const asked = enforce(ctx, state, state.metadata, 'mount_blockdev', { target });
-    if (!asked.ok) return refuse(ctx, state, asked.refusal);
+    if (!asked.ok) return denied(ctx, state, asked);
     return refuse(ctx, state, refusal('io', 'blockdev symlinks are not modelled'));
   }
   const asked = s.ReadOnly
@@ -173,7 +173,7 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
       { target, deviceHash: table?.root_digest ?? '' })
     : enforce(ctx, state, state.metadata, 'rw_mount_device', { target, encrypted: s.Encrypted,
       ensureFilesystem: s.EnsureFilesystem, filesystem: s.Filesystem });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed = withMetadata(state, asked.metadata);
   if (lookupRecord(state.devices, target) !== undefined) {
     return mountFailed(ctx, committed,
@@ -253,14 +253,14 @@ function removeScsi(ctx: StepContext, s: MappedVirtualDiskSettings): AgentStep {
   if (s.BlockDev) {
     const asked = enforce(ctx, state, state.metadata, 'unmount_blockdev',
       { unmountTarget: target });
-    if (!asked.ok) return refuse(ctx, state, asked.refusal);
+    if (!asked.ok) return denied(ctx, state, asked);
     return refuse(ctx, state, refusal('io', 'blockdev symlinks are not modelled'));
   }
   const early = existsBeforePolicy(ctx, target);
   if (early !== null) return refuse(ctx, state, early);
   const asked = enforce(ctx, state, state.metadata,
     s.ReadOnly ? 'unmount_device' : 'rw_unmount_device', { unmountTarget: target });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed = withMetadata(state, asked.metadata);
   const device = lookupRecord(state.devices, target);
   const users = Object.values(state.overlays).filter((o) => s.ReadOnly
@@ -329,13 +329,13 @@ function addOverlay(ctx: StepContext, s: CombinedLayersSettings): AgentStep {
       encrypted: device?.encrypted ?? false });
     const asked = enforce(ctx, state, metadata, 'scratch_mount',
       { target: s.ScratchPath, encrypted: scratch.encrypted });
-    if (!asked.ok) return refuse(ctx, state, asked.refusal);
+    if (!asked.ok) return denied(ctx, state, asked);
     metadata = asked.metadata;
   }
   const layerPaths = s.Layers.map((l) => l.Path);
   const asked = enforce(ctx, state, metadata, 'mount_overlay',
     { containerID: id, layerPaths, target: s.ContainerRootPath });
-  if (!asked.ok) return mountFailed(ctx, withMetadata(state, metadata), asked.refusal);
+  if (!asked.ok) return mountFailed(ctx, withMetadata(state, asked.metadata), asked.refusal);
   const committed = withMetadata(state, asked.metadata);
   const failed = overlayActFailure(ctx, s, layerPaths);
   if (failed !== null) return mountFailed(ctx, committed, failed);
@@ -376,7 +376,7 @@ function removeOverlay(ctx: StepContext, s: CombinedLayersSettings): AgentStep {
   const state = ctx.start;
   const target = s.ContainerRootPath;
   const asked = enforce(ctx, state, state.metadata, 'unmount_overlay', { unmountTarget: target });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed = withMetadata(state, asked.metadata);
   const user = Object.entries(state.containers).find(([, c]) =>
     c.value === 'running' && c.context.rootfs === target);
@@ -415,7 +415,7 @@ function mappedDirectory(ctx: StepContext, requestType: string,
   const target = s.MountPath;
   if (requestType === 'Add') {
     const asked = enforce(ctx, state, state.metadata, 'plan9_mount', { target });
-    if (!asked.ok) return refuse(ctx, state, asked.refusal);
+    if (!asked.ok) return denied(ctx, state, asked);
     const committed = withMetadata(state, asked.metadata);
     const share = confidential(state) ? structural(ctx, [shareNameFailure(s.ShareName)]) : null;
     if (share !== null) return mountFailed(ctx, committed, share);
@@ -434,7 +434,7 @@ function mappedDirectory(ctx: StepContext, requestType: string,
   }
   if (requestType !== 'Remove') return unsupported(ctx, requestType);
   const asked = enforce(ctx, state, state.metadata, 'plan9_unmount', { unmountTarget: target });
-  if (!asked.ok) return refuse(ctx, state, asked.refusal);
+  if (!asked.ok) return denied(ctx, state, asked);
   const committed = withMetadata(state, asked.metadata);
   const share = lookupRecord(state.plan9, target);
   if (share !== undefined && takeFault(ctx, 'unmount')) {
