@@ -174,4 +174,39 @@ test('guest/bridge: mutated benign requests at every step never throw, and a ref
   }), { seed: 11, numRuns: 600 });
 });
 
+
+test('guest/bridge: every request kind and the unenforced resource types get a typed response',
+  () => {
+    const { world, state } = benignPrefix(BENIGN.all);
+    const init = state.containers[SANDBOX_ID]!.context.initPid!;
+    const uvm = (resourceType: string, requestType: string, settings: unknown = {}) =>
+      modifySettingsMessage(70, UVM_CONTAINER_ID, resourceType, requestType, settings);
+    const cases: readonly (readonly [string, unknown, boolean])[] = [
+      ['Start', bridgeMessage('Start', 60, { ContainerId: SANDBOX_ID }), true],
+      ['ResizeConsole', bridgeMessage('ResizeConsole', 61, { ContainerId: SANDBOX_ID,
+        ProcessId: init, Height: 40, Width: 120 }), true],
+      ['ResizeConsole of no process', bridgeMessage('ResizeConsole', 62,
+        { ContainerId: SANDBOX_ID, ProcessId: 4242 }), false],
+      ['GetProperties of the UVM', bridgeMessage('GetProperties', 63,
+        { ContainerId: UVM_CONTAINER_ID }), false],
+      ['SCSIDevice Remove (unplug)', uvm('SCSIDevice', 'Remove', { Controller: 0, Lun: 9 }), true],
+      ['SCSIDevice Add', uvm('SCSIDevice', 'Add', {}), false],
+      ['Network Add', uvm('Network', 'Add', { NamespaceID: 'ns', ID: 'eth0' }), true],
+      ['VPCIDevice Add', uvm('VPCIDevice', 'Add', { VMBusGUID: 'x' }), true],
+      ['ContainerConstraints of a container', modifySettingsMessage(71, SANDBOX_ID,
+        'ContainerConstraints', 'Update', { Linux: {} }), true],
+      ['ContainerConstraints of the UVM', uvm('ContainerConstraints', 'Update', {}), false],
+      ['PodCgroupMemoryLimit', uvm('PodCgroupMemoryLimit', 'Update', null), false],
+      ['VPMemDevice', uvm('VPMemDevice', 'Add', { DeviceNumber: 0, MountPath: '/x' }), false],
+      ['WaitForProcess of no external process', bridgeMessage('WaitForProcess', 64,
+        { ContainerId: UVM_CONTAINER_ID, ProcessId: 5 }), false],
+    ];
+    for (const [what, raw, ok] of cases) {
+      const step = world.step(state, raw);
+      assert.is(step.refusal === null, ok, `${what}: ${step.refusal?.reason ?? 'accepted'}`);
+      assert.is(step.response.MessageId, (raw as { id: number }).id, what);
+      assert.ok(step.state === state, `${what}: nothing changes`);
+    }
+  });
+
 test.run();
