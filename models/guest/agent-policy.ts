@@ -105,6 +105,7 @@ export function policyFragment(ctx: StepContext, s: SecurityPolicyFragmentSettin
       + 'closed-door enforcer denies every request', { rule: 'load_fragment' }));
   }
   const outcome = loadSignedFragment(policy, state.metadata, s.Fragment);
+  if (!outcome.allowed) assert(outcome.metadata === state.metadata, 'a denial changes nothing');
   if (outcome.decision !== undefined) ctx.decision = outcome.decision;
   emit(ctx, 'load_fragment', { allowed: outcome.allowed, stage: outcome.stage,
     reasons: [...outcome.reasons], issuer: outcome.fragment?.issuer ?? null,

@@ -110,6 +110,7 @@ function execExternal(ctx: StepContext, req: BridgeRequestOf<'ExecuteProcess'>):
     argList: params.CommandArgs, envList, workingDir: params.WorkingDirectory });
   if (!asked.ok) return denied(ctx, state, asked);
   const stdio = asked.decision.allow_stdio_access ?? true;
+  assert(asked.decision.allowed, 'exec_external allowed it');
   if (params.EmulateConsole && !stdio) {
     return refuse(ctx, state, refusal('policy', 'exec of process that requires terminal access '
       + 'denied due to policy not allowing stdio access', { rule: 'exec_external' }));
@@ -139,6 +140,7 @@ function execInContainer(ctx: StepContext, id: string, record: ContainerRecord,
     execInContainerInput(id, process, userInfo));
   if (!asked.ok) return denied(ctx, state, asked);
   const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
+  assert(asked.decision.allowed, 'exec_in_container allowed it');
   if (process.terminal && !record.context.stdio) {
     return refuse(ctx, committed, refusal('policy', 'exec in container of process that requires '
       + 'terminal access denied due to policy not allowing stdio access',
@@ -214,6 +216,8 @@ export function signalProcess(ctx: StepContext, req: BridgeRequestOf<'SignalProc
   }
   const signal = req.Signal === 0 ? SIGKILL : req.Signal;
   const isInit = process.pid === record.context.initPid;
+  assert(process.containerId === req.ContainerId, 'the process belongs to the container');
+  assert(signal !== 0, 'signal 0 is never delivered as 0');
   const asked = enforce(ctx, state, state.metadata, 'signal_container_process', {
     containerID: req.ContainerId, signal, isInitProcess: isInit, argList: process.argv });
   if (!asked.ok) return denied(ctx, state, asked);
@@ -310,6 +314,9 @@ export function deleteContainerState(ctx: StepContext,
       containerTransition(record, { type: 'FORGET' })) }),
     refusal('state', `deleting container ${id} failed: it is ${record.value}`));
   }
+  assert(record.value === 'exited', 'only an exited container is deleted');
+  assert(!confidential(state) || !checkOn(ctx, 'delete_requires_stopped')
+    || overlayAt(state, record.context.rootfs) === null, 'its overlay is gone');
   emit(ctx, 'container_deleted', { containerId: id });
   return succeed(ctx, Object.freeze({ ...state, containers: withRecord(state.containers, id,
     containerTransition(record, { type: 'DELETE' })) }));

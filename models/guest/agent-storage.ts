@@ -186,6 +186,11 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
   if (isRefusal(mounted)) return mountFailed(ctx, committed, mounted);
   const next = Object.freeze({ ...committed, ...mounted.state,
     devices: withRecord(committed.devices, target, mounted.device) });
+  assert(next.devices[target] === mounted.device, 'the device is recorded at its target');
+  if (s.ReadOnly && asked.decision.delta.length > 0) {
+    assert(next.metadata.devices[target] === table?.root_digest,
+      'the policy recorded the root hash the guest read');
+  }
   emit(ctx, 'device_mounted', { target, kind: mounted.device.kind, lun: s.Lun,
     rootHash: mounted.device.kind === 'ro_verity' ? mounted.device.table.root_digest : null,
     encrypted: mounted.device.kind === 'rw_scratch' ? mounted.device.encrypted : null });
@@ -282,6 +287,8 @@ function removeScsi(ctx: StepContext, s: MappedVirtualDiskSettings): AgentStep {
   const next = Object.freeze({ ...committed, devices: withoutRecord(state.devices, target),
     secrets: Object.hasOwn(keys, target)
       ? Object.freeze({ scratchKeys: withoutRecord(keys, target) }) : state.secrets });
+  assert(!Object.hasOwn(next.devices, target), 'the device is gone');
+  assert(!Object.hasOwn(next.secrets.scratchKeys, target), 'and its key with it');
   emit(ctx, 'device_unmounted', { target });
   return succeed(ctx, next);
 }
@@ -347,6 +354,8 @@ function addOverlay(ctx: StepContext, s: CombinedLayersSettings): AgentStep {
   const next = Object.freeze({ ...committed, overlays: withRecord(state.overlays, id, overlay),
     containers: record === undefined
       ? withRecord(state.containers, id, initialContainerRecord()) : state.containers });
+  assert(overlay.layers.length === layerPaths.length, 'every layer recorded, in order');
+  assert(next.containers[id] !== undefined, 'the ID has a container record');
   emit(ctx, 'overlay_mounted', { containerId: id, target: overlay.target,
     layers: overlay.layers.map((l) => l.rootHash), scratchEncrypted: scratch?.encrypted ?? null });
   return succeed(ctx, next);

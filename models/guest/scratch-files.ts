@@ -66,8 +66,11 @@ function sealText(key: Uint8Array | null, device: RwDeviceMount, first: number, 
  */
 export function writeScratchFile(state: GuestState, device: RwDeviceMount, rel: string,
   text: string): ScratchWrite | Refusal {
-  assert(text.length <= MAX_SCRATCH_FILE_BYTES, 'a bounded file');
   const sizeBytes = Buffer.byteLength(text);
+  if (sizeBytes > MAX_SCRATCH_FILE_BYTES) {
+    return refusal('io', `${rel} is ${sizeBytes} bytes, over the ${MAX_SCRATCH_FILE_BYTES} a file `
+      + 'may take');
+  }
   const blocks = Math.max(1, Math.ceil(sizeBytes / SCRATCH_BLOCK_BYTES));
   const first = device.nextBlock;
   if (first + blocks > device.blockCount) {

@@ -244,6 +244,32 @@ test('guest/checks: a layer in use by an overlay is not unmounted; the metadata 
     assert.ok(gone.state.overlays[APP_ID] !== undefined, 'an overlay over a missing layer');
   });
 
+test('guest/checks: a scratch disk under a mounted overlay\'s scratch is not unmounted', () => {
+  const { world, state } = at(BENIGN.all);
+  const step = world.step(state, scsiScratch(LUN.scratch, TARGET.scratch, 'Remove'));
+  assertRefused(step, state, { layer: 'state', check: 'unmount_in_use' });
+  assert.ok(step.decision !== null && step.decision.allowed, 'rw_unmount_device allowed it');
+});
+
+test('guest/checks: a create that fails after the policy allowed it is not rolled back: the ID '
+  + 'is used up', () => {
+  // With the rootfs gone the user has no name (no /etc/passwd): a policy that names the user
+  // denies; this one takes any user.
+  const { world, state } = benignPrefix(BENIGN.appCreate, generatedPolicy({}, { user: {
+    user_idname: { pattern: '', strategy: 'any' },
+    group_idnames: [{ pattern: '', strategy: 'any' }], umask: '0022' } }));
+  const unmounted = world.step(state, combinedLayers(APP_ID, [], 'Remove'));
+  assertAccepted(unmounted);
+  const failed = world.step(unmounted.state, create(APP_ID));
+  assertRefused(failed, unmounted.state, { layer: 'state', reason: 'no rootfs is mounted',
+    changes: true });
+  assert.ok(failed.decision !== null && failed.decision.allowed, 'create_container allowed it');
+  assert.ok(Object.hasOwn(failed.state.metadata.started, APP_ID), 'started[id] stays');
+  const again = world.step(failed.state, create(APP_ID));
+  assertRefused(again, failed.state, { layer: 'policy', rule: 'create_container',
+    reason: 'container already started' });
+});
+
 test('guest/checks: an overlay in use by a running container is not unmounted', () => {
   const { world, state } = at(BENIGN.all);
   const step = world.step(state, combinedLayers(APP_ID, [], 'Remove'));
