@@ -205,6 +205,28 @@ function deliver(state: GuestState, process: ProcessRecord, signal: number,
     Object.freeze({ ...process, status: 'exited', exitCode })) });
 }
 
+/** The UVM powers off: every container stops, every process (external ones too) ends. */
+function powerOff(state: GuestState): GuestState {
+  let next = state;
+  for (const [id, record] of Object.entries(state.containers)) {
+    if (record.value === 'created' || record.value === 'running') {
+      next = stopContainer(next, id, 128 + SIGKILL);
+    }
+  }
+  let processes = next.processes;
+  for (const [pid, p] of Object.entries(next.processes)) {
+    if (p.status === 'running') {
+      processes = withRecord(processes, pid, Object.freeze({ ...p, status: 'exited',
+        exitCode: 128 + SIGKILL }));
+    }
+  }
+  const off: GuestState = Object.freeze({ ...next, processes,
+    uvm: uvmTransition(next.uvm, { type: 'SHUTDOWN' }) });
+  assert(off.uvm.value === 'stopped', 'powered off');
+  assert(Object.values(off.processes).every((p) => p.status === 'exited'), 'nothing runs');
+  return off;
+}
+
 export function signalProcess(ctx: StepContext, req: BridgeRequestOf<'SignalProcess'>): AgentStep {
   const state = ctx.start;
   const record = createdContainer(state, req.ContainerId);
@@ -234,8 +256,7 @@ export function shutdown(ctx: StepContext,
   const state = ctx.start;
   if (req.ContainerId === UVM_CONTAINER_ID) {
     emit(ctx, 'uvm_shutdown', {});
-    return succeed(ctx, Object.freeze({ ...state,
-      uvm: uvmTransition(state.uvm, { type: 'SHUTDOWN' }) }));
+    return succeed(ctx, powerOff(state));
   }
   const record = createdContainer(state, req.ContainerId);
   if (record === null) return notFound(ctx, `container ${req.ContainerId}`);

@@ -147,7 +147,19 @@ test('guest/agent: probes, signals, shutdown and teardown after the group runs',
   assert.equal(state.secrets.scratchKeys, {});
   step(plain('ShutdownForced', UVM_CONTAINER_ID));
   assert.is(state.uvm.value, 'stopped');
+  assert.ok(Object.values(state.processes).every((p) => p.status === 'exited'));
 });
+
+test('guest/agent: powering the UVM off stops every container and process, without the policy',
+  () => {
+    const { world, state } = benignPrefix(BENIGN.all);
+    const off = world.step(state, plain('ShutdownGraceful', UVM_CONTAINER_ID));
+    assertAccepted(off);
+    assert.is(off.decision, null, 'no policy is asked');
+    assert.is(off.state.uvm.value, 'stopped');
+    assert.equal(Object.values(off.state.containers).map((c) => c.value), ['exited', 'exited']);
+    assert.ok(Object.values(off.state.processes).every((p) => p.exitCode === 137));
+  });
 
 test('guest/agent: stack dumps are denied by the generated policy (allow_dump_stacks false)',
   () => {
