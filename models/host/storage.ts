@@ -1,0 +1,302 @@
+/**
+ * Models: the host's virtual disks and the UVM's SCSI attachments: read-only layer VHDs (the
+ * image, plus whatever blocks the host has overwritten since), writable scratch VHDs (holding
+ * only what the guest wrote: sealed blocks), and which disk sits at which LUN of controller 0.
+ * Real counterpart: the VHD files on the host and hcsshim's SCSI manager (AddVirtualDisk,
+ * attachments by controller/LUN); the guest reads them as /dev/sd* block devices.
+ * Differs: one SCSI controller; a layer disk is an image in the ContentStore plus a patch table
+ * (block index → the 4096 bytes the host wrote there) instead of a copy; a scratch disk holds
+ * opaque sealed blocks by index (models/guest/encrypted-scratch.ts decides what they mean);
+ * "withheld" marks an attachment whose reads fail (the host keeps the device from the guest).
+ * Invariants: state is plain data (disks and attachments are records by decimal key, bytes as
+ * hex); every operation returns a new state and copies only the records it touches; a refused
+ * operation throws HOST_BAD_INPUT and changes nothing; reads never throw on host-controlled
+ * data: a missing device or block is an IoError value.
+ */
+import { assert } from '../../sim/kernel/assert.js';
+import { hexBytes, isHexOf, type Hex } from '../../sim/kernel/bytes.js';
+import { SimError } from '../../sim/kernel/errors.js';
+import { memo } from '../../sim/kernel/memo.js';
+import { storeGet, type ContentStore } from './content-store.js';
+
+/** The virtual disks' logical block size (the layer format's and dm-verity's block size). */
+export const DISK_BLOCK_BYTES = 4096;
+/** LUNs of the one SCSI controller (hcsshim: 64 per controller). */
+export const MAX_LUN = 63;
+/** Upper bound on disks a host keeps for one UVM (bounded state). */
+export const MAX_DISKS = 256;
+
+export type LayerDisk = Readonly<{
+  kind: 'layer';
+  /** ContentStore digest of the pristine image. */
+  image: Hex;
+  /** Block index (decimal) → the block's bytes as the host rewrote them. */
+  patches: Readonly<Record<string, Hex>>;
+}>;
+
+export type ScratchDisk = Readonly<{
+  kind: 'scratch';
+  blockCount: number;
+  /** Block index (decimal) → what the guest wrote there (ciphertext ‖ tag), or host garbage. */
+  sealed: Readonly<Record<string, Hex>>;
+}>;
+
+export type Disk = LayerDisk | ScratchDisk;
+
+export type Attachment = Readonly<{ disk: string; withheld: boolean }>;
+
+export type HostStorage = Readonly<{
+  disks: Readonly<Record<string, Disk>>;
+  /** LUN (decimal) → attachment. */
+  attachments: Readonly<Record<string, Attachment>>;
+}>;
+
+/** A read the guest's block layer sees fail (EIO / no such device). */
+export type IoError = Readonly<{ ioError: string }>;
+
+export function isIoError(value: unknown): value is IoError {
+  return typeof value === 'object' && value !== null && 'ioError' in value;
+}
+
+const NO_STORAGE: HostStorage = Object.freeze({
+  disks: Object.freeze({}), attachments: Object.freeze({}),
+});
+
+export function emptyStorage(): HostStorage {
+  return NO_STORAGE;
+}
+
+function refuse(what: string, detail: Readonly<Record<string, unknown>> = {}): never {
+  throw new SimError('HOST_BAD_INPUT', { what, ...detail }, `host storage: ${what}`);
+}
+
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+const DISK_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function checkDiskId(id: unknown): string {
+  if (typeof id !== 'string' || !DISK_ID.test(id)) {
+    refuse('a disk id is 1-64 characters of [A-Za-z0-9_.-]', { id: String(id).slice(0, 80) });
+  }
+  return id;
+}
+
+export function checkLun(lun: unknown): number {
+  if (typeof lun !== 'number' || !Number.isInteger(lun) || lun < 0 || lun > MAX_LUN) {
+    refuse(`a LUN is an integer 0..${MAX_LUN}`, { lun: String(lun).slice(0, 40) });
+  }
+  return lun;
+}
+
+function withDisk(storage: HostStorage, id: string, disk: Disk): HostStorage {
+  const next = Object.freeze({
+    disks: Object.freeze({ ...storage.disks, [id]: Object.freeze(disk) }),
+    attachments: storage.attachments,
+  });
+  assert(own(next.disks, id) === disk || own(next.disks, id) !== undefined);
+  return next;
+}
+
+/** A new layer disk holding the image `image` (a ContentStore digest). */
+export function addLayerDisk(storage: HostStorage, id: string, image: Hex,
+  store: ContentStore): HostStorage {
+  checkDiskId(id);
+  if (own(storage.disks, id) !== undefined) refuse('disk id already in use', { id });
+  if (Object.keys(storage.disks).length >= MAX_DISKS) refuse('too many disks', { max: MAX_DISKS });
+  const bytes = isHexOf(image, 32) ? storeGet(store, image) : undefined;
+  if (bytes === undefined) refuse('no image with that digest in the store', { image });
+  if (bytes.length === 0 || bytes.length % DISK_BLOCK_BYTES !== 0) {
+    refuse('an image is a whole number of 4096-byte blocks', { image, sizeBytes: bytes.length });
+  }
+  return withDisk(storage, id, { kind: 'layer', image, patches: Object.freeze({}) });
+}
+
+/** A new, empty scratch disk of `blockCount` blocks. */
+export function addScratchDisk(storage: HostStorage, id: string, blockCount: number): HostStorage {
+  checkDiskId(id);
+  if (own(storage.disks, id) !== undefined) refuse('disk id already in use', { id });
+  if (Object.keys(storage.disks).length >= MAX_DISKS) refuse('too many disks', { max: MAX_DISKS });
+  if (!Number.isSafeInteger(blockCount) || blockCount < 1 || blockCount > 1 << 20) {
+    refuse('a scratch disk has 1..2^20 blocks', { blockCount });
+  }
+  return withDisk(storage, id, { kind: 'scratch', blockCount, sealed: Object.freeze({}) });
+}
+
+function withAttachments(storage: HostStorage,
+  attachments: Readonly<Record<string, Attachment>>): HostStorage {
+  return Object.freeze({ disks: storage.disks, attachments: Object.freeze(attachments) });
+}
+
+/** Hot-adds disk `disk` at `lun` (hcsshim AddSCSI). */
+export function attachDisk(storage: HostStorage, lun: number, disk: string): HostStorage {
+  checkLun(lun);
+  checkDiskId(disk);
+  if (own(storage.disks, disk) === undefined) refuse('no such disk', { disk });
+  if (own(storage.attachments, String(lun)) !== undefined) refuse('LUN already in use', { lun });
+  const next = withAttachments(storage,
+    { ...storage.attachments, [String(lun)]: Object.freeze({ disk, withheld: false }) });
+  assert(own(next.attachments, String(lun))?.disk === disk);
+  return next;
+}
+
+/** Hot-removes whatever is at `lun`. */
+export function detachDisk(storage: HostStorage, lun: number): HostStorage {
+  checkLun(lun);
+  if (own(storage.attachments, String(lun)) === undefined) refuse('nothing at that LUN', { lun });
+  const attachments = { ...storage.attachments };
+  delete attachments[String(lun)];
+  const next = withAttachments(storage, attachments);
+  assert(own(next.attachments, String(lun)) === undefined);
+  return next;
+}
+
+/** The host keeps the device at `lun` from the guest: every read of it fails from now on. */
+export function withholdDisk(storage: HostStorage, lun: number): HostStorage {
+  checkLun(lun);
+  const attachment = own(storage.attachments, String(lun));
+  if (attachment === undefined) refuse('nothing at that LUN', { lun });
+  return withAttachments(storage, {
+    ...storage.attachments, [String(lun)]: Object.freeze({ disk: attachment.disk, withheld: true }),
+  });
+}
+
+/**
+ * The host overwrites block `block` of disk `disk` with `bytes` (hex). A layer block must stay a
+ * whole 4096-byte block inside the image; a scratch block may be any bytes (the guest judges).
+ */
+export function tamperBlock(storage: HostStorage, store: ContentStore, disk: string, block: number,
+  bytes: Hex): HostStorage {
+  checkDiskId(disk);
+  const target = own(storage.disks, disk);
+  if (target === undefined) refuse('no such disk', { disk });
+  if (typeof bytes !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(bytes)) {
+    refuse('block bytes are lowercase hex');
+  }
+  const limit = target.kind === 'scratch' ? target.blockCount
+    : storeGet(store, target.image)!.length / DISK_BLOCK_BYTES;
+  if (!Number.isSafeInteger(block) || block < 0 || block >= limit) {
+    refuse('block outside the disk', { disk, block, blocks: limit });
+  }
+  if (target.kind === 'layer') {
+    if (!isHexOf(bytes, DISK_BLOCK_BYTES)) refuse('a layer block is 4096 bytes', { disk, block });
+    return withDisk(storage, disk, { ...target,
+      patches: Object.freeze({ ...target.patches, [String(block)]: bytes }) });
+  }
+  return withDisk(storage, disk, { ...target,
+    sealed: Object.freeze({ ...target.sealed, [String(block)]: bytes }) });
+}
+
+/** The host swaps the backing files of two disks (each id now names the other's contents). */
+export function swapDisks(storage: HostStorage, a: string, b: string): HostStorage {
+  checkDiskId(a);
+  checkDiskId(b);
+  const diskA = own(storage.disks, a);
+  const diskB = own(storage.disks, b);
+  if (diskA === undefined || diskB === undefined) refuse('no such disk', { a, b });
+  if (a === b) refuse('a disk cannot be swapped with itself', { a });
+  const next = Object.freeze({
+    disks: Object.freeze({ ...storage.disks, [a]: diskB, [b]: diskA }),
+    attachments: storage.attachments,
+  });
+  assert(own(next.disks, a) === diskB && own(next.disks, b) === diskA);
+  return next;
+}
+
+/** A block the guest wrote (sealed scratch), applied by the world to the disk at `lun`. */
+export type DiskWrite = Readonly<{ lun: number; block: number; bytes: Hex }>;
+
+/**
+ * Applies the guest's writes. A write to a LUN that holds no writable disk (detached or swapped
+ * under the guest's feet) is lost, as an I/O to a vanished device is: the guest finds out on read.
+ */
+export function applyWrites(storage: HostStorage, writes: readonly DiskWrite[]): HostStorage {
+  if (writes.length === 0) return storage;
+  const sealedByDisk = new Map<string, Record<string, Hex>>();
+  for (const write of writes) {
+    const attachment = own(storage.attachments, String(write.lun));
+    if (attachment === undefined || attachment.withheld) continue;
+    const disk = own(storage.disks, attachment.disk);
+    if (disk === undefined || disk.kind !== 'scratch') continue;
+    assert(Number.isSafeInteger(write.block) && write.block >= 0 && write.block < disk.blockCount,
+      'the guest writes inside its scratch device');
+    let sealed = sealedByDisk.get(attachment.disk);
+    if (sealed === undefined) {
+      sealed = { ...disk.sealed };
+      sealedByDisk.set(attachment.disk, sealed);
+    }
+    sealed[String(write.block)] = write.bytes;
+  }
+  if (sealedByDisk.size === 0) return storage;
+  const disks: Record<string, Disk> = { ...storage.disks };
+  for (const [id, sealed] of sealedByDisk) {
+    const disk = disks[id] as ScratchDisk;
+    disks[id] = Object.freeze({ ...disk, sealed: Object.freeze(sealed) });
+  }
+  return Object.freeze({ disks: Object.freeze(disks), attachments: storage.attachments });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads: what the guest's block layer gets from a LUN.
+
+/** The disk the guest reaches at `lun`, or why it reaches none. */
+export function diskAt(storage: HostStorage, lun: number): Disk | IoError {
+  if (!Number.isInteger(lun) || lun < 0 || lun > MAX_LUN) return { ioError: 'no such LUN' };
+  const attachment = own(storage.attachments, String(lun));
+  if (attachment === undefined) return { ioError: `no device at LUN ${lun}` };
+  if (attachment.withheld) return { ioError: `the device at LUN ${lun} does not answer` };
+  const disk = own(storage.disks, attachment.disk);
+  assert(disk !== undefined, 'an attachment names an existing disk');
+  return disk;
+}
+
+function patchKey(patches: Readonly<Record<string, Hex>>): string {
+  return Object.keys(patches).sort((a, b) => Number(a) - Number(b))
+    .map((k) => `${k}:${patches[k]!}`).join(',');
+}
+
+/**
+ * A layer disk's bytes as the guest sees them: the image with the host's patches. Pristine
+ * disks hand out the store's bytes; patched ones are built once per content (kernel memo).
+ * Shared bytes: read, never write.
+ */
+export function layerDiskBytes(disk: LayerDisk, store: ContentStore): Uint8Array {
+  const image = storeGet(store, disk.image);
+  assert(image !== undefined, 'a layer disk names an image in the store');
+  const keys = Object.keys(disk.patches);
+  if (keys.length === 0) return image;
+  return memo('host/patched-disk', `${disk.image}/${patchKey(disk.patches)}`, () => {
+    const out = image.slice();
+    for (const key of keys) out.set(hexBytes(disk.patches[key]!), Number(key) * DISK_BLOCK_BYTES);
+    assert(out.length === image.length, 'patches never change the size');
+    return out;
+  }, 64);
+}
+
+/** The whole device at `lun` (layer disks only: a scratch device is read block by block). */
+export function deviceBytes(storage: HostStorage, store: ContentStore,
+  lun: number): Uint8Array | IoError {
+  const disk = diskAt(storage, lun);
+  if (isIoError(disk)) return disk;
+  if (disk.kind !== 'layer') return { ioError: `LUN ${lun} is not a read-only layer device` };
+  return layerDiskBytes(disk, store);
+}
+
+/** One block of the device at `lun`: 4096 layer bytes, or the sealed scratch block. */
+export function readDiskBlock(storage: HostStorage, store: ContentStore, lun: number,
+  block: number): Uint8Array | IoError {
+  const disk = diskAt(storage, lun);
+  if (isIoError(disk)) return disk;
+  if (!Number.isSafeInteger(block) || block < 0) return { ioError: 'bad block index' };
+  if (disk.kind === 'scratch') {
+    if (block >= disk.blockCount) return { ioError: 'beyond the end of the device' };
+    const sealed = own(disk.sealed, String(block));
+    if (sealed === undefined) return { ioError: `block ${block} was never written` };
+    return /^(?:[0-9a-f]{2})*$/.test(sealed) ? hexBytes(sealed) : { ioError: 'unreadable block' };
+  }
+  const bytes = layerDiskBytes(disk, store);
+  const start = block * DISK_BLOCK_BYTES;
+  if (start + DISK_BLOCK_BYTES > bytes.length) return { ioError: 'beyond the end of the device' };
+  return bytes.slice(start, start + DISK_BLOCK_BYTES);
+}
