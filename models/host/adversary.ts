@@ -33,8 +33,11 @@ export type LaunchRequest = Readonly<{
   idBlock: Readonly<{ idBlock: Hex; idAuth: Hex; authorKey: boolean }> | null;
 }>;
 
-/** One GCS message: the header's message type and the JSON body, exactly as the host sends it. */
-export type BridgeMessage = Readonly<{ type: number; body: Json }>;
+/**
+ * One GCS frame as the host sends it: the 16-byte header's message type and sequence id, and the
+ * JSON body (models/guest/bridge-protocol.ts RawBridgeMessage).
+ */
+export type BridgeMessage = Readonly<{ type: number; id: number; message: Json }>;
 
 /** What "fail_next" can break: the guest's next operation of that kind fails after the check. */
 export const FAULT_KINDS = ['mount', 'unmount', 'verified_read', 'scratch_write'] as const;
@@ -182,8 +185,9 @@ export function parseHostAction(value: unknown): HostAction {
     case 'bridge': {
       const message = object(o['message'], 'message');
       const type = int(message['type'], 'message.type', 0, 0xffff_ffff);
-      if (!isJson(message['body'], 0)) bad('message.body', 'must be JSON');
-      action = { kind, message: { type, body: message['body'] as Json } };
+      const id = int(message['id'], 'message.id', 0, Number.MAX_SAFE_INTEGER);
+      if (!isJson(message['message'], 0)) bad('message.message', 'must be JSON');
+      action = { kind, message: { type, id, message: message['message'] as Json } };
       break;
     }
     case 'add_disk': action = { kind, disk: disk('disk'), spec: parseDiskSpec(o['spec']) }; break;

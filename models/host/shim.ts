@@ -50,10 +50,16 @@ export const scratchPath = (sandboxId: string, id: string): string =>
 
 /** A GCS message: the request base (ContainerId, ActivityId) and the message's own fields. */
 export function gcsMessage(name: GcsMessageName, containerId: string,
-  fields: Readonly<Record<string, Json>> = {}): BridgeMessage {
-  const body: Record<string, Json> = { ContainerId: containerId, ActivityId: NIL_ACTIVITY,
+  fields: Readonly<Record<string, Json>> = {}, id = 0): BridgeMessage {
+  const message: Record<string, Json> = { ContainerId: containerId, ActivityId: NIL_ACTIVITY,
     ...fields };
-  return Object.freeze({ type: GCS_MESSAGE[name], body });
+  return Object.freeze({ type: GCS_MESSAGE[name], id, message });
+}
+
+/** The same message with the frame's sequence id set. */
+export function withFrameId(message: BridgeMessage, id: number): BridgeMessage {
+  assert(Number.isSafeInteger(id) && id >= 0, 'a frame id is a non-negative integer');
+  return Object.freeze({ ...message, id });
 }
 
 /** Drops the fields Go's `omitempty` would drop (false, 0, "", empty arrays/objects, null). */
@@ -338,5 +344,20 @@ export function planBenignDeployment(input: ShimInput): ShimPlan {
   }
   addStep(plan, 'shut the UVM down', bridge(gcsMessage('ShutdownGraceful', UVM_CONTAINER_ID)));
   assert(plan.steps.length >= 4, 'launch, negotiate, policy and shutdown at least');
-  return { steps: plan.steps, notDeployed };
+  return { steps: numberFrames(plan.steps), notDeployed };
+}
+
+/** Gives the bridge frames sequence ids 1, 2, 3, … in plan order (the client's counter). */
+function numberFrames(steps: readonly ShimStep[]): ShimStep[] {
+  let next = 1;
+  return steps.map((step) => {
+    const built = step.action({ pids: {} });
+    if (built.kind !== 'bridge') return step;
+    const id = next++;
+    return { ...step, action: (known: ShimKnowledge): HostAction => {
+      const action = step.action(known);
+      assert(action.kind === 'bridge', 'a bridge step stays a bridge step');
+      return { kind: 'bridge', message: withFrameId(action.message, id) };
+    } };
+  });
 }
