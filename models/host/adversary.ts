@@ -39,8 +39,9 @@ export type LaunchRequest = Readonly<{
  */
 export type BridgeMessage = Readonly<{ type: number; id: number; message: Json }>;
 
-/** What "fail_next" can break: the guest's next operation of that kind fails after the check. */
-export const FAULT_KINDS = ['mount', 'unmount', 'verified_read', 'scratch_write'] as const;
+/** What "fail_next" can break: the guest's next mount or unmount fails after the policy allowed
+ * it (a bad superblock, a device error half-way through an unmount). */
+export const FAULT_KINDS = ['mount', 'unmount'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type DiskSpec =

@@ -35,7 +35,7 @@ export type HostImage = Readonly<{
 }>;
 
 /** The root hash a policy (and the guest, from a pristine device) knows the image by. */
-export function identityRoot(image: HostImage): Hex {
+export function identityRoot(image: Pick<HostImage, 'realRoot' | 'declaredRoot'>): Hex {
   return image.declaredRoot ?? image.realRoot;
 }
 
@@ -111,14 +111,16 @@ export function generatedImage(tree: LayerFileTree): HostImage {
 }
 
 /**
- * Stand-ins for every layer the group names, in first-use order. Memoised by the group's
- * content (images are rebuilt only for a group not seen before).
+ * Stand-ins for the layers the group names (those in `only`, when given), in first-use order.
+ * Memoised by the group's content (images are rebuilt only for a group not seen before).
  */
-export function standInImages(group: ContainerGroup): readonly HostImage[] {
-  const key = JSON.stringify(group.containers.map((c) => [c.layers, c.command, c.workingDir,
-    c.execProbes, c.account]));
+export function standInImages(group: ContainerGroup,
+  only?: ReadonlySet<Hex>): readonly HostImage[] {
+  const key = JSON.stringify([group.containers.map((c) => [c.layers, c.command, c.workingDir,
+    c.execProbes, c.account]), only === undefined ? null : [...only]]);
   return memo('host/stand-in-images', key, () => {
-    const hashes = [...new Set(group.containers.flatMap((c) => c.layers))];
+    const hashes = [...new Set(group.containers.flatMap((c) => c.layers))]
+      .filter((hash) => only === undefined || only.has(hash));
     const images = hashes.map((hash) => {
       const built = buildLayerImage(standInTree(hash, group.containers));
       return Object.freeze({ image: built.image, realRoot: built.rootHash, declaredRoot: hash });

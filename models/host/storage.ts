@@ -13,6 +13,7 @@
  * operation throws HOST_BAD_INPUT and changes nothing; reads never throw on host-controlled
  * data: a missing device or block is an IoError value.
  */
+import { createHash } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
 import { hexBytes, isHexOf, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
@@ -52,10 +53,10 @@ export type HostStorage = Readonly<{
 }>;
 
 /** A read the guest's block layer sees fail (EIO / no such device). */
-export type IoError = Readonly<{ ioError: string }>;
+export type IoError = Readonly<{ io_error: string }>;
 
 export function isIoError(value: unknown): value is IoError {
-  return typeof value === 'object' && value !== null && 'ioError' in value;
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, 'io_error');
 }
 
 const NO_STORAGE: HostStorage = Object.freeze({
@@ -205,7 +206,7 @@ export function swapDisks(storage: HostStorage, a: string, b: string): HostStora
 }
 
 /** A block the guest wrote (sealed scratch), applied by the world to the disk at `lun`. */
-export type DiskWrite = Readonly<{ lun: number; block: number; bytes: Hex }>;
+export type DiskWrite = Readonly<{ lun: number; index: number; block: Hex }>;
 
 /**
  * Applies the guest's writes. A write to a LUN that holds no writable disk (detached or swapped
@@ -219,14 +220,14 @@ export function applyWrites(storage: HostStorage, writes: readonly DiskWrite[]):
     if (attachment === undefined || attachment.withheld) continue;
     const disk = own(storage.disks, attachment.disk);
     if (disk === undefined || disk.kind !== 'scratch') continue;
-    assert(Number.isSafeInteger(write.block) && write.block >= 0 && write.block < disk.blockCount,
+    assert(Number.isSafeInteger(write.index) && write.index >= 0 && write.index < disk.blockCount,
       'the guest writes inside its scratch device');
     let sealed = sealedByDisk.get(attachment.disk);
     if (sealed === undefined) {
       sealed = { ...disk.sealed };
       sealedByDisk.set(attachment.disk, sealed);
     }
-    sealed[String(write.block)] = write.bytes;
+    sealed[String(write.index)] = write.block;
   }
   if (sealedByDisk.size === 0) return storage;
   const disks: Record<string, Disk> = { ...storage.disks };
@@ -242,10 +243,10 @@ export function applyWrites(storage: HostStorage, writes: readonly DiskWrite[]):
 
 /** The disk the guest reaches at `lun`, or why it reaches none. */
 export function diskAt(storage: HostStorage, lun: number): Disk | IoError {
-  if (!Number.isInteger(lun) || lun < 0 || lun > MAX_LUN) return { ioError: 'no such LUN' };
+  if (!Number.isInteger(lun) || lun < 0 || lun > MAX_LUN) return { io_error: 'no such LUN' };
   const attachment = own(storage.attachments, String(lun));
-  if (attachment === undefined) return { ioError: `no device at LUN ${lun}` };
-  if (attachment.withheld) return { ioError: `the device at LUN ${lun} does not answer` };
+  if (attachment === undefined) return { io_error: `no device at LUN ${lun}` };
+  if (attachment.withheld) return { io_error: `the device at LUN ${lun} does not answer` };
   const disk = own(storage.disks, attachment.disk);
   assert(disk !== undefined, 'an attachment names an existing disk');
   return disk;
@@ -279,7 +280,7 @@ export function deviceBytes(storage: HostStorage, store: ContentStore,
   lun: number): Uint8Array | IoError {
   const disk = diskAt(storage, lun);
   if (isIoError(disk)) return disk;
-  if (disk.kind !== 'layer') return { ioError: `LUN ${lun} is not a read-only layer device` };
+  if (disk.kind !== 'layer') return { io_error: `LUN ${lun} is not a read-only layer device` };
   return layerDiskBytes(disk, store);
 }
 
@@ -288,15 +289,38 @@ export function readDiskBlock(storage: HostStorage, store: ContentStore, lun: nu
   block: number): Uint8Array | IoError {
   const disk = diskAt(storage, lun);
   if (isIoError(disk)) return disk;
-  if (!Number.isSafeInteger(block) || block < 0) return { ioError: 'bad block index' };
+  if (!Number.isSafeInteger(block) || block < 0) return { io_error: 'bad block index' };
   if (disk.kind === 'scratch') {
-    if (block >= disk.blockCount) return { ioError: 'beyond the end of the device' };
+    if (block >= disk.blockCount) return { io_error: 'beyond the end of the device' };
     const sealed = own(disk.sealed, String(block));
-    if (sealed === undefined) return { ioError: `block ${block} was never written` };
-    return /^(?:[0-9a-f]{2})*$/.test(sealed) ? hexBytes(sealed) : { ioError: 'unreadable block' };
+    if (sealed === undefined) return { io_error: `block ${block} was never written` };
+    return /^(?:[0-9a-f]{2})*$/.test(sealed) ? hexBytes(sealed) : { io_error: 'unreadable block' };
   }
   const bytes = layerDiskBytes(disk, store);
   const start = block * DISK_BLOCK_BYTES;
-  if (start + DISK_BLOCK_BYTES > bytes.length) return { ioError: 'beyond the end of the device' };
+  if (start + DISK_BLOCK_BYTES > bytes.length) return { io_error: 'beyond the end of the device' };
   return bytes.slice(start, start + DISK_BLOCK_BYTES);
+}
+
+/**
+ * A content identifier of the device at `lun`: equal ids, equal bytes (the image digest, and the
+ * patched blocks when the host rewrote some). Keys the guest's memo of verified reads.
+ */
+export function deviceId(storage: HostStorage, lun: number): string | IoError {
+  const disk = diskAt(storage, lun);
+  if (isIoError(disk)) return disk;
+  if (disk.kind !== 'layer') return { io_error: `LUN ${lun} is not a read-only layer device` };
+  const keys = Object.keys(disk.patches);
+  return keys.length === 0 ? disk.image
+    : memo('host/patch-id', patchKey(disk.patches), () =>
+      `${disk.image}+${createHash('sha256').update(patchKey(disk.patches)).digest('hex')}`, 64);
+}
+
+/** The sealed blocks of the scratch disk at `lun`, as the host stores them. */
+export function scratchDiskAt(storage: HostStorage,
+  lun: number): Readonly<{ blockCount: number; sealed: Readonly<Record<string, Hex>> }> | IoError {
+  const disk = diskAt(storage, lun);
+  if (isIoError(disk)) return disk;
+  if (disk.kind !== 'scratch') return { io_error: `LUN ${lun} is not a writable scratch device` };
+  return disk;
 }

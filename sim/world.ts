@@ -1,0 +1,715 @@
+/**
+ * Models: the whole confidential container group as one deterministic system (DESIGN.md "How the
+ * pieces talk"): the AMD-SP firmware, the hypervisor's launch, the guest-message channel, the
+ * guest agent with its policy engine, and the untrusted host's disks, driven one host action at
+ * a time. Every piece of state is plain data that round-trips through the canonical codec; big
+ * static data (policy bytes, images, launch inputs, the configuration) sits in a content store.
+ * Method: `step(world, action)` is pure: it returns a new world, the step's result and the trace
+ * events; a refused action returns the same state object. `snapshot`/`restore`/`fingerprint`
+ * work over the canonical encoding of {config digest, state}; a trace (JSONL) records the world's
+ * options, every action, every event and the final fingerprint, so `replay` can check it.
+ * Invariants: the same options and actions give the same events and fingerprint in any process;
+ * the state names every blob it depends on by digest (config, images, policy), so equal
+ * fingerprints mean equal behaviour for the same store; no wall clock, no Math.random.
+ */
+import { assert } from './kernel/assert.js';
+import { hexBytes, isHexOf, toHex, type Hex } from './kernel/bytes.js';
+import { canonicalJson, type Json } from './kernel/canonical-json.js';
+import { decodeState, encodeState, fingerprint as fingerprintOf } from './kernel/codec.js';
+import { SimError } from './kernel/errors.js';
+import { memo } from './kernel/memo.js';
+import { Rng, canonicalSeed, rngStateOf, seedPath, type RngState, type Seed } from './kernel/rng.js';
+import type { ClockState } from './kernel/clock.js';
+import type { TraceEvent, TracePosition, TraceSource } from './kernel/trace.js';
+import {
+  emptyStore, storeAdd, storeGet, type ContentStore,
+} from '../models/host/content-store.js';
+import {
+  addLayerDisk, addScratchDisk, applyWrites, attachDisk, detachDisk, deviceBytes, deviceId,
+  emptyStorage, scratchDiskAt, swapDisks, tamperBlock, withholdDisk, type HostStorage,
+} from '../models/host/storage.js';
+import {
+  parseHostAction, type FaultKind, type HostAction, type ImageTreeSpec, type LaunchRequest,
+} from '../models/host/adversary.js';
+import { generatedImage, identityRoot, standInImages, type HostImage } from '../models/host/images.js';
+import { uvmFlashImage, uvmInitrd, uvmKernel, UVM_DEFAULT_CMDLINE } from '../models/host/uvm-image.js';
+import { planBenignDeployment, type ContainerIds } from '../models/host/shim.js';
+import type { LayerFileTree } from '../models/guest/layer-image.js';
+import { loadFirmwareImage, planSnpLaunch } from '../models/hypervisor/qemu-launch-driver.js';
+import { sevHashesOf } from '../models/hypervisor/sev-hashes-table.js';
+import { launchVm } from '../models/hypervisor/launch-vm.js';
+import { cpuSignature } from '../models/hypervisor/vcpu-types.js';
+import { createFirmware, type FirmwareState } from '../models/snp/firmware.js';
+import { createPlatform } from '../models/snp/platform.js';
+import { endorsementRootOf } from '../models/snp/endorsement-keys.js';
+import {
+  createLaunchContext, guestContextOf, type LaunchState,
+} from '../models/snp/launch/launch-context.js';
+import {
+  NEW_CHANNEL, firmwareGuestRequest, openGuestMessage, sealGuestMessage, type ChannelState,
+} from '../models/snp/guest-message-channel.js';
+import {
+  MSG_TYPE, decodeMsgReportRsp, encodeMsgReportReq,
+} from '../models/snp/guest-messages.js';
+import { decodeAttestationReport } from '../models/snp/attestation-report.js';
+import { PRODUCTS, type Product } from '../models/snp/product.js';
+import { loadSecurityPolicy } from '../models/policy/load-policy.js';
+import { groupOfPolicy } from './world-deployment.js';
+import {
+  DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentIo, type AgentOptions,
+  type DecisionSummary, type GuestState, type Refusal,
+} from './world-guest.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/** How a world is made. JSON-serialisable (a trace records it), except `policy` as bytes. */
+export type WorldOptions = Readonly<{
+  seed: Seed;
+  /** The security policy: its exact bytes, or its text (UTF-8). */
+  policy: Uint8Array | string;
+  /** Generated layer images (file trees, contents in hex); layers the policy names without one
+   * here get stand-ins. */
+  images?: readonly ImageTreeSpec[];
+  product?: Product;
+  agent?: AgentOptions;
+  launch?: Readonly<{ vcpus?: number; guestPolicy?: string; cmdline?: string }>;
+}>;
+
+/** One image the world knows: its store digest, computed root and declared registry root. */
+export type WorldImage = Readonly<{ digest: Hex; realRoot: Hex; declaredRoot: Hex | null }>;
+
+/** Static facts of a world, fingerprinted once (its digest is in every snapshot). */
+export type WorldConfig = Readonly<{
+  /** The config layout's version (a snapshot of another layout is refused). */
+  version: number;
+  seed: string;
+  product: Product;
+  /** Store digest of the policy bytes (= the HOST_DATA a benign launch uses). */
+  policy: Hex;
+  images: readonly WorldImage[];
+  launch: Readonly<{ firmware: Hex; kernel: Hex; initrd: Hex; cmdline: string; vcpus: number;
+    guestPolicy: string }>;
+  agent: AgentOptions;
+  /** The options as JSON (policy as base64), so a trace can rebuild the world. */
+  options: Json;
+}>;
+
+export type HostState = Readonly<{
+  storage: HostStorage;
+  /** A fault the host injected and the guest has not yet hit. */
+  fault: FaultKind | null;
+  /** Images the host added during the run (add_image), by store digest. */
+  addedImages: Readonly<Record<string, WorldImage>>;
+}>;
+
+export type WorldState = Readonly<{
+  rng: RngState;
+  clock: ClockState;
+  trace: TracePosition;
+  firmware: FirmwareState;
+  launch: LaunchState;
+  channel: ChannelState;
+  /** null until the UVM is launched. */
+  guest: GuestState | null;
+  host: HostState;
+}>;
+
+export type World = Readonly<{
+  config: WorldConfig;
+  /** SHA-256 of the canonical encoding of `config` (the config is in `store` under it). */
+  configDigest: Hex;
+  store: ContentStore;
+  state: WorldState;
+}>;
+
+/** Who stopped an action (the layer whose check refused it). */
+export type StoppedBy = 'host' | 'hypervisor' | 'firmware' | 'message' | 'structure' | 'policy'
+  | 'verity' | 'crypt' | 'io' | 'state';
+
+export type StepResult = Readonly<{
+  kind: HostAction['kind'];
+  /** ok: the action did what it asked; refused: a check stopped it (state unchanged or rolled
+   * back, see the guest's refusal). */
+  outcome: 'ok' | 'refused';
+  stoppedBy: StoppedBy | null;
+  reason: string;
+  refusal: Refusal | null;
+  decision: DecisionSummary | null;
+  /** The GCS response to a bridge frame. */
+  response: Json | null;
+}>;
+
+export type StepOutput = Readonly<{ world: World; result: StepResult;
+  events: readonly TraceEvent[] }>;
+
+export const WORLD_CONFIG_VERSION = 1;
+const DEFAULT_GUEST_POLICY = '0x30000';
+const DEFAULT_VCPUS = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Building a world
+
+function layerTreeOf(spec: ImageTreeSpec): LayerFileTree {
+  const tree: Record<string, LayerFileTree[string]> = {};
+  for (const [path, node] of Object.entries(spec)) {
+    const mode = node.mode === undefined ? {} : { mode: node.mode };
+    tree[path] = node.kind === 'file' ? { kind: 'file', content: hexBytes(node.content), ...mode }
+      : { kind: 'dir', ...mode };
+  }
+  return tree;
+}
+
+/** A layer file tree as an image spec (file contents as hex), for options and add_image. */
+export function imageTreeSpecOf(tree: LayerFileTree): ImageTreeSpec {
+  const spec: Record<string, ImageTreeSpec[string]> = {};
+  for (const [path, node] of Object.entries(tree)) {
+    const mode = node.mode === undefined ? {} : { mode: node.mode };
+    spec[path] = node.kind === 'file' ? { kind: 'file', content: toHex(node.content), ...mode }
+      : { kind: 'dir', ...mode };
+  }
+  return spec;
+}
+
+/** The image of a tree spec, built once per content. */
+function imageOfSpec(spec: ImageTreeSpec): HostImage {
+  return memo('world/generated-image', canonicalJson(spec), () =>
+    generatedImage(layerTreeOf(spec)), 256);
+}
+
+function optionsJson(options: WorldOptions, policyBytes: Uint8Array): Json {
+  return {
+    seed: canonicalSeed(options.seed),
+    policy: Buffer.from(policyBytes).toString('base64'),
+    images: (options.images ?? []) as unknown as Json,
+    product: options.product ?? 'Milan',
+    agent: (options.agent ?? DEFAULT_AGENT_OPTIONS) as Json,
+    launch: (options.launch ?? {}) as Json,
+  };
+}
+
+/** WorldOptions back from their JSON form (a trace header). */
+export function worldOptionsFromJson(value: unknown): WorldOptions {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SimError('SIM_USAGE', {}, 'world options must be a JSON object');
+  }
+  const o = value as Record<string, unknown>;
+  if (typeof o['seed'] !== 'string' || typeof o['policy'] !== 'string') {
+    throw new SimError('SIM_USAGE', {}, 'world options need a seed and a base64 policy');
+  }
+  const images = Array.isArray(o['images']) ? o['images'].map((tree) =>
+    parseHostAction({ kind: 'add_image', tree })).map((a) => (a.kind === 'add_image'
+    ? a.tree : {})) : [];
+  return {
+    seed: o['seed'], policy: new Uint8Array(Buffer.from(o['policy'], 'base64')), images,
+    product: (o['product'] ?? 'Milan') as Product,
+    agent: (o['agent'] ?? DEFAULT_AGENT_OPTIONS) as AgentOptions,
+    launch: (o['launch'] ?? {}) as WorldOptions['launch'] & object,
+  };
+}
+
+type Built = { store: ContentStore; images: WorldImage[] };
+
+function addImages(built: Built, images: readonly HostImage[]): void {
+  for (const image of images) {
+    const added = storeAdd(built.store, image.image);
+    built.store = added.store;
+    if (built.images.some((known) => known.digest === added.digest)) continue;
+    built.images.push({ digest: added.digest, realRoot: image.realRoot,
+      declaredRoot: image.declaredRoot });
+  }
+}
+
+/** Builds a world: firmware for the seed, the policy and images in the store, nothing launched. */
+export function createWorld(options: WorldOptions): World {
+  const seed = canonicalSeed(options.seed);
+  const product = options.product ?? 'Milan';
+  if (!Object.hasOwn(PRODUCTS, product)) {
+    throw new SimError('SIM_USAGE', { product }, `unknown product ${String(product)}`);
+  }
+  const raw = typeof options.policy === 'string' ? new TextEncoder().encode(options.policy)
+    : options.policy;
+  const loaded = loadSecurityPolicy(raw);
+  const built: Built = { store: emptyStore(), images: [] };
+  const policyAdded = storeAdd(built.store, loaded.bytes);
+  built.store = policyAdded.store;
+  addImages(built, (options.images ?? []).map(imageOfSpec));
+  const known = new Set(built.images.map((image) => image.realRoot));
+  const group = groupOfPolicy(loaded.policy);
+  const missing = new Set(group.containers.flatMap((c) => c.layers).filter((h) => !known.has(h)));
+  if (missing.size > 0) addImages(built, standInImages(group, missing));
+  const inputs = [uvmFlashImage(), uvmKernel(), uvmInitrd()].map((bytes) => {
+    const added = storeAdd(built.store, bytes);
+    built.store = added.store;
+    return added.digest;
+  });
+  const config: WorldConfig = {
+    version: WORLD_CONFIG_VERSION, seed, product, policy: policyAdded.digest, images: built.images,
+    launch: { firmware: inputs[0]!, kernel: inputs[1]!, initrd: inputs[2]!,
+      cmdline: options.launch?.cmdline ?? UVM_DEFAULT_CMDLINE,
+      vcpus: options.launch?.vcpus ?? DEFAULT_VCPUS,
+      guestPolicy: options.launch?.guestPolicy ?? DEFAULT_GUEST_POLICY },
+    agent: options.agent ?? DEFAULT_AGENT_OPTIONS,
+    options: optionsJson(options, loaded.bytes),
+  };
+  const configBytes = encodeState(config);
+  const configAdded = storeAdd(built.store, configBytes);
+  const snp = Rng.fromSeed(seed).fork('snp');
+  const platform = createPlatform({ rng: snp, product });
+  const state: WorldState = Object.freeze({
+    rng: rngStateOf(`${seedPath(seed)}/host`),
+    clock: Object.freeze({ ticks: 0 }),
+    trace: Object.freeze({ seq: 0, tick: 0 }),
+    firmware: createFirmware(endorsementRootOf(snp), platform),
+    launch: createLaunchContext(),
+    channel: NEW_CHANNEL,
+    guest: null,
+    host: Object.freeze({ storage: emptyStorage(), fault: null, addedImages: Object.freeze({}) }),
+  });
+  const world: World = Object.freeze({ config, configDigest: configAdded.digest,
+    store: configAdded.store, state });
+  assert(storeGet(world.store, world.config.policy) !== undefined, 'the policy is stored');
+  return world;
+}
+
+/** The launch a benign host chooses: the world's UVM image and HOST_DATA = SHA-256(policy). */
+export function defaultLaunch(world: World): LaunchRequest {
+  const l = world.config.launch;
+  return { firmware: l.firmware, kernel: l.kernel, initrd: l.initrd, cmdline: l.cmdline,
+    vcpus: l.vcpus, guestPolicy: l.guestPolicy, hostData: world.config.policy, idBlock: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stepping
+
+/** The events of one step: numbered from the world's trace position, all at the step's tick. */
+class StepEvents {
+  readonly events: TraceEvent[] = [];
+  private seq: number;
+  constructor(position: TracePosition, readonly tick: number) {
+    this.seq = position.seq;
+  }
+  emit(source: TraceSource, type: string, data: Json): void {
+    this.events.push({ seq: this.seq++, tick: this.tick, source, type, data });
+  }
+  position(): TracePosition {
+    return Object.freeze({ seq: this.seq, tick: this.tick });
+  }
+}
+
+const ok = (kind: HostAction['kind'], reason = ''): StepResult => ({ kind, outcome: 'ok',
+  stoppedBy: null, reason, refusal: null, decision: null, response: null });
+
+const refused = (kind: HostAction['kind'], stoppedBy: StoppedBy, reason: string): StepResult => ({
+  kind, outcome: 'refused', stoppedBy, reason, refusal: null, decision: null, response: null });
+
+type Change = Readonly<{ state?: Partial<WorldState>; store?: ContentStore; result: StepResult }>;
+
+/** Runs a host-storage operation; a refused one (HOST_BAD_INPUT) changes nothing. */
+function hostChange(world: World, kind: HostAction['kind'],
+  change: (storage: HostStorage) => HostStorage): Change {
+  try {
+    const storage = change(world.state.host.storage);
+    return { state: { host: { ...world.state.host, storage } }, result: ok(kind) };
+  } catch (error) {
+    if (!(error instanceof SimError) || error.code !== 'HOST_BAD_INPUT') throw error;
+    return { result: refused(kind, 'host', error.message) };
+  }
+}
+
+type LaunchOutcome = Readonly<{ launch: LaunchState; channel: ChannelState;
+  ownReport: Readonly<{ host_data: Hex; measurement: Hex }>; reportId: Hex }>;
+
+/** The guest at boot asks the firmware for its own report through VMPCK0 (spec snp.md b.1). */
+function fetchOwnReport(firmware: FirmwareState, launch: LaunchState,
+  channel: ChannelState): Pick<LaunchOutcome, 'channel' | 'ownReport' | 'reportId'> {
+  const context = guestContextOf(launch);
+  const vmpck = hexBytes(context.vmpck[0]!);
+  const request = sealGuestMessage({ vmpck, vmpckIndex: 0, seqno: channel.lastSeqno[0]! + 1n,
+    msgType: MSG_TYPE.REPORT_REQ,
+    payload: encodeMsgReportReq({ report_data: new Uint8Array(64), vmpl: 0, key_sel: 0 }) });
+  const answer = firmwareGuestRequest(firmware, channel, context, request);
+  assert(answer.ok, 'the firmware answers the guest\'s first report request');
+  const opened = openGuestMessage(answer.response, vmpck);
+  assert(opened.ok, 'the response opens under VMPCK0');
+  const rsp = decodeMsgReportRsp(opened.payload);
+  assert(rsp.status === 0, 'MSG_REPORT_RSP status SUCCESS');
+  const report = decodeAttestationReport(rsp.report);
+  return { channel: answer.channel, reportId: toHex(report.report_id),
+    ownReport: { host_data: toHex(report.host_data), measurement: toHex(report.measurement) } };
+}
+
+/** LAUNCH_START/UPDATE/FINISH through the hypervisor's driver, then the guest's report; memoised. */
+function launchUvm(world: World, request: LaunchRequest): LaunchOutcome {
+  const { firmware } = world.state;
+  const key = `${world.config.seed}/${canonicalJson(request as unknown as Json)}/`
+    + `${fingerprintOf(firmware)}`;
+  return memo('world/launch', key, () => {
+    const blob = (digest: Hex, what: string): Uint8Array => {
+      const bytes = storeGet(world.store, digest);
+      if (bytes === undefined) {
+        throw new SimError('HOST_BAD_INPUT', { what, digest }, `no ${what} with that digest`);
+      }
+      return bytes;
+    };
+    const ovmf = loadFirmwareImage(blob(request.firmware, 'firmware image'));
+    const hashes = sevHashesOf({ kernel: blob(request.kernel, 'kernel'),
+      initrd: blob(request.initrd, 'initrd'), append: request.cmdline });
+    const info = PRODUCTS[firmware.platform.product];
+    const plan = planSnpLaunch({ ovmf, hashes, vcpus: request.vcpus,
+      vcpuSig: cpuSignature(info.defaultCpuid),
+      guestFeatures: 0x1n, vmmType: 'QEMU' });
+    const idBlock = request.idBlock === null ? {} : { id_block: {
+      id_block: hexBytes(request.idBlock.idBlock), id_auth_info: hexBytes(request.idBlock.idAuth),
+      auth_key_en: request.idBlock.authorKey } };
+    const { snapshot } = launchVm({ plan, policy: BigInt(request.guestPolicy),
+      platform: firmware.platform,
+      rng: Rng.fromSeed(world.config.seed).fork('snp').fork('guest').fork('guest0'),
+      finish: { host_data: hexBytes(request.hostData), ...idBlock } });
+    return { launch: snapshot, ...fetchOwnReport(firmware, snapshot, NEW_CHANNEL) };
+  }, 64);
+}
+
+function doLaunch(world: World, request: LaunchRequest, out: StepEvents): Change {
+  if (world.state.launch.value !== 'awaiting_start') {
+    return { result: refused('launch', 'firmware',
+      'SNP_LAUNCH_START refused (INVALID_GUEST_STATE): the UVM is already launched') };
+  }
+  let launched: LaunchOutcome;
+  try {
+    launched = launchUvm(world, request);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    const by: StoppedBy = error.code === 'SNP_FIRMWARE_STATUS' ? 'firmware'
+      : error.area === 'HOST' ? 'host' : 'hypervisor';
+    return { result: refused('launch', by, error.message) };
+  }
+  const context = launched.launch.context;
+  out.emit('hypervisor', 'SNP_LAUNCH_FINISH', { measurement: context.ld,
+    host_data: launched.ownReport.host_data, pages_measured: context.pages_measured,
+    vcpus: request.vcpus, guest_policy: request.guestPolicy });
+  out.emit('snp', 'MSG_REPORT_RSP', { vmpck: 0, report_id: launched.reportId,
+    host_data: launched.ownReport.host_data, measurement: launched.ownReport.measurement });
+  const guest = bootGuest(rngStateOf(`${seedPath(world.config.seed)}/guest`), launched.ownReport);
+  out.emit('guest', 'booted', { own_host_data: launched.ownReport.host_data });
+  return { state: { launch: launched.launch, channel: launched.channel, guest },
+    result: ok('launch', `measurement ${context.ld.slice(0, 16)}…`) };
+}
+
+/** realRoot → declared registry root, for the stand-ins of this world's config. */
+function declaredRoots(world: World): ReadonlyMap<Hex, Hex> {
+  return memo('world/declared-roots', world.configDigest, () => new Map(world.config.images
+    .filter((image) => image.declaredRoot !== null)
+    .map((image) => [image.realRoot, image.declaredRoot!])), 64);
+}
+
+/** The guest's view of the host's disks and the store, for one step. */
+function agentIo(world: World): AgentIo {
+  const { storage } = world.state.host;
+  const { store } = world;
+  const declared = declaredRoots(world);
+  return {
+    deviceBytes: (lun) => deviceBytes(storage, store, lun),
+    deviceId: (lun) => deviceId(storage, lun),
+    scratchDisk: (lun) => scratchDiskAt(storage, lun),
+    load: (digest) => storeGet(store, digest),
+    declaredRoot: (realRoot) => declared.get(realRoot) ?? null,
+  };
+}
+
+function stoppedByOf(refusal: Refusal): StoppedBy {
+  const layers: readonly StoppedBy[] = ['message', 'structure', 'policy', 'verity', 'crypt', 'io',
+    'state'];
+  const layer = layers.find((l) => l === refusal.layer);
+  assert(layer !== undefined, `a known refusal layer (${refusal.layer})`);
+  return layer;
+}
+
+function doBridge(world: World, frame: Json, out: StepEvents): Change {
+  const guest = world.state.guest;
+  if (guest === null) {
+    return { result: refused('bridge', 'hypervisor', 'no UVM is running: nothing answers the '
+      + 'bridge') };
+  }
+  const env = { options: world.config.agent, fault: world.state.host.fault };
+  const step = stepGuest(guest, frame, agentIo(world), env);
+  for (const event of step.events) out.emit(event.source, event.type, event.data);
+  let store = world.store;
+  for (const blob of step.blobs) store = storeAdd(store, blob.bytes).store;
+  const storage = applyWrites(world.state.host.storage, step.writes);
+  const fault = step.faultUsed ? null : world.state.host.fault;
+  const hostChanged = storage !== world.state.host.storage || fault !== world.state.host.fault;
+  const host = hostChanged ? { ...world.state.host, storage, fault } : world.state.host;
+  const response = step.response as Json;
+  const result: StepResult = step.refusal === null
+    ? { ...ok('bridge'), decision: step.decision, response }
+    : { kind: 'bridge', outcome: 'refused', stoppedBy: stoppedByOf(step.refusal),
+      reason: step.refusal.reason, refusal: step.refusal, decision: step.decision, response };
+  if (step.state === guest && !hostChanged && store === world.store) return { result };
+  return { state: { guest: step.state, host }, store, result };
+}
+
+function doAddImage(world: World, tree: ImageTreeSpec): Change {
+  let image: HostImage;
+  try {
+    image = imageOfSpec(tree);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    return { result: refused('add_image', 'host', error.message) };
+  }
+  const added = storeAdd(world.store, image.image);
+  const record: WorldImage = { digest: added.digest, realRoot: image.realRoot, declaredRoot: null };
+  const host = { ...world.state.host, addedImages: Object.freeze({
+    ...world.state.host.addedImages, [added.digest]: Object.freeze(record) }) };
+  return { state: { host }, store: added.store, result: ok('add_image',
+    `image ${added.digest} (root hash ${image.realRoot})`) };
+}
+
+function apply(world: World, action: HostAction, out: StepEvents): Change {
+  switch (action.kind) {
+    case 'launch': return doLaunch(world, action.launch, out);
+    case 'bridge': return doBridge(world, action.message as unknown as Json, out);
+    case 'add_disk': {
+      const { spec } = action;
+      return hostChange(world, action.kind, (s) => (spec.kind === 'layer'
+        ? addLayerDisk(s, action.disk, spec.image, world.store)
+        : addScratchDisk(s, action.disk, spec.blockCount)));
+    }
+    case 'attach': return hostChange(world, action.kind, (s) => attachDisk(s, action.lun,
+      action.disk));
+    case 'detach': return hostChange(world, action.kind, (s) => detachDisk(s, action.lun));
+    case 'withhold': return hostChange(world, action.kind, (s) => withholdDisk(s, action.lun));
+    case 'tamper_block': return hostChange(world, action.kind, (s) => tamperBlock(s, world.store,
+      action.disk, action.block, action.bytes));
+    case 'swap_disks': return hostChange(world, action.kind, (s) => swapDisks(s, action.a,
+      action.b));
+    case 'fail_next':
+      return { state: { host: { ...world.state.host, fault: action.what } },
+        result: ok('fail_next') };
+    case 'add_image': return doAddImage(world, action.tree);
+  }
+}
+
+/** A compact summary of a result for the trace. */
+function resultData(result: StepResult): Json {
+  return {
+    outcome: result.outcome, stoppedBy: result.stoppedBy, reason: result.reason,
+    ...(result.decision === null ? {} : { rule: result.decision.rule,
+      allowed: result.decision.allowed }),
+    ...(result.refusal?.check ? { check: result.refusal.check } : {}),
+  };
+}
+
+/**
+ * One host action. Pure: returns the next world (the same state object when the action was
+ * refused and nothing changed), the result, and the step's trace events.
+ */
+export function step(world: World, action: HostAction): StepOutput {
+  const tick = world.state.clock.ticks + 1;
+  const out = new StepEvents(world.state.trace, tick);
+  out.emit('host', 'action', action as unknown as Json);
+  const change = apply(world, action, out);
+  out.emit('sim', 'result', resultData(change.result));
+  const state: WorldState = Object.freeze({
+    ...world.state, ...change.state, clock: Object.freeze({ ticks: tick }),
+    trace: out.position(),
+  });
+  const next: World = Object.freeze({ ...world, store: change.store ?? world.store, state });
+  assert(next.state.trace.seq === world.state.trace.seq + out.events.length, 'events numbered');
+  return { world: next, result: change.result, events: out.events };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot, restore, fingerprint
+
+/** The canonical encoding of the world's state with its config digest (the store by reference). */
+export function snapshot(world: World): Uint8Array {
+  return encodeState({ config: world.configDigest, state: world.state });
+}
+
+function configOf(store: ContentStore, digest: Hex): WorldConfig {
+  return memo('world/config', digest, () => {
+    const bytes = storeGet(store, digest);
+    if (bytes === undefined) {
+      throw new SimError('SIM_BAD_STATE', { config: digest },
+        'the snapshot names a config the store does not hold');
+    }
+    return Object.freeze(decodeState(bytes) as WorldConfig);
+  }, 64);
+}
+
+/** The world a snapshot was taken of, given a store that holds its blobs. */
+export function restore(bytes: Uint8Array, store: ContentStore): World {
+  const decoded = decodeState(bytes) as { config?: unknown; state?: unknown };
+  if (decoded === null || typeof decoded !== 'object' || !isHexOf(decoded.config, 32)
+    || decoded.state === null || typeof decoded.state !== 'object') {
+    throw new SimError('SIM_BAD_STATE', {}, 'not a world snapshot');
+  }
+  const state = decoded.state as WorldState;
+  const guestContext = state.launch?.context?.guest;
+  if (guestContext !== null && guestContext !== undefined) {
+    Object.freeze(guestContext.vmpck);
+    Object.freeze(guestContext);       // guestContextOf requires a frozen context
+  }
+  const world: World = Object.freeze({ config: configOf(store, decoded.config),
+    configDigest: decoded.config, store, state });
+  assert(world.state.clock.ticks >= 0, 'a restored clock');
+  return world;
+}
+
+/** SHA-256 of the snapshot bytes: equal fingerprints, equal worlds (for the same store). */
+export function fingerprint(world: World): Hex {
+  return fingerprintOf({ config: world.configDigest, state: world.state });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs, the benign deployment, traces and replay
+
+export type RunOutput = Readonly<{ world: World; results: readonly StepResult[];
+  events: readonly TraceEvent[] }>;
+
+/** Steps `actions` in order from `world`. */
+export function runActions(world: World, actions: readonly HostAction[]): RunOutput {
+  let current = world;
+  const results: StepResult[] = [];
+  const events: TraceEvent[] = [];
+  for (const action of actions) {
+    const out = step(current, action);
+    current = out.world;
+    results.push(out.result);
+    events.push(...out.events);
+  }
+  assert(results.length === actions.length, 'one result per action');
+  return { world: current, results, events };
+}
+
+/** The policy of a world, as the host reads it (memoised by digest). */
+function policyOf(world: World) {
+  return memo('world/policy', world.config.policy, () =>
+    loadSecurityPolicy(storeGet(world.store, world.config.policy)!), 64);
+}
+
+/** 64-hex container ids as containerd draws them, from the world's host stream. */
+function containerIds(world: World, names: readonly string[]): ContainerIds {
+  const rng = Rng.fromState(world.state.rng).fork('container-ids');
+  const draw = (): string => toHex(rng.bytes(32));
+  const sandbox = draw();
+  const byName: Record<string, string> = {};
+  for (const name of names) byName[name] = draw();
+  return { sandbox, byName };
+}
+
+export type DeploymentRow = Readonly<{ note: string; action: HostAction; result: StepResult }>;
+
+export type BenignRun = RunOutput & Readonly<{
+  actions: readonly HostAction[];
+  rows: readonly DeploymentRow[];
+  notDeployed: readonly Readonly<{ name: string; reason: string }>[];
+}>;
+
+/**
+ * The benign deployment of the world's policy, run: the shim's plan, each step built from what
+ * the guest answered so far (process ids), stepped in order. Its `actions` replay it exactly.
+ */
+export function deployBenign(world: World): BenignRun {
+  const group = groupOfPolicy(policyOf(world).policy);
+  const images = new Map<Hex, Hex>();
+  for (const image of world.config.images) {
+    images.set(identityRoot(image), image.digest);
+  }
+  const plan = planBenignDeployment({
+    group, policyBytes: storeGet(world.store, world.config.policy)!, launch: defaultLaunch(world),
+    images, ids: containerIds(world, group.containers.map((c) => c.name)),
+  });
+  let current = world;
+  const pids: Record<string, number> = {};
+  const rows: DeploymentRow[] = [];
+  const events: TraceEvent[] = [];
+  for (const planned of plan.steps) {
+    const action = planned.action({ pids });
+    const out = step(current, action);
+    current = out.world;
+    events.push(...out.events);
+    rows.push({ note: planned.note, action, result: out.result });
+    const response = out.result.response as Readonly<Record<string, Json>> | null;
+    if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {
+      pids[planned.learnPid] = response['ProcessId'];
+    }
+  }
+  return { world: current, results: rows.map((r) => r.result), events, rows,
+    actions: rows.map((r) => r.action), notDeployed: plan.notDeployed };
+}
+
+/** The benign deployment's actions (the shim's list, with the process ids the guest gave). */
+export function benignDeployment(world: World): readonly HostAction[] {
+  return deployBenign(world).actions;
+}
+
+export const TRACE_FORMAT = 'parma-sim-world-trace/1';
+
+/** A run as JSONL: a header with the world's options, every event, and the final fingerprint. */
+export function traceJsonl(start: World, events: readonly TraceEvent[], end: World): string {
+  const lines = [canonicalJson({ format: TRACE_FORMAT, world: start.config.options,
+    config: start.configDigest, fingerprint: fingerprint(start) })];
+  for (const event of events) lines.push(canonicalJson(event));
+  lines.push(canonicalJson({ end: { fingerprint: fingerprint(end), seq: end.state.trace.seq,
+    ticks: end.state.clock.ticks } }));
+  return `${lines.join('\n')}\n`;
+}
+
+export type ReplayOutput = Readonly<{
+  world: World;
+  fingerprint: Hex;
+  /** The fingerprint the trace recorded at its end. */
+  recorded: Hex;
+  matches: boolean;
+  /** Events that differ from the recorded ones (0 when the replay agrees line by line). */
+  differingEvents: number;
+  steps: number;
+}>;
+
+function traceLine(line: string, index: number): Record<string, unknown> {
+  try {
+    const value = JSON.parse(line) as unknown;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+  } catch {
+    // reported below
+  }
+  throw new SimError('SIM_USAGE', { line: index + 1 }, `trace line ${index + 1} is not a JSON `
+    + 'object');
+}
+
+/** Rebuilds the world a trace names, replays its host actions and compares the end. */
+export function replay(jsonl: string): ReplayOutput {
+  const lines = jsonl.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length < 2) throw new SimError('SIM_USAGE', {}, 'a world trace has at least 2 lines');
+  const header = traceLine(lines[0]!, 0);
+  if (header['format'] !== TRACE_FORMAT) {
+    throw new SimError('SIM_USAGE', {}, `not a ${TRACE_FORMAT} trace`);
+  }
+  const footer = traceLine(lines[lines.length - 1]!, lines.length - 1)['end'] as
+    Record<string, unknown> | undefined;
+  if (footer === undefined || typeof footer['fingerprint'] !== 'string') {
+    throw new SimError('SIM_USAGE', {}, 'the trace has no end line (was it cut short?)');
+  }
+  const recorded = lines.slice(1, -1).map((line, i) => traceLine(line, i + 1));
+  let world = createWorld(worldOptionsFromJson(header['world']));
+  const produced: TraceEvent[] = [];
+  let steps = 0;
+  for (const event of recorded) {
+    if (event['source'] !== 'host' || event['type'] !== 'action') continue;
+    const out = step(world, parseHostAction(event['data']));
+    world = out.world;
+    produced.push(...out.events);
+    steps++;
+  }
+  let differingEvents = Math.abs(produced.length - recorded.length);
+  for (let i = 0; i < Math.min(produced.length, recorded.length); i++) {
+    if (canonicalJson(produced[i]) !== canonicalJson(recorded[i])) differingEvents++;
+  }
+  const final = fingerprint(world);
+  return { world, fingerprint: final, recorded: footer['fingerprint'],
+    matches: final === footer['fingerprint'] && differingEvents === 0, differingEvents, steps };
+}
