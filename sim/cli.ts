@@ -37,6 +37,10 @@ const COMMANDS: Readonly<Record<string, Readonly<{
     summary: 'fake KDS, THIM and sidecar attestation server for simulated chips',
     load: () => import('./commands/serve.js'),
   },
+  world: {
+    summary: 'a simulated confidential container group: run a deployment, replay a trace',
+    load: () => import('./commands/world.js'),
+  },
 };
 
 export const processIo: CliIo = {

@@ -713,3 +713,64 @@ export function replay(jsonl: string): ReplayOutput {
   return { world, fingerprint: final, recorded: footer['fingerprint'],
     matches: final === footer['fingerprint'] && differingEvents === 0, differingEvents, steps };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading a run
+
+function short(text: string, max = 96): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const MESSAGE_NAMES: Readonly<Record<number, string>> = {
+  0x10100101: 'Create', 0x10100201: 'Start', 0x10100301: 'ShutdownGraceful',
+  0x10100401: 'ShutdownForced', 0x10100501: 'ExecuteProcess', 0x10100601: 'WaitForProcess',
+  0x10100701: 'SignalProcess', 0x10100801: 'ResizeConsole', 0x10100901: 'GetProperties',
+  0x10100a01: 'ModifySettings', 0x10100b01: 'NegotiateProtocol', 0x10100c01: 'DumpStacks',
+  0x10100d01: 'DeleteContainerState',
+};
+
+/** One line of what a host action asks for, in spec names. */
+export function describeAction(action: HostAction): string {
+  switch (action.kind) {
+    case 'bridge': {
+      const name = MESSAGE_NAMES[action.message.type] ?? `0x${action.message.type.toString(16)}`;
+      const body = action.message.message as Readonly<Record<string, Json>> | null;
+      const request = body !== null && typeof body === 'object'
+        ? body['Request'] as Readonly<Record<string, Json>> | undefined : undefined;
+      const resource = request === undefined ? ''
+        : ` ${String(request['RequestType'] ?? 'Add')} ${String(request['ResourceType'])}`;
+      const container = typeof body?.['ContainerId'] === 'string'
+        ? ` ${String(body['ContainerId']).slice(0, 8)}` : '';
+      return `${name}${resource}${container}`;
+    }
+    case 'launch': return `launch (HOST_DATA ${action.launch.hostData.slice(0, 16)}…, `
+      + `${action.launch.vcpus} vCPUs, policy ${action.launch.guestPolicy})`;
+    case 'add_disk': return `add ${action.spec.kind} disk ${action.disk}`;
+    case 'attach': return `attach ${action.disk} at LUN ${action.lun}`;
+    case 'detach': return `detach LUN ${action.lun}`;
+    case 'withhold': return `withhold LUN ${action.lun}`;
+    case 'tamper_block': return `tamper block ${action.block} of ${action.disk}`;
+    case 'swap_disks': return `swap disks ${action.a} and ${action.b}`;
+    case 'fail_next': return `make the next ${action.what} fail`;
+    case 'add_image': return `add an image of ${Object.keys(action.tree).length} entries`;
+  }
+}
+
+/** One timeline line for a trace event: tick, source, what happened. */
+export function describeEvent(event: TraceEvent): string {
+  const head = `${String(event.tick).padStart(4)} ${event.source.padEnd(10)}`;
+  if (event.source === 'host' && event.type === 'action') {
+    try {
+      return `${head} ${describeAction(parseHostAction(event.data))}`;
+    } catch {
+      return `${head} (malformed action)`;
+    }
+  }
+  if (event.source === 'sim' && event.type === 'result') {
+    const data = event.data as Readonly<Record<string, Json>>;
+    return `${head} ${String(data['outcome'])}${data['stoppedBy'] === null ? ''
+      : ` by ${String(data['stoppedBy'])}`}${data['reason'] ? `: ${short(String(data['reason']))}`
+      : ''}`;
+  }
+  return `${head} ${event.type} ${short(canonicalJson(event.data), 80)}`;
+}
