@@ -56,8 +56,8 @@ import { PRODUCTS, type Product } from '../models/snp/product.js';
 import { loadSecurityPolicy } from '../models/policy/load-policy.js';
 import { groupOfPolicy } from './world-deployment.js';
 import {
-  DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentIo, type AgentOptions,
-  type DecisionSummary, type GuestState, type Refusal,
+  DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentOptions, type DecisionSummary,
+  type GuestState, type Refusal, type WorldAgentIo,
 } from './world-guest.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ function declaredRoots(world: World): ReadonlyMap<Hex, Hex> {
 }
 
 /** The guest's view of the host's disks and the store, for one step. */
-function agentIo(world: World): AgentIo {
+function agentIo(world: World): WorldAgentIo {
   const { storage } = world.state.host;
   const { store } = world;
   const declared = declaredRoots(world);
@@ -433,6 +433,7 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
   }
   const env = { options: world.config.agent, fault: world.state.host.fault };
   const step = stepGuest(guest, frame, agentIo(world), env);
+  assert(step.refusal === null || step.refusal.reason.length > 0, 'a refusal says why');
   for (const event of step.events) out.emit(event.source, event.type, event.data);
   let store = world.store;
   for (const blob of step.blobs) store = storeAdd(store, blob.bytes).store;
