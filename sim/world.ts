@@ -16,6 +16,7 @@ import { assert } from './kernel/assert.js';
 import { hexBytes, isHexOf, toHex, type Hex } from './kernel/bytes.js';
 import { canonicalJson, type Json } from './kernel/canonical-json.js';
 import { decodeState, encodeState, fingerprint as fingerprintOf } from './kernel/codec.js';
+import { decodeComposed, encodeComposed, fingerprintComposed } from './world-codec.js';
 import { SimError } from './kernel/errors.js';
 import { memo } from './kernel/memo.js';
 import { Rng, canonicalSeed, rngStateOf, seedPath, type RngState, type Seed } from './kernel/rng.js';
@@ -525,8 +526,11 @@ export function step(world: World, action: HostAction): StepOutput {
 
 /** The canonical encoding of the world's state with its config digest (the store by reference). */
 export function snapshot(world: World): Uint8Array {
-  return encodeState({ config: world.configDigest, state: world.state });
+  return encodeComposed({ config: world.configDigest, state: world.state }, SNAPSHOT_DEPTH);
 }
+
+/** Records below this many levels are encoded whole (and cached by identity). */
+const SNAPSHOT_DEPTH = 4;
 
 function configOf(store: ContentStore, digest: Hex): WorldConfig {
   return memo('world/config', digest, () => {
@@ -541,17 +545,14 @@ function configOf(store: ContentStore, digest: Hex): WorldConfig {
 
 /** The world a snapshot was taken of, given a store that holds its blobs. */
 export function restore(bytes: Uint8Array, store: ContentStore): World {
-  const decoded = decodeState(bytes) as { config?: unknown; state?: unknown };
+  const decoded = decodeComposed(bytes, SNAPSHOT_DEPTH - 1) as { config?: unknown;
+    state?: unknown };
   if (decoded === null || typeof decoded !== 'object' || !isHexOf(decoded.config, 32)
     || decoded.state === null || typeof decoded.state !== 'object') {
     throw new SimError('SIM_BAD_STATE', {}, 'not a world snapshot');
   }
   const state = decoded.state as WorldState;
-  const guestContext = state.launch?.context?.guest;
-  if (guestContext !== null && guestContext !== undefined) {
-    Object.freeze(guestContext.vmpck);
-    Object.freeze(guestContext);       // guestContextOf requires a frozen context
-  }
+  assert(Object.isFrozen(state), 'restored state is frozen (guestContextOf relies on it)');
   const world: World = Object.freeze({ config: configOf(store, decoded.config),
     configDigest: decoded.config, store, state });
   assert(world.state.clock.ticks >= 0, 'a restored clock');
@@ -560,7 +561,7 @@ export function restore(bytes: Uint8Array, store: ContentStore): World {
 
 /** SHA-256 of the snapshot bytes: equal fingerprints, equal worlds (for the same store). */
 export function fingerprint(world: World): Hex {
-  return fingerprintOf({ config: world.configDigest, state: world.state });
+  return fingerprintComposed({ config: world.configDigest, state: world.state }, SNAPSHOT_DEPTH);
 }
 
 // ---------------------------------------------------------------------------------------------
