@@ -1,22 +1,21 @@
 /**
- * Models: nothing real. The world's port to the guest agent (models/guest): create a booted guest
- * from its own report, and run one bridge frame through the agent, in one place so the world
- * does not depend on the agent's internals.
- * Method: the types are the agent's (guest-state.ts, agent-step.ts). INTERIM until agent.ts lands
- * on main: `stepGuest` refuses every frame (layer 'state') and `bootGuest` records the report;
- * both become the agent's own stepAgent/bootGuest then.
+ * Models: nothing real. The world's port to the guest agent (models/guest/agent.ts): create a
+ * booted guest from its own report, and run one bridge frame through the agent, in one place so
+ * the world depends only on the agent's entry points and types.
+ * Method: re-exports and thin wrappers; the policy decision is summarised for the world's result
+ * (rule, allowed, reasons), the full decision stays in the agent's events.
  */
 import { assert } from './kernel/assert.js';
 import type { RngState } from './kernel/rng.js';
 import type { Hex } from './kernel/bytes.js';
 import {
-  DEFAULT_AGENT_OPTIONS, refusal, type AgentEnv, type AgentIo, type AgentOptions, type AgentStep,
+  DEFAULT_AGENT_OPTIONS, type AgentEnv, type AgentIo, type AgentOptions, type AgentStep,
   type Refusal,
 } from '../models/guest/agent-step.js';
 import {
   createGuestState, type GuestState, type OwnReport,
 } from '../models/guest/guest-state.js';
-import { HRESULT, bridgeResponse, rawMessageId } from '../models/guest/bridge-protocol.js';
+import { bootGuest as agentBoot, stepAgent } from '../models/guest/agent.js';
 
 export { DEFAULT_AGENT_OPTIONS };
 export type { AgentEnv, AgentOptions, GuestState, OwnReport, Refusal };
@@ -32,22 +31,18 @@ export type GuestStep = Omit<AgentStep, 'decision'> & Readonly<{
   decision: DecisionSummary | null;
 }>;
 
-/** A guest that has booted and read its own report. */
+/** A guest that has booted and read its own report (UVM booting → awaiting_policy). */
 export function bootGuest(rng: RngState, ownReport: OwnReport): GuestState {
-  const booted: GuestState = Object.freeze({ ...createGuestState(rng),
-    ownReport: Object.freeze({ ...ownReport }) });
+  const booted = agentBoot(createGuestState(rng), ownReport);
   assert(booted.ownReport !== null, 'a booted guest knows its report');
   return booted;
 }
 
 /** One bridge frame through the agent. */
-export function stepGuest(state: GuestState, frame: unknown, _io: WorldAgentIo,
-  _env: AgentEnv): GuestStep {
-  const id = rawMessageId(frame);
-  return {
-    state, decision: null,
-    response: bridgeResponse(null, id, HRESULT.E_FAIL, 'agent not integrated'),
-    refusal: refusal('state', 'agent not integrated'),
-    events: [], writes: [], blobs: [], faultUsed: false,
-  };
+export function stepGuest(state: GuestState, frame: unknown, io: WorldAgentIo,
+  env: AgentEnv): GuestStep {
+  const step = stepAgent(state, frame, io, env);
+  const decision = step.decision === null ? null : { rule: step.decision.rule,
+    allowed: step.decision.allowed, reasons: step.decision.reasons };
+  return { ...step, decision };
 }

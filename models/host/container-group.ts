@@ -48,7 +48,7 @@ export type GroupContainer = Readonly<{
   mounts: readonly OciMountSpec[];
   /** Commands the host runs in the container once it is up (liveness/readiness probes). */
   execProbes: readonly (readonly string[])[];
-  /** Signals the host sends the init process (before shutdown). */
+  /** Signals the policy lets the host send the init process (the teardown sends SIGTERM). */
   signals: readonly number[];
   /** Why this container cannot be deployed as written, or null. */
   notDeployable: string | null;

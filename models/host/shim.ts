@@ -3,7 +3,8 @@
  * the hcsshim shim send to the guest's GCS for one container group (spec/policy.md d): launch the
  * UVM, NegotiateProtocol, the SecurityPolicy, then for each container (pause first) its layers as
  * read-only SCSI disks, the sandbox's encrypted scratch, CombinedLayers, Create with the OCI spec
- * CRI builds, Start and the init process; then exec probes, signals, and a graceful teardown.
+ * CRI builds, Start and the init process; then exec probes, and a graceful teardown (SIGTERM by
+ * ShutdownGraceful, wait, overlay removal, state deletion, device removal, UVM shutdown).
  * Real counterpart: hcsshim internal/gcs (bridge client), internal/layers/lcow.go
  * (MountLCOWLayers: RO layers, scratch with EnsureFilesystem, CombineLayersLCOW), internal/uvm
  * (SCSI manager), containerd's default Linux spec; the message shapes of internal/gcs/protocol.go
@@ -39,8 +40,6 @@ const NIL_ACTIVITY = '00000000-0000-0000-0000-000000000000';
 /** Blocks of the sandbox's scratch disk (4 KiB each). */
 export const SCRATCH_DISK_BLOCKS = 64;
 const INFINITE_WAIT_MS = 0xffff_ffff;
-const SIGTERM = 15;
-const SIGKILL = 9;
 
 export const layerMountPath = (index: number): string => `/run/mounts/scsi/m${index}`;
 export const containerRoot = (id: string): string => `/run/gcs/c/${id}`;
@@ -131,7 +130,10 @@ function ociProcess(c: GroupContainer, args: readonly string[]): Record<string, 
   const caps = c.capabilities;
   return {
     terminal: false,
-    user: { uid: 0, gid: 0, ...(c.username === '' ? {} : { username: c.username }) },
+    // containerd forwards the image's user text for LCOW (resolved by the GCS from the rootfs);
+    // the numeric ids are those the image's /etc/passwd gives that user.
+    user: { uid: c.account.uid, gid: c.account.gid,
+      ...(c.username === '' ? {} : { username: c.username }) },
     args: [...args], env: [...c.env], cwd: c.workingDir,
     capabilities: {
       bounding: [...caps.bounding], effective: [...caps.effective],
@@ -279,21 +281,14 @@ function createContainer(plan: PlanBuilder, c: GroupContainer, id: string, ids: 
 }
 
 function probeContainer(plan: PlanBuilder, c: GroupContainer, id: string): void {
+  // The probes keep running in the model (a process exits when signalled or shut down), so the
+  // shim does not wait for them; the container's shutdown ends them.
   c.execProbes.forEach((argv, i) => {
-    const role = `exec:${c.name}:${i}`;
     addStep(plan, `exec probe ${JSON.stringify(argv)} in ${c.name}`,
       bridge(gcsMessage('ExecuteProcess', id, { Settings: { ProcessParameters: JSON.stringify({
         OciProcess: ociProcess(c, argv), CreateStdOutPipe: true, CreateStdErrPipe: true,
-      }) } })), { learnPid: role });
-    plan.steps.push({ note: `wait for the probe in ${c.name}`, action: (known) =>
-      bridge(gcsMessage('WaitForProcess', id, { ProcessId: pidOf(known, role),
-        TimeoutInMs: INFINITE_WAIT_MS })) });
+      }) } })), { learnPid: `exec:${c.name}:${i}` });
   });
-  for (const signal of c.signals.filter((s) => s !== SIGTERM && s !== SIGKILL)) {
-    plan.steps.push({ note: `send signal ${signal} to the init process of ${c.name}`,
-      action: (known) => bridge(gcsMessage('SignalProcess', id, {
-        ProcessId: pidOf(known, `init:${c.name}`), Options: { Signal: signal } })) });
-  }
 }
 
 function teardownContainer(plan: PlanBuilder, c: GroupContainer, id: string): void {

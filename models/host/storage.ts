@@ -309,7 +309,9 @@ export function readDiskBlock(storage: HostStorage, store: ContentStore, lun: nu
 export function deviceId(storage: HostStorage, lun: number): string | IoError {
   const disk = diskAt(storage, lun);
   if (isIoError(disk)) return disk;
-  if (disk.kind !== 'layer') return { io_error: `LUN ${lun} is not a read-only layer device` };
+  // A scratch disk is named, not content-addressed: its bytes are never read whole (deviceBytes
+  // refuses), so no memo is keyed by this id. Layer ids are hex digests, so the two never meet.
+  if (disk.kind !== 'layer') return `scratch:${storage.attachments[String(lun)]!.disk}`;
   const keys = Object.keys(disk.patches);
   return keys.length === 0 ? disk.image
     : memo('host/patch-id', patchKey(disk.patches), () =>

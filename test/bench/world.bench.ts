@@ -10,7 +10,7 @@
  */
 import { Rng } from '../../sim/kernel/rng.js';
 import { toHex } from '../../sim/kernel/bytes.js';
-import { generateWorkload } from '../../models/host/confcom.js';
+import { generateWorkload, pauseLayerTree } from '../../models/host/confcom.js';
 import type { HostAction } from '../../models/host/adversary.js';
 import {
   createWorld, deployBenign, fingerprint, imageTreeSpecOf, restore, runActions, snapshot, step,
@@ -30,7 +30,7 @@ function benchWorld(): World {
     command: ['/usr/bin/app'], env: ['PATH=/usr/bin'], workingDir: '/srv',
     execProbes: [['/usr/bin/app', '--health']] }]);
   return createWorld({ seed: 1, policy: workload.policyText,
-    images: [base, app].map(imageTreeSpecOf) });
+    images: [pauseLayerTree(), base, app].map(imageTreeSpecOf) });
 }
 
 /** Hostile variations of a benign frame and other host powers, from one seeded stream. */

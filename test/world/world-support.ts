@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { generateWorkload, type WorkloadFlags } from '../../models/host/confcom.js';
+import {
+  generateWorkload, pauseLayerTree, type WorkloadFlags,
+} from '../../models/host/confcom.js';
 import {
   createWorld, deployBenign, imageTreeSpecOf, traceJsonl, type World,
 } from '../../sim/world.js';
@@ -40,7 +42,7 @@ export function generatedWorldInputs(flags?: WorkloadFlags) {
     { name: 'side', layers: [t.sidecar], command: ['/bin/side'], env: ['PATH=/bin'],
       workingDir: '/', execProbes: [['/bin/side', '--ready']] },
   ], flags);
-  const trees = [t.base, t.lib, t.app, t.sidecar];
+  const trees = [pauseLayerTree(), t.base, t.lib, t.app, t.sidecar];
   return { policy: workload.policyText, images: trees.map(imageTreeSpecOf), workload };
 }
 
