@@ -34,6 +34,10 @@ import { evaluateEnforcementPoint, type Decision } from '../models/policy/engine
 import { emptyMetadata, type PolicyMetadata } from '../models/policy/metadata.js';
 import type { SecurityPolicy } from '../models/policy/policy-model.js';
 import { DEFAULT_UNPRIVILEGED_CAPABILITIES } from '../models/policy/match/capabilities.js';
+import { generateWorkload, pauseLayerTree } from '../models/host/confcom.js';
+import {
+  createWorld, deployBenign, imageTreeSpecOf, runActions, step, traceJsonl, replay,
+} from './world.js';
 
 const SEED = 1;
 const encoder = new TextEncoder();
@@ -365,6 +369,45 @@ function policyRows(policy: SecurityPolicy): void {
   say();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Part 3: the world — a hostile host drives the guest agent of a launched UVM.
+
+function worldRows(): void {
+  say('World: a generated workload deployed in a launched UVM; the host then attacks it');
+  const file = (text: string, mode = 0o644) => ({ kind: 'file' as const,
+    content: encoder.encode(text), mode });
+  const base = { '/etc/passwd': file('root:x:0:0:root:/root:/bin/sh\n'),
+    '/etc/group': file('root:x:0:\n') };
+  const app = { '/usr/bin/web': file('#!web\n', 0o755), '/srv': { kind: 'dir' as const } };
+  const workload = generateWorkload([{ name: 'web', layers: [base, app],
+    command: ['/usr/bin/web', '--port', '8080'], env: ['PATH=/usr/bin'], workingDir: '/srv',
+    execProbes: [['/usr/bin/web', '--health']] }]);
+  const world = createWorld({ seed: SEED, policy: workload.policyText,
+    images: [pauseLayerTree(), base, app].map(imageTreeSpecOf) });
+  const run = deployBenign(world);
+  for (const event of run.events) trace.emit(clock.advance(0), event.source, event.type, event.data);
+  const refused = run.rows.filter((row) => row.result.outcome !== 'ok');
+  record('world', `benign deployment (${run.rows.length} host actions)`, 'ok',
+    refused.length === 0 ? 'ok' : 'refused',
+    refused.length === 0 ? 'launch, policy, layers, 2 containers, probe, shutdown'
+      : `${refused[0]!.note}: ${refused[0]!.result.reason}`);
+  const replayed = replay(traceJsonl(world, run.events, run.world));
+  record('world', 'replay of the recorded trace', 'same fingerprint',
+    replayed.matches ? 'same fingerprint' : 'different', replayed.fingerprint.slice(0, 16));
+  const at = run.rows.findIndex((row) => row.note === 'create web');
+  const ready = runActions(world, run.actions.slice(0, at)).world;
+  const passwdBlock = 4;   // the base layer's /etc/passwd content block (header, table, names)
+  const tampered = step(ready, { kind: 'tamper_block', disk: 'layer1', block: passwdBlock,
+    bytes: '00'.repeat(4096) }).world;
+  const created = step(tampered, run.actions[at]!).result;
+  record('world', 'host rewrites a layer block after mount', 'refused',
+    created.outcome, `${created.stoppedBy ?? ''}: ${created.reason.slice(0, 50)}`);
+  const again = step(ready, run.actions[2]!).result;
+  record('world', 'host sends a second SecurityPolicy', 'refused', again.outcome,
+    `${again.stoppedBy ?? ''}: ${again.reason}`);
+  say();
+}
+
 function printTable(): boolean {
   const header = ['#', 'area', 'scenario', 'expected', 'got', 'rule / reason'];
   const body = rows.map((r, i) => [`${i + 1}`, r.area, r.scenario, r.expected, r.got, r.why]);
@@ -394,6 +437,7 @@ function main(): number {
   attestationRows(Uint8Array.from(Buffer.from(loaded.digestHex, 'hex')));
   realReportRows();
   policyRows(loaded.policy);
+  worldRows();
   const allAsStated = printTable();
   say(`trace: ${trace.all().length} events, sha256 ${trace.hash()}`);
   const traceAt = process.argv.indexOf('--trace');

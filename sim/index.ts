@@ -167,3 +167,49 @@ export {
   buildLayerImage, type LayerFileTree, type LayerImage,
 } from '../models/guest/layer-image.js';
 export { guestFilesystem } from '../models/guest/guest-fs.js';
+// The world: the whole confidential container group as one deterministic, snapshot-able system.
+export {
+  /** Builds a world from a seed, a policy and optional generated images; nothing launched. */
+  createWorld,
+  /** One host action (launch, bridge frame, disk power, fault) → next world, result, events. */
+  step,
+  /** Steps a list of host actions in order. */
+  runActions,
+  /** The canonical encoding of {config digest, state}; the store is kept by reference. */
+  snapshot,
+  /** The world of a snapshot, given a store holding its blobs. */
+  restore,
+  /** SHA-256 of the snapshot bytes: equal fingerprints, equal worlds. */
+  fingerprint,
+  /** The shim's benign deployment of the world's policy, run step by step. */
+  deployBenign,
+  /** The benign deployment's host actions (replayable). */
+  benignDeployment,
+  /** The launch a benign host chooses (HOST_DATA = SHA-256 of the policy). */
+  defaultLaunch,
+  /** A run as JSONL (options, every event, the final fingerprint). */
+  traceJsonl,
+  /** Replays a JSONL trace and checks its final fingerprint. */
+  replay,
+  /** One timeline line per trace event, and per host action. */
+  describeEvent, describeAction,
+  /** A layer file tree as a JSON image spec (for WorldOptions.images and add_image). */
+  imageTreeSpecOf,
+  worldOptionsFromJson, TRACE_FORMAT, WORLD_CONFIG_VERSION,
+  type World, type WorldOptions, type WorldConfig, type WorldState, type WorldImage,
+  type HostState, type StepResult, type StepOutput, type StoppedBy, type RunOutput,
+  type BenignRun, type DeploymentRow, type ReplayOutput,
+} from './world.js';
+export {
+  parseHostAction, HOST_ACTION_KINDS, FAULT_KINDS, type HostAction, type HostActionKind,
+  type LaunchRequest, type BridgeMessage, type DiskSpec, type ImageTreeSpec, type FaultKind,
+} from '../models/host/adversary.js';
+export {
+  generateWorkload, pauseLayerTree, DEFAULT_WORKLOAD_FLAGS, type Workload, type WorkloadContainer,
+  type WorkloadFlags,
+} from '../models/host/confcom.js';
+export {
+  emptyStore, storeAdd, storeGet, contentDigest, type ContentStore,
+} from '../models/host/content-store.js';
+export { groupOfPolicy, NULL_COMMAND_REASON } from './world-deployment.js';
+export type { ContainerGroup, GroupContainer } from '../models/host/container-group.js';
