@@ -20,6 +20,8 @@ export const HV_ERROR_CODES = [
   'HV_BAD_LAUNCH_INPUT',     // launch inputs the hypervisor cannot use
                              // (e.g. kernel without hashes table)
   'HV_BAD_VCPU',             // unknown vCPU type or impossible signature
+  'HV_BAD_MEMORY_REQUEST',   // a memory operation on a page the VM does not have, or a byte range
+                             // outside one 4 KiB page
 ] as const;
 
 export const HOST_ERROR_CODES = [
@@ -94,6 +96,19 @@ export const VERIFY_ERROR_CODES = [
   'VERIFY_EXPIRED',          // a certificate is outside its validity at the verification time
   'VERIFY_SIGNATURE_ALGO',   // SIGNATURE_ALGO is not 1 (ECDSA P-384 SHA-384), signed or not
   'VERIFY_BAD_FIELD',        // a report field outside its ABI range (e.g. VMPL above 3)
+  'VERIFY_BAD_EVIDENCE',     // token service: an attestation request that cannot be decoded
+                             // (body shape, base64url, PEM chain, report length)
+  'VERIFY_RUNTIME_DATA',     // token service / key broker: runtime data that is not a JSON object
+                             // with a usable RSA public key
+  'VERIFY_BAD_TOKEN',        // a JWT that cannot be decoded or uses an algorithm other than RS256
+  'VERIFY_TOKEN_SIGNATURE',  // a JWT whose signature does not verify under the authority's JWKS
+  'VERIFY_TOKEN_ISSUER',     // a JWT from an issuer no release-policy authority names
+  'VERIFY_TOKEN_TIME',       // a JWT outside its nbf..exp window at the broker's time
+  'VERIFY_RELEASE_POLICY',   // key broker: a release-policy claim condition is not met
+  'VERIFY_NONCE',            // key broker: the runtime nonce was never issued or was already used
+  'VERIFY_KEY_RELEASE',      // key broker: no such key, not exportable, or an unknown wrapping
+                             // algorithm
+  'VERIFY_BAD_RELEASE_POLICY', // a release policy document that does not have the AKV shape
 ] as const;
 
 export const SIM_ERROR_CODES = [
