@@ -213,3 +213,42 @@ export {
 } from '../models/host/content-store.js';
 export { groupOfPolicy, NULL_COMMAND_REASON } from './world-deployment.js';
 export type { ContainerGroup, GroupContainer } from '../models/host/container-group.js';
+// Attestation services around SNP: an MAA-style token service, an AKV-style key broker.
+export {
+  createTokenService, attestSevSnpVm, tokenServiceJwks, tokenSigningKey, attestationPolicyHash,
+  numericDate, MAA_TOKEN_LIFETIME_SECONDS, PERMISSIVE_ATTESTATION_POLICY,
+  type TokenServiceConfig, type TokenResult, type CreateTokenServiceOptions, type TrustName,
+} from '../models/verifier/token-service.js';
+export {
+  sevSnpVmAttestRequest, decodeAttestRequest, certificatesPem, pemCertificates,
+  type AttestRequestInput, type SevSnpEvidence,
+} from '../models/verifier/token-service-evidence.js';
+export { SEVSNPVM_CLAIMS, sevSnpVmClaims } from '../models/verifier/token-service-claims.js';
+export {
+  createKeyBroker, trustAuthority, importKey, issueNonce, releaseKey, unwrapRelease,
+  type KeyBrokerState, type BrokerKey, type Freshness, type ReleaseResult,
+  type CreateKeyBrokerOptions, type ImportKeyInput,
+} from '../models/verifier/key-broker.js';
+export {
+  KEY_WRAP_ALGORITHMS, rsaAesKeyWrap, rsaAesKeyUnwrap, type KeyWrapAlgorithm,
+} from '../models/verifier/key-broker-wrap.js';
+export {
+  parseReleasePolicy, evaluateReleasePolicy, type ReleasePolicy, type PolicyEvaluation,
+} from '../models/verifier/release-policy.js';
+export {
+  signJwt, decodeJwt, verifyJwtSignature, jwkThumbprint, base64url, fromBase64url,
+  type Jwk, type Jwks, type DecodedJwt, type JsonObject,
+} from '../models/verifier/jwt.js';
+export { rsaKeyFromStream, type RsaKeyPair, type RsaPublicJwk } from '../models/verifier/jwt-keys.js';
+// Guest memory under the RMP (hypervisor side of confidentiality).
+export {
+  launchGuestMemory, hostReadPage, hostWrite, hostRemap, hostView, guestRead, guestWrite,
+  guestPvalidate, guestReadVmpck, guestStoreSecret, guestLoadSecret, mappedGpas,
+  DEFAULT_MEMORY_LAYOUT, type GuestMemory, type MemoryRegion, type HostVisiblePage,
+  type RemapTarget, type GuestAccessResult,
+} from '../models/hypervisor/guest-memory.js';
+export {
+  rmpUpdate, pvalidate, rmpAdjust, checkGuestAccess, checkHostWrite, rmpEntryOf,
+  type Rmp, type RmpEntry, type MemoryFault, type MemoryFaultKind,
+} from '../models/hypervisor/rmp.js';
+export { SECRETS_PAGE, encodeSecretsPage } from '../models/hypervisor/guest-memory-secrets-page.js';
