@@ -243,7 +243,8 @@ export { rsaKeyFromStream, type RsaKeyPair, type RsaPublicJwk } from '../models/
 // Guest memory under the RMP (hypervisor side of confidentiality).
 export {
   launchGuestMemory, hostReadPage, hostWrite, hostRemap, hostView, guestRead, guestWrite,
-  guestPvalidate, guestReadVmpck, guestStoreSecret, guestLoadSecret, mappedGpas,
+  guestPvalidate, guestReadVmpck, guestStoreSecret, guestLoadSecret, guestTouch, hostDebugDecrypt,
+  mappedGpas,
   DEFAULT_MEMORY_LAYOUT, type GuestMemory, type MemoryRegion, type HostVisiblePage,
   type RemapTarget, type GuestAccessResult,
 } from '../models/hypervisor/guest-memory.js';

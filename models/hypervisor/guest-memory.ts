@@ -49,13 +49,14 @@ export type MemoryRegion = Readonly<{
 
 /**
  * The UVM's pages that matter to confidentiality (the model's choice of GPAs): the firmware's
- * secrets page, the GHCB and the bridge buffers the host must see, and the keyring the guest
- * keeps its keys in.
+ * secrets page, the GHCB, the bridge buffers and the SNP_GUEST_REQUEST request/response pages the
+ * host must see, and the keyring the guest keeps its keys in.
  */
 export const DEFAULT_MEMORY_LAYOUT: readonly MemoryRegion[] = Object.freeze([
   Object.freeze({ name: 'secrets', gpa: 0x80_d000, pages: 1, kind: 'secrets' }),
   Object.freeze({ name: 'ghcb', gpa: 0x80_f000, pages: 1, kind: 'shared' }),
   Object.freeze({ name: 'bridge', gpa: 0x90_0000, pages: 2, kind: 'shared' }),
+  Object.freeze({ name: 'guest-messages', gpa: 0x90_2000, pages: 2, kind: 'shared' }),
   Object.freeze({ name: 'keyring', gpa: 0xa0_0000, pages: 4, kind: 'private' }),
 ] as const);
 
@@ -77,6 +78,8 @@ export type GuestMemory = Readonly<{
   keyring: Readonly<{ slots: Readonly<Record<string, KeySlot>>; used: number }>;
   /** The fault that stopped the guest, or null while it runs. */
   halted: MemoryFault | null;
+  /** Guest POLICY.DEBUG: the firmware decrypts pages for the host (SNP_DBG_DECRYPT). */
+  debug: boolean;
 }>;
 
 const VEK_BYTES = 64;
@@ -156,6 +159,8 @@ export type LaunchMemoryInput = Readonly<{
   /** VMPCK0..3 from the guest context: the firmware writes them into the secrets page. */
   vmpck: readonly Hex[];
   layout?: readonly MemoryRegion[];
+  /** The launch policy's DEBUG bit (default false). */
+  debug?: boolean;
 }>;
 
 /**
@@ -172,6 +177,7 @@ export function launchGuestMemory(input: LaunchMemoryInput): GuestMemory {
     asid: input.asid, vek, layout, npt: Object.freeze({}), rmp: Object.freeze({}),
     dram: Object.freeze({}), nextSpa: FIRST_SPA,
     keyring: Object.freeze({ slots: Object.freeze({}), used: 0 }), halted: null,
+    debug: input.debug ?? false,
   });
   for (const region of layout) {
     for (let i = 0; i < region.pages; i++) {
@@ -315,12 +321,30 @@ export function hostRemap(memory: GuestMemory, gpa: number, target: RemapTarget)
   return next;
 }
 
-export type HostVisiblePage = Readonly<{ spa: number; gpa: number | null; bytes: Uint8Array }>;
+export type HostVisiblePage = Readonly<{
+  spa: number; gpa: number | null;
+  /** DRAM as the host reads it. */
+  bytes: Uint8Array;
+  /** What SNP_DBG_DECRYPT gives the host for a DEBUG guest's private page; null otherwise. */
+  debugPlaintext: Uint8Array | null;
+}>;
+
+/**
+ * SNP_DBG_DECRYPT (SEV-SNP ABI spec 56860 "SNP_DBG_DECRYPT"): the firmware decrypts a guest page
+ * for the hypervisor only when the guest's POLICY has DEBUG; otherwise it fails with
+ * POLICY_FAILURE (null here).
+ */
+export function hostDebugDecrypt(memory: GuestMemory, gpa: number): Uint8Array | null {
+  const spa = mappedPage(memory, { gpa, offset: 0, length: PAGE_SIZE_BYTES });
+  if (!memory.debug || !rmpEntryOf(memory.rmp, spa).assigned) return null;
+  return privateView(memory, spa);
+}
 
 /**
  * Everything the host can read of this VM's memory: every physical page the VM has used, as
- * DRAM holds it (ciphertext for pages the guest wrote with C=1, plaintext for shared pages).
- * Computed from DRAM alone; the guest's plaintext never enters.
+ * DRAM holds it (ciphertext for pages the guest wrote with C=1, plaintext for shared pages), and
+ * for a DEBUG guest the plaintext the firmware decrypts on request. Computed from DRAM alone (and
+ * the VEK for DEBUG guests, as the firmware would); the guest's plaintext state never enters.
  */
 export function hostView(memory: GuestMemory): HostVisiblePage[] {
   const gpaOf = new Map<number, number>();
@@ -329,6 +353,8 @@ export function hostView(memory: GuestMemory): HostVisiblePage[] {
     ...Object.keys(memory.dram).map(Number)]);
   const pages = [...spas].sort((a, b) => a - b).map((spa) => Object.freeze({
     spa, gpa: gpaOf.get(spa) ?? null, bytes: dramBytes(memory, spa),
+    debugPlaintext: memory.debug && rmpEntryOf(memory.rmp, spa).assigned
+      ? privateView(memory, spa) : null,
   }));
   assert(pages.every((page) => page.bytes.length === PAGE_SIZE_BYTES));
   return pages;
@@ -400,6 +426,29 @@ export function guestPvalidate(memory: GuestMemory, gpa: number, validate: boole
     return { memory: Object.freeze({ ...memory, halted: fault }), status: result.status };
   }
   return { memory: Object.freeze({ ...memory, rmp: result.rmp }), status: 'SUCCESS' };
+}
+
+/**
+ * The guest touches its private working set (every page of its private regions), as any step
+ * of a running kernel does: the first page the RMP check refuses halts the guest.
+ */
+export function guestTouch(memory: GuestMemory): Readonly<{ memory: GuestMemory;
+  fault: MemoryFault | null }> {
+  if (memory.halted !== null) return { memory, fault: memory.halted };
+  for (const region of memory.layout) {
+    if (region.kind === 'shared') continue;
+    for (let i = 0; i < region.pages; i++) {
+      const gpa = region.gpa + i * PAGE_SIZE_BYTES;
+      const fault = guestFault(memory, { gpa, offset: 0, length: 0, private: true }, false,
+        memory.npt[spaKey(gpa)]);
+      if (fault !== null) {
+        const halted = halt(memory, fault);
+        assert(!halted.ok, 'a fault halts');
+        return { memory: halted.memory, fault: halted.memory.halted };
+      }
+    }
+  }
+  return { memory, fault: null };
 }
 
 /** The guest's sev-guest driver reads VMPCKn from the secrets page. */

@@ -79,7 +79,7 @@ export const benches: readonly Bench[] = [{
         ratio: attest / rs256, note: 'memo warm: the token signature is reused' },
       { name: 'key broker: release (verify token, policy, wrap)', value: release, unit: 'ops/s' },
       { name: 'guest memory: store a 32-byte key (RMP-checked)', value: store, unit: 'ops/s' },
-      { name: 'guest memory: host view of the VM (9 pages)', value: view, unit: 'ops/s',
+      { name: 'guest memory: host view of the VM (11 pages)', value: view, unit: 'ops/s',
         note: 'ciphertext memoised by page content' },
       { name: 'RSA-2048 key from a seeded stream (cold)', value: keygen, unit: 'ms',
         reference: { name: 'node generateKeyPairSync (random)', value: nodeKeygen, unit: 'ms' },

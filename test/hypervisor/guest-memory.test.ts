@@ -18,8 +18,8 @@ import { scanForSecrets, type NamedBytes } from '../support/secret-scan.js';
 import { launchSecrets } from '../../models/snp/guest-context.js';
 import {
   DEFAULT_MEMORY_LAYOUT, guestLoadSecret, guestPvalidate, guestRead, guestReadVmpck,
-  guestStoreSecret, guestWrite, hostReadPage, hostRemap, hostView, hostWrite, launchGuestMemory,
-  type GuestMemory,
+  guestStoreSecret, guestTouch, guestWrite, hostDebugDecrypt, hostReadPage, hostRemap, hostView,
+  hostWrite, launchGuestMemory, type GuestMemory,
 } from '../../models/hypervisor/guest-memory.js';
 import { rmpEntryOf } from '../../models/hypervisor/rmp.js';
 import { decodeState, encodeState, fingerprint } from '../../sim/kernel/codec.js';
@@ -59,8 +59,11 @@ function secretsOf(seed: number): NamedBytes[] {
 }
 
 function viewBlobs(memory: GuestMemory): NamedBytes[] {
-  return hostView(memory).map((page) => ({ name: `spa 0x${page.spa.toString(16)}`,
-    bytes: page.bytes }));
+  return hostView(memory).flatMap((page) => [
+    { name: `spa 0x${page.spa.toString(16)}`, bytes: page.bytes },
+    ...(page.debugPlaintext === null ? []
+      : [{ name: `debug 0x${page.spa.toString(16)}`, bytes: page.debugPlaintext }]),
+  ]);
 }
 
 function xtsDecrypt(vek: string, spa: number, bytes: Uint8Array): Buffer {
@@ -196,6 +199,33 @@ test('hypervisor/guest-memory: the scan finds a secret the guest writes into a s
   assert.is(hits.length, 1);
   assert.is(hits[0]?.secret, 'released key');
   assert.is(hits[0]?.offset, 100);
+});
+
+test('hypervisor/guest-memory: touching the working set halts the guest at the first remapped page', () => {
+  const memory = withKeys();
+  const fine = guestTouch(memory);
+  assert.is(fine.fault, null);
+  assert.ok(fine.memory === memory, 'a clean touch changes nothing');
+  const remapped = hostRemap(memory, KEYRING_GPA + 0x2000, { kind: 'fresh', fill: '00' });
+  const touched = guestTouch(remapped);
+  assert.is(touched.fault?.kind, 'vc_not_validated');
+  assert.is(touched.fault?.gpa, KEYRING_GPA + 0x2000);
+  assert.ok(touched.memory.halted !== null);
+});
+
+test('hypervisor/guest-memory: SNP_DBG_DECRYPT gives the host plaintext only for a DEBUG guest', () => {
+  const plain = withKeys();
+  assert.is(hostDebugDecrypt(plain, KEYRING_GPA), null, 'POLICY_FAILURE without DEBUG');
+  assert.ok(hostView(plain).every((page) => page.debugPlaintext === null));
+  let debug = launchGuestMemory({ rng: guestStream(3), asid: 1, vmpck: vmpcks(3), debug: true });
+  debug = guestStoreSecret(debug, 'released/key-1', RELEASED_KEY).memory;
+  const page = hostDebugDecrypt(debug, KEYRING_GPA);
+  assert.ok(page !== null);
+  assert.equal(page.subarray(0, 32), RELEASED_KEY);
+  const hits = scanForSecrets(viewBlobs(debug), secretsOf(3)).map((hit) => hit.secret);
+  assert.ok(hits.includes('released key') && hits.includes('VMPCK0'),
+    'a DEBUG guest has no confidentiality: why release policies demand is-debuggable false');
+  assert.is(hostDebugDecrypt(debug, GHCB_GPA), null, 'shared pages are not decrypted');
 });
 
 test('hypervisor/guest-memory: hostile requests are HV_BAD_MEMORY_REQUEST and change nothing', () => {
