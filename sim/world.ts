@@ -36,7 +36,9 @@ import { generatedImage, identityRoot, standInImages, type HostImage } from '../
 import { uvmFlashImage, uvmInitrd, uvmKernel, UVM_DEFAULT_CMDLINE } from '../models/host/uvm-image.js';
 import { planBenignDeployment, type ContainerIds } from '../models/host/shim.js';
 import type { LayerFileTree } from '../models/guest/layer-image.js';
-import { loadFirmwareImage, planSnpLaunch } from '../models/hypervisor/qemu-launch-driver.js';
+import {
+  launchDigestOfPlan, loadFirmwareImage, planSnpLaunch,
+} from '../models/hypervisor/qemu-launch-driver.js';
 import { sevHashesOf } from '../models/hypervisor/sev-hashes-table.js';
 import { launchVm } from '../models/hypervisor/launch-vm.js';
 import { cpuSignature } from '../models/hypervisor/vcpu-types.js';
@@ -56,6 +58,14 @@ import { decodeAttestationReport } from '../models/snp/attestation-report.js';
 import { PRODUCTS, type Product } from '../models/snp/product.js';
 import { loadSecurityPolicy } from '../models/policy/load-policy.js';
 import { groupOfPolicy } from './world-deployment.js';
+import type { GuestMemory } from '../models/hypervisor/guest-memory.js';
+import {
+  attestationConfigOf, initialAttestation, launchMemory, type AttestationConfig,
+  type AttestationState, type AttestationWorld,
+} from './world-attestation.js';
+import {
+  attestationOutcome, describeAttestationAction, guestMemoryGate, syncGuestSecrets,
+} from './world-attestation-steps.js';
 import {
   DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentOptions, type DecisionSummary,
   type GuestState, type Refusal, type WorldAgentIo,
@@ -94,6 +104,8 @@ export type WorldConfig = Readonly<{
   agent: AgentOptions;
   /** The options as JSON (policy as base64), so a trace can rebuild the world. */
   options: Json;
+  /** The token service and the key the broker holds for this policy (issue 9). */
+  attestation: AttestationConfig;
 }>;
 
 export type HostState = Readonly<{
@@ -114,6 +126,10 @@ export type WorldState = Readonly<{
   /** null until the UVM is launched. */
   guest: GuestState | null;
   host: HostState;
+  /** The UVM's memory under the RMP; null until the UVM is launched. */
+  memory: GuestMemory | null;
+  /** The key broker, the guest's attestation client and what the host controls and relayed. */
+  attestation: AttestationState;
 }>;
 
 export type World = Readonly<{
@@ -126,7 +142,7 @@ export type World = Readonly<{
 
 /** Who stopped an action (the layer whose check refused it). */
 export type StoppedBy = 'host' | 'hypervisor' | 'firmware' | 'message' | 'structure' | 'policy'
-  | 'verity' | 'crypt' | 'io' | 'state';
+  | 'verity' | 'crypt' | 'io' | 'state' | 'verifier';
 
 export type StepResult = Readonly<{
   kind: HostAction['kind'];
@@ -144,7 +160,7 @@ export type StepResult = Readonly<{
 export type StepOutput = Readonly<{ world: World; result: StepResult;
   events: readonly TraceEvent[] }>;
 
-export const WORLD_CONFIG_VERSION = 1;
+export const WORLD_CONFIG_VERSION = 2;
 const DEFAULT_GUEST_POLICY = '0x30000';
 const DEFAULT_VCPUS = 2;
 
@@ -252,6 +268,10 @@ export function createWorld(options: WorldOptions): World {
       guestPolicy: options.launch?.guestPolicy ?? DEFAULT_GUEST_POLICY },
     agent: options.agent ?? DEFAULT_AGENT_OPTIONS,
     options: optionsJson(options, loaded.bytes),
+    attestation: attestationConfigOf(uvmMeasurement(built.store, {
+      firmware: inputs[0]!, kernel: inputs[1]!, initrd: inputs[2]!,
+      cmdline: options.launch?.cmdline ?? UVM_DEFAULT_CMDLINE,
+      vcpus: options.launch?.vcpus ?? DEFAULT_VCPUS }, product)),
   };
   const configBytes = encodeState(config);
   const configAdded = storeAdd(built.store, configBytes);
@@ -266,6 +286,8 @@ export function createWorld(options: WorldOptions): World {
     channel: NEW_CHANNEL,
     guest: null,
     host: Object.freeze({ storage: emptyStorage(), fault: null, addedImages: Object.freeze({}) }),
+    memory: null,
+    attestation: initialAttestation(seed, config.attestation, policyAdded.digest),
   });
   const world: World = Object.freeze({ config, configDigest: configAdded.digest,
     store: configAdded.store, state });
@@ -340,6 +362,31 @@ function fetchOwnReport(firmware: FirmwareState, launch: LaunchState,
     ownReport: { host_data: toHex(report.host_data), measurement: toHex(report.measurement) } };
 }
 
+type LaunchInputs = Pick<LaunchRequest, 'firmware' | 'kernel' | 'initrd' | 'cmdline' | 'vcpus'>;
+
+/** The QEMU launch plan of the UVM inputs (OVMF, kernel, initrd, command line, vCPUs). */
+function uvmLaunchPlan(blob: (digest: Hex, what: string) => Uint8Array, request: LaunchInputs,
+  product: Product) {
+  const ovmf = loadFirmwareImage(blob(request.firmware, 'firmware image'));
+  const hashes = sevHashesOf({ kernel: blob(request.kernel, 'kernel'),
+    initrd: blob(request.initrd, 'initrd'), append: request.cmdline });
+  return planSnpLaunch({ ovmf, hashes, vcpus: request.vcpus,
+    vcpuSig: cpuSignature(PRODUCTS[product].defaultCpuid), guestFeatures: 0x1n, vmmType: 'QEMU' });
+}
+
+/** The MEASUREMENT a benign launch of these inputs gives (what the UVM endorsement vouches for). */
+function uvmMeasurement(store: ContentStore, request: LaunchInputs, product: Product): Hex {
+  return memo('world/uvm-measurement', `${canonicalJson(request as unknown as Json)}/${product}`,
+    () => {
+      const blob = (digest: Hex): Uint8Array => {
+        const bytes = storeGet(store, digest);
+        assert(bytes !== undefined, 'the UVM inputs are in the store');
+        return bytes;
+      };
+      return toHex(launchDigestOfPlan(uvmLaunchPlan(blob, request, product)));
+    }, 64);
+}
+
 /** LAUNCH_START/UPDATE/FINISH through the hypervisor's driver, then the guest's report; memoised. */
 function launchUvm(world: World, request: LaunchRequest): LaunchOutcome {
   const { firmware } = world.state;
@@ -353,13 +400,7 @@ function launchUvm(world: World, request: LaunchRequest): LaunchOutcome {
       }
       return bytes;
     };
-    const ovmf = loadFirmwareImage(blob(request.firmware, 'firmware image'));
-    const hashes = sevHashesOf({ kernel: blob(request.kernel, 'kernel'),
-      initrd: blob(request.initrd, 'initrd'), append: request.cmdline });
-    const info = PRODUCTS[firmware.platform.product];
-    const plan = planSnpLaunch({ ovmf, hashes, vcpus: request.vcpus,
-      vcpuSig: cpuSignature(info.defaultCpuid),
-      guestFeatures: 0x1n, vmmType: 'QEMU' });
+    const plan = uvmLaunchPlan(blob, request, firmware.platform.product);
     const idBlock = request.idBlock === null ? {} : { id_block: {
       id_block: hexBytes(request.idBlock.idBlock), id_auth_info: hexBytes(request.idBlock.idAuth),
       auth_key_en: request.idBlock.authorKey } };
@@ -393,7 +434,10 @@ function doLaunch(world: World, request: LaunchRequest, out: StepEvents): Change
     host_data: launched.ownReport.host_data, measurement: launched.ownReport.measurement });
   const guest = bootGuest(rngStateOf(`${seedPath(world.config.seed)}/guest`), launched.ownReport);
   out.emit('guest', 'booted', { own_host_data: launched.ownReport.host_data });
-  return { state: { launch: launched.launch, channel: launched.channel, guest },
+  const memory = launchMemory(world.config.seed, guestContextOf(launched.launch));
+  out.emit('hypervisor', 'guest_memory', { pages: Object.keys(memory.npt).length,
+    debug: memory.debug });
+  return { state: { launch: launched.launch, channel: launched.channel, guest, memory },
     result: ok('launch', `measurement ${context.ld.slice(0, 16)}…`) };
 }
 
@@ -432,6 +476,12 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
     return { result: refused('bridge', 'hypervisor', 'no UVM is running: nothing answers the '
       + 'bridge') };
   }
+  const gate = guestMemoryGate(world.state.memory);
+  if (gate.fault !== null) {
+    out.emit('hypervisor', 'guest_halted', { kind: gate.fault.kind, gpa: gate.fault.gpa });
+    return { state: { memory: gate.memory }, result: refused('bridge', 'hypervisor',
+      `the guest is halted: ${gate.fault.kind} (${gate.fault.reason})`) };
+  }
   const env = { options: world.config.agent, fault: world.state.host.fault };
   const step = stepGuest(guest, frame, agentIo(world), env);
   assert(step.refusal === null || step.refusal.reason.length > 0, 'a refusal says why');
@@ -447,8 +497,10 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
     ? { ...ok('bridge'), decision: step.decision, response }
     : { kind: 'bridge', outcome: 'refused', stoppedBy: stoppedByOf(step.refusal),
       reason: step.refusal.reason, refusal: step.refusal, decision: step.decision, response };
+  const memory = step.state.secrets === guest.secrets ? world.state.memory
+    : syncGuestSecrets(world.state.memory, step.state.secrets.scratchKeys);
   if (step.state === guest && !hostChanged && store === world.store) return { result };
-  return { state: { guest: step.state, host }, store, result };
+  return { state: { guest: step.state, host, memory }, store, result };
 }
 
 function doAddImage(world: World, tree: ImageTreeSpec): Change {
@@ -489,7 +541,37 @@ function apply(world: World, action: HostAction, out: StepEvents): Change {
       return { state: { host: { ...world.state.host, fault: action.what } },
         result: ok('fail_next') };
     case 'add_image': return doAddImage(world, action.tree);
+    default: return doAttestation(world, action, out);
   }
+}
+
+/** The world as the attestation steps see it (sim/world-attestation.ts). */
+function attestationWorld(world: World): AttestationWorld {
+  const { state } = world;
+  const guest = state.guest;
+  return {
+    seed: world.config.seed, config: world.config.attestation, firmware: state.firmware,
+    context: state.launch.value === 'running' ? guestContextOf(state.launch) : null,
+    channel: state.channel, memory: state.memory, attestation: state.attestation,
+    containerPhase: (id) => (guest !== null && Object.hasOwn(guest.containers, id)
+      ? guest.containers[id]!.value : null),
+    uvmPhase: guest === null ? null : guest.uvm.value, tick: state.clock.ticks + 1,
+  };
+}
+
+/** Issue 9's actions: memory, certificates, guest messages, replays, attestation. */
+function doAttestation(world: World, action: HostAction, out: StepEvents): Change {
+  const outcome = attestationOutcome(attestationWorld(world), action);
+  assert(outcome !== undefined, `an attestation-side action (${action.kind})`);
+  for (const event of outcome.events) out.emit(event.source, event.type, event.data);
+  const result: StepResult = { ...(outcome.outcome === 'ok' ? ok(action.kind, outcome.reason)
+    : refused(action.kind, outcome.stoppedBy ?? 'state', outcome.reason)),
+  response: outcome.response };
+  const unchanged = outcome.memory === world.state.memory
+    && outcome.channel === world.state.channel && outcome.attestation === world.state.attestation;
+  if (unchanged) return { result };
+  return { state: { memory: outcome.memory, channel: outcome.channel,
+    attestation: outcome.attestation }, result };
 }
 
 /** A compact summary of a result for the trace. */
@@ -512,8 +594,9 @@ export function step(world: World, action: HostAction): StepOutput {
   out.emit('host', 'action', action as unknown as Json);
   const change = apply(world, action, out);
   out.emit('sim', 'result', resultData(change.result));
+  const waited = action.kind === 'wait' && change.result.outcome === 'ok' ? action.ms : 0;
   const state: WorldState = Object.freeze({
-    ...world.state, ...change.state, clock: Object.freeze({ ticks: tick }),
+    ...world.state, ...change.state, clock: Object.freeze({ ticks: tick + waited }),
     trace: out.position(),
   });
   const next: World = Object.freeze({ ...world, store: change.store ?? world.store, state });
@@ -755,6 +838,7 @@ export function describeAction(action: HostAction): string {
     case 'swap_disks': return `swap disks ${action.a} and ${action.b}`;
     case 'fail_next': return `make the next ${action.what} fail`;
     case 'add_image': return `add an image of ${Object.keys(action.tree).length} entries`;
+    default: return describeAttestationAction(action);
   }
 }
 

@@ -6,8 +6,12 @@
  * and make the next guest operation fail. The benign shim uses the same actions.
  * Real counterpart: hcsshim's host side (uvm.Create / SNP launch, the GCS bridge client, the SCSI
  * manager) and whatever a malicious host could run in its place.
+ * Part 2 (issue 9) adds the memory and attestation powers: read (or, for a DEBUG guest, have the
+ * firmware decrypt) and write any guest page, remap pages, choose the THIM data and the
+ * extended-report certificate table the guest gets, withhold or replay guest-message responses,
+ * replay an old report or token to the services, wait; and lets a container attest (`attest`).
  * Differs: one action is one step; faults are injected by name ("fail_next") rather than by
- * crashing devices; memory and attestation powers arrive with the world's part 2.
+ * crashing devices.
  * Invariants: an action is plain JSON (traces record and replay it); `parseHostAction` accepts
  * exactly the shapes below and refuses anything else with HOST_BAD_INPUT, naming the field.
  */
@@ -52,6 +56,17 @@ export type DiskSpec =
 export type ImageTreeSpec = Readonly<Record<string, Readonly<
   { kind: 'file'; content: Hex; mode?: number } | { kind: 'dir'; mode?: number }>>>;
 
+/** A certificate source the host can hand the guest (THIM JSON or the cert table). */
+export const CERT_SOURCES = ['genuine', 'other_chip', 'other_tcb', 'corrupt'] as const;
+export type CertSourceName = (typeof CERT_SOURCES)[number];
+/** What the host does with the next SNP guest message. */
+export const MESSAGE_MODES = ['deliver', 'withhold', 'replay'] as const;
+export type MessageModeName = (typeof MESSAGE_MODES)[number];
+
+export type RemapSpec =
+  | Readonly<{ kind: 'fresh'; fill: Hex }>
+  | Readonly<{ kind: 'swap'; gpa: number }>;
+
 export type HostAction =
   | Readonly<{ kind: 'launch'; launch: LaunchRequest }>
   | Readonly<{ kind: 'bridge'; message: BridgeMessage }>
@@ -62,14 +77,68 @@ export type HostAction =
   | Readonly<{ kind: 'tamper_block'; disk: string; block: number; bytes: Hex }>
   | Readonly<{ kind: 'swap_disks'; a: string; b: string }>
   | Readonly<{ kind: 'fail_next'; what: FaultKind }>
-  | Readonly<{ kind: 'add_image'; tree: ImageTreeSpec }>;
+  | Readonly<{ kind: 'add_image'; tree: ImageTreeSpec }>
+  | Readonly<{ kind: 'attest'; container: string; via: 'thim' | 'cert_table' }>
+  | Readonly<{ kind: 'read_page'; gpa: number; debug: boolean }>
+  | Readonly<{ kind: 'write_page'; gpa: number; offset: number; bytes: Hex }>
+  | Readonly<{ kind: 'remap'; gpa: number; to: RemapSpec }>
+  | Readonly<{ kind: 'thim'; source: CertSourceName }>
+  | Readonly<{ kind: 'cert_table'; source: CertSourceName }>
+  | Readonly<{ kind: 'guest_message'; mode: MessageModeName }>
+  | Readonly<{ kind: 'replay_report' }>
+  | Readonly<{ kind: 'replay_token' }>
+  | Readonly<{ kind: 'wait'; ms: number }>;
 
 export type HostActionKind = HostAction['kind'];
 
 export const HOST_ACTION_KINDS: readonly HostActionKind[] = Object.freeze([
   'launch', 'bridge', 'add_disk', 'attach', 'detach', 'withhold', 'tamper_block', 'swap_disks',
-  'fail_next', 'add_image',
+  'fail_next', 'add_image', 'attest', 'read_page', 'write_page', 'remap', 'thim', 'cert_table',
+  'guest_message', 'replay_report', 'replay_token', 'wait',
 ]);
+
+/** Guest-physical addresses: 4 KiB aligned, below 2^48. */
+const MAX_GPA = 2 ** 48;
+
+function gpa(value: unknown, field: string): number {
+  const address = int(value, field, 0, MAX_GPA - 1);
+  if (address % 4096 !== 0) bad(field, 'must be 4 KiB aligned');
+  return address;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, options: readonly T[]): T {
+  if (!(options as readonly unknown[]).includes(value)) bad(field, `must be one of ${options.join(', ')}`);
+  return value as T;
+}
+
+function parseRemap(value: unknown): RemapSpec {
+  const o = object(value, 'to');
+  if (o['kind'] === 'fresh') return { kind: 'fresh', fill: hex(o['fill'], 'to.fill') };
+  if (o['kind'] === 'swap') return { kind: 'swap', gpa: gpa(o['gpa'], 'to.gpa') };
+  return bad('to.kind', 'must be "fresh" or "swap"');
+}
+
+/** The part-2 actions (memory and attestation); undefined for other kinds. */
+function parseAttestationAction(o: Readonly<Record<string, unknown>>): HostAction | undefined {
+  switch (o['kind']) {
+    case 'attest': return { kind: 'attest', container: text(o['container'], 'container'),
+      via: o['via'] === undefined ? 'thim' : oneOf(o['via'], 'via', ['thim', 'cert_table']) };
+    case 'read_page': return { kind: 'read_page', gpa: gpa(o['gpa'], 'gpa'),
+      debug: o['debug'] === undefined ? false : o['debug'] === true };
+    case 'write_page': return { kind: 'write_page', gpa: gpa(o['gpa'], 'gpa'),
+      offset: int(o['offset'], 'offset', 0, 4095), bytes: hex(o['bytes'], 'bytes') };
+    case 'remap': return { kind: 'remap', gpa: gpa(o['gpa'], 'gpa'), to: parseRemap(o['to']) };
+    case 'thim': return { kind: 'thim', source: oneOf(o['source'], 'source', CERT_SOURCES) };
+    case 'cert_table':
+      return { kind: 'cert_table', source: oneOf(o['source'], 'source', CERT_SOURCES) };
+    case 'guest_message':
+      return { kind: 'guest_message', mode: oneOf(o['mode'], 'mode', MESSAGE_MODES) };
+    case 'replay_report': return { kind: 'replay_report' };
+    case 'replay_token': return { kind: 'replay_token' };
+    case 'wait': return { kind: 'wait', ms: int(o['ms'], 'ms', 0, 365 * 24 * 3600 * 1000) };
+    default: return undefined;
+  }
+}
 
 function bad(field: string, what: string): never {
   throw new SimError('HOST_BAD_INPUT', { field, what }, `host action: ${field}: ${what}`);
@@ -209,7 +278,13 @@ export function parseHostAction(value: unknown): HostAction {
       break;
     }
     case 'add_image': action = { kind, tree: parseTree(o['tree']) }; break;
-    default: return bad('kind', `must be one of ${HOST_ACTION_KINDS.join(', ')}`);
+    default: {
+      const attestation = parseAttestationAction(o);
+      if (attestation === undefined) {
+        return bad('kind', `must be one of ${HOST_ACTION_KINDS.join(', ')}`);
+      }
+      action = attestation;
+    }
   }
   assert(action.kind === kind, 'the parsed action keeps its kind');
   return action;

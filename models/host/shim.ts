@@ -303,7 +303,8 @@ function teardownContainer(plan: PlanBuilder, c: GroupContainer, id: string): vo
 
 /**
  * The benign deployment of `input.group`: launch, policy, every deployable container (pause
- * first), probes and signals, then teardown and the UVM's graceful shutdown.
+ * first), probes and signals, one container's attestation and key release, then teardown and
+ * the UVM's graceful shutdown.
  */
 export function planBenignDeployment(input: ShimInput): ShimPlan {
   const plan: PlanBuilder = { steps: [], nextLun: 0, mounted: new Map(), diskCount: 0 };
@@ -326,6 +327,13 @@ export function planBenignDeployment(input: ShimInput): ShimPlan {
     createContainer(plan, c, idOf(c), input.ids, paths);
   }
   for (const c of ordered) probeContainer(plan, c, idOf(c));
+  // Issue 9: once the containers run, the first workload container attests and gets its key
+  // (the SKR sidecar's flow), before anything is torn down.
+  const attester = ordered.find((c) => !c.sandbox);
+  if (attester !== undefined) {
+    addStep(plan, `attest ${attester.name} and release the key`,
+      { kind: 'attest', container: idOf(attester), via: 'thim' });
+  }
   for (const c of [...ordered].reverse()) teardownContainer(plan, c, idOf(c));
   for (const [layer, path] of plan.mounted) {
     const lun = Number(path.slice(path.lastIndexOf('m') + 1));

@@ -130,3 +130,32 @@ export function tokenOf(f: Flow, ticks = 1000): TokenResult {
 
 export const codes = (failures: readonly { code: string }[]): string[] =>
   failures.map((failure) => failure.code);
+
+/** The claim each report field must produce, read at the ABI offsets (Milan/Genoa TCB layout). */
+export function claimsFromReportBytes(report: Uint8Array): Record<string, unknown> {
+  const bytes = Buffer.from(report);
+  const hex = (offset: number, size: number) => bytes.subarray(offset, offset + size)
+    .toString('hex');
+  const policy = bytes.readBigUInt64LE(0x008);
+  const bit = (n: bigint) => ((policy >> n) & 1n) === 1n;
+  const tcb = 0x180;   // REPORTED_TCB: byte 0 BL, 1 TEE, 6 SNP, 7 microcode
+  return {
+    'x-ms-sevsnpvm-authorkeydigest': hex(0x110, 48),
+    'x-ms-sevsnpvm-bootloader-svn': bytes[tcb],
+    'x-ms-sevsnpvm-familyId': hex(0x010, 16),
+    'x-ms-sevsnpvm-guestsvn': bytes.readUInt32LE(0x004),
+    'x-ms-sevsnpvm-hostdata': hex(0x0c0, 32),
+    'x-ms-sevsnpvm-idkeydigest': hex(0x0e0, 48),
+    'x-ms-sevsnpvm-imageId': hex(0x020, 16),
+    'x-ms-sevsnpvm-is-debuggable': bit(19n),
+    'x-ms-sevsnpvm-launchmeasurement': hex(0x090, 48),
+    'x-ms-sevsnpvm-microcode-svn': bytes[tcb + 7],
+    'x-ms-sevsnpvm-migration-allowed': bit(18n),
+    'x-ms-sevsnpvm-reportdata': hex(0x050, 64),
+    'x-ms-sevsnpvm-reportid': hex(0x140, 32),
+    'x-ms-sevsnpvm-smt-allowed': bit(16n),
+    'x-ms-sevsnpvm-snpfw-svn': bytes[tcb + 6],
+    'x-ms-sevsnpvm-tee-svn': bytes[tcb + 1],
+    'x-ms-sevsnpvm-vmpl': bytes.readUInt32LE(0x030),
+  };
+}

@@ -13,7 +13,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVe
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  codes, flow, MEASUREMENT_A, MEASUREMENT_B, reportDataFor, tokenOf,
+  claimsFromReportBytes, codes, flow, MEASUREMENT_A, MEASUREMENT_B, reportDataFor, tokenOf,
 } from './attestation-fixture.js';
 import { buildCertificateSet } from '../../models/snp/certificates.js';
 import { generateReport } from '../../models/snp/report-generator.js';
@@ -35,42 +35,13 @@ function payloadOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-/** The claim each report field must produce, read at the ABI offsets (Genoa TCB layout). */
-function expectedFromReport(report: Uint8Array): Record<string, unknown> {
-  const bytes = Buffer.from(report);
-  const hex = (offset: number, size: number) => bytes.subarray(offset, offset + size)
-    .toString('hex');
-  const policy = bytes.readBigUInt64LE(0x008);
-  const bit = (n: bigint) => ((policy >> n) & 1n) === 1n;
-  const tcb = 0x180;   // REPORTED_TCB: byte 0 BL, 1 TEE, 6 SNP, 7 microcode
-  return {
-    'x-ms-sevsnpvm-authorkeydigest': hex(0x110, 48),
-    'x-ms-sevsnpvm-bootloader-svn': bytes[tcb],
-    'x-ms-sevsnpvm-familyId': hex(0x010, 16),
-    'x-ms-sevsnpvm-guestsvn': bytes.readUInt32LE(0x004),
-    'x-ms-sevsnpvm-hostdata': hex(0x0c0, 32),
-    'x-ms-sevsnpvm-idkeydigest': hex(0x0e0, 48),
-    'x-ms-sevsnpvm-imageId': hex(0x020, 16),
-    'x-ms-sevsnpvm-is-debuggable': bit(19n),
-    'x-ms-sevsnpvm-launchmeasurement': hex(0x090, 48),
-    'x-ms-sevsnpvm-microcode-svn': bytes[tcb + 7],
-    'x-ms-sevsnpvm-migration-allowed': bit(18n),
-    'x-ms-sevsnpvm-reportdata': hex(0x050, 64),
-    'x-ms-sevsnpvm-reportid': hex(0x140, 32),
-    'x-ms-sevsnpvm-smt-allowed': bit(16n),
-    'x-ms-sevsnpvm-snpfw-svn': bytes[tcb + 6],
-    'x-ms-sevsnpvm-tee-svn': bytes[tcb + 1],
-    'x-ms-sevsnpvm-vmpl': bytes.readUInt32LE(0x030),
-  };
-}
-
 test('verifier/token-service: every x-ms-sevsnpvm claim equals its report field', () => {
   const f = flow({ report: { guest_svn: 7, family_id: new Uint8Array(16).fill(1),
     image_id: new Uint8Array(16).fill(2) } });
   const result = tokenOf(f);
   assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.failures));
   const payload = payloadOf(result.token);
-  const expected = expectedFromReport(f.generated.report);
+  const expected = claimsFromReportBytes(f.generated.report);
   assert.is(Object.keys(expected).length, 17);
   for (const [name, value] of Object.entries(expected)) {
     assert.equal(payload[name], value, name);
