@@ -16,7 +16,7 @@ import { hexBytes, toHex, type Hex } from './kernel/bytes.js';
 import type { Json } from './kernel/canonical-json.js';
 import { SimError } from './kernel/errors.js';
 import {
-  guestLoadSecret, guestStoreSecret, guestTouch, hostDebugDecrypt, hostReadPage, hostRemap, hostWrite,
+  guestStoreSecret, guestTouch, hostDebugDecrypt, hostReadPage, hostRemap, hostWrite,
   type GuestMemory,
 } from '../models/hypervisor/guest-memory.js';
 import type { MemoryFault } from '../models/hypervisor/rmp.js';
@@ -26,46 +26,53 @@ import {
   type AttestationWorld,
 } from './world-attestation.js';
 
+/**
+ * Gate results by memory object: the RMP, the NPT and `halted` are part of the (immutable)
+ * memory state, so the answer for one object never changes; only a new object is walked. This
+ * is a cache of a pure function keyed by identity, as sim/world-codec.ts caches encodings.
+ */
+const gates = new WeakMap<GuestMemory, Readonly<{ memory: GuestMemory;
+  fault: MemoryFault | null }>>();
+
 /** The guest kernel runs only if its working set is still its own. */
 export function guestMemoryGate(memory: GuestMemory | null):
   Readonly<{ memory: GuestMemory | null; fault: MemoryFault | null }> {
   if (memory === null) return { memory, fault: null };
-  return guestTouch(memory);
+  const known = gates.get(memory);
+  if (known !== undefined) return known;
+  const touched = guestTouch(memory);
+  assert(touched.fault === null || touched.memory.halted !== null, 'a fault halts the guest');
+  gates.set(memory, touched);
+  return touched;
 }
 
 const SCRATCH_SLOT = 'scratch/';
 
-/** The keyring after the guest's scratch keys changed: new keys stored, removed ones zeroed. */
+/**
+ * The keyring after the guest's scratch keys changed from `before` to `after`: keys that are new
+ * or changed are stored (RMP-checked private writes), removed ones are overwritten with zeros.
+ */
 export function syncGuestSecrets(memory: GuestMemory | null,
-  scratchKeys: Readonly<Record<string, Hex>>): GuestMemory | null {
+  before: Readonly<Record<string, Hex>>, after: Readonly<Record<string, Hex>>):
+  GuestMemory | null {
   if (memory === null || memory.halted !== null) return memory;
   let next = memory;
-  const wanted = new Map(Object.entries(scratchKeys).map(([target, key]) =>
-    [`${SCRATCH_SLOT}${target}`, key]));
-  for (const [slot, key] of wanted) {
-    const stored = next.keyring.slots[slot];
-    if (stored !== undefined && current(next, slot) === key) continue;
-    const written = guestStoreSecret(next, slot, hexBytes(key));
+  for (const [target, key] of Object.entries(after)) {
+    if (Object.hasOwn(before, target) && before[target] === key) continue;
+    const written = guestStoreSecret(next, `${SCRATCH_SLOT}${target}`, hexBytes(key));
     next = written.memory;
     if (!written.ok) return next;
   }
-  for (const slot of Object.keys(next.keyring.slots)) {
-    if (!slot.startsWith(SCRATCH_SLOT) || wanted.has(slot)) continue;
-    const length = next.keyring.slots[slot]!.length;
-    if (current(next, slot) === '00'.repeat(length)) continue;
-    const zeroed = guestStoreSecret(next, slot, new Uint8Array(length));
+  for (const [target, key] of Object.entries(before)) {
+    if (Object.hasOwn(after, target)) continue;
+    const zeroed = guestStoreSecret(next, `${SCRATCH_SLOT}${target}`,
+      new Uint8Array(key.length / 2));
     next = zeroed.memory;
     if (!zeroed.ok) return next;
   }
-  assert(next.halted !== null || [...wanted.keys()].every((slot) => slot in next.keyring.slots));
+  assert(next.halted !== null || Object.keys(after)
+    .every((target) => `${SCRATCH_SLOT}${target}` in next.keyring.slots));
   return next;
-}
-
-/** What the keyring slot holds now, read back by the guest (RMP-checked). */
-function current(memory: GuestMemory, slot: string): Hex | null {
-  if (memory.keyring.slots[slot] === undefined) return null;
-  const read = guestLoadSecret(memory, slot);
-  return read.ok ? toHex(read.bytes) : null;
 }
 
 // ---------------------------------------------------------------------------------------------

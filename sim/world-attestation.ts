@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import { assert } from './kernel/assert.js';
 import { hexBytes, toHex, type Hex } from './kernel/bytes.js';
-import type { Json } from './kernel/canonical-json.js';
+import { canonicalJson, type Json } from './kernel/canonical-json.js';
 import { SimError } from './kernel/errors.js';
 import { memo } from './kernel/memo.js';
 import { Rng, rngStateOf } from './kernel/rng.js';
@@ -36,6 +36,7 @@ import {
 import { buildCertificateSet, extendedReportCertTable } from '../models/snp/certificates.js';
 import { decodeCertTable, certKindOf } from '../models/snp/cert-table.js';
 import type { FirmwareState } from '../models/snp/firmware.js';
+import { contentDigest } from '../models/host/content-store.js';
 import type { GuestContext } from '../models/snp/guest-context.js';
 import {
   firmwareGuestRequest, openGuestMessage, sealGuestMessage, type ChannelState,
@@ -68,9 +69,12 @@ export type AttestationConfig = Readonly<{
   freshness: Freshness;
 }>;
 
-/** One attestation the host relayed: the MAA request, the token, the AKV release payload. */
-export type Relayed = Readonly<{ request: JsonObject; token: string | null;
-  release: JsonObject | null }>;
+/**
+ * One attestation the host relayed, by content-store digest (the bytes are in the world's
+ * store, so snapshots stay small): the MAA request body (canonical JSON), the token (its compact
+ * text) and the AKV release payload (canonical JSON).
+ */
+export type Relayed = Readonly<{ request: Hex; token: Hex | null; release: Hex | null }>;
 
 export type AttestationHost = Readonly<{
   thim: CertSource;
@@ -143,8 +147,26 @@ export function initialAttestation(seed: string, config: AttestationConfig, host
 
 /** The UVM's memory at launch (the firmware's stream for the guest; DEBUG from the policy). */
 export function launchMemory(seed: string, context: GuestContext): GuestMemory {
-  return launchGuestMemory({ rng: Rng.fromSeed(seed).fork('snp').fork('guest').fork('guest0'),
-    asid: 1, vmpck: context.vmpck, debug: ((context.policy >> 19n) & 1n) === 1n });
+  const debug = ((context.policy >> 19n) & 1n) === 1n;
+  return memo('world/launch-memory', `${seed}/${context.vmpck.join('')}/${debug}`, () =>
+    launchGuestMemory({ rng: Rng.fromSeed(seed).fork('snp').fork('guest').fork('guest0'),
+      asid: 1, vmpck: context.vmpck, debug }), 64);
+}
+
+/** The token service's answer, memoised by content (config, request body, time). */
+function attestMemo(config: TokenServiceConfig, body: JsonObject, tick: number) {
+  const key = sha256Hex(`${canonicalJson(config)}\n${canonicalJson(body)}\n${tick}`);
+  return memo('world/attestation-token', key, () => attestSevSnpVm(config, body, tick), 256);
+}
+
+/** The guest's unwrap of a release (an RSA private operation), memoised by content. */
+function unwrapMemo(release: JsonObject, key: RsaKeyPair): Uint8Array | undefined {
+  const digest = sha256Hex(`${canonicalJson(release)}\n${key.publicJwk.n}`);
+  const material = memo('world/attestation-unwrap', digest, () => {
+    const bytes = unwrapRelease(release, key.privateKey);
+    return bytes === undefined ? undefined : toHex(bytes);
+  }, 256);
+  return material === undefined ? undefined : hexBytes(material);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,6 +187,8 @@ export type AttestationOutcome = Readonly<{
   reason: string;
   events: readonly AttestationEvent[];
   response: Json | null;
+  /** Bytes for the world's content store (what the host relayed). */
+  blobs: readonly Uint8Array[];
 }>;
 
 export type AttestationWorld = Readonly<{
@@ -179,6 +203,8 @@ export type AttestationWorld = Readonly<{
   containerPhase: (id: string) => string | null;
   uvmPhase: string | null;
   tick: number;
+  /** Bytes the world's content store holds under a digest. */
+  load: (digest: Hex) => Uint8Array | undefined;
 }>;
 
 function failuresText(failures: readonly VerifyFailure[]): string {
@@ -188,6 +214,7 @@ function failuresText(failures: readonly VerifyFailure[]): string {
 /** A helper to build outcomes without repeating the unchanged parts. */
 class Outcome {
   readonly events: AttestationEvent[] = [];
+  readonly blobs: Uint8Array[] = [];
   memory: GuestMemory | null;
   channel: ChannelState;
   attestation: AttestationState;
@@ -204,7 +231,13 @@ class Outcome {
     assert(outcome === 'ok' || stoppedBy !== null, 'a refusal names who stopped it');
     assert(reason.length > 0 || outcome === 'ok');
     return { memory: this.memory, channel: this.channel, attestation: this.attestation, outcome,
-      stoppedBy, reason, events: this.events, response };
+      stoppedBy, reason, events: this.events, response, blobs: this.blobs };
+  }
+  /** Keeps `text` in the content store; its digest. */
+  keep(text: string): Hex {
+    const bytes = new TextEncoder().encode(text);
+    this.blobs.push(bytes);
+    return contentDigest(bytes);
   }
   host(change: Partial<AttestationHost>): void {
     this.attestation = Object.freeze({ ...this.attestation,
@@ -373,9 +406,20 @@ function runtimeData(o: Outcome): { bytes: Uint8Array; key: RsaKeyPair } {
   return { bytes, key };
 }
 
-function relay(o: Outcome, entry: Relayed): void {
-  const relayed = [...o.attestation.host.relayed, Object.freeze(entry)].slice(-RELAYED_KEPT);
+function relay(o: Outcome, request: JsonObject, token: string | null,
+  release: JsonObject | null): void {
+  const entry: Relayed = Object.freeze({ request: o.keep(canonicalJson(request)),
+    token: token === null ? null : o.keep(token),
+    release: release === null ? null : o.keep(canonicalJson(release)) });
+  const relayed = [...o.attestation.host.relayed, entry].slice(-RELAYED_KEPT);
   o.host({ relayed: Object.freeze(relayed) });
+}
+
+/** A relayed text back from the store (the world keeps every blob it names). */
+export function relayedText(world: Pick<AttestationWorld, 'load'>, digest: Hex): string {
+  const bytes = world.load(digest);
+  assert(bytes !== undefined, 'the store holds what the host relayed');
+  return new TextDecoder().decode(bytes);
 }
 
 /** `attest`: the container runs the SKR flow once. */
@@ -413,9 +457,9 @@ function reportFailure(o: Outcome): AttestationOutcome {
 function tokenAndRelease(o: Outcome, body: JsonObject, key: RsaKeyPair, container: string):
   AttestationOutcome {
   const world = o.world;
-  const token = attestSevSnpVm(world.config.tokenService, body, world.tick);
+  const token = attestMemo(world.config.tokenService, body, world.tick);
   if (!token.ok) {
-    relay(o, { request: body, token: null, release: null });
+    relay(o, body, null, null);
     o.emit('verifier', 'token_refused', { codes: token.failures.map((f) => f.code) });
     return o.done('refused', 'verifier', `token service: ${failuresText(token.failures)}`);
   }
@@ -424,14 +468,14 @@ function tokenAndRelease(o: Outcome, body: JsonObject, key: RsaKeyPair, containe
     is_debuggable: token.claims['x-ms-sevsnpvm-is-debuggable'] ?? null });
   const released = releaseKey(o.attestation.broker, world.config.keyName,
     { target: token.token }, world.tick);
-  relay(o, { request: body, token: token.token, release: released.ok ? released.release : null });
+  relay(o, body, token.token, released.ok ? released.release : null);
   if (!released.ok) {
     o.emit('verifier', 'release_refused', { codes: released.failures.map((f) => f.code),
       claims: released.failures.map((f) => (f.detail['claim'] ?? null) as Json) });
     return o.done('refused', 'verifier', `key broker: ${failuresText(released.failures)}`);
   }
   o.attestation = Object.freeze({ ...o.attestation, broker: released.state });
-  const material = unwrapRelease(released.release, key.privateKey);
+  const material = unwrapMemo(released.release, key);
   assert(material !== undefined, 'the guest opens a release wrapped to its own key');
   const slot = `released/${world.config.keyName}/${container}`;
   assert(o.memory !== null);
@@ -458,9 +502,10 @@ export function replayStep(world: AttestationWorld, what: 'report' | 'token'):
   if (last === undefined || (what === 'token' && last.token === null)) {
     return o.done('refused', 'state', `the host has no ${what} to replay`);
   }
-  let token = last.token;
+  const request = JSON.parse(relayedText(world, last.request)) as JsonObject;
+  let token = last.token === null ? null : relayedText(world, last.token);
   if (what === 'report') {
-    const issued = attestSevSnpVm(world.config.tokenService, last.request, world.tick);
+    const issued = attestMemo(world.config.tokenService, request, world.tick);
     if (!issued.ok) {
       return o.done('refused', 'verifier', `token service: ${failuresText(issued.failures)}`);
     }
@@ -478,7 +523,7 @@ export function replayStep(world: AttestationWorld, what: 'report' | 'token'):
     return o.done('refused', 'verifier', `key broker: ${failuresText(released.failures)}`);
   }
   o.attestation = Object.freeze({ ...o.attestation, broker: released.state });
-  relay(o, { request: last.request, token, release: released.release });
+  relay(o, request, token, released.release);
   o.emit('verifier', 'key_released', { key: world.config.keyName, wrapped_to: released.wrappedTo,
     to: 'host' });
   return o.done('ok', null, `the broker released ${world.config.keyName} wrapped to `

@@ -11,14 +11,12 @@
  * Invariants: built from host-side state only — models/hypervisor/guest-memory.ts hostView,
  *   host storage and the relayed messages — never from the guest's plaintext state.
  */
-import { canonicalJson } from './kernel/canonical-json.js';
 import { hexBytes } from './kernel/bytes.js';
 import { hostView } from '../models/hypervisor/guest-memory.js';
+import { storeGet } from '../models/host/content-store.js';
 import type { World } from './world.js';
 
 export type HostVisibleBlob = Readonly<{ name: string; bytes: Uint8Array }>;
-
-const utf8 = new TextEncoder();
 
 /** The host-visible view of a world, as named byte strings. */
 export function hostVisibleView(world: World): HostVisibleBlob[] {
@@ -39,13 +37,17 @@ export function hostVisibleView(world: World): HostVisibleBlob[] {
       blobs.push({ name: `disk ${id} block ${index}`, bytes: hexBytes(block) });
     }
   }
+  const load = (digest: string): Uint8Array => {
+    const bytes = storeGet(world.store, digest);
+    if (bytes === undefined) throw new Error(`world-view: no blob ${digest}`);
+    return bytes;
+  };
   attestation.host.relayed.forEach((relayed, i) => {
-    blobs.push({ name: `relayed ${i} MAA request`, bytes: utf8.encode(canonicalJson(
-      relayed.request)) });
+    blobs.push({ name: `relayed ${i} MAA request`, bytes: load(relayed.request) });
     if (relayed.token !== null) blobs.push({ name: `relayed ${i} token`,
-      bytes: utf8.encode(relayed.token) });
+      bytes: load(relayed.token) });
     if (relayed.release !== null) blobs.push({ name: `relayed ${i} key release`,
-      bytes: utf8.encode(canonicalJson(relayed.release)) });
+      bytes: load(relayed.release) });
   });
   if (attestation.host.lastResponse !== null) {
     blobs.push({ name: 'last MSG_REPORT_RSP', bytes: hexBytes(attestation.host.lastResponse) });

@@ -498,7 +498,8 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
     : { kind: 'bridge', outcome: 'refused', stoppedBy: stoppedByOf(step.refusal),
       reason: step.refusal.reason, refusal: step.refusal, decision: step.decision, response };
   const memory = step.state.secrets === guest.secrets ? world.state.memory
-    : syncGuestSecrets(world.state.memory, step.state.secrets.scratchKeys);
+    : syncGuestSecrets(world.state.memory, guest.secrets.scratchKeys,
+      step.state.secrets.scratchKeys);
   if (step.state === guest && !hostChanged && store === world.store) return { result };
   return { state: { guest: step.state, host, memory }, store, result };
 }
@@ -556,6 +557,7 @@ function attestationWorld(world: World): AttestationWorld {
     containerPhase: (id) => (guest !== null && Object.hasOwn(guest.containers, id)
       ? guest.containers[id]!.value : null),
     uvmPhase: guest === null ? null : guest.uvm.value, tick: state.clock.ticks + 1,
+    load: (digest) => storeGet(world.store, digest),
   };
 }
 
@@ -570,8 +572,10 @@ function doAttestation(world: World, action: HostAction, out: StepEvents): Chang
   const unchanged = outcome.memory === world.state.memory
     && outcome.channel === world.state.channel && outcome.attestation === world.state.attestation;
   if (unchanged) return { result };
+  let store = world.store;
+  for (const blob of outcome.blobs) store = storeAdd(store, blob).store;
   return { state: { memory: outcome.memory, channel: outcome.channel,
-    attestation: outcome.attestation }, result };
+    attestation: outcome.attestation }, store, result };
 }
 
 /** A compact summary of a result for the trace. */

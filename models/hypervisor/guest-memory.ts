@@ -166,7 +166,7 @@ export type LaunchMemoryInput = Readonly<{
 /**
  * The VMM maps every region, assigns the private ones to the guest (RMPUPDATE), the firmware
  * writes and validates the secrets page (SNP_LAUNCH_UPDATE), and the booting guest validates
- * its other private pages (PVALIDATE).
+ * its other private pages (PVALIDATE) and clears them.
  */
 export function launchGuestMemory(input: LaunchMemoryInput): GuestMemory {
   assert(Number.isSafeInteger(input.asid) && input.asid > 0, 'a guest ASID is positive');
@@ -188,9 +188,14 @@ export function launchGuestMemory(input: LaunchMemoryInput): GuestMemory {
   if (secrets !== undefined) memory = firmwareSecretsPage(memory, secrets.gpa, input.vmpck);
   for (const region of layout.filter((r) => r.kind === 'private')) {
     for (let i = 0; i < region.pages; i++) {
-      const result = guestPvalidate(memory, region.gpa + i * PAGE_SIZE_BYTES, true);
+      const gpa = region.gpa + i * PAGE_SIZE_BYTES;
+      const result = guestPvalidate(memory, gpa, true);
       assert(result.status === 'SUCCESS', 'boot-time PVALIDATE of a freshly assigned page');
-      memory = result.memory;
+      // The kernel clears a page it has just accepted (through C=1): DRAM then holds E(0).
+      const cleared = guestWrite(result.memory, { gpa, offset: 0, private: true },
+        new Uint8Array(PAGE_SIZE_BYTES));
+      assert(cleared.ok, 'the guest clears its own validated page');
+      memory = cleared.memory;
     }
   }
   assert(memory.halted === null, 'a launched guest runs');

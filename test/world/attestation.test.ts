@@ -18,6 +18,7 @@ import { hexBytes } from '../../sim/kernel/bytes.js';
 import type { HostAction } from '../../models/host/adversary.js';
 import { DEFAULT_WORKLOAD_FLAGS } from '../../models/host/confcom.js';
 import { guestLoadSecret } from '../../models/hypervisor/guest-memory.js';
+import { storeGet } from '../../models/host/content-store.js';
 import {
   createWorld, deployBenign, fingerprint, replay, restore, runActions, snapshot, step, traceJsonl,
   type World,
@@ -51,8 +52,16 @@ function payload(token: string): Record<string, unknown> {
     Record<string, unknown>;
 }
 
-function relayedReport(world: World): Uint8Array {
+/** The last request and token the host relayed (from the world's content store). */
+function relayed(world: World): { request: Record<string, unknown>; token: string | null } {
   const last = world.state.attestation.host.relayed.at(-1)!;
+  const text = (digest: string) => Buffer.from(storeGet(world.store, digest)!).toString('utf8');
+  return { request: JSON.parse(text(last.request)) as Record<string, unknown>,
+    token: last.token === null ? null : text(last.token) };
+}
+
+function relayedReport(world: World): Uint8Array {
+  const last = relayed(world);
   const bundle = JSON.parse(Buffer.from(String(last.request['report']), 'base64url')
     .toString('utf8')) as { SnpReport: string };
   return new Uint8Array(Buffer.from(bundle.SnpReport, 'base64url'));
@@ -64,7 +73,7 @@ test('world/attestation: the benign run attests, with claims equal to the report
   assert.is(row.result.outcome, 'ok', row.result.reason);
   assert.equal(run.rows.filter((r) => r.result.outcome !== 'ok').map((r) => r.note), []);
   const { world } = afterAttest();
-  const last = world.state.attestation.host.relayed.at(-1)!;
+  const last = relayed(world);
   const claims = payload(last.token!);
   for (const [name, value] of Object.entries(claimsFromReportBytes(relayedReport(world)))) {
     assert.equal(claims[name], value, name);
@@ -80,7 +89,7 @@ test('world/attestation: the benign run attests, with claims equal to the report
 
 test('world/attestation: REPORT_DATA is SHA-256 of the runtime data the token carries', async () => {
   const { world } = afterAttest();
-  const last = world.state.attestation.host.relayed.at(-1)!;
+  const last = relayed(world);
   const runtime = Buffer.from(String((last.request['runtimeData'] as { data: string }).data),
     'base64url');
   const { createHash } = await import('node:crypto');
