@@ -1,8 +1,9 @@
 /**
- * Goal: the cost of the attestation models that world steps will call: the token service
- *   appraising evidence and issuing a token, the key broker validating it and releasing a key,
- *   the guest storing a key in private memory, and the host's view of a VM's memory; plus the one
- *   expensive thing that is memoised (a deterministic RSA-2048 key from a stream).
+ * Goal: world steps per second with attestation steps included (issue 9), the attest step
+ *   alone and random part-2 host actions; and the cost of the models those steps call: the token
+ *   service appraising evidence and issuing a token, the key broker validating it and releasing
+ *   a key, the guest storing a key in private memory, and the host's view of a VM's memory; plus
+ *   the one expensive thing that is memoised (a deterministic RSA-2048 key from a stream).
  * Method: opsPerSecond over one flow built from a fixed seed, with the kernel memo warm (as in a
  *   world run after its first step). References measured in the same run: an RS256 signature
  *   with node:crypto (what one token costs without the memo), node's RSA-2048 keygen (random, so
@@ -28,6 +29,9 @@ import {
   certificatesPem, sevSnpVmAttestRequest,
 } from '../../models/verifier/token-service-evidence.js';
 import { medianMs, opsPerSecond, type Bench, type BenchRow } from './harness.js';
+import type { HostAction } from '../../models/host/adversary.js';
+import { deployBenign, runActions, step } from '../../sim/world.js';
+import { generatedWorld } from '../world/world-support.js';
 
 function flow() {
   const rng = Rng.fromSeed(1).fork('bench');
@@ -49,6 +53,49 @@ function flow() {
     vcekCertChainPem: certificatesPem([set.endorsementCert, set.ask, set.ark]),
     runtimeData: runtime });
   return { service, broker, body };
+}
+
+/** Part-2 host actions drawn from a fixed seed, stepped from a world just after attestation. */
+function hostileAttestationActions(attest: HostAction, count: number): HostAction[] {
+  const rng = Rng.fromSeed('attestation-bench').fork('hostile');
+  const keyring = 0xa0_0000;
+  const menu: (() => HostAction)[] = [
+    () => ({ kind: 'read_page', gpa: keyring + 0x1000 * rng.int(0, 3), debug: rng.bool() }),
+    () => ({ kind: 'write_page', gpa: rng.pick([keyring, 0x90_0000]), offset: rng.int(0, 64),
+      bytes: 'ee'.repeat(16) }),
+    () => ({ kind: 'remap', gpa: keyring, to: { kind: 'swap', gpa: keyring + 0x1000 } }),
+    () => ({ kind: 'thim', source: rng.pick(['genuine', 'other_chip', 'other_tcb', 'corrupt']) }),
+    () => ({ kind: 'guest_message', mode: rng.pick(['deliver', 'withhold', 'replay']) }),
+    () => ({ kind: 'replay_report' }), () => ({ kind: 'replay_token' }), () => attest,
+  ];
+  return Array.from({ length: count }, () => rng.pick(menu)());
+}
+
+function worldRows(): BenchRow[] {
+  const world = generatedWorld(1);
+  const benign = deployBenign(world);
+  const actions = benign.actions;
+  const at = actions.findIndex((action) => action.kind === 'attest');
+  const before = runActions(world, actions.slice(0, at)).world;
+  const after = step(before, actions[at]!).world;
+  const withAttest = opsPerSecond(() => { runActions(world, actions); }, 1_500) * actions.length;
+  const without = actions.filter((action) => action.kind !== 'attest');
+  const withoutRate = opsPerSecond(() => { runActions(world, without); }, 1_500) * without.length;
+  const attestRate = opsPerSecond(() => { step(before, actions[at]!); }, 1_000);
+  const hostile = hostileAttestationActions(actions[at]!, 1024);
+  let next = 0;
+  const hostileRate = opsPerSecond(() => { step(after, hostile[next++ % hostile.length]!); },
+    1_000);
+  return [
+    { name: `world: benign deployment with attestation (${actions.length} steps)`,
+      value: withAttest, unit: 'steps/s',
+      reference: { name: 'the same without the attest step', value: withoutRate,
+        unit: 'steps/s' }, ratio: withAttest / withoutRate, note: 'aim: 20,000/s' },
+    { name: 'world: the attest step alone (report, token, release)', value: attestRate,
+      unit: 'steps/s' },
+    { name: 'world: random part-2 host actions after attestation', value: hostileRate,
+      unit: 'steps/s' },
+  ];
 }
 
 export const benches: readonly Bench[] = [{
@@ -74,6 +121,7 @@ export const benches: readonly Bench[] = [{
     const nodeKeygen = await medianMs(() => generateKeyPairSync('rsa', { modulusLength: 2048 }),
       5);
     return [
+      ...worldRows(),
       { name: 'token service: attest (verify + claims + token)', value: attest, unit: 'ops/s',
         reference: { name: 'one RS256 signature', value: rs256, unit: 'ops/s' },
         ratio: attest / rs256, note: 'memo warm: the token signature is reused' },

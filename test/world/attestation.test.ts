@@ -24,7 +24,10 @@ import {
   type World,
 } from '../../sim/world.js';
 import { claimsFromReportBytes } from '../verifier/attestation-fixture.js';
-import { generatedWorld, generatedWorldInputs } from './world-support.js';
+import { generatedWorld, generatedWorldInputs, sharedPolicyWorld } from './world-support.js';
+import { readFileSync } from 'node:fs';
+import { readSourcesTable } from '../policy/sources-table.js';
+import { TESTDATA_DIR, testdata } from '../support/paths.js';
 
 const KEYRING_GPA = 0xa0_0000;
 const DEBUG_POLICY = '0xb0000';   // QEMU's 0x30000 with DEBUG (bit 19)
@@ -253,6 +256,50 @@ test('world/attestation: attestation steps snapshot, restore and replay like the
   const replayed = replay(traceJsonl(start, run.events, run.world));
   assert.ok(replayed.matches, `differing events: ${replayed.differingEvents}`);
   assert.is(hexBytes(replayed.fingerprint).length, 32);
+});
+
+/** Shared policies with containers (the rows of SOURCES.md that load as policies). */
+function sharedPolicyRows() {
+  if (testdata('world/attestation', 'policies') === undefined) return [];
+  return readSourcesTable(`${TESTDATA_DIR}/policies`).filter((row) => row.hostData !== undefined)
+    .filter((row) => {
+      const text = readFileSync(`${TESTDATA_DIR}/policies/${row.file}`, 'utf8');
+      return /"layers"/.test(text) && !/@@/.test(text) && !/platform_rules/.test(text)
+        && !row.file.endsWith('.json') && !row.file.includes('fragment');
+    });
+}
+
+test('world/attestation: shared policies — the key is bound to the recorded HOST_DATA and attestation follows the deployment', () => {
+  const table: string[] = [];
+  for (const row of sharedPolicyRows()) {
+    const world = sharedPolicyWorld('world/attestation', row.file)!;
+    assert.is(world.config.policy, row.hostData, `${row.file}: HOST_DATA = SHA-256(policy)`);
+    const key = world.state.attestation.broker.keys['container-key']!;
+    const hostdata = key.releasePolicy.anyOf[0]!.conditions
+      .find((c) => c.claim === 'x-ms-sevsnpvm-hostdata');
+    assert.is(hostdata?.equals, row.hostData, `${row.file}: the release policy names its hash`);
+    const run = deployBenign(world);
+    const at = run.rows.findIndex((r) => r.note.startsWith('attest'));
+    if (at < 0) {
+      table.push(`${row.file}: no deployable workload container`);
+      continue;
+    }
+    const attest = run.actions[at]! as Extract<HostAction, { kind: 'attest' }>;
+    const before = runActions(world, run.actions.slice(0, at)).world;
+    const phase = before.state.guest?.containers[attest.container]?.value ?? 'none';
+    const result = run.rows[at]!.result;
+    if (phase === 'running') {
+      assert.is(result.outcome, 'ok', `${row.file}: ${result.reason}`);
+      const last = relayed(runActions(before, [attest]).world);
+      assert.is(payload(last.token!)['x-ms-sevsnpvm-hostdata'], row.hostData, row.file);
+    } else {
+      assert.is(result.stoppedBy, 'state', `${row.file}: only the deployment stops it`);
+      assert.match(result.reason, /not running/);
+    }
+    table.push(`${row.file}: container ${phase}; attest ${result.outcome}`
+      + `${result.outcome === 'ok' ? '' : ` (${result.reason.slice(0, 50)})`}`);
+  }
+  if (process.env['PARMA_SIM_WORLD_TABLE'] !== undefined) console.log(table.join('\n'));
 });
 
 test.run();
