@@ -171,7 +171,8 @@ export { guestFilesystem } from '../models/guest/guest-fs.js';
 export {
   /** Builds a world from a seed, a policy and optional generated images; nothing launched. */
   createWorld,
-  /** One host action (launch, bridge frame, disk power, fault) → next world, result, events. */
+  /** One host action (launch, bridge frame, disk power, fault, memory and attestation powers,
+   * a container's attestation) → next world, result, events. */
   step,
   /** Steps a list of host actions in order. */
   runActions,
@@ -203,6 +204,7 @@ export {
 export {
   parseHostAction, HOST_ACTION_KINDS, FAULT_KINDS, type HostAction, type HostActionKind,
   type LaunchRequest, type BridgeMessage, type DiskSpec, type ImageTreeSpec, type FaultKind,
+  type RemapSpec, type CertSourceName, type MessageModeName,
 } from '../models/host/adversary.js';
 export {
   generateWorkload, pauseLayerTree, DEFAULT_WORKLOAD_FLAGS, type Workload, type WorkloadContainer,
@@ -212,6 +214,16 @@ export {
   emptyStore, storeAdd, storeGet, contentDigest, type ContentStore,
 } from '../models/host/content-store.js';
 export { groupOfPolicy, NULL_COMMAND_REASON } from './world-deployment.js';
+// Issue 9 in the world: what the host sees, the attestation state, the part-2 host actions.
+export {
+  /** Everything the host can see: memory as DRAM holds it, its disks, relayed attestation. */
+  hostVisibleView, type HostVisibleBlob,
+} from './world-view.js';
+export {
+  benignReleasePolicy, poolKey, CERT_SOURCES, MESSAGE_MODES, DEFAULT_KEY_NAME,
+  type AttestationConfig, type AttestationState, type AttestationHost, type Relayed,
+  type CertSource, type MessageMode,
+} from './world-attestation.js';
 export type { ContainerGroup, GroupContainer } from '../models/host/container-group.js';
 // Attestation services around SNP: an MAA-style token service, an AKV-style key broker.
 export {
