@@ -251,7 +251,9 @@ export {
   signJwt, decodeJwt, verifyJwtSignature, jwkThumbprint, base64url, fromBase64url,
   type Jwk, type Jwks, type DecodedJwt, type JsonObject,
 } from '../models/verifier/jwt.js';
-export { rsaKeyFromStream, type RsaKeyPair, type RsaPublicJwk } from '../models/verifier/jwt-keys.js';
+export {
+  rsaKeyFromStream, type RsaKeyPair, type RsaPublicJwk,
+} from '../models/verifier/jwt-keys.js';
 // Guest memory under the RMP (hypervisor side of confidentiality).
 export {
   launchGuestMemory, hostReadPage, hostWrite, hostRemap, hostView, guestRead, guestWrite,

@@ -155,8 +155,10 @@ export function describeAttestationAction(action: HostAction): string {
   switch (action.kind) {
     case 'attest': return `container ${action.container.slice(0, 8)} attests (certificates `
       + `from ${action.via === 'thim' ? 'THIM' : 'the cert table'})`;
-    case 'read_page': return `${action.debug ? 'debug-decrypt' : 'read'} guest page ${at(action.gpa)}`;
-    case 'write_page': return `write ${action.bytes.length / 2} bytes into guest page ${at(action.gpa)}`;
+    case 'read_page':
+      return `${action.debug ? 'debug-decrypt' : 'read'} guest page ${at(action.gpa)}`;
+    case 'write_page':
+      return `write ${action.bytes.length / 2} bytes into guest page ${at(action.gpa)}`;
     case 'remap': return action.to.kind === 'swap'
       ? `swap the pages behind ${at(action.gpa)} and ${at(action.to.gpa)}`
       : `remap ${at(action.gpa)} to a fresh page`;

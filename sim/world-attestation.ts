@@ -247,7 +247,7 @@ class Outcome {
 
 export { Outcome as AttestationOutcomeBuilder };
 
-/** Runs `fn`; a SimError from a model becomes undefined (the caller reports it). */
+/** Runs `fn`; a SimError from a model is returned as a value (the caller reports it). */
 export function tryModel<T>(fn: () => T): T | SimError {
   try {
     return fn();
@@ -278,12 +278,15 @@ function certificateSetFor(world: AttestationWorld, source: Exclude<CertSource, 
   }, 64);
 }
 
+/** What a host that serves garbage from THIM hands over: a PEM block of 3 meaningless bytes. */
+const CORRUPT_PEM = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+
 /** The VCEK chain PEM the guest sends to MAA, read from THIM or from the cert table. */
 export function vcekChainFor(world: AttestationWorld, via: 'thim' | 'cert_table'):
   Readonly<{ pem: string } | { error: string }> {
   const source = via === 'thim' ? world.attestation.host.thim : world.attestation.host.certTable;
   if (source === 'corrupt') {
-    if (via === 'thim') return { pem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' };
+    if (via === 'thim') return { pem: CORRUPT_PEM };
     return { error: 'the certificate table the host supplied does not decode' };
   }
   const set = certificateSetFor(world, source);

@@ -107,7 +107,9 @@ function gpa(value: unknown, field: string): number {
 }
 
 function oneOf<T extends string>(value: unknown, field: string, options: readonly T[]): T {
-  if (!(options as readonly unknown[]).includes(value)) bad(field, `must be one of ${options.join(', ')}`);
+  if (!(options as readonly unknown[]).includes(value)) {
+    bad(field, `must be one of ${options.join(', ')}`);
+  }
   return value as T;
 }
 

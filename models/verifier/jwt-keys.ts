@@ -11,8 +11,8 @@
  *   and OpenSSL's Miller-Rabin (`checkPrimeSync`, default rounds) decides. About 0.1-0.3 s per
  *   2048-bit key, so keys are memoised by the stream's content (path and position) in the kernel
  *   memo: a world that asks again gets the same KeyObjects for free.
- * Invariants: p ≠ q; n has exactly `bits` bits; e·d ≡ 1 (mod lcm(p-1, q-1)); node:crypto accepts
- *   the key (a sign/verify round trip is asserted when the key is made).
+ * Invariants: p ≠ q; n has exactly `bits` bits; e·d ≡ 1 (mod lcm(p-1, q-1)); node:crypto
+ *   accepts the key (a sign/verify round trip is asserted when the key is made).
  */
 import {
   checkPrimeSync, createPrivateKey, createPublicKey, sign, verify, type KeyObject,

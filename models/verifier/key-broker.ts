@@ -6,7 +6,8 @@
  *   never under keys the token names itself; issuer; nbf/exp), evaluates the policy over the
  *   token's claims, and returns the key wrapped for the RSA public key in the token's
  *   `x-ms-runtime.keys` (key-broker-wrap.ts), in the payload shape AKV signs
- *   (`{request: {api-version, enc, kid}, response: {key: {key: {kid, kty, key_ops, key_hsm}, ...}}}`).
+ *   (`{request: {api-version, enc, kid},
+ *   response: {key: {key: {kid, kty, key_ops, key_hsm}, ...}}}`).
  * Real counterpart: AKV Premium / Managed HSM, as the SKR sidecar calls it.
  * Differs: keys are `oct-HSM` (raw symmetric material) only; the release payload is returned as a
  *   value, not as the JWS AKV signs around it; AAD authentication is not modelled. Freshness:

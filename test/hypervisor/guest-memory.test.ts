@@ -168,7 +168,8 @@ test('hypervisor/guest-memory: swapping two private pages is caught by the RMP G
   const read = guestLoadSecret(swapped, 'released/key-1');
   assert.not.ok(read.ok);
   assert.is(read.ok ? '' : read.fault.kind, 'npf');
-  assert.match(read.ok ? '' : read.fault.reason, /assigned at GPA 0xa01000, accessed at GPA 0xa00000/);
+  assert.match(read.ok ? '' : read.fault.reason,
+    /assigned at GPA 0xa01000, accessed at GPA 0xa00000/);
 });
 
 test('hypervisor/guest-memory: PVALIDATE of an already validated page fails with FAIL_NOUPDATE and halts the guest', () => {

@@ -91,7 +91,8 @@ test('verifier/token-service: jose verifies the token under the published JWKS, 
   const f = flow();
   const result = tokenOf(f, 60_000);
   assert.ok(result.ok);
-  const keySet = createLocalJWKSet({ keys: tokenServiceJwks(f.service).keys.map((k) => ({ ...k })) });
+  const keys = tokenServiceJwks(f.service).keys.map((k) => ({ ...k }));
+  const keySet = createLocalJWKSet({ keys });
   const verified = await jwtVerify(result.token, keySet, {
     issuer: f.service.issuer, algorithms: ['RS256'],
     currentDate: new Date((EPOCH_SECONDS + 61) * 1000),

@@ -107,7 +107,8 @@ test('world/attestation: a report replayed with its old nonce gets no key (VERIF
   const out = step(world, { kind: 'replay_report' });
   assert.is(out.result.outcome, 'refused');
   assert.is(out.result.stoppedBy, 'verifier');
-  assert.match(out.result.reason, /^key broker: VERIFY_NONCE: x-ms-runtime carries a nonce that was already used/);
+  assert.match(out.result.reason,
+    /^key broker: VERIFY_NONCE: x-ms-runtime carries a nonce that was already used/);
   const token = step(world, { kind: 'replay_token' });
   assert.match(token.result.reason, /VERIFY_NONCE/);
   const late = runActions(world, [{ kind: 'wait', ms: 9 * 3600 * 1000 },
@@ -120,7 +121,8 @@ test('world/attestation: a DEBUG guest asking for the key is refused at x-ms-sev
     ? { kind: 'launch', launch: { ...a.launch, guestPolicy: DEBUG_POLICY } } : a));
   const out = step(cut.world, cut.attest);
   assert.is(out.result.stoppedBy, 'verifier');
-  assert.match(out.result.reason, /x-ms-sevsnpvm-is-debuggable is true, the release policy requires false/);
+  assert.match(out.result.reason,
+    /x-ms-sevsnpvm-is-debuggable is true, the release policy requires false/);
   assert.match(out.result.reason, /x-ms-compliance-status is absent/);
   assert.is(Object.keys(out.world.state.attestation.released).length, 0);
 });
@@ -146,13 +148,15 @@ test('world/attestation: a UVM launched with another command line (MEASUREMENT) 
     : a));
   const out = step(cut.world, cut.attest);
   assert.is(out.result.stoppedBy, 'verifier');
-  assert.match(out.result.reason, /x-ms-sevsnpvm-launchmeasurement is "[0-9a-f]{96}", the release policy requires/);
+  assert.match(out.result.reason,
+    /x-ms-sevsnpvm-launchmeasurement is "[0-9a-f]{96}", the release policy requires/);
   assert.match(out.result.reason, /x-ms-compliance-status is absent/);
 });
 
 test('world/attestation: a host write to guest-private memory is an RMP fault that changes nothing', () => {
   const { world } = afterAttest();
-  const out = step(world, { kind: 'write_page', gpa: KEYRING_GPA, offset: 0, bytes: '00'.repeat(32) });
+  const out = step(world, { kind: 'write_page', gpa: KEYRING_GPA, offset: 0,
+    bytes: '00'.repeat(32) });
   assert.is(out.result.stoppedBy, 'hypervisor');
   assert.match(out.result.reason, /^RMP violation: host write to SPA/);
   assert.ok(out.world.state.memory === world.state.memory, 'memory is the same object');
