@@ -1,8 +1,9 @@
 /**
  * Models: the fake SNP backend as a library object and an HTTP server (node:http): AMD KDS, Azure
- *   THIM / ACC and the confidential sidecar's attestation routes for a fleet of simulated chips.
- * Real counterpart: kdsintf.amd.com, Azure IMDS and the SKR sidecar (spec snp.md e.1–e.5,
- *   attestation-services.md).
+ *   THIM / ACC, the confidential sidecar's attestation and key-release routes, an MAA-style token
+ *   service and an AKV-style key vault, for a fleet of simulated chips.
+ * Real counterpart: kdsintf.amd.com, Azure IMDS, the SKR sidecar, MAA and AKV (spec snp.md
+ *   e.1–e.5, attestation-services.md).
  * Differs: plain HTTP on loopback by default; all keys are TEST-ONLY. This file is the only place
  *   with sockets and timers: they move bytes and (with `faults.realDelay`) sleep, and never decide
  *   a response — that is sim/server/handle.ts, a pure function of request, seed and count.
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { assert } from './kernel/assert.js';
 import { SimError } from './kernel/errors.js';
 import type { Product } from '../models/snp/product.js';
+import type { Jwks } from '../models/verifier/jwt.js';
 import {
   createFakeSnpBackend, type ChipCertificates, type ChipInfo, type DerivedKeyOptions,
   type FakeSnpBackend, type ReportOptions,
@@ -34,6 +36,38 @@ export type ListenOptions = Readonly<{
   port?: number;
   /** Called with one line per request (default: no logging). */
   log?: (line: string) => void;
+}>;
+
+export type TokenOptions = Readonly<{
+  /** The runtime data: a JSON object document (bytes or text) whose SHA-256 is REPORT_DATA
+   *  (default `{}`); the token carries it as `x-ms-runtime`. */
+  runtimeData?: Uint8Array | string;
+  /** The MAA instance, a host name (default: the configured `tokenService.endpoint`). */
+  maaEndpoint?: string;
+}>;
+
+export type ReleaseKeyOptions = Readonly<{
+  /** The key's name, or `name/version` (default: the vault's first key). */
+  kid?: string;
+  /** The MAA instance whose token is presented (default: the configured one). */
+  maaEndpoint?: string;
+  /** The vault, a host name (default: the configured `keyVault.endpoint`). */
+  akvEndpoint?: string;
+}>;
+
+/** A released symmetric key as the sidecar returns it: an RFC 7517 `oct` JWK. */
+export type ReleasedKey = Readonly<{ kty: 'oct'; k: string }>;
+
+/** Where the fake's attestation services are, as a client configures them. */
+export type AttestationEndpoints = Readonly<{
+  /** The default MAA instance (the sidecar's `maa_endpoint`). */
+  maaEndpoint: string;
+  /** Its token issuer (`iss`), `https://` + maaEndpoint. */
+  issuer: string;
+  /** The key vault (the sidecar's `akv_endpoint`). */
+  akvEndpoint: string;
+  /** The vault's key names (the sidecar's `kid`). */
+  keyNames: readonly string[];
 }>;
 
 export type RunningFakeSnp = Readonly<{
@@ -62,6 +96,22 @@ export type FakeSnp = Readonly<{
   certs: (options?: Readonly<{ chip?: string }>) => ChipCertificates;
   /** The test ARK (DER) of each product: pin these as trust anchors. */
   testArks: () => Readonly<Record<Product, Uint8Array>>;
+  /**
+   * An MAA token for the guest, as the sidecar's `/attest/maa` gets it (report with REPORT_DATA =
+   * SHA-256(runtime data), the chip's genuine VCEK chain, the token service). Throws SimError
+   * with a VERIFY_* code (all failures in `detail.failures`) if the token service refuses.
+   */
+  token: (options?: TokenOptions) => string;
+  /**
+   * A key released by the vault, as the sidecar's `/key/release` returns it: the sidecar attests
+   * with its wrapping key in the runtime data, presents the token, unwraps the released key.
+   * Throws SimError (VERIFY_RELEASE_POLICY naming the claim, VERIFY_KEY_RELEASE, …) if refused.
+   */
+  releaseKey: (options?: ReleaseKeyOptions) => ReleasedKey;
+  /** The token service's JWK set (what `GET /certs` serves): pin it to verify tokens. */
+  jwks: () => Jwks;
+  /** The token service's and the vault's endpoints and the vault's key names. */
+  attestationEndpoints: AttestationEndpoints;
   /** What the fault schedule does to the request with `ordinal` (0-based) on `route`. */
   faultSchedule: (route: string, ordinal: number) => FaultDecision;
   /**
@@ -83,6 +133,7 @@ const sleep: Sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms);
  */
 export function createFakeSnp(options: FakeSnpOptions = {}): FakeSnp {
   const backend = createFakeSnpBackend(options);
+  const { attestation } = backend;
   const counters: Counters = new Map();
   const realDelay = backend.config.faults.realDelay;
   const fake: FakeSnp = Object.freeze({
@@ -93,6 +144,23 @@ export function createFakeSnp(options: FakeSnpOptions = {}): FakeSnp {
     derivedKey: backend.derivedKey,
     certs: backend.certs,
     testArks: backend.testArks,
+    token: (tokenOptions: TokenOptions = {}) => attestation.attestMaa(
+      tokenOptions.maaEndpoint ?? attestation.maaEndpoint,
+      typeof tokenOptions.runtimeData === 'string'
+        ? new TextEncoder().encode(tokenOptions.runtimeData)
+        : tokenOptions.runtimeData ?? new TextEncoder().encode('{}'), false),
+    releaseKey: (releaseOptions: ReleaseKeyOptions = {}) => {
+      const jwk = attestation.sidecarKeyRelease({
+        maaEndpoint: releaseOptions.maaEndpoint ?? attestation.maaEndpoint,
+        akvEndpoint: releaseOptions.akvEndpoint ?? attestation.akvEndpoint,
+        kid: releaseOptions.kid ?? attestation.keyNames()[0] ?? '',
+      }, false);
+      return Object.freeze({ kty: 'oct' as const, k: String(jwk['k']) });
+    },
+    jwks: attestation.jwks,
+    attestationEndpoints: Object.freeze({ maaEndpoint: attestation.maaEndpoint,
+      issuer: attestation.issuer, akvEndpoint: attestation.akvEndpoint,
+      keyNames: Object.freeze([...attestation.keyNames()]) }),
     faultSchedule: (route: string, ordinal: number) =>
       faultDecision(backend.config.faults, route, ordinal),
     kds: createFetchHandler(backend, counters, realDelay ? { sleep } : {}),

@@ -1,7 +1,8 @@
 /**
  * Models: nothing real. `parma-sim serve`: flags (and an optional JSON config) → createFakeSnp →
  * listen; prints one JSON line on stdout (the base URL, the chips with their KDS VCEK URLs, the
- * test ARKs to pin), logs one line per request on stderr, and shuts down on SIGINT/SIGTERM.
+ * test ARKs to pin, the token service's and key vault's endpoints and key names), logs one line
+ * per request on stderr, and shuts down on SIGINT/SIGTERM.
  */
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
@@ -20,12 +21,14 @@ import type { CliIo } from './types.js';
 
 function buildProgram(io: CliIo): Command {
   return newProgram('parma-sim serve', io)
-    .description('Serve fake AMD KDS, Azure THIM/ACC and confidential-sidecar attestation routes '
-      + 'for simulated SEV-SNP chips (TEST-ONLY keys).')
+    .description('Serve fake AMD KDS, Azure THIM/ACC, confidential-sidecar attestation and key '
+      + 'release, MAA-style tokens and AKV-style key release for simulated SEV-SNP chips '
+      + '(TEST-ONLY keys).')
     .option('--host <host>', 'interface to bind (default loopback only)', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one', '0')
     .option('--seed <seed>', 'simulation seed (overrides the config file\'s)')
-    .option('--config <file.json>', 'chips, guest, faults (see README "parma-sim serve")')
+    .option('--config <file.json>',
+      'chips, guest, faults, time, tokenService, keyVault (see README "parma-sim serve")')
     .option('--ark-dir <dir>', 'also write the test ARKs there (ark-milan.pem, …) and print paths')
     .addOption(new Option('--quiet', 'no per-request log lines'));
 }
@@ -69,6 +72,7 @@ export function serveSummary(fake: FakeSnp, running: RunningFakeSnp,
       kdsVcekUrl: `${running.url}${chip.kdsVcekPath}`,
     })),
     arks: arkPaths ?? Object.fromEntries(PRODUCT_NAMES.map((p) => [p, toPem(arks[p])])),
+    attestation: fake.attestationEndpoints,
     routes: ROUTE_IDS,
   });
 }

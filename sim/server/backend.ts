@@ -2,7 +2,8 @@
  * Models: the services around a fleet of SEV-SNP hosts, as calls without HTTP: the guest's
  *   firmware (MSG_REPORT_REQ, MSG_KEY_REQ, the extended report), AMD KDS (spec snp.md e.1), Azure
  *   THIM and the ACC cache (e.5), and the confidential sidecar's `/attest/raw` and
- *   `/attest/combined` (attestation-services.md). Each HTTP route makes exactly one of these calls.
+ *   `/attest/combined` (attestation-services.md), and (attestation.ts) MAA, AKV and the sidecar's
+ *   `/attest/maa` and `/key/release`. Each HTTP route makes exactly one of these calls.
  * Real counterpart: the AMD-SP, kdsintf.amd.com, IMDS, global.acccache.azure.net, the SKR sidecar.
  * Differs: TEST-ONLY keys from one seed (fleet.ts); the library calls (`report`, `certs`, …)
  *   always tell the truth, while the `wrongCertificate` fault changes only what is served.
@@ -23,6 +24,7 @@ import {
 import type { KdsRequest } from '../../models/snp/kds.js';
 import { PRODUCTS, PRODUCT_NAMES, type Product } from '../../models/snp/product.js';
 import { decodeTcb, encodeTcb } from '../../models/snp/tcb-version.js';
+import { createAttestationServices, type GuestSource } from './attestation.js';
 import { resolveFakeSnpConfig, type FakeSnpOptions } from './config.js';
 import {
   chipById, chipByHwid, chipNamed, createFleet, type ChipCertificates, type ChipInfo, type Fleet,
@@ -183,6 +185,21 @@ function attestCombined(fleet: Fleet, runtimeData: Uint8Array): CombinedAttestat
   return answer;
 }
 
+/** The guest as the attestation services see it: its reports, its chip's chain, its launch. */
+function guestSource(fleet: Fleet): GuestSource {
+  const chip = chipNamed(fleet, undefined);
+  return Object.freeze({
+    report: (reportData: Uint8Array) => guestReport(fleet, { reportData }),
+    chainPem: (served: boolean) => {
+      if (served) return fleet.servedChainPem(chip, chip.platform.reported_tcb);
+      const certs = chip.certs();
+      return toPem(certs.endorsementCert) + certs.certChainPem;
+    },
+    launch: () => ({ hostData: chip.context().host_data,
+      measurement: chip.context().measurement }),
+  });
+}
+
 export type FakeSnpBackend = ReturnType<typeof createFakeSnpBackend>;
 
 /** The fake backend without any HTTP: chips, reports, keys and every served artifact. */
@@ -190,6 +207,8 @@ export function createFakeSnpBackend(options: FakeSnpOptions = {}) {
   const config = resolveFakeSnpConfig(options, hostDataOfPolicy);
   const fleet = createFleet(config);
   const report = (opts: ReportOptions = {}): Uint8Array => guestReport(fleet, opts);
+  const attestation = createAttestationServices(config.seed, config.attestation,
+    guestSource(fleet));
   return Object.freeze({
     seed: config.seed,
     config,
@@ -214,5 +233,7 @@ export function createFakeSnpBackend(options: FakeSnpOptions = {}) {
     attestCombined: (runtimeData: Uint8Array): CombinedAttestation =>
       attestCombined(fleet, runtimeData),
     sidecarStatus: (): Readonly<{ message: string }> => ({ message: 'Status OK' }),
+    /** The token service, the key vault and the sidecar's `/attest/maa` and `/key/release`. */
+    attestation,
   });
 }

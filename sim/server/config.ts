@@ -18,6 +18,10 @@ import {
 } from '../../models/snp/platform.js';
 import { PRODUCTS, PRODUCT_NAMES, parseProduct, type Product } from '../../models/snp/product.js';
 import { parseTcbText } from '../../models/snp/tcb-text.js';
+import {
+  resolveAttestationConfig, type KeyVaultSpec, type ResolvedAttestation, type TokenServiceSpec,
+} from './attestation-config.js';
+import { configError, recordAt } from './config-check.js';
 import { parseFaultSpec, type FaultSpec, type ResolvedFaults } from './faults.js';
 
 /** One simulated host chip. Everything but `product` has a default. */
@@ -64,6 +68,12 @@ export type FakeSnpOptions = Readonly<{
   /** THIM `cacheControl` (seconds, default "86400" as Azure serves). */
   cacheControl?: string;
   faults?: FaultSpec;
+  /** Virtual time of tokens and key releases, ISO 8601 UTC (default 2026-01-01T00:00:00Z). */
+  time?: string;
+  /** The MAA-style token service (`/attest/maa`, `/attest/SevSnpVm`, `/certs`). */
+  tokenService?: TokenServiceSpec;
+  /** The AKV-style key vault and its keys (`/key/release`, `/keys/{name}/release`). */
+  keyVault?: KeyVaultSpec;
 }>;
 
 export type ResolvedChip = Readonly<{
@@ -88,6 +98,7 @@ export type ResolvedConfig = Readonly<{
   guest: ResolvedGuest;
   cacheControl: string;
   faults: ResolvedFaults;
+  attestation: ResolvedAttestation;
 }>;
 
 /**
@@ -100,26 +111,6 @@ export function snpStream(seed: string): Rng {
 
 /** ACI's guest policy (spec snp.md a.5). */
 const DEFAULT_GUEST_POLICY = 0x3001fn;
-
-export function configError(path: string, message: string): SimError {
-  return new SimError('SIM_USAGE', { config: path }, `config ${path}: ${message}`);
-}
-
-/** Refuses keys outside `allowed`; returns the value as a record. */
-export function recordAt(value: unknown, path: string,
-  allowed: readonly string[]): Readonly<Record<string, unknown>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)
-    || value instanceof Uint8Array) {
-    throw configError(path, 'must be an object');
-  }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) {
-      throw configError(`${path}.${key}`, `unknown key (known: ${allowed.join(', ')})`);
-    }
-  }
-  return record;
-}
 
 function optionalString(record: Readonly<Record<string, unknown>>, key: string,
   path: string): string | undefined {
@@ -281,7 +272,8 @@ function resolveGuest(value: unknown, chips: readonly ResolvedChip[],
   });
 }
 
-const TOP_KEYS = ['seed', 'chips', 'guest', 'cacheControl', 'faults'] as const;
+const TOP_KEYS = ['seed', 'chips', 'guest', 'cacheControl', 'faults', 'time', 'tokenService',
+  'keyVault'] as const;
 const MAX_CHIPS = 64;
 
 /**
@@ -309,6 +301,8 @@ export function resolveFakeSnpConfig(input: unknown,
     seed, chips: Object.freeze(chips), cacheControl,
     guest: resolveGuest(record['guest'], chips, hostDataOf),
     faults: parseFaultSpec(record['faults'], chips.map((c) => c.name), seed),
+    attestation: resolveAttestationConfig(record['time'], record['tokenService'],
+      record['keyVault']),
   });
   assert(config.chips.length > 0);
   return config;

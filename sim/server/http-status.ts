@@ -3,11 +3,14 @@
  *   table, STYLE rule 10) and the body shape of each route family.
  * Real counterpart: AMD KDS answers errors with a status and a short text body; Azure IMDS (THIM)
  *   and the confidential sidecar answer JSON `{"error": "…"}` (the sidecar: 400 for a malformed
- *   request, 403 when attestation fails).
+ *   request, 403 when attestation or key release fails); MAA and AKV answer Azure's REST error
+ *   `{"error": {"code", "message"}}`.
  * Differs: [uncertain] AMD does not document KDS error statuses; we answer 400 for a malformed
  *   hwid or SPL, 404 for an unknown product, route or chip, as clients report seeing. Every
- *   body also names the stable SimError code. A wrong method gets 405 with Allow everywhere
- *   (the sidecar's gin router would say 404).
+ *   body also names the stable SimError code (Azure bodies carry it as `error.code`, where Azure
+ *   has codes of its own such as InvalidParameter), and a refused attestation or release lists
+ *   every failed check. A wrong method gets 405 with Allow everywhere (the sidecar's gin router
+ *   would say 404). A malformed token-service request (evidence, runtime data, a token) is 400.
  * Invariants: a SimError never becomes a 5xx; only our own bug (a non-SimError) is a 500.
  */
 import { assert } from '../kernel/assert.js';
@@ -22,6 +25,9 @@ const HTTP_STATUS: Readonly<Partial<Record<SimErrorCode | ErrorArea, number>>> =
   SIM_LIMIT_EXCEEDED: 413,
   SNP_BAD_PRODUCT: 404,
   SNP_FIRMWARE_STATUS: 403,
+  VERIFY_BAD_EVIDENCE: 400,
+  VERIFY_RUNTIME_DATA: 400,
+  VERIFY_BAD_TOKEN: 400,
   SNP: 400,
   HV: 400,
   HOST: 400,
@@ -38,8 +44,11 @@ export function httpStatusFor(error: SimError): number {
   return status;
 }
 
-/** Which body shape a route family answers in. */
-export type BodyStyle = 'text' | 'json';
+/**
+ * Which body shape a route family answers in: KDS text, the sidecar's and IMDS's `{error}` JSON,
+ * or Azure's REST error `{error: {code, message, details?}}` (MAA, AKV).
+ */
+export type BodyStyle = 'text' | 'json' | 'azure';
 
 export type Reply = Readonly<{
   status: number;
@@ -72,15 +81,37 @@ export function printable(text: string, max = 200): string {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
-/** A refused request in the family's style: `CODE: message` as text, or {error, code} JSON. */
+type Listed = Readonly<{ code: string; message: string }>;
+
+/** `detail.failures` of a refused attestation or release (code and message of each check). */
+function failuresOf(error: SimError): readonly Listed[] | undefined {
+  const failures = error.detail['failures'];
+  if (!Array.isArray(failures)) return undefined;
+  const listed = failures.map((f: unknown) => {
+    const entry = typeof f === 'object' && f !== null ? f as Record<string, unknown> : {};
+    return { code: String(entry['code']), message: printable(String(entry['message']), 400) };
+  });
+  assert(listed.length === failures.length);
+  return listed.slice(0, 32);
+}
+
+/**
+ * A refused request in the family's style: `CODE: message` as text, `{error, code, failures?}`
+ * JSON, or Azure's `{error: {code, message, details?}}`.
+ */
 export function errorReply(error: SimError, style: BodyStyle): Reply {
   const status = httpStatusFor(error);
   const allow = error.detail['allow'];
   const headers: Record<string, string> = typeof allow === 'string' ? { allow } : {};
   const message = printable(error.message, 400);
-  return style === 'text'
-    ? textReply(status, message, headers)
-    : jsonReply(status, { error: message, code: error.code }, headers);
+  const failures = failuresOf(error);
+  if (style === 'text') return textReply(status, message, headers);
+  if (style === 'json') {
+    return jsonReply(status, { error: message, code: error.code,
+      ...(failures === undefined ? {} : { failures }) }, headers);
+  }
+  return jsonReply(status, { error: { code: error.code, message,
+    ...(failures === undefined ? {} : { details: failures }) } }, headers);
 }
 
 /** 429 / 503 from the fault schedule, shaped like the route's own errors. */
@@ -88,7 +119,9 @@ export function faultReply(status: 429 | 503, retryAfterSeconds: number,
   style: BodyStyle): Reply {
   const reason = status === 429 ? 'Too Many Requests' : 'Service Unavailable';
   const headers = { 'retry-after': `${retryAfterSeconds}` };
-  return style === 'text'
-    ? textReply(status, reason, headers)
-    : jsonReply(status, { error: reason }, headers);
+  if (style === 'text') return textReply(status, reason, headers);
+  return style === 'json'
+    ? jsonReply(status, { error: reason }, headers)
+    : jsonReply(status, { error: { code: reason.replaceAll(' ', ''), message: reason } },
+      headers);
 }

@@ -3,8 +3,8 @@
  *   making one backend call and rendering the answer in its service's shape.
  * Real counterpart: AMD KDS (spec snp.md e.1), Azure IMDS THIM and the ACC cache (e.5), and the
  *   confidential sidecar's HTTP API (attestation-services.md).
- * Differs: all services share one origin; the token service and key broker routes (`/attest/maa`,
- *   `/key/release`, `/attest/SevSnpVm`) are not here yet: they are rows to add to ROUTES.
+ * Differs: all services share one origin; the token service's and key vault's rows (and the
+ *   sidecar's `/attest/maa`, `/key/release`) are in attestation-routes.ts.
  * Invariants: the first row whose method and path pattern match wins, so literal rows precede the
  *   `{hwid}` row; a path that matches a row under another method is 405 with Allow; handlers throw
  *   SimError for bad input and never see a body over the size limit.
@@ -14,8 +14,9 @@ import { fromHex } from '../kernel/bytes.js';
 import { SimError } from '../kernel/errors.js';
 import { parseKdsUrl } from '../../models/snp/kds.js';
 import type { FakeSnpBackend } from './backend.js';
-import { decodeStdBase64 } from './config.js';
+import { attestationRoutes } from './attestation-routes.js';
 import { bytesReply, jsonReply, textReply, type BodyStyle, type Reply } from './http-status.js';
+import { badRequest, jsonObjectOf, runtimeDataOf } from './request-body.js';
 
 export type RouteInput = Readonly<{
   params: Readonly<Record<string, string>>;
@@ -34,34 +35,6 @@ export type Route = Readonly<{
   style: BodyStyle;
   handle: (backend: FakeSnpBackend, input: RouteInput) => Reply;
 }>;
-
-function badRequest(reason: string): SimError {
-  return new SimError('SIM_BAD_REQUEST', { reason }, reason);
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** The sidecar's request body: a JSON object with a non-empty standard-base64 `runtime_data`. */
-function runtimeDataOf(body: Uint8Array): Uint8Array {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoder.decode(body));
-  } catch {
-    throw badRequest('invalid request format: the body is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw badRequest('invalid request format: the body is not a JSON object');
-  }
-  const text = (parsed as Record<string, unknown>)['runtime_data'];
-  if (typeof text !== 'string' || text.length === 0) {
-    throw badRequest("invalid request format: 'runtime_data' is required (a base64 string)");
-  }
-  const bytes = decodeStdBase64(text);
-  if (bytes === undefined) {
-    throw badRequest('decoding base64-encoded runtime data of request failed');
-  }
-  return bytes;
-}
 
 function kdsRoute(pattern: readonly string[], id: string): Route {
   return {
@@ -108,10 +81,11 @@ function sidecarRoutes(): readonly Route[] {
     { id: 'sidecar.status', method: 'GET', pattern: ['status'], style: 'json',
       handle: (backend) => jsonReply(200, backend.sidecarStatus()) },
     { id: 'attest.raw', method: 'POST', pattern: ['attest', 'raw'], style: 'json',
-      handle: (backend, input) => jsonReply(200, backend.attestRaw(runtimeDataOf(input.body))) },
+      handle: (backend, input) =>
+        jsonReply(200, backend.attestRaw(runtimeDataOf(jsonObjectOf(input.body)))) },
     { id: 'attest.combined', method: 'POST', pattern: ['attest', 'combined'], style: 'json',
       handle: (backend, input) =>
-        jsonReply(200, backend.attestCombined(runtimeDataOf(input.body))) },
+        jsonReply(200, backend.attestCombined(runtimeDataOf(jsonObjectOf(input.body)))) },
   ];
 }
 
@@ -125,6 +99,7 @@ export const ROUTES: readonly Route[] = Object.freeze([
   thimRoute(),
   accRoute(),
   ...sidecarRoutes(),
+  ...attestationRoutes(),
 ]);
 
 /** The route ids a fault rule may name. */
