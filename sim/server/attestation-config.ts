@@ -104,7 +104,8 @@ function bytesAt(value: unknown, path: string, min: number, max: number): Uint8A
   }
   if (bytes === undefined) throw configError(path, 'must be hex');
   if (bytes.length < min || bytes.length > max) {
-    throw configError(path, `must be ${min === max ? min : `${min}..${max}`} bytes, got ${bytes.length}`);
+    const size = min === max ? `${min}` : `${min}..${max}`;
+    throw configError(path, `must be ${size} bytes, got ${bytes.length}`);
   }
   return bytes;
 }
@@ -126,7 +127,8 @@ function resolveTokenService(value: unknown): ResolvedAttestation['tokenService'
   const lifetime = spec['lifetimeSeconds'] ?? MAA_TOKEN_LIFETIME_SECONDS;
   if (typeof lifetime !== 'number' || !Number.isSafeInteger(lifetime) || lifetime < 1
     || lifetime > MAX_LIFETIME_SECONDS) {
-    throw configError('tokenService.lifetimeSeconds', `must be an integer 1..${MAX_LIFETIME_SECONDS}`);
+    throw configError('tokenService.lifetimeSeconds',
+      `must be an integer 1..${MAX_LIFETIME_SECONDS}`);
   }
   const endorsed = spec['endorsedMeasurements'];
   if (endorsed !== undefined && (!Array.isArray(endorsed) || endorsed.length > MAX_KEYS)) {
@@ -154,7 +156,9 @@ function resolveKey(value: unknown, path: string): ResolvedVaultKey {
     throw configError(`${path}.name`, 'must be 1-127 letters, digits and dashes');
   }
   const exportable = spec['exportable'] ?? true;
-  if (typeof exportable !== 'boolean') throw configError(`${path}.exportable`, 'must be true or false');
+  if (typeof exportable !== 'boolean') {
+    throw configError(`${path}.exportable`, 'must be true or false');
+  }
   const releasePolicy = spec['releasePolicy'];
   if (releasePolicy !== undefined) {
     try {
