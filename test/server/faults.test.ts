@@ -165,4 +165,45 @@ test('server/faults: a chip with a wrong certificate gets a VCEK that chains to 
   });
 });
 
+test('server/faults: the attestation routes fail where the schedule says, like the others: '
+  + '/attest/maa 429, /key/release 503, /attest/SevSnpVm 429 in Azure\'s error shape, /certs '
+  + 'bodies cut short; between faults they answer', async () => {
+  const options: FakeSnpOptions = { seed: 47, faults: { routes: {
+    'attest.maa': { tooManyRequests: '1/2' }, 'key.release': { serviceUnavailable: '1/2' },
+    'maa.attest': { tooManyRequests: '1/1', retryAfterSeconds: 2 }, 'maa.certs': { truncate: '1/2' },
+  } } };
+  await withServer(options, async (fake, running) => {
+    const { maaEndpoint, akvEndpoint } = fake.attestationEndpoints;
+    const post = (path: string, body: unknown) =>
+      fetch(`${running.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const seen: { maa: number[]; release: number[] } = { maa: [], release: [] };
+    for (let i = 0; i < 6; i++) {
+      const maa = await post('/attest/maa', { maa_endpoint: maaEndpoint, runtime_data: 'e30=' });
+      await maa.arrayBuffer();
+      seen.maa.push(maa.status);
+      const release = await post('/key/release',
+        { maa_endpoint: maaEndpoint, akv_endpoint: akvEndpoint, kid: 'parma-sim-key' });
+      await release.arrayBuffer();
+      seen.release.push(release.status);
+    }
+    const planned = (route: string, ok: number) =>
+      Array.from({ length: 6 }, (_v, i) => fake.faultSchedule(route, i).status ?? ok);
+    assert.equal(seen.maa, planned('attest.maa', 200));
+    assert.equal(seen.release, planned('key.release', 200));
+    assert.ok(seen.maa.includes(429) && seen.maa.includes(200));
+    assert.ok(seen.release.includes(503) && seen.release.includes(200));
+    const direct = await post('/attest/SevSnpVm?api-version=2022-08-01', {});
+    assert.is(direct.status, 429);
+    assert.is(direct.headers.get('retry-after'), '2');
+    assert.equal(await direct.json(),
+      { error: { code: 'TooManyRequests', message: 'Too Many Requests' } });
+    for (let i = 0; i < 8; i++) {
+      const cut = fake.faultSchedule('maa.certs', i).truncatePermille !== undefined;
+      const body = await (await fetch(`${running.url}/certs`)).json().then(() => 'whole',
+        () => 'broken');
+      assert.is(body, cut ? 'broken' : 'whole', `request ${i}`);
+    }
+  });
+});
+
 test.run();

@@ -1,7 +1,9 @@
 /**
  * Goal: every malformed request — a bad path, a bad hwid or SPL, an unknown product, a wrong
- * method, a body that is not JSON or lacks runtime_data, a huge body, bytes that are not HTTP —
- * gets the 4xx its kind calls for with a text or JSON reason, and the server keeps serving.
+ * method, a body that is not JSON or lacks runtime_data, a sidecar `/attest/maa` or
+ * `/key/release` body missing a field or naming no host, an MAA or AKV request without
+ * api-version or with no request in its body, a huge body, bytes that are not HTTP — gets the
+ * 4xx its kind calls for with a text or JSON reason, and the server keeps serving.
  * Method: fast-check (fixed seeds) generates requests that are malformed by construction, each
  * kind with its expected status; they go to the in-process handler and to a live socket; after
  * each property the server must still answer GET /status with 200.
@@ -21,8 +23,8 @@ const HEX128 = /^[0-9a-fA-F]{128}$/;
 const segment = fc.stringMatching(/^[A-Za-z0-9_.~-]{1,24}$/);
 
 const unknownPath = fc.array(segment, { minLength: 1, maxLength: 5 })
-  .filter((parts) => !['vcek', 'vlek', 'metadata', 'SevSnpVM', 'status', 'attest']
-    .includes(parts[0]!))
+  .filter((parts) => !['vcek', 'vlek', 'metadata', 'SevSnpVM', 'status', 'attest', 'key', 'keys',
+    'certs', '.well-known'].includes(parts[0]!))
   .map((parts): Malformed => ({ method: 'GET', path: `/${parts.join('/')}`, expect: 404 }));
 
 const badHwid = fc.stringMatching(/^[0-9a-zA-Z]{1,200}$/)
@@ -52,9 +54,11 @@ const unknownProduct = fc.tuple(segment, fc.constantFrom('cert_chain', 'crl'),
 
 const wrongMethod = fc.oneof(
   fc.tuple(fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH'),
-    fc.constantFrom('/status', '/vcek/v1/Milan/cert_chain', '/metadata/THIM/amd/certification')),
+    fc.constantFrom('/status', '/vcek/v1/Milan/cert_chain', '/metadata/THIM/amd/certification',
+      '/certs', '/.well-known/openid-configuration')),
   fc.tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH'),
-    fc.constantFrom('/attest/raw', '/attest/combined')),
+    fc.constantFrom('/attest/raw', '/attest/combined', '/attest/maa', '/key/release',
+      '/attest/SevSnpVm?api-version=2022-08-01', '/keys/parma-sim-key/release?api-version=7.4')),
 ).map(([method, path]): Malformed => ({ method, path, expect: 405 }));
 
 const encoder = new TextEncoder();
@@ -76,6 +80,51 @@ const badSidecarBody = fc.tuple(fc.constantFrom('/attest/raw', '/attest/combined
 )).filter(([, body]) => !validSidecarBody(body))
   .map(([path, body]): Malformed => ({ method: 'POST', path, body, expect: 400 }));
 
+const { maaEndpoint, akvEndpoint } = fake.attestationEndpoints;
+const json = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+/** A member that is not a usable host name: absent, not a string, or with a scheme, path, space. */
+const badHost = fc.oneof(fc.constant(undefined), fc.constant(''),
+  fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string())),
+  fc.tuple(fc.constantFrom('https://', 'x/', ' ', 'a b.', '-'), segment).map(([p, s]) => p + s));
+/** runtime_data that is missing, not standard base64, or base64 of bytes that are no JSON object. */
+const badRuntime = fc.oneof(fc.constant(undefined), fc.integer(),
+  fc.string().map((s) => `${s}*`),
+  fc.jsonValue().filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))
+    .map((v) => base64(json(v))),
+  fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => base64(Uint8Array.of(0xff, ...b))));
+const goodRuntime = base64(json({ keys: [] }));
+
+const badMaaBody = fc.oneof(
+  fc.uint8Array({ maxLength: 200 }),
+  fc.jsonValue().filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map(json),
+  badHost.map((host) => json({ maa_endpoint: host, runtime_data: goodRuntime })),
+  badRuntime.map((runtime) => json({ maa_endpoint: maaEndpoint, runtime_data: runtime })),
+).map((body): Malformed => ({ method: 'POST', path: '/attest/maa', body, expect: 400 }));
+
+const RELEASE = { maa_endpoint: maaEndpoint, akv_endpoint: akvEndpoint, kid: 'parma-sim-key' };
+const badKeyReleaseBody = fc.oneof(
+  fc.constantFrom('maa_endpoint', 'akv_endpoint', 'kid').chain((name) =>
+    fc.oneof(fc.constant(undefined), fc.constant(''), fc.integer(), fc.constant(null))
+      .map((value) => json({ ...RELEASE, [name]: value }))),
+  fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string()))
+    .map((token) => json({ ...RELEASE, access_token: token })),
+  fc.constantFrom('maa_endpoint', 'akv_endpoint').chain((name) =>
+    badHost.filter((h) => typeof h === 'string' && h.length > 0)
+      .map((host) => json({ ...RELEASE, [name]: host }))),
+  fc.uint8Array({ maxLength: 200 }),
+).map((body): Malformed => ({ method: 'POST', path: '/key/release', body, expect: 400 }));
+
+/** Bodies that are never Azure requests: bytes, non-objects, objects without `enc` or a token. */
+const azureBadBody = fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.jsonValue().map(json),
+  fc.dictionary(fc.string(), fc.jsonValue()).map(json),
+  fc.string().map((target) => json({ target })))
+  .filter((bytes) => !new TextDecoder().decode(bytes).includes('"enc"'));
+const badAzureRequest = fc.tuple(fc.constantFrom('/attest/SevSnpVm',
+  '/keys/parma-sim-key/release'), fc.boolean(), azureBadBody)
+  .map(([path, versioned, body]): Malformed => ({ method: 'POST', body, expect: 400,
+    path: versioned ? `${path}?api-version=2022-08-01` : path }));
+
 const KINDS: readonly (readonly [string, fc.Arbitrary<Malformed>])[] = [
   ['an unknown path (404)', unknownPath],
   ['a malformed hwid (400)', badHwid],
@@ -84,6 +133,12 @@ const KINDS: readonly (readonly [string, fc.Arbitrary<Malformed>])[] = [
   ['an unknown product (404)', unknownProduct],
   ['a method the route does not serve (405)', wrongMethod],
   ['a sidecar body that is not JSON with base64 runtime_data (400)', badSidecarBody],
+  ['an /attest/maa body without a host maa_endpoint and base64 JSON runtime_data (400)',
+    badMaaBody],
+  ['a /key/release body missing a field, or with a bad host or access_token (400)',
+    badKeyReleaseBody],
+  ['an MAA or AKV request without api-version or with a body that is no request (400)',
+    badAzureRequest],
 ];
 
 type Send = (request: Malformed) => Promise<Response>;
@@ -95,7 +150,10 @@ async function judged(send: Send, request: Malformed): Promise<void> {
   const type = response.headers.get('content-type') ?? '';
   assert.ok(text.trim().length > 0, 'a reason is given');
   if (type.startsWith('application/json')) {
-    assert.type((JSON.parse(text) as Record<string, unknown>)['error'], 'string');
+    const error = (JSON.parse(text) as Record<string, unknown>)['error'];
+    const message = typeof error === 'object' && error !== null
+      ? (error as Record<string, unknown>)['message'] : error;   // Azure: {error: {code, message}}
+    assert.type(message, 'string');
   } else assert.is(type, 'text/plain; charset=utf-8');
 }
 

@@ -104,6 +104,45 @@ test('server/cli: a config naming an unknown product exits 2 with one line namin
     });
   });
 
+test('server/cli: serve --config with a key vault prints the MAA and AKV endpoints and key '
+  + 'names, and /key/release at them returns the configured key', async () => {
+  await inTempDir({}, async (dir) => {
+    const config = join(dir, 'serve.json');
+    writeFileSync(config, JSON.stringify({ seed: 83, chips: [{ product: 'Milan' }],
+      tokenService: { endpoint: 'maa.example.test' }, keyVault: { endpoint: 'kv.example.test',
+        keys: [{ name: 'ci-key', material: 'ab'.repeat(16) }] } }));
+    const started = await startServe(['--config', config, '--quiet']);
+    try {
+      const attestation = started.summary['attestation'] as Record<string, unknown>;
+      assert.equal(attestation, { akvEndpoint: 'kv.example.test',
+        issuer: 'https://maa.example.test', keyNames: ['ci-key'],
+        maaEndpoint: 'maa.example.test' });
+      const response = await fetch(`${String(started.summary['url'])}/key/release`, {
+        method: 'POST', body: JSON.stringify({ maa_endpoint: 'maa.example.test',
+          akv_endpoint: 'kv.example.test', kid: 'ci-key' }) });
+      assert.is(response.status, 200);
+      const { key } = await response.json() as { key: string };
+      assert.equal(JSON.parse(key), { k: Buffer.from('ab'.repeat(16), 'hex')
+        .toString('base64url'), kty: 'oct' });
+    } finally {
+      const { code } = await started.stop('SIGTERM');
+      assert.is(code, 0);
+    }
+  });
+});
+
+test('server/cli: a config whose key has a malformed release policy exits 2 naming it',
+  async () => {
+    const bad = '{"keyVault":{"keys":[{"name":"k","releasePolicy":{"version":"1.0.0",'
+      + '"anyOf":[]}}]}}';
+    await inTempDir({ 'bad.json': bad }, (dir) => {
+      const result = spawnCli(['serve', '--config', join(dir, 'bad.json')]);
+      assert.is(result.code, 2);
+      assert.match(result.stderr, 'keyVault.keys[0].releasePolicy');
+      assert.is(result.stderr.trim().split('\n').length, 1);
+    });
+  });
+
 test('server/cli: a --port that is not a port exits 2', () => {
   const result = spawnCli(['serve', '--port', '70000']);
   assert.is(result.code, 2);
