@@ -130,10 +130,15 @@ export {
   amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
 } from '../models/verifier/trust-anchors.js';
 export type { Verdict, VerifyFailure, VerifyCode } from '../models/verifier/verdict.js';
-// The fake SNP backend (KDS, THIM, ACC, sidecar attestation) and the configfs-tsm test double.
+// The fake SNP backend (KDS, THIM, ACC, sidecar attestation and key release, MAA-style tokens,
+// AKV-style release) and the configfs-tsm test double.
 export {
-  createFakeSnp, type FakeSnp, type ListenOptions, type RunningFakeSnp,
+  createFakeSnp, type FakeSnp, type ListenOptions, type RunningFakeSnp, type TokenOptions,
+  type ReleaseKeyOptions, type ReleasedKey, type AttestationEndpoints,
 } from './server.js';
+export type {
+  TokenServiceSpec, KeyVaultSpec, VaultKeySpec,
+} from './server/attestation-config.js';
 export {
   thimTcbm, sidecarEndorsedTcb, type ChipInfo, type ChipCertificates, type ThimCertification,
   type CombinedAttestation, type ReportOptions, type DerivedKeyOptions,

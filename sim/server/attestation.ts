@@ -124,6 +124,7 @@ function openVault(seed: string, config: ResolvedAttestation, guest: GuestSource
       material: key.material ?? rng.fork('material').fork(key.name).bytes(32) });
   }
   assert(Object.keys(vault.keys).length === keysOf(config).length, 'every key imported');
+  assert(vault.freshness === 'token-window', "Azure's freshness: the token's window");
   return vault;
 }
 
@@ -139,6 +140,7 @@ function keyNameOf(vault: KeyBrokerState, kid: string, version: string | undefin
   if (wanted !== undefined && key !== undefined && wanted !== key.version) {
     throw refusedRelease(`key ${name} has no version ${wanted.slice(0, 40)}`, { name });
   }
+  assert(name.length > 0 && !name.includes('/'), 'a key name is one path segment');
   return name;
 }
 
@@ -148,15 +150,24 @@ function sidecarRuntimeData(key: RsaKeyPair): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ keys: [jwk] }));
 }
 
-export type AttestationServices = ReturnType<typeof createAttestationServices>;
+/** MAA's OpenID metadata; `jwks_uri` on `origin` (where `/certs` is served) if known. */
+function openIdConfiguration(issuer: string, origin: string | undefined): OpenIdConfiguration {
+  const metadata: OpenIdConfiguration = {
+    claims_supported: ['iat', 'exp', 'nbf', 'iss', 'jti', 'nonce', 'x-ms-attestation-type',
+      'x-ms-compliance-status', 'x-ms-policy-hash', 'x-ms-runtime', 'x-ms-ver',
+      ...SEVSNPVM_CLAIMS.map(([name]) => name)],
+    id_token_signing_alg_values_supported: ['RS256'],
+    issuer, jwks_uri: `${origin ?? issuer}/certs`,
+    response_types_supported: ['token', 'none'],
+  };
+  assert(metadata.jwks_uri.endsWith('/certs'));
+  return metadata;
+}
 
-/** The token service, the vault and the sidecar's flows over them, for one fake backend. */
-export function createAttestationServices(seed: string, config: ResolvedAttestation,
-  guest: GuestSource) {
-  const now = config.timeTicks;
-  const defaultEndpoint = config.tokenService.endpoint;
+/** The token service: every MAA instance the fake answers for, and the sidecar's `Attest`. */
+function tokenServiceOf(seed: string, config: ResolvedAttestation, guest: GuestSource) {
   const serviceRng = Rng.fromSeed(seed).fork('server').fork('token-service');
-  const tokenService = (endpoint: string): TokenServiceConfig => createTokenService({
+  const instance = (endpoint: string): TokenServiceConfig => createTokenService({
     rng: serviceRng, issuer: `https://${endpoint}`,
     endorsedMeasurements: config.tokenService.endorsedMeasurements
       ?? [guest.launch().measurement],
@@ -164,50 +175,66 @@ export function createAttestationServices(seed: string, config: ResolvedAttestat
     ...(config.tokenService.policyText === undefined
       ? {} : { policyText: config.tokenService.policyText }),
   });
-  const issuer = tokenService(defaultEndpoint).issuer;
-  const jwks = (): Jwks => tokenServiceJwks(tokenService(defaultEndpoint));
-  let vault: KeyBrokerState | undefined;
-  const openedVault = (): KeyBrokerState =>
-    (vault ??= openVault(seed, config, guest, issuer, jwks()));
-
-  /** MAA's answer to a request body, or the refusal. */
+  /** MAA's answer to a request body at `endpoint`, or the refusal. */
   const appraise = (endpoint: string, body: unknown): string => {
-    const result = attestSevSnpVm(tokenService(endpoint), body, now);
+    const result = attestSevSnpVm(instance(endpoint), body, config.timeTicks);
     if (!result.ok) throw refusal(result.failures);
     assert(result.claims['iss'] === `https://${endpoint}`);
     return result.token;
   };
-  /** The sidecar's `Attest`: a report over SHA-256(runtime data), the THIM chain, MAA. */
-  const attestMaa = (maaEndpoint: string, runtimeData: Uint8Array, served: boolean): string => {
-    const endpoint = hostOf(maaEndpoint, 'maa_endpoint');
-    const report = guest.report(sha256(runtimeData));
-    return appraise(endpoint, sevSnpVmAttestRequest({ report, runtimeData,
-      vcekCertChainPem: guest.chainPem(served) }));
-  };
-  /** AKV's release of `name` for a request body {target, enc?}; the vault moves on if granted. */
-  const release = (name: string, body: unknown): JsonObject => {
-    const result = releaseKey(openedVault(), name, body, now);
-    if (!result.ok) throw refusal(result.failures);
-    vault = result.state;
-    return result.release;
-  };
   return Object.freeze({
-    issuer,
-    maaEndpoint: defaultEndpoint,
+    issuer: instance(config.tokenService.endpoint).issuer,
+    jwks: (): Jwks => tokenServiceJwks(instance(config.tokenService.endpoint)),
+    appraise,
+    /** The sidecar's `Attest`: a report over SHA-256(runtime data), the THIM chain, MAA. */
+    attestMaa: (maaEndpoint: string, runtimeData: Uint8Array, served: boolean): string => {
+      const endpoint = hostOf(maaEndpoint, 'maa_endpoint');
+      const report = guest.report(sha256(runtimeData));
+      return appraise(endpoint, sevSnpVmAttestRequest({ report, runtimeData,
+        vcekCertChainPem: guest.chainPem(served) }));
+    },
+  });
+}
+
+/** The vault, opened on first use; a granted release is the only thing that moves it. */
+function vaultOf(open: () => KeyBrokerState, nowTicks: number) {
+  let vault: KeyBrokerState | undefined;
+  const opened = (): KeyBrokerState => (vault ??= open());
+  return Object.freeze({
+    keyName: (kid: string, version: string | undefined): string =>
+      keyNameOf(opened(), kid, version),
+    /** AKV's release of `name` for a request body {target, enc?}. */
+    release: (name: string, body: unknown): JsonObject => {
+      const before = opened();
+      const result = releaseKey(before, name, body, nowTicks);
+      if (!result.ok) {
+        assert(result.state === before, 'a refusal leaves the vault as it was');
+        throw refusal(result.failures);
+      }
+      vault = result.state;
+      return result.release;
+    },
+  });
+}
+
+export type AttestationServices = ReturnType<typeof createAttestationServices>;
+
+/** The token service, the vault and the sidecar's flows over them, for one fake backend. */
+export function createAttestationServices(seed: string, config: ResolvedAttestation,
+  guest: GuestSource) {
+  const maa = tokenServiceOf(seed, config, guest);
+  const vault = vaultOf(() => openVault(seed, config, guest, maa.issuer, maa.jwks()),
+    config.timeTicks);
+  const services = Object.freeze({
+    issuer: maa.issuer,
+    maaEndpoint: config.tokenService.endpoint,
     akvEndpoint: config.keyVault.endpoint,
     keyNames: (): readonly string[] => keysOf(config).map((key) => key.name),
-    jwks,
-    openIdConfiguration: (origin: string | undefined): OpenIdConfiguration => ({
-      claims_supported: ['iat', 'exp', 'nbf', 'iss', 'jti', 'nonce', 'x-ms-attestation-type',
-        'x-ms-compliance-status', 'x-ms-policy-hash', 'x-ms-runtime', 'x-ms-ver',
-        ...SEVSNPVM_CLAIMS.map(([name]) => name)],
-      id_token_signing_alg_values_supported: ['RS256'],
-      issuer, jwks_uri: `${origin ?? issuer}/certs`,
-      response_types_supported: ['token', 'none'],
-    }),
+    jwks: maa.jwks,
+    openIdConfiguration: (origin: string | undefined) => openIdConfiguration(maa.issuer, origin),
     /** MAA `POST /attest/SevSnpVm` at the default instance. */
-    attestSevSnpVm: (body: unknown): string => appraise(defaultEndpoint, body),
-    attestMaa,
+    attestSevSnpVm: (body: unknown): string => maa.appraise(config.tokenService.endpoint, body),
+    attestMaa: maa.attestMaa,
     /** The sidecar's `SecureKeyRelease`: attest with its wrapping key, release, unwrap → JWK. */
     sidecarKeyRelease: (request: SidecarKeyRelease, served: boolean): JsonObject => {
       const vaultHost = hostOf(request.akvEndpoint, 'akv_endpoint');
@@ -215,18 +242,21 @@ export function createAttestationServices(seed: string, config: ResolvedAttestat
         throw refusedRelease(`no key vault ${vaultHost} here (this fake serves `
           + `${config.keyVault.endpoint})`, { akvEndpoint: vaultHost });
       }
-      const name = keyNameOf(openedVault(), request.kid, undefined);
+      const name = vault.keyName(request.kid, undefined);
       const wrapping = rsaKeyFromStream(rngStateOf(SIDECAR_KEY_STREAM));
-      const token = attestMaa(request.maaEndpoint, sidecarRuntimeData(wrapping), served);
-      const material = unwrapRelease(release(name, { target: token }), wrapping.privateKey);
+      const token = maa.attestMaa(request.maaEndpoint, sidecarRuntimeData(wrapping), served);
+      const material = unwrapRelease(vault.release(name, { target: token }),
+        wrapping.privateKey);
       assert(material !== undefined, 'the vault wraps for the key in the runtime data');
       return { k: base64url(material), kty: 'oct' };
     },
     /** AKV `POST /keys/{name}[/{version}]/release`: `{value}`, the payload as a signed JWS. */
     vaultRelease: (name: string, version: string | undefined, body: unknown): string => {
-      const payload = release(keyNameOf(openedVault(), name, version), body);
+      const payload = vault.release(vault.keyName(name, version), body);
       const key = rsaKeyFromStream(rngStateOf(VAULT_SIGNING_STREAM));
       return signJwt({ alg: 'RS256', kid: jwkThumbprint(key.publicJwk) }, payload, key);
     },
   });
+  assert(services.issuer === `https://${services.maaEndpoint}`);
+  return services;
 }
