@@ -115,8 +115,8 @@ export type FakeSnp = Readonly<{
   /** What the fault schedule does to the request with `ordinal` (0-based) on `route`. */
   faultSchedule: (route: string, ordinal: number) => FaultDecision;
   /**
-   * Every route (KDS, THIM, ACC, sidecar) as a fetch handler: mount it in place of `fetch`;
-   * no socket is opened. It shares the per-route request counts with `listen()`.
+   * Every route (KDS, THIM, ACC, sidecar, MAA, AKV) as a fetch handler: mount it in place of
+   * `fetch`; no socket is opened. It shares the per-route request counts with `listen()`.
    */
   kds: FetchHandler;
   /** Serves the same routes over HTTP. */
