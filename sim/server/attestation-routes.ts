@@ -9,8 +9,9 @@
  * Differs: one origin serves all of them; MAA and AKV want `?api-version=` on their POSTs and
  *   get it checked for presence only; `jwks_uri` in the OpenID metadata points at the origin the
  *   request came to (its Host header), where `/certs` really is, rather than at the issuer's
- *   host, which does not resolve; the sidecar's `/key/release` answers `{key}` with the JWK as a
- *   JSON string, as its handler does.
+ *   host, which does not resolve, and it lists no `revocation_endpoint` (nothing is revoked
+ *   here); the sidecar's `/key/release` answers `{key}` with the JWK as a JSON string, as its
+ *   handler does.
  * Invariants: the sidecar rows answer `{error}` JSON and the Azure rows `{error: {code,
  *   message}}`; a refused attestation or release is a 4xx naming every failed check; the
  *   sidecar rows use the certificates as served (a wrongCertificate fault reaches MAA, as THIM's
