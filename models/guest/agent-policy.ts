@@ -27,6 +27,7 @@ import {
   checkOn, emit, installedPolicy, refuse, succeed, type StepContext,
 } from './agent-context.js';
 import { uvmTransition } from './uvm-lifecycle.js';
+import { withRecord } from './guest-state.js';
 
 /** The default fragment media type (guestresource.SecurityPolicyFragment). */
 export const FRAGMENT_MEDIA_TYPE = 'application/cose-x509+rego';
@@ -116,5 +117,14 @@ export function policyFragment(ctx: StepContext, s: SecurityPolicyFragmentSettin
       ...(outcome.code === undefined ? {} : { code: outcome.code }) }));
   }
   assert(outcome.metadata !== state.metadata, 'a loaded fragment adds to the metadata');
-  return succeed(ctx, Object.freeze({ ...state, metadata: outcome.metadata }));
+  const fragment = outcome.fragment;
+  assert(fragment !== undefined, 'a loaded fragment was verified');
+  const text = new TextEncoder().encode(fragment.payloadText);
+  const digest = createHash('sha256').update(text).digest('hex');
+  ctx.blobs.push(Object.freeze({ digest, bytes: text }));
+  const loaded = Object.freeze({ issuer: fragment.issuer, feed: fragment.feed,
+    namespace: fragment.namespace, svn: fragment.svn === undefined ? null : String(fragment.svn),
+    text: digest });
+  return succeed(ctx, Object.freeze({ ...state, metadata: outcome.metadata,
+    fragments: withRecord(state.fragments, digest, loaded) }));
 }

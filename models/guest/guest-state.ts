@@ -200,6 +200,15 @@ export type PendingCreate = Readonly<{
 /** A fault the host injected (host action fail_next): the next real mount or unmount fails. */
 export type AgentFault = 'mount' | 'unmount';
 
+/**
+ * A policy fragment the guest loaded (InjectFragment allowed by load_fragment): who signed it for
+ * which feed, its namespace and SVN, and its Rego text by content-store digest (the step returns
+ * the text as a blob), so an independent checker can read what it added.
+ */
+export type LoadedFragment = Readonly<{
+  issuer: string; feed: string; namespace: string; svn: string | null; text: Hex;
+}>;
+
 export type GuestSecrets = Readonly<{
   /** RW device target → its dm-crypt key (hex), drawn from the guest's own stream. */
   scratchKeys: Rec<Hex>;
@@ -226,6 +235,8 @@ export type GuestState = Readonly<{
   secrets: GuestSecrets;
   /** A Create checked but not yet acted on (concurrent agent only); null otherwise. */
   pendingCreate: PendingCreate | null;
+  /** Fragments loaded, by the digest of their Rego text. */
+  fragments: Rec<LoadedFragment>;
 }>;
 
 /**
@@ -239,6 +250,7 @@ export function createGuestState(rng: RngState): GuestState {
     devices: Object.freeze({}), overlays: Object.freeze({}), containers: Object.freeze({}),
     processes: Object.freeze({}), plan9: Object.freeze({}), nextPid: FIRST_PID, rng,
     secrets: Object.freeze({ scratchKeys: Object.freeze({}) }), pendingCreate: null,
+    fragments: Object.freeze({}),
   });
   assert(state.uvm.value === 'booting', 'a guest starts booting');
   assert(Object.keys(state.processes).length === 0, 'no processes before boot');
