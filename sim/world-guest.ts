@@ -10,7 +10,7 @@ import type { RngState } from './kernel/rng.js';
 import type { Hex } from './kernel/bytes.js';
 import {
   DEFAULT_AGENT_OPTIONS, type AgentEnv, type AgentIo, type AgentOptions, type AgentStep,
-  type Refusal,
+  type PolicyEngine, type Refusal,
 } from '../models/guest/agent-step.js';
 import {
   createGuestState, type GuestState, type OwnReport,
@@ -18,7 +18,7 @@ import {
 import { bootGuest as agentBoot, stepAgent } from '../models/guest/agent.js';
 
 export { DEFAULT_AGENT_OPTIONS };
-export type { AgentEnv, AgentOptions, GuestState, OwnReport, Refusal };
+export type { AgentEnv, AgentOptions, GuestState, OwnReport, PolicyEngine, Refusal };
 
 /** The agent's I/O plus what the world knows about stand-in images (see the design note). */
 export type WorldAgentIo = AgentIo & Readonly<{ declaredRoot(realRoot: Hex): Hex | null }>;

@@ -68,7 +68,7 @@ import {
 } from './world-attestation-steps.js';
 import {
   DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentOptions, type DecisionSummary,
-  type GuestState, type Refusal, type WorldAgentIo,
+  type GuestState, type PolicyEngine, type Refusal, type WorldAgentIo,
 } from './world-guest.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -85,6 +85,13 @@ export type WorldOptions = Readonly<{
   product?: Product;
   agent?: AgentOptions;
   launch?: Readonly<{ vcpus?: number; guestPolicy?: string; cmdline?: string }>;
+  /**
+   * A test seam: a policy engine in place of models/policy's (e.g. a deliberately broken copy a
+   * mutation test expects the invariant to catch). Not state: it is named in the config (so such
+   * a world never shares a fingerprint with a real one) but not serialised; `restore` takes it
+   * again.
+   */
+  engine?: PolicyEngine;
 }>;
 
 /** One image the world knows: its store digest, computed root and declared registry root. */
@@ -138,6 +145,8 @@ export type World = Readonly<{
   configDigest: Hex;
   store: ContentStore;
   state: WorldState;
+  /** The injected policy engine (WorldOptions.engine), if any. */
+  engine?: PolicyEngine;
 }>;
 
 /** Who stopped an action (the layer whose check refused it). */
@@ -202,6 +211,7 @@ function optionsJson(options: WorldOptions, policyBytes: Uint8Array): Json {
     product: options.product ?? 'Milan',
     agent: (options.agent ?? DEFAULT_AGENT_OPTIONS) as Json,
     launch: (options.launch ?? {}) as Json,
+    ...(options.engine === undefined ? {} : { engine: 'injected' }),
   };
 }
 
@@ -290,7 +300,8 @@ export function createWorld(options: WorldOptions): World {
     attestation: initialAttestation(seed, config.attestation, policyAdded.digest),
   });
   const world: World = Object.freeze({ config, configDigest: configAdded.digest,
-    store: configAdded.store, state });
+    store: configAdded.store, state, ...(options.engine === undefined ? {}
+      : { engine: options.engine }) });
   assert(storeGet(world.store, world.config.policy) !== undefined, 'the policy is stored');
   return world;
 }
@@ -482,7 +493,8 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
     return { state: { memory: gate.memory }, result: refused('bridge', 'hypervisor',
       `the guest is halted: ${gate.fault.kind} (${gate.fault.reason})`) };
   }
-  const env = { options: world.config.agent, fault: world.state.host.fault };
+  const env = { options: world.config.agent, fault: world.state.host.fault,
+    ...(world.engine === undefined ? {} : { engine: world.engine }) };
   const step = stepGuest(guest, frame, agentIo(world), env);
   assert(step.refusal === null || step.refusal.reason.length > 0, 'a refusal says why');
   for (const event of step.events) out.emit(event.source, event.type, event.data);
@@ -630,8 +642,10 @@ function configOf(store: ContentStore, digest: Hex): WorldConfig {
   }, 64);
 }
 
-/** The world a snapshot was taken of, given a store that holds its blobs. */
-export function restore(bytes: Uint8Array, store: ContentStore): World {
+/** The world a snapshot was taken of, given a store that holds its blobs (and the injected
+ * engine, if the world had one). */
+export function restore(bytes: Uint8Array, store: ContentStore,
+  options: Readonly<{ engine?: PolicyEngine }> = {}): World {
   const decoded = decodeComposed(bytes, SNAPSHOT_DEPTH - 1) as { config?: unknown;
     state?: unknown };
   if (decoded === null || typeof decoded !== 'object' || !isHexOf(decoded.config, 32)
@@ -641,7 +655,8 @@ export function restore(bytes: Uint8Array, store: ContentStore): World {
   const state = decoded.state as WorldState;
   assert(Object.isFrozen(state), 'restored state is frozen (guestContextOf relies on it)');
   const world: World = Object.freeze({ config: configOf(store, decoded.config),
-    configDigest: decoded.config, store, state });
+    configDigest: decoded.config, store, state,
+    ...(options.engine === undefined ? {} : { engine: options.engine }) });
   assert(world.state.clock.ticks >= 0, 'a restored clock');
   return world;
 }

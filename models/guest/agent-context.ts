@@ -143,7 +143,8 @@ export function enforce(ctx: StepContext, state: GuestState, metadata: PolicyMet
   let decision: Decision;
   try {
     const options = ctx.env.options;
-    decision = evaluateEnforcementPoint(policy, metadata, rule, input, options.nullCommand
+    const evaluate = ctx.env.engine ?? evaluateEnforcementPoint;
+    decision = evaluate(policy, metadata, rule, input, options.nullCommand
       === undefined ? { dialect: options.dialect }
       : { dialect: options.dialect, nullCommand: options.nullCommand });
   } catch (error) {

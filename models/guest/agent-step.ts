@@ -13,7 +13,11 @@ import { assert } from '../../sim/kernel/assert.js';
 import type { Hex } from '../../sim/kernel/bytes.js';
 import type { Json } from '../../sim/kernel/canonical-json.js';
 import type { SimErrorCode } from '../../sim/kernel/errors.js';
-import type { Decision, NullCommandReading, PolicyDialect } from '../policy/engine.js';
+import type {
+  Decision, EngineOptions, NullCommandReading, PolicyDialect,
+} from '../policy/engine.js';
+import type { PolicyMetadata } from '../policy/metadata.js';
+import type { SecurityPolicy } from '../policy/policy-model.js';
 import type { BridgeResponse } from './bridge-protocol.js';
 import type { CheckName, CheckSwitches } from './confidential-checks.js';
 import type { ScratchDisk } from './encrypted-scratch.js';
@@ -50,10 +54,19 @@ export type AgentOptions = Readonly<{
   checks: CheckSwitches;
 }>;
 
+/** The policy engine's entry point (models/policy evaluateEnforcementPoint's signature). */
+export type PolicyEngine = (policy: SecurityPolicy, metadata: PolicyMetadata, rule: string,
+  input: unknown, options?: EngineOptions) => Decision;
+
 export type AgentEnv = Readonly<{
   options: AgentOptions;
   /** A fault the host injected (fail_next): the next real mount or unmount fails. */
   fault: AgentFault | null;
+  /**
+   * A test seam: another engine in place of models/policy's (a deliberately broken copy that
+   * mutation tests expect the invariant to catch). Absent: the real engine.
+   */
+  engine?: PolicyEngine;
 }>;
 
 export const DEFAULT_AGENT_OPTIONS: AgentOptions = Object.freeze({
