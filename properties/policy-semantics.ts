@@ -226,21 +226,20 @@ export function mountProblem(entry: ContainerData, mount: MountRequest, place: M
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fragment SVNs (spec c load_fragment: integers compare as numbers, otherwise as semvers)
+// Fragment SVNs (spec c load_fragment: semvers compare as versions, otherwise as numbers)
 
-function parts(svn: string): number[] | null {
-  return /^\d+(\.\d+){0,2}$/.test(svn) ? svn.split('.').map(Number) : null;
-}
+const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
+const NUMBER = /^\d+(\.\d+)?$/;
 
-/** svn ≥ minimum; false when either is not a version or their kinds differ. */
+/** svn ≥ minimum; false when they are of different kinds or not versions at all. */
 export function svnAtLeast(svn: string, minimum: string): boolean {
-  const a = parts(svn);
-  const b = parts(minimum);
-  if (a === null || b === null || (a.length === 1) !== (b.length === 1)) return false;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
+  const a = SEMVER.exec(svn);
+  const b = SEMVER.exec(minimum);
+  if (a !== null && b !== null) {
+    for (let i = 1; i <= 3; i++) {
+      if (Number(a[i]) !== Number(b[i])) return Number(a[i]) > Number(b[i]);
+    }
+    return true;
   }
-  return true;
+  return NUMBER.test(svn) && NUMBER.test(minimum) && Number(svn) >= Number(minimum);
 }
