@@ -52,8 +52,9 @@ export type GeneratedPolicy = Readonly<{
 }>;
 
 export type PolicyArbOptions = Readonly<{
-  /** Add containers or external processes distinguishable only by stdio or capabilities. */
-  twins?: boolean;
+  /** Add a container (and external processes) distinguishable only by stdio or by
+   * capabilities (true: either, drawn). */
+  twins?: boolean | 'stdio' | 'caps';
   /** Workload containers besides pause (1 … this). */
   maxContainers?: number;
 }>;
@@ -185,15 +186,27 @@ const externalArb: fc.Arbitrary<ExternalProcessData[]> = fc.subarray([
 // ---------------------------------------------------------------------------------------------
 // Twins: what a hostile campaign needs the framework's "undecidable" denials for
 
+/** The same number of capabilities with one swapped: a tie when a request holds both. */
+function swapOneCapability(caps: CapabilitySetsData | null): CapabilitySetsData {
+  const base = caps?.bounding ?? UNPRIVILEGED_CAPABILITIES;
+  const swapped = [...base.slice(0, -1), 'CAP_SYS_PTRACE'];
+  return { bounding: swapped, effective: swapped, inheritable: [], permitted: swapped,
+    ambient: [] };
+}
+
 function twinsOf(shape: PolicyShape, which: 'stdio' | 'caps'): PolicyShape {
   const workload = shape.containers[1]!;
   const twin: ContainerShape = which === 'stdio'
     ? { ...workload, name: `${workload.name}-twin`, allow_stdio_access: !workload.allow_stdio_access }
-    : { ...workload, name: `${workload.name}-twin`, capabilities: { bounding: ['CAP_KILL'],
-      effective: ['CAP_KILL'], inheritable: [], permitted: ['CAP_KILL'], ambient: [] } };
+    : { ...workload, name: `${workload.name}-twin`, capabilities: swapOneCapability(
+      workload.capabilities) };
   const external = shape.external_processes.flatMap((p) => [p, { ...p,
     allow_stdio_access: !p.allow_stdio_access }]);
-  return { ...shape, containers: [...shape.containers, twin], external_processes: external };
+  // Capability twins are told apart only when dropping is on (else: exact sets).
+  const flags = which === 'caps' ? { ...shape.flags, allow_capability_dropping: true }
+    : shape.flags;
+  return { ...shape, containers: [...shape.containers, twin], external_processes: external,
+    flags };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +235,8 @@ export function policyShapeArb(options: PolicyArbOptions = {}): fc.Arbitrary<Pol
         minimum_svn: FRAGMENT_MINIMUM_SVN, includes: ['containers'] }] : [],
       flags: p.flags,
     };
-    return options.twins === true ? twinsOf(shape, p.twins) : shape;
+    const twins = options.twins ?? false;
+    return twins === false ? shape : twinsOf(shape, twins === true ? p.twins : twins);
   });
 }
 

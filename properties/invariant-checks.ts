@@ -190,15 +190,48 @@ function externalProblem(candidates: Candidates, p: ProcessRecord): string | nul
     : null;
 }
 
+/**
+ * Judgements of I2 by record identity: records are frozen and copied when they change, so a
+ * judgement holds for as long as the same objects (and the same policy, fragments and plan9
+ * shares) are there. It saves re-judging every container at every step; it changes no verdict.
+ */
+type Judged = Readonly<{ inputs: readonly unknown[]; problem: string | null }>;
+const judgedContainers = new WeakMap<ContainerRecord, Judged>();
+const judgedExternal = new WeakMap<ProcessRecord, Judged>();
+
+function judged<K extends object>(cache: WeakMap<K, Judged>, key: K, inputs: readonly unknown[],
+  judge: () => string | null): string | null {
+  const known = cache.get(key);
+  if (known !== undefined && known.inputs.length === inputs.length
+    && known.inputs.every((x, i) => x === inputs[i])) return known.problem;
+  const problem = judge();
+  cache.set(key, { inputs, problem });
+  return problem;
+}
+
+function containerProblem(candidates: Candidates, guest: GuestState, id: string,
+  record: ContainerRecord, processes: readonly ProcessRecord[]): string | null {
+  const place = placeOf(guest, id, record);
+  let problem = 'no entry has its layers';
+  const fits = entriesWithLayers(candidates, record.context.layers!).some((entry) => {
+    const found = configProblem(entry, record, place)
+      ?? processes.map((p) => processProblem(entry, record, p)).find((x) => x !== null) ?? null;
+    if (found !== null) problem = found;
+    return found === null;
+  });
+  return fits ? null : problem;
+}
+
 function checkI2(view: WorldView): Verdict {
   const guest = view.guest;
   const policy = view.policy;
   if (guest === null || policy === null) return HOLDS;
   const candidates = candidatesOf(view, policy);
+  const context = [policy, guest.fragments, guest.plan9];
   const byContainer = new Map<string, ProcessRecord[]>();
   for (const p of Object.values(guest.processes)) {
     if (p.containerId === null) {
-      const problem = externalProblem(candidates, p);
+      const problem = judged(judgedExternal, p, context, () => externalProblem(candidates, p));
       if (problem !== null) return violated(`process ${p.pid}`, problem);
       continue;
     }
@@ -208,17 +241,11 @@ function checkI2(view: WorldView): Verdict {
   }
   for (const [id, record] of Object.entries(guest.containers)) {
     if (!created(record) || record.context.layers === null) continue;
-    const place = placeOf(guest, id, record);
     const processes = byContainer.get(id) ?? [];
-    let problem = 'no entry has its layers';
-    const fits = entriesWithLayers(candidates, record.context.layers).some((entry) => {
-      const found = configProblem(entry, record, place)
-        ?? processes.map((p) => processProblem(entry, record, p)).find((x) => x !== null) ?? null;
-      if (found !== null) problem = found;
-      return found === null;
-    });
-    if (!fits) return violated(`container ${short(id)}`, `no policy entry with its layers allows `
-      + `what it runs: ${problem}`);
+    const problem = judged(judgedContainers, record, [...context, id, ...processes],
+      () => containerProblem(candidates, guest, id, record, processes));
+    if (problem !== null) return violated(`container ${short(id)}`, 'no policy entry with its '
+      + `layers allows what it runs: ${problem}`);
   }
   return HOLDS;
 }
