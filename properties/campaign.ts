@@ -65,10 +65,10 @@ export type CampaignResult = Readonly<{
   elapsedMs: number;
 }>;
 
-/** The campaign's worlds: `count` generated policies (a quarter with twins: stdio, caps). */
+/** The campaign's worlds: `count` generated policies (a third with twins: stdio, caps). */
 export function campaignPool(seed: number, count: number,
   engine?: PolicyEngine): readonly PoolEntry[] {
-  const quarter = Math.max(1, Math.floor(count / 8));
+  const quarter = Math.max(1, Math.floor(count / 6));
   const plain = fc.sample(generatedPolicyArb(), { seed, numRuns: count - 2 * quarter });
   const stdio = fc.sample(generatedPolicyArb({ twins: 'stdio' }), { seed: seed + 1,
     numRuns: quarter });
@@ -130,23 +130,34 @@ class BenignStep implements fc.Command<Model, Real> {
   }
 }
 
-/** The next benign frame, mutated instead of sent as is (the mutation lands in its context). */
+/** Mutations that apply to the benign frame at `index` (none if it is not a bridge frame). */
+function mutationsAt(ctx: HostileContext, index: number): readonly Mutation[] {
+  const next = ctx.benign[index];
+  if (next?.kind !== 'bridge') return [];
+  const message = next.message.message as Record<string, unknown>;
+  return MUTATIONS.filter((m) => m.applies(message, next.message.type));
+}
+
+/**
+ * The next benign frame, mutated instead of sent as is (the mutation lands in its context):
+ * `pick` chooses among the mutations that apply to that frame.
+ */
 class MutateNext implements fc.Command<Model, Real> {
-  constructor(private readonly ctx: HostileContext, private readonly mutation: Mutation) {}
+  constructor(private readonly ctx: HostileContext, private readonly pick: number) {}
   check(m: Readonly<Model>): boolean {
-    const next = this.ctx.benign[m.cursor];
-    return next?.kind === 'bridge' && this.mutation.applies(next.message.message as
-      Record<string, unknown>, next.message.type);
+    return mutationsAt(this.ctx, m.cursor).length > 0;
   }
   run(m: Model, r: Real): void {
     const i = m.cursor++;
+    const applicable = mutationsAt(this.ctx, i);
+    const mutation = applicable[this.pick % applicable.length]!;
     const next = this.ctx.benign[i]!;
     assert(next.kind === 'bridge', 'checked: a bridge frame');
-    apply(r, { label: `#${i} ${this.ctx.notes[i]}: ${this.mutation.name}`,
-      action: { kind: 'bridge', message: mutate(next.message, this.mutation, this.ctx) } });
+    apply(r, { label: `#${i} ${this.ctx.notes[i]}: ${mutation.name}`,
+      action: { kind: 'bridge', message: mutate(next.message, mutation, this.ctx) } });
   }
   toString(): string {
-    return `mutate the next benign frame: ${this.mutation.name}`;
+    return `mutate the next benign frame (mutation ${this.pick})`;
   }
 }
 
@@ -171,6 +182,20 @@ class SignalLive implements fc.Command<Model, Real> {
   }
 }
 
+/** The host sends its last request again (a replay: the same mount, fragment, exec, ...). */
+class RepeatLast implements fc.Command<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+  run(_m: Model, r: Real): void {
+    const last = r.trail[r.trail.length - 1];
+    if (last !== undefined) apply(r, { label: `again: ${last.label}`, action: last.action });
+  }
+  toString(): string {
+    return 'repeat the last action';
+  }
+}
+
 class HostileStep implements fc.Command<Model, Real> {
   constructor(readonly labelled: LabelledAction) {}
   check(): boolean {
@@ -191,12 +216,18 @@ function runArb(pool: readonly PoolEntry[], maxCommands: number): fc.Arbitrary<R
     const entry = pool[index]!;
     const benign = fc.constant(new BenignStep(entry.ctx));
     const hostile = hostileActionArb(entry.world, entry.ctx).map((l) => new HostileStep(l));
-    const mutateNext = fc.constantFrom(...MUTATIONS).map((m) => new MutateNext(entry.ctx, m));
+    const mutateNext = fc.nat(999).map((pick) => new MutateNext(entry.ctx, pick));
     const signal = fc.record({ pick: fc.nat(7), signal: fc.constantFrom(0, 9, 10, 15, 19) })
       .map(({ pick, signal: s }) => new SignalLive(pick, s));
-    return fc.tuple(fc.constant(index), fc.integer({ min: 0, max: entry.ctx.benign.length }),
+    // Half the runs stop the benign prefix right before a frame that mutations change most
+    // (mounts, overlays, creates, execs), so the first command lands in its context.
+    const frames = entry.ctx.benign.map((_, i) => i).filter((i) => mutationsAt(entry.ctx, i)
+      .length > 0);
+    const prefix = fc.oneof(fc.integer({ min: 0, max: entry.ctx.benign.length }),
+      fc.constantFrom(...frames));
+    return fc.tuple(fc.constant(index), prefix,
       fc.commands([benign, benign, benign, mutateNext, mutateNext, hostile, hostile, hostile,
-        signal], { size: 'max', maxCommands }));
+        signal, fc.constant(new RepeatLast())], { size: 'max', maxCommands }));
   });
 }
 
@@ -211,6 +242,35 @@ function runOne(entry: PoolEntry, prefix: number, cmds: Iterable<fc.Command<Mode
   }
   fc.modelRun(() => ({ model: { cursor: prefix }, real }), cmds);
   return real;
+}
+
+/** Replays `trail` from `world`; the failure and the trail up to it, or null if it holds. */
+function replayTrail(world: World, trail: readonly LabelledAction[],
+  invariants: readonly Invariant[]): InvariantViolation | null {
+  const real: Real = { world, before: viewOf(world), trail: [], invariants, coverage: null };
+  try {
+    for (const labelled of trail) apply(real, labelled);
+  } catch (error) {
+    if (error instanceof InvariantViolation) return error;
+    throw error;
+  }
+  return null;
+}
+
+/**
+ * After fast-check's shrinking (which keeps the benign prefix it needed), drops every action
+ * whose removal keeps the same invariant failing: the scenario keeps only what the bug needs.
+ */
+export function minimiseTrail(world: World, violation: InvariantViolation,
+  invariants: readonly Invariant[]): InvariantViolation {
+  let best = violation;
+  for (let i = best.trail.length - 2; i >= 0; i--) {
+    const candidate = [...best.trail.slice(0, i), ...best.trail.slice(i + 1)];
+    const again = replayTrail(world, candidate, invariants);
+    if (again !== null && again.failure.id === best.failure.id) best = again;
+  }
+  assert(best.trail.length <= violation.trail.length, 'minimising never grows the trail');
+  return best;
 }
 
 /** Runs the campaign; on a violation, shrinks it and renders the counterexample as a scenario. */
@@ -230,20 +290,20 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   if (details.failed) {
     const [index, prefix, cmds] = details.counterexample![0];
     const entry = pool[index]!;
-    let trail: readonly LabelledAction[] = [];
-    let failure: InvariantResult | null = null;
+    let found: InvariantViolation | null = null;
     try {
       runOne(entry, prefix, cmds, invariants, null);
     } catch (error) {
       if (!(error instanceof InvariantViolation)) throw error;
-      trail = error.trail;
-      failure = error.failure;
+      found = error;
     }
-    assert(failure !== null, 'the shrunk counterexample fails again when replayed');
+    assert(found !== null, 'the shrunk counterexample fails again when replayed');
+    const { trail, failure } = minimiseTrail(entry.world, found, invariants);
     counterexample = { seed: details.seed, path: details.counterexamplePath ?? '', failure,
       trail, policy: entry.policy, scenario: scenarioFile({ seed: details.seed,
         path: details.counterexamplePath ?? '', failure, trail, policy: entry.policy,
-        worldSeed: options.seed, engineName: options.engine?.name ?? null }) };
+        worldSeed: options.seed, engineName: options.engine?.name ?? null,
+        campaign: JSON.stringify({ ...options, engine: options.engine?.name }) }) };
   }
   return { runs: details.numRuns, steps: coverage.steps, counterexample, coverage,
     elapsedMs: performance.now() - started };

@@ -5,11 +5,13 @@
  * privileged, seccomp, devices, hooks; a reused ID; an exec into the wrong container; an RO/RW
  * mix-up), the benign requests replayed out of order (two containers' requests interleaved),
  * raw garbage frames, disk and block tampering, injected faults (a mount or unmount that fails
- * half-way), signed fragments, second policies, external processes and plan9 shares.
+ * half-way), signed fragments, second policies, external processes and plan9 shares, and the
+ * host's memory and attestation powers.
  * Method: `hostileContext(world)` runs the world's benign deployment once and reads from it what
  * a host knows (container IDs, layer paths, LUNs, disks, the policy's external processes);
- * `hostileActionArb(ctx)` draws one labelled action. Memory and attestation powers (issue 9)
- * join once those actions exist on main.
+ * `hostileActionArb(ctx)` draws one labelled action. Memory and attestation powers
+ * (read, write and remap guest pages; certificate sources; guest messages withheld or replayed;
+ * replayed reports and tokens; time; attestation of any container) are drawn too.
  */
 import fc from 'fast-check';
 import type { Json } from '../sim/kernel/canonical-json.js';
@@ -20,6 +22,7 @@ import type { GeneratedPolicy } from './arbitraries.js';
 import { FRAGMENT_NAMES, signedFragment } from './fragments.js';
 import { LAYER_TREES, layerRoot } from './catalog.js';
 import { ALL_CAPABILITIES } from './policy-semantics.js';
+import { sampleOfRegex } from '../sim/world-deployment.js';
 
 /** A host action with a readable label (the model-based suite's toString). */
 export type LabelledAction = Readonly<{ label: string; action: HostAction }>;
@@ -78,7 +81,7 @@ export function hostileContext(world: World, policy: GeneratedPolicy): HostileCo
     const settings = obj(obj(m['Request'])['Settings']);
     if (settings['ReadOnly'] === true && typeof settings['MountPath'] === 'string') {
       paths.add(settings['MountPath']);
-      if (typeof settings['Lun'] === 'number') luns.add(settings['Lun']);
+      luns.add(typeof settings['Lun'] === 'number' ? settings['Lun'] : 0);   // omitempty: LUN 0
     }
   }
   return { policy, benign, notes: benign.map(noteOf), containerIds: [...ids], sandboxId,
@@ -188,7 +191,10 @@ export const MUTATIONS: readonly Mutation[] = [
     obj(m['Request'])['RequestType'] = 'Remove';
     const s = settingsOf(m); s['ReadOnly'] = !(s['ReadOnly'] === true);
     // A read-only request makes the GCS read a verity superblock first: name a layer's LUN.
-    if (s['ReadOnly'] === true) { s['Lun'] = ctx.layerLuns[0] ?? 0; s['Options'] = ['ro']; }
+    if (s['ReadOnly'] === true) {
+      s['Lun'] = ctx.layerLuns[0] ?? 0; s['Options'] = ['ro'];
+      for (const field of ['Encrypted', 'EnsureFilesystem', 'Filesystem']) delete s[field];
+    }
   } },
   { name: 'unmount elsewhere', applies: resource('MappedVirtualDisk'), edit: (m) => {
     obj(m['Request'])['RequestType'] = 'Remove';
@@ -313,6 +319,12 @@ function requestArb(ctx: HostileContext): fc.Arbitrary<LabelledAction> {
       label: `SignalProcess ${short(c)} pid ${pid} signal ${signal}`,
       action: bridge(gcsMessage('SignalProcess', c, { ProcessId: pid, Options: { Signal: signal } })),
     })),
+    ...external.map((p) => fc.constant({ label: `external process ${JSON.stringify(p.command)} `
+      + 'as the policy lists it', action: bridge(gcsMessage('ExecuteProcess', UVM_CONTAINER_ID,
+      { Settings: { ProcessParameters: JSON.stringify({ CommandArgs: p.command,
+        WorkingDirectory: p.working_dir, Environment: Object.fromEntries(p.env_rules.map((r) =>
+          (r.strategy === 'string' ? r.pattern : sampleOfRegex(r.pattern)).split('='))),
+        CreateInUtilityVM: true }) } })) })),
     fc.record({ argv, env, cwd, console: fc.boolean() }).map((p) => ({
       label: `external process ${JSON.stringify(p.argv)} in ${p.cwd}`,
       action: bridge(gcsMessage('ExecuteProcess', UVM_CONTAINER_ID, { Settings: {
@@ -375,6 +387,40 @@ function diskArb(world: World, ctx: HostileContext): fc.Arbitrary<LabelledAction
   );
 }
 
+/** The guest pages that matter (DEFAULT_MEMORY_LAYOUT): secrets, GHCB, bridge, guest messages,
+ * keyring. */
+const PAGES = [0x80_d000, 0x80_f000, 0x90_0000, 0x90_2000, 0x90_3000, 0xa0_0000, 0xa0_1000];
+
+/** Issue 9's powers: guest memory, certificates, guest messages, replays, time, attestation. */
+function memoryArb(ctx: HostileContext): fc.Arbitrary<LabelledAction> {
+  const gpa = fc.constantFrom(...PAGES);
+  const source = fc.constantFrom('genuine', 'other_chip', 'other_tcb', 'corrupt' as const);
+  const containers = ctx.containerIds.length > 0 ? ctx.containerIds : ['f'.repeat(64)];
+  return fc.oneof<fc.Arbitrary<LabelledAction>[]>(
+    gpa.map((g) => ({ label: `read page 0x${g.toString(16)}`,
+      action: { kind: 'read_page', gpa: g, debug: true } })),
+    fc.record({ g: gpa, offset: fc.nat(4064), fill: fc.integer({ min: 1, max: 255 }) })
+      .map(({ g, offset, fill }) => ({ label: `write page 0x${g.toString(16)} at ${offset}`,
+        action: { kind: 'write_page', gpa: g, offset,
+          bytes: fill.toString(16).padStart(2, '0').repeat(32) } })),
+    fc.record({ g: gpa, other: gpa, fresh: fc.boolean() }).map(({ g, other, fresh }) => ({
+      label: `remap page 0x${g.toString(16)} (${fresh ? 'fresh' : `to 0x${other.toString(16)}`})`,
+      action: { kind: 'remap', gpa: g, to: fresh ? { kind: 'fresh', fill: '00' }
+        : { kind: 'swap', gpa: other } } })),
+    source.map((s) => ({ label: `THIM serves ${s}`, action: { kind: 'thim', source: s } })),
+    source.map((s) => ({ label: `cert table ${s}`, action: { kind: 'cert_table', source: s } })),
+    fc.constantFrom('deliver', 'withhold', 'replay' as const).map((mode) => ({
+      label: `guest message: ${mode}`, action: { kind: 'guest_message', mode } })),
+    fc.constant({ label: 'replay a report', action: { kind: 'replay_report' } }),
+    fc.constant({ label: 'replay a token', action: { kind: 'replay_token' } }),
+    fc.constantFrom(1000, 3_600_000).map((ms) => ({ label: `wait ${ms} ms`,
+      action: { kind: 'wait', ms } })),
+    fc.record({ c: fc.constantFrom(...containers), via: fc.constantFrom('thim',
+      'cert_table' as const) }).map(({ c, via }) => ({ label: `attest ${short(c)} via ${via}`,
+      action: { kind: 'attest', container: c, via } })),
+  );
+}
+
 /** One hostile action: a mutation, a replayed benign step, a request, garbage or a host power. */
 export function hostileActionArb(world: World, ctx: HostileContext): fc.Arbitrary<LabelledAction> {
   const replay = fc.integer({ min: 0, max: ctx.benign.length - 1 }).map((i) => ({
@@ -385,5 +431,6 @@ export function hostileActionArb(world: World, ctx: HostileContext): fc.Arbitrar
     { weight: 3, arbitrary: requestArb(ctx) },
     { weight: 1, arbitrary: garbageArb() },
     { weight: 2, arbitrary: diskArb(world, ctx) },
+    { weight: 2, arbitrary: memoryArb(ctx) },
   );
 }

@@ -10,9 +10,11 @@ export {
   type WorldView,
 } from './invariants.js';
 export {
-  I1_CONTAINER_INTEGRITY, I2_EXECUTION_INTEGRITY, I3_STATE_DISCIPLINE, I5_ATTESTATION_BINDING,
-  I6_CONFIDENTIALITY,
+  I1_CONTAINER_INTEGRITY, I2_EXECUTION_INTEGRITY, I3_STATE_DISCIPLINE,
 } from './invariant-checks.js';
+export {
+  I5_ATTESTATION_BINDING, I6_CONFIDENTIALITY, I7_KEY_RELEASE, reportOfRequest,
+} from './invariant-attestation.js';
 export { I4_METADATA } from './invariant-metadata.js';
 export { readPolicyData, type PolicyData } from './policy-data.js';
 export {

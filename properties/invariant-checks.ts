@@ -1,9 +1,10 @@
 /**
- * Goal: I1, I2, I3, I5 and I6 of DESIGN.md "The invariant" as checks over a WorldView: the
- * guest's devices, overlays, containers, processes, plan9 shares, scratch encryption, loaded
- * fragments and own report, the firmware's launch, and the host's disks — judged against the
- * installed policy as properties/policy-data.ts reads it. I4 (metadata against reality) is in
- * properties/invariant-metadata.ts, the one checker allowed to read the engine's metadata.
+ * Goal: I1, I2 and I3 of DESIGN.md "The invariant" as checks over a WorldView: the guest's
+ * devices, overlays, containers, processes, plan9 shares, scratch encryption and loaded
+ * fragments — judged against the installed policy as properties/policy-data.ts reads it. I4
+ * (metadata against reality) is in properties/invariant-metadata.ts, the one checker allowed to
+ * read the engine's metadata; I5–I7 (attestation, confidentiality, key release) in
+ * properties/invariant-attestation.ts. STATE_INVARIANTS lists all seven in order.
  * Method: each check walks the records and returns the first violation, naming the object
  * (`container <id>`, `process <pid>`, `device <target>`, …). I1 and I2 bind each container to a
  * policy entry existentially: some entry must explain its layers (I1) and, the same entry, its
@@ -22,11 +23,15 @@ import {
 } from './policy-semantics.js';
 import type { Invariant, Verdict, WorldView } from './invariants.js';
 import { I4_METADATA } from './invariant-metadata.js';
+import {
+  I5_ATTESTATION_BINDING, I6_CONFIDENTIALITY, I7_KEY_RELEASE,
+} from './invariant-attestation.js';
 
 const HOLDS: Verdict = Object.freeze({ kind: 'holds' });
 const violated = (object: string, reason: string): Verdict =>
   Object.freeze({ kind: 'violated', object, reason });
-const short = (id: string): string => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
+/** Long hex (IDs, hashes) shortened for messages; paths kept whole. */
+const short = (id: string): string => (/^[0-9a-f]{17,}$/.test(id) ? `${id.slice(0, 12)}…` : id);
 
 // ---------------------------------------------------------------------------------------------
 // Candidates: the policy's containers and those of fragments it lets in (spec c load_fragment)
@@ -342,7 +347,16 @@ function processDiscipline(guest: GuestState): Verdict {
   return HOLDS;
 }
 
-/** Container IDs are single-use: a created record keeps its config for ever. */
+/** A container's lifecycle only moves forward. */
+const PHASE_RANK: Readonly<Record<ContainerRecord['value'], number>> = {
+  overlay_mounted: 0, created: 1, running: 2, exited: 3, deleted: 4,
+};
+
+/**
+ * Container IDs are single-use: a created record keeps its config for ever (compared by
+ * identity first — records are shared between steps — then by content, so views restored
+ * from snapshots compare too).
+ */
 function idsDiscipline(view: WorldView): Verdict {
   const before = view.before?.guest;
   const guest = view.guest;
@@ -350,11 +364,12 @@ function idsDiscipline(view: WorldView): Verdict {
   for (const [id, old] of Object.entries(before.containers)) {
     const now = guest.containers[id];
     if (now === undefined) return violated(`container ${short(id)}`, 'its record disappeared');
-    if (created(old) && now.context.config !== old.context.config) {
+    if (created(old) && now.context.config !== old.context.config
+      && JSON.stringify(now.context.config) !== JSON.stringify(old.context.config)) {
       return violated(`container ${short(id)}`, 'created a second time (its ID was reused)');
     }
-    if (old.value === 'deleted' && now.value !== 'deleted') {
-      return violated(`container ${short(id)}`, 'came back after it was deleted');
+    if (PHASE_RANK[now.value] < PHASE_RANK[old.value]) {
+      return violated(`container ${short(id)}`, `went back from ${old.value} to ${now.value}`);
     }
   }
   return HOLDS;
@@ -369,63 +384,6 @@ function checkI3(view: WorldView): Verdict {
   for (const verdict of [targetsDiscipline(guest, policy), fragmentsDiscipline(view, policy),
     processDiscipline(guest), idsDiscipline(view)]) {
     if (verdict.kind !== 'holds') return verdict;
-  }
-  return HOLDS;
-}
-
-// ---------------------------------------------------------------------------------------------
-// I5: attestation binding
-
-function checkI5(view: WorldView): Verdict {
-  const guest = view.guest;
-  const before = view.before?.launch;
-  if (before !== undefined && before.phase === 'running' && (before.hostData
-    !== view.launch.hostData || before.measurement !== view.launch.measurement)) {
-    return violated('launch', 'HOST_DATA or MEASUREMENT changed after LAUNCH_FINISH');
-  }
-  if (guest === null || guest.ownReport === null) return HOLDS;
-  if (guest.ownReport.host_data !== view.launch.hostData
-    || guest.ownReport.measurement !== view.launch.measurement) {
-    return violated('guest report', 'the report the guest obtained does not carry the launch\'s '
-      + 'HOST_DATA and MEASUREMENT');
-  }
-  if (view.policyDigest !== null && view.policyDigest !== guest.ownReport.host_data) {
-    return violated('policy', `the enforced policy (SHA-256 ${short(view.policyDigest)}) is not `
-      + `the one HOST_DATA names (${short(guest.ownReport.host_data)})`);
-  }
-  return HOLDS;
-}
-
-// ---------------------------------------------------------------------------------------------
-// I6: confidentiality (the host's disks never hold a scratch key or scratch plaintext)
-
-/** Hex of text every plaintext config.json or init marker the guest writes contains. */
-const PLAINTEXT_MARKERS = ['"args"', '"pid"'].map((t) => Buffer.from(t).toString('hex'));
-
-function checkI6(view: WorldView): Verdict {
-  const guest = view.guest;
-  if (guest === null) return HOLDS;
-  const keys = Object.values(guest.secrets.scratchKeys);
-  const encryptedLuns = new Set(Object.values(guest.devices).filter((d) =>
-    d.kind === 'rw_scratch' && d.encrypted).map((d) => d.lun));
-  const attachments = view.host.storage.attachments;
-  const encryptedDisks = new Set(Object.entries(attachments)
-    .filter(([lun]) => encryptedLuns.has(Number(lun))).map(([, a]) => a.disk));
-  const oldDisks = view.before?.host.storage.disks ?? {};
-  for (const [name, disk] of Object.entries(view.host.storage.disks)) {
-    const blocks = disk.kind === 'scratch' ? disk.sealed : disk.patches;
-    const old = oldDisks[name];
-    const oldBlocks = old === undefined ? {} : old.kind === 'scratch' ? old.sealed : old.patches;
-    for (const [index, block] of Object.entries(blocks)) {
-      if (oldBlocks[index] === block) continue;    // judged at an earlier step
-      if (keys.some((key) => block.includes(key))) {
-        return violated(`disk ${name} block ${index}`, 'holds a scratch key the guest drew');
-      }
-      if (encryptedDisks.has(name) && PLAINTEXT_MARKERS.some((m) => block.includes(m))) {
-        return violated(`disk ${name} block ${index}`, 'holds plaintext the guest wrote to '
-          + 'encrypted scratch');
-      }
-    }
   }
   return HOLDS;
 }
@@ -455,20 +413,7 @@ export const I3_STATE_DISCIPLINE: Invariant = {
   check: checkI3,
 };
 
-export const I5_ATTESTATION_BINDING: Invariant = {
-  id: 'I5',
-  statement: 'the guest\'s report carries the launch\'s HOST_DATA = SHA-256(enforced policy) and '
-    + 'MEASUREMENT; neither changes after LAUNCH_FINISH',
-  check: checkI5,
-};
-
-export const I6_CONFIDENTIALITY: Invariant = {
-  id: 'I6',
-  statement: 'no scratch key and no plaintext of encrypted scratch appears on the host\'s disks',
-  check: checkI6,
-};
-
 export const STATE_INVARIANTS: readonly Invariant[] = Object.freeze([
   I1_CONTAINER_INTEGRITY, I2_EXECUTION_INTEGRITY, I3_STATE_DISCIPLINE, I4_METADATA,
-  I5_ATTESTATION_BINDING, I6_CONFIDENTIALITY,
+  I5_ATTESTATION_BINDING, I6_CONFIDENTIALITY, I7_KEY_RELEASE,
 ]);

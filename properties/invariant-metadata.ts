@@ -14,7 +14,8 @@ import type { Invariant, Verdict } from './invariants.js';
 const HOLDS: Verdict = Object.freeze({ kind: 'holds' });
 const violated = (object: string, reason: string): Verdict =>
   Object.freeze({ kind: 'violated', object, reason });
-const short = (id: string): string => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
+/** Long hex (IDs, hashes) shortened for messages; paths kept whole. */
+const short = (id: string): string => (/^[0-9a-f]{17,}$/.test(id) ? `${id.slice(0, 12)}…` : id);
 
 function sameKeys(name: string, metadata: Readonly<Record<string, unknown>>,
   real: ReadonlySet<string>): Verdict {

@@ -44,8 +44,17 @@ export type WorldView = Readonly<{
   policyDigest: Hex | null;
   /** Fragments the guest loaded, read independently, by the guest's key for them. */
   fragments: Readonly<Record<string, PolicyData>>;
-  /** The firmware's launch: phase, and HOST_DATA / MEASUREMENT fixed at LAUNCH_FINISH. */
-  launch: Readonly<{ phase: string; hostData: Hex | null; measurement: Hex | null }>;
+  /** The firmware's launch: phase, and HOST_DATA / MEASUREMENT / guest POLICY fixed at
+   * LAUNCH_FINISH. */
+  launch: Readonly<{ phase: string; hostData: Hex | null; measurement: Hex | null;
+    guestPolicy: bigint | null }>;
+  /** The guest's memory as the memory controller holds it (null before launch). */
+  memory: World['state']['memory'];
+  /** The key broker, the guest's attestation client, what the host relayed. */
+  attestation: World['state']['attestation'] | null;
+  /** The world's token service (issuer, endorsed measurements) and the key it guards. */
+  attestationConfig: Readonly<{ issuer: string; endorsed: readonly Hex[];
+    keyName: string }> | null;
   /** The host's storage and what else it holds (host-visible). */
   host: World['state']['host'];
   /** The agent's confidential checks that are switched off (the invariant assumes none). */
@@ -123,7 +132,11 @@ export function viewOf(world: World, options: ViewOptions = {}): WorldView {
   return {
     guest, policy, policyDigest, fragments,
     launch: { phase: world.state.launch.value, hostData: finish?.host_data ?? null,
-      measurement: finish?.measurement ?? null },
+      measurement: finish?.measurement ?? null, guestPolicy: finish?.policy ?? null },
+    memory: world.state.memory, attestation: world.state.attestation,
+    attestationConfig: { issuer: world.config.attestation.tokenService.issuer,
+      endorsed: world.config.attestation.tokenService.endorsedMeasurements,
+      keyName: world.config.attestation.keyName },
     host: world.state.host,
     relaxedChecks: Object.keys(checks).filter((name) => checks[name] === false).sort(),
     load, before: options.before ?? null,
@@ -162,5 +175,5 @@ export function firstFailure(view: WorldView,
   return null;
 }
 
-/** I1–I7 over state (C1 is a property of a run: properties/compatibility.ts). */
+/** I1–I7 over state, in order (C1 is a property of a run: properties/compatibility.ts). */
 export const INVARIANTS: readonly Invariant[] = STATE_INVARIANTS;

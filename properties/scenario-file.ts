@@ -23,6 +23,8 @@ export type ScenarioInput = Readonly<{
   worldSeed: number;
   /** A mutant engine (properties/mutants.ts) the world ran, or null for the real one. */
   engineName: string | null;
+  /** The campaign's options as the caller wrote them (runs, policies, ...), for the header. */
+  campaign: string;
 }>;
 
 function describe(failure: InvariantResult): string {
@@ -39,8 +41,8 @@ export function scenarioFile(input: ScenarioInput): string {
     + `  ${JSON.stringify(t.action)},`).join('\n');
   return `// Counterexample found by the parma-sim property campaign.
 // ${describe(input.failure).replace(/\n/g, ' ')}
-// seed ${input.seed}, path ${JSON.stringify(input.path)}: fc.check(property, { seed: ${
-  input.seed}, path: ${JSON.stringify(input.path)} }) reproduces it.
+// Found by runCampaign(${input.campaign}) (fast-check seed ${input.seed}, path ${
+  JSON.stringify(input.path)}), shrunk, then minimised to the actions the failure needs.
 // Run inside the repository: node counterexample.mjs (exit 1: the invariant fails).
 import { createWorld, step } from 'parma-sim';
 import { firstFailure, mutantEngine, viewOf } from 'parma-sim/properties';
