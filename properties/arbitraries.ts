@@ -197,7 +197,8 @@ function swapOneCapability(caps: CapabilitySetsData | null): CapabilitySetsData 
 function twinsOf(shape: PolicyShape, which: 'stdio' | 'caps'): PolicyShape {
   const workload = shape.containers[1]!;
   const twin: ContainerShape = which === 'stdio'
-    ? { ...workload, name: `${workload.name}-twin`, allow_stdio_access: !workload.allow_stdio_access }
+    ? { ...workload, name: `${workload.name}-twin`,
+      allow_stdio_access: !workload.allow_stdio_access }
     : { ...workload, name: `${workload.name}-twin`, capabilities: swapOneCapability(
       workload.capabilities) };
   const external = shape.external_processes.flatMap((p) => [p, { ...p,

@@ -103,9 +103,13 @@ export type DriftOutcome = Readonly<{
   world: World;
 }>;
 
-/** Runs the benign deployment with `drift` applied, checking the invariant after each step. */
-export function runDrifted(world: World, drift: Drift): DriftOutcome {
-  const actions = deployBenign(world).actions.map((action) => drifted(action, drift));
+/**
+ * Runs the benign deployment with `drift` applied (null: as planned), checking the invariant
+ * after each step.
+ */
+export function runDrifted(world: World, drift: Drift | null): DriftOutcome {
+  const actions = deployBenign(world).actions.map((action) => (drift === null ? action
+    : drifted(action, drift)));
   let current = world;
   let before = viewOf(current);
   let refused: string | null = null;

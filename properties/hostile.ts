@@ -223,7 +223,8 @@ export const MUTATIONS: readonly Mutation[] = [
     p['capabilities'] = caps; }) },
   { name: 'exec without no_new_privileges', applies: isExec, edit: editExec((p) => {
     p['noNewPrivileges'] = false; }) },
-  { name: 'exec with a terminal', applies: isExec, edit: editExec((p) => { p['terminal'] = true; }) },
+  { name: 'exec with a terminal', applies: isExec,
+    edit: editExec((p) => { p['terminal'] = true; }) },
   { name: 'in another container', applies: (_m, t) => t === GCS_MESSAGE.ExecuteProcess
     || t === GCS_MESSAGE.SignalProcess || t === GCS_MESSAGE.ShutdownGraceful
     || t === GCS_MESSAGE.DeleteContainerState || t === GCS_MESSAGE.Start,
@@ -317,7 +318,8 @@ function requestArb(ctx: HostileContext): fc.Arbitrary<LabelledAction> {
     fc.record({ id, pid: fc.integer({ min: 99, max: 112 }),
       signal: fc.constantFrom(0, 2, 9, 10, 15, 19) }).map(({ id: c, pid, signal }) => ({
       label: `SignalProcess ${short(c)} pid ${pid} signal ${signal}`,
-      action: bridge(gcsMessage('SignalProcess', c, { ProcessId: pid, Options: { Signal: signal } })),
+      action: bridge(gcsMessage('SignalProcess', c, { ProcessId: pid,
+        Options: { Signal: signal } })),
     })),
     ...external.map((p) => fc.constant({ label: `external process ${JSON.stringify(p.command)} `
       + 'as the policy lists it', action: bridge(gcsMessage('ExecuteProcess', UVM_CONTAINER_ID,

@@ -23,7 +23,8 @@ const unknown = (reason: string): Verdict => Object.freeze({ kind: 'unknown', re
 const short = (hex: string): string => (/^[0-9a-f]{17,}$/.test(hex) ? `${hex.slice(0, 12)}…` : hex);
 
 /** ATTESTATION_REPORT offsets (SEV-SNP ABI 56860, table "ATTESTATION_REPORT structure"). */
-const REPORT = Object.freeze({ bytes: 0x4a0, measurement: [0x090, 0x0c0], hostData: [0x0c0, 0x0e0] });
+const REPORT = Object.freeze({ bytes: 0x4a0, measurement: [0x090, 0x0c0],
+  hostData: [0x0c0, 0x0e0] });
 /** Guest POLICY.DEBUG (bit 19). */
 const POLICY_DEBUG = 1n << 19n;
 
@@ -72,7 +73,9 @@ function checkI5(view: WorldView): Verdict {
   for (const relayed of view.attestation?.host.relayed ?? []) {
     if (seen.has(relayed.request)) continue;
     const body = view.load(relayed.request);
-    if (body === undefined) return unknown(`relayed request ${short(relayed.request)} is not stored`);
+    if (body === undefined) {
+      return unknown(`relayed request ${short(relayed.request)} is not stored`);
+    }
     const report = reportOfRequest(body);
     if (typeof report === 'string') return unknown(report);
     if (report.hostData !== view.launch.hostData || report.measurement

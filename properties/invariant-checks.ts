@@ -277,7 +277,9 @@ function targetsDiscipline(guest: GuestState, policy: PolicyData): Verdict {
   const used = new Map<string, string>();
   const claim = (target: string, what: string): Verdict => {
     const other = used.get(target);
-    if (other !== undefined) return violated(`mount target ${target}`, `used by ${other} and ${what}`);
+    if (other !== undefined) {
+      return violated(`mount target ${target}`, `used by ${other} and ${what}`);
+    }
     used.set(target, what);
     return HOLDS;
   };

@@ -108,7 +108,9 @@ function expressionEnd(text: string, start: number): number {
   return i;
 }
 
-type Raw = { packageName: string; values: Record<string, unknown>; bindings: Record<string, string> };
+type Raw = {
+  packageName: string; values: Record<string, unknown>; bindings: Record<string, string>;
+};
 
 /** Every top-level `name := value` of a Rego module: JSON values as data, others as text. */
 export function readRegoAssignments(text: string): Raw {

@@ -283,5 +283,6 @@ export function buildState(layout: Layout, ctx: HostileContext, plan: StatePlan)
     secrets: Object.freeze({ scratchKeys }) });
   const memory = syncGuestSecrets(base.state.memory, {}, scratchKeys);
   return Object.freeze({ ...base, state: Object.freeze({ ...base.state, guest: built, memory,
-    host: Object.freeze({ ...base.state.host, storage: Object.freeze({ disks, attachments }) }) }) });
+    host: Object.freeze({ ...base.state.host,
+      storage: Object.freeze({ disks, attachments }) }) }) });
 }

@@ -50,15 +50,16 @@ test('properties/invariants: all seven hold on the benign deployment, after ever
   assert.ok(Object.keys(world.state.attestation.released).length === 1, 'a key was released');
 });
 
-test('properties/invariants: I1 is violated by an overlay whose layers are in another order', () => {
-  const reversed = withGuest(world, (g) => {
-    const overlay = g.overlays[serverId]!;
-    return { ...g, overlays: { ...g.overlays, [serverId]: { ...overlay,
-      layers: [...overlay.layers].reverse() } } };
+test('properties/invariants: I1 is violated by an overlay whose layers are in another order',
+  () => {
+    const reversed = withGuest(world, (g) => {
+      const overlay = g.overlays[serverId]!;
+      return { ...g, overlays: { ...g.overlays, [serverId]: { ...overlay,
+        layers: [...overlay.layers].reverse() } } };
+    });
+    assertViolated(verdictOf('I1', reversed), `overlay /run/gcs/c/${serverId}/rootfs`,
+      /in this order, the layers of no policy container/);
   });
-  assertViolated(verdictOf('I1', reversed), `overlay /run/gcs/c/${serverId}/rootfs`,
-    /in this order, the layers of no policy container/);
-});
 
 test('properties/invariants: I2 is violated by a container holding an env var no rule allows',
   () => {
