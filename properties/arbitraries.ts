@@ -275,6 +275,8 @@ export function layersOf(shape: PolicyShape): LayerName[] {
 
 export function generatedPolicyOf(shape: PolicyShape): GeneratedPolicy {
   const layers = layersOf(shape);
+  assert(shape.containers[0]?.command?.[0] === '/pause', 'the pause container comes first');
+  assert(layers.length >= 2, 'pause and at least one workload layer');
   // The sidecar layer is the fragments': the host has its image whenever a fragment may load.
   const images = [...layers, ...(shape.fragments.length > 0 ? ['sidecar' as const] : [])]
     .map((name) => LAYER_TREES[name]);

@@ -111,7 +111,13 @@ function apply(real: Real, labelled: LabelledAction): void {
   if (real.coverage !== null) recordStep(real.coverage, out.events);
   const view = viewOf(out.world, { before: real.before });
   const failure = firstFailure(view, real.invariants);
-  if (failure !== null) throw new InvariantViolation(failure, real.trail);
+  if (failure !== null) {
+    // The verdict names the step it was seen after (0-based, from the fresh world).
+    const index = real.trail.length - 1;
+    const verdict = failure.verdict.kind === 'violated' ? { ...failure.verdict, index }
+      : failure.verdict;
+    throw new InvariantViolation({ id: failure.id, verdict }, real.trail);
+  }
   real.world = out.world;
   real.before = view;
 }
@@ -305,6 +311,8 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
         worldSeed: options.seed, engineName: options.engine?.name ?? null,
         campaign: JSON.stringify({ ...options, engine: options.engine?.name }) }) };
   }
+  assert(details.failed === (counterexample !== null), 'a failure has its counterexample');
+  assert(details.failed || details.numRuns === options.runs, 'a passing campaign ran every run');
   return { runs: details.numRuns, steps: coverage.steps, counterexample, coverage,
     elapsedMs: performance.now() - started };
 }

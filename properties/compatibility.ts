@@ -9,6 +9,7 @@
  * judge the results: every step ok, with the invariant holding after each; a drifted deployment
  * is the same plan with the drift applied to its Create, exec and scratch frames.
  */
+import { assert } from '../sim/kernel/assert.js';
 import type { Json } from '../sim/kernel/canonical-json.js';
 import type { HostAction } from '../models/host/adversary.js';
 import { GCS_MESSAGE } from '../models/host/shim.js';
@@ -33,6 +34,7 @@ export function checkCompatibility(world: World): Verdict {
     return { kind: 'violated', object: `container ${first.name}`, reason: first.reason };
   }
   const index = run.rows.findIndex((row) => row.result.outcome !== 'ok');
+  assert(run.rows.length === run.actions.length, 'one row per action');
   if (index === -1) return HOLDS;
   const row = run.rows[index]!;
   const rule = row.result.decision?.rule;

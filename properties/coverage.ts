@@ -11,6 +11,7 @@
  * (c) and the framework's error strings; reasons and points the GCS cannot reach in this world
  * are listed apart, each with the reason why, and a test checks that they indeed stay unreached.
  */
+import { assert } from '../sim/kernel/assert.js';
 import type { TraceEvent } from '../sim/kernel/trace.js';
 
 export type PointCoverage = {
@@ -140,6 +141,7 @@ function bump(map: Map<string, number>, key: string): void {
 
 /** Counts the decisions and confidential-check refusals of one step's events. */
 export function recordStep(coverage: DecisionCoverage, events: readonly TraceEvent[]): void {
+  assert(events.length > 0, 'every step emits at least its action and result');
   coverage.steps++;
   for (const event of events) {
     const data = event.data as Readonly<Record<string, unknown>> | null;

@@ -14,6 +14,7 @@
  * replayed reports and tokens; time; attestation of any container) are drawn too.
  */
 import fc from 'fast-check';
+import { assert } from '../sim/kernel/assert.js';
 import type { Json } from '../sim/kernel/canonical-json.js';
 import type { BridgeMessage, HostAction } from '../models/host/adversary.js';
 import { GCS_MESSAGE, gcsMessage, modifySettings, UVM_CONTAINER_ID } from '../models/host/shim.js';
@@ -84,6 +85,8 @@ export function hostileContext(world: World, policy: GeneratedPolicy): HostileCo
       luns.add(typeof settings['Lun'] === 'number' ? settings['Lun'] : 0);   // omitempty: LUN 0
     }
   }
+  assert(benign.length > 3 && benign[0]!.kind === 'launch', 'the benign plan launches first');
+  assert(ids.size === 0 || sandboxId !== '', 'the first container created is the sandbox');
   return { policy, benign, notes: benign.map(noteOf), containerIds: [...ids], sandboxId,
     layerPaths: [...paths], layerLuns: [...luns], disks: [...disks], rogueLun: 40 };
 }

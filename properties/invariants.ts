@@ -12,6 +12,7 @@
  * (test/kernel/layering.test.ts) enforces that.
  */
 import { createHash } from 'node:crypto';
+import { assert } from '../sim/kernel/assert.js';
 import type { Hex } from '../sim/kernel/bytes.js';
 import type { GuestState } from '../models/guest/guest-state.js';
 import type { World } from '../sim/world.js';
@@ -127,6 +128,7 @@ export function viewOf(world: World, options: ViewOptions = {}): WorldView {
     const data = bytes === undefined ? null : policyDataOf(fragment.text, bytes);
     if (data !== null && !(data instanceof Error)) fragments[key] = data;
   }
+  assert(guest === null || world.state.launch.value === 'running', 'a guest runs after launch');
   const finish = world.state.launch.context.guest;
   const checks = world.config.agent.checks as Readonly<Record<string, boolean | undefined>>;
   return {
