@@ -7,7 +7,6 @@
  */
 import { assert } from './kernel/assert.js';
 import type { RngState } from './kernel/rng.js';
-import type { Hex } from './kernel/bytes.js';
 import {
   DEFAULT_AGENT_OPTIONS, type AgentEnv, type AgentIo, type AgentOptions, type AgentStep,
   type PolicyEngine, type Refusal,
@@ -18,10 +17,7 @@ import {
 import { bootGuest as agentBoot, stepAgent } from '../models/guest/agent.js';
 
 export { DEFAULT_AGENT_OPTIONS };
-export type { AgentEnv, AgentOptions, GuestState, OwnReport, PolicyEngine, Refusal };
-
-/** The agent's I/O plus what the world knows about stand-in images (see the design note). */
-export type WorldAgentIo = AgentIo & Readonly<{ declaredRoot(realRoot: Hex): Hex | null }>;
+export type { AgentEnv, AgentIo, AgentOptions, GuestState, OwnReport, PolicyEngine, Refusal };
 
 /** The policy decision of a step, as the world reports it. */
 export type DecisionSummary = Readonly<{ rule: string; allowed: boolean;
@@ -39,7 +35,7 @@ export function bootGuest(rng: RngState, ownReport: OwnReport): GuestState {
 }
 
 /** One bridge frame through the agent. */
-export function stepGuest(state: GuestState, frame: unknown, io: WorldAgentIo,
+export function stepGuest(state: GuestState, frame: unknown, io: AgentIo,
   env: AgentEnv): GuestStep {
   const step = stepAgent(state, frame, io, env);
   const decision = step.decision === null ? null : { rule: step.decision.rule,

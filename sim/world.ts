@@ -68,7 +68,7 @@ import {
 } from './world-attestation-steps.js';
 import {
   DEFAULT_AGENT_OPTIONS, bootGuest, stepGuest, type AgentOptions, type DecisionSummary,
-  type GuestState, type PolicyEngine, type Refusal, type WorldAgentIo,
+  type AgentIo, type GuestState, type PolicyEngine, type Refusal,
 } from './world-guest.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +460,7 @@ function declaredRoots(world: World): ReadonlyMap<Hex, Hex> {
 }
 
 /** The guest's view of the host's disks and the store, for one step. */
-function agentIo(world: World): WorldAgentIo {
+function agentIo(world: World): AgentIo {
   const { storage } = world.state.host;
   const { store } = world;
   const declared = declaredRoots(world);

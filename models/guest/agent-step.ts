@@ -43,6 +43,14 @@ export type AgentIo = Readonly<{
   scratchDisk(lun: number): ScratchDisk | IoError;
   /** A blob of the content store (policies). */
   load(digest: Hex): Uint8Array | undefined;
+  /**
+   * The registry root hash a device presents when its computed root is `realRoot`, or null.
+   * Non-null only for the world's stand-ins of real registry layers (models/host/images.ts):
+   * a pristine stand-in presents the identity of the image it stands for; any change to its
+   * top hash block changes `realRoot`, which then has no declaration. This is the one place a
+   * root hash is declared rather than computed (real layers cannot be rebuilt here).
+   */
+  declaredRoot(realRoot: Hex): Hex | null;
 }>;
 
 export type AgentOptions = Readonly<{

@@ -8,14 +8,16 @@
  * Differs: a "mount" records what the kernel would hold (the verity table, the crypt key and
  * ledger, the overlay's layers); a mount fails when the host withholds the device, the layer
  * cannot be read through dm-verity, the scratch disk is missing, or a fault was injected; an
- * unmount fails only by an injected fault. There are no VPMem devices in this world.
+ * unmount fails only by an injected fault. There are no VPMem devices in this world. A pristine
+ * stand-in of a registry layer presents the root hash it is declared to stand for
+ * (AgentIo.declaredRoot; reads are still verified against its own tree).
  * Invariants: a request refused before anything happened returns the step's start state itself;
  * with `metadata_rollback` on, a failed mount or unmount leaves the metadata as it was; a failed
  * unmount with `unmount_poisons` on poisons the UVM; the root hash the policy sees is always the
  * one read from the device (unless `verity_from_device` is off).
  */
 import { assert } from '../../sim/kernel/assert.js';
-import { toHex } from '../../sim/kernel/bytes.js';
+import { toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { nextU32, type RngState } from '../../sim/kernel/rng.js';
 import type { PolicyMetadata } from '../policy/metadata.js';
 import {
@@ -35,7 +37,7 @@ import {
 import { initialContainerRecord, containerTransition } from './container-lifecycle.js';
 import {
   UVM_CONTAINER_ID, lookupRecord, withRecord, withoutRecord, type DeviceMount, type GuestState,
-  type OverlayMount, type OverlayScratch, type RwDeviceMount,
+  type OverlayMount, type OverlayScratch, type RoDeviceMount, type RwDeviceMount,
 } from './guest-state.js';
 import { isRefusal, readDeviceVerityTable, readLayerMetadata } from './layer-reads.js';
 import { uvmTransition } from './uvm-lifecycle.js';
@@ -120,29 +122,44 @@ function mappedVirtualDisk(ctx: StepContext, requestType: string,
     return refuse(ctx, state, refusal('io', `no SCSI device at controller ${s.Controller} lun `
       + `${s.Lun}: ${id.io_error}`));
   }
-  let table: VerityTable | null = null;
+  let verity: DeviceVerity | null = null;
   if (s.ReadOnly && confidential(state)) {
     const read = deviceTable(ctx, s);
     if (isRefusal(read)) return refuse(ctx, state, read);
-    table = read;
+    verity = read;
     const fs = structural(ctx, [roFilesystemFailure(s.Filesystem)]);
     if (fs !== null) return refuse(ctx, state, fs);
   }
   if (s.MountPath === '') return succeed(ctx, state);
-  if (requestType === 'Add') return addScsi(ctx, s, table);
+  if (requestType === 'Add') return addScsi(ctx, s, verity);
   if (requestType === 'Remove') return removeScsi(ctx, s);
   return unsupported(ctx, requestType);
 }
 
+/** A layer device's verity table and the root hash it presents (see RoDeviceMount). */
+type DeviceVerity = Readonly<{ table: VerityTable; rootHash: Hex }>;
+
+/** The table read from the device at `lun` and the root hash the device presents. */
+function readDeviceVerity(ctx: StepContext, lun: number): DeviceVerity | Refusal {
+  const table = readDeviceVerityTable(ctx.io, lun);
+  if (isRefusal(table)) return table;
+  const rootHash = ctx.io.declaredRoot(table.root_digest) ?? table.root_digest;
+  assert(/^[0-9a-f]{64}$/.test(rootHash), 'a presented root hash is 32 bytes of hex');
+  return { table, rootHash };
+}
+
 /** The verity table: from the device (HEAD), or built on the host's VerityInfo (old agents). */
-function deviceTable(ctx: StepContext, s: MappedVirtualDiskSettings): VerityTable | Refusal {
-  const read = readDeviceVerityTable(ctx.io, s.Lun);
+function deviceTable(ctx: StepContext, s: MappedVirtualDiskSettings): DeviceVerity | Refusal {
+  const read = readDeviceVerity(ctx, s.Lun);
   if (isRefusal(read) || checkOn(ctx, 'verity_from_device')) return read;
   const claimed = s.VerityInfo !== null && typeof s.VerityInfo === 'object'
     ? (s.VerityInfo as Record<string, unknown>)['RootDigest'] : undefined;
   if (typeof claimed !== 'string' || !/^[0-9a-f]{64}$/.test(claimed)) return read;
-  emit(ctx, 'verity_info_trusted', { claimed, device: read.root_digest });
-  return Object.freeze({ ...read, root_digest: claimed });
+  emit(ctx, 'verity_info_trusted', { claimed, device: read.rootHash });
+  // The old agent set dm-verity up with the host's root hash: a claim that names the image the
+  // device presents verifies as that image; any other claim is what the kernel verifies against.
+  if (claimed === read.rootHash) return read;
+  return { table: Object.freeze({ ...read.table, root_digest: claimed }), rootHash: claimed };
 }
 
 function mountFailed(ctx: StepContext, committed: GuestState, why: Refusal): AgentStep {
@@ -156,7 +173,7 @@ function withMetadata(state: GuestState, metadata: PolicyMetadata): GuestState {
 }
 
 function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
-  table: VerityTable | null): AgentStep {
+  verity: DeviceVerity | null): AgentStep {
   const state = ctx.start;
   if (confidential(state)) {
     const options = structural(ctx, [mountOptionsFailure(s.ReadOnly, s.Options)]);
@@ -170,7 +187,7 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
   }
   const asked = s.ReadOnly
     ? enforce(ctx, state, state.metadata, 'mount_device',
-      { target, deviceHash: table?.root_digest ?? '' })
+      { target, deviceHash: verity?.rootHash ?? '' })
     : enforce(ctx, state, state.metadata, 'rw_mount_device', { target, encrypted: s.Encrypted,
       ensureFilesystem: s.EnsureFilesystem, filesystem: s.Filesystem });
   if (!asked.ok) return denied(ctx, state, asked);
@@ -182,17 +199,17 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
   if (takeFault(ctx, 'mount')) {
     return mountFailed(ctx, committed, refusal('io', `mounting ${target} failed (injected fault)`));
   }
-  const mounted = s.ReadOnly ? mountRo(ctx, s, table) : mountRw(ctx, committed, s);
+  const mounted = s.ReadOnly ? mountRo(ctx, s, verity) : mountRw(ctx, committed, s);
   if (isRefusal(mounted)) return mountFailed(ctx, committed, mounted);
   const next = Object.freeze({ ...committed, ...mounted.state,
     devices: withRecord(committed.devices, target, mounted.device) });
   assert(next.devices[target] === mounted.device, 'the device is recorded at its target');
   if (s.ReadOnly && asked.decision.delta.length > 0) {
-    assert(next.metadata.devices[target] === table?.root_digest,
+    assert(next.metadata.devices[target] === verity?.rootHash,
       'the policy recorded the root hash the guest read');
   }
   emit(ctx, 'device_mounted', { target, kind: mounted.device.kind, lun: s.Lun,
-    rootHash: mounted.device.kind === 'ro_verity' ? mounted.device.table.root_digest : null,
+    rootHash: mounted.device.kind === 'ro_verity' ? mounted.device.rootHash : null,
     encrypted: mounted.device.kind === 'rw_scratch' ? mounted.device.encrypted : null });
   return succeed(ctx, next);
 }
@@ -200,17 +217,18 @@ function addScsi(ctx: StepContext, s: MappedVirtualDiskSettings,
 type Mounted = Readonly<{ device: DeviceMount; state: Partial<GuestState> }>;
 
 function mountRo(ctx: StepContext, s: MappedVirtualDiskSettings,
-  table: VerityTable | null): Mounted | Refusal {
-  if (table === null) {
-    const read = readDeviceVerityTable(ctx.io, s.Lun);   // no policy: verity still read
+  verity: DeviceVerity | null): Mounted | Refusal {
+  if (verity === null) {
+    const read = readDeviceVerity(ctx, s.Lun);   // no policy: verity still read
     if (isRefusal(read)) return read;
-    table = read;
+    verity = read;
   }
+  const { table, rootHash } = verity;
   const metadata = readLayerMetadata(ctx.io, s.Lun, table);
   if (isRefusal(metadata)) return metadata;
   assert(metadata.table === table || metadata.table.root_digest === table.root_digest);
   return { device: Object.freeze({ kind: 'ro_verity', target: s.MountPath,
-    controller: s.Controller, lun: s.Lun, table, broken: false }), state: {} };
+    controller: s.Controller, lun: s.Lun, table, rootHash, broken: false }), state: {} };
 }
 
 /** 32 key bytes from the guest's own stream. */
@@ -348,7 +366,7 @@ function addOverlay(ctx: StepContext, s: CombinedLayersSettings): AgentStep {
   if (failed !== null) return mountFailed(ctx, committed, failed);
   const overlay: OverlayMount = Object.freeze({ containerId: id, target: s.ContainerRootPath,
     layers: Object.freeze(layerPaths.map((path) => Object.freeze({ path,
-      rootHash: (state.devices[path] as { table: VerityTable }).table.root_digest }))),
+      rootHash: (state.devices[path] as RoDeviceMount).rootHash }))),
     scratch, broken: false });
   const record = lookupRecord(state.containers, id);
   const next = Object.freeze({ ...committed, overlays: withRecord(state.overlays, id, overlay),

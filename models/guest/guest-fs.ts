@@ -131,7 +131,7 @@ export function guestFilesystem(state: GuestState, io: AgentIo): GuestFsView {
   const unreadable: Record<string, string> = {};
   for (const device of Object.values(state.devices)) {
     if (device.kind === 'ro_verity') {
-      addLayerFiles(state, io, [{ path: device.target, rootHash: device.table.root_digest }],
+      addLayerFiles(state, io, [{ path: device.target, rootHash: device.rootHash }],
         device.target, out, unreadable);
     } else {
       addScratchFiles(state, io, device, out, unreadable);

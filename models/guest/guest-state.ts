@@ -59,8 +59,14 @@ export type RoDeviceMount = Readonly<{
   target: string;
   controller: number;
   lun: number;
-  /** The table the guest built from the device itself; `table.root_digest` is the root hash. */
+  /** The table the guest built from the device itself: every read is verified against it. */
   table: VerityTable;
+  /**
+   * The root hash the device presents and the policy was asked about: `table.root_digest`, or
+   * for a pristine stand-in of a registry layer the root hash it is declared to stand for
+   * (AgentIo.declaredRoot).
+   */
+  rootHash: Hex;
   /** An unmount failed half-way: the device may be partly torn down (the UVM is poisoned). */
   broken: boolean;
 }>;

@@ -198,6 +198,7 @@ export class TestWorld {
       return disk.disk;
     },
     load: (digest) => this.store.get(digest),
+    declaredRoot: () => null,
   };
 
   env(): AgentEnv {
