@@ -9,8 +9,9 @@
  * a `sandbox://` mount source regex becomes a sample path under it; the account the image's
  * /etc/passwd resolves the user to is chosen here (root unless the policy names a user).
  * Invariants: the pause container (command ["/pause"]) is the sandbox and comes first; a
- * container with `command: null` is kept as not deployable, with the framework's reason, never
- * given an invented command; the result is plain data.
+ * container with `command: null`, or without fields its framework version requires, is kept as
+ * not deployable, with the framework's reason, never given an invented command or fields; the
+ * result is plain data.
  */
 import { assert } from './kernel/assert.js';
 import type {
@@ -26,6 +27,17 @@ export const NULL_COMMAND_REASON = 'create_container would be denied ("invalid c
   + 'policy\'s command is null, and framework.rego compares count(null), which is undefined, '
   + 'with the length of any argv the host sends (confcom writes null when the image has no '
   + 'command override)';
+
+/**
+ * Why a container the policy's framework version requires fields of, but which lacks them, never
+ * deploys (spec/policy.md b, compatibility shim).
+ */
+export function absentFieldsReason(fields: readonly string[], frameworkVersion: string): string {
+  return 'mount_overlay and create_container would be denied ("no matching containers for '
+    + `overlay"): the policy declares framework_version ${frameworkVersion} but this container `
+    + `lacks ${fields.join(', ')}, so framework.rego's compatibility rebuild of it is undefined `
+    + 'and it matches no request';
+}
 
 /** A sample string a simple regex accepts: `.+` → "x", `.*` → "", `\.` → ".", anchors dropped. */
 export function sampleOfRegex(pattern: string): string {
@@ -74,7 +86,8 @@ function accountOf(userRule: IdNameRule, groupRule: IdNameRule | undefined): Pic
 }
 
 /** The group container a policy container was generated from. */
-export function groupContainerOf(c: PolicyContainer, index: number): GroupContainer {
+export function groupContainerOf(c: PolicyContainer, index: number,
+  frameworkVersion = ''): GroupContainer {
   const sandbox = c.command !== null && c.command.length === 1 && c.command[0] === '/pause';
   const caps = c.capabilities ?? {
     bounding: DEFAULT_UNPRIVILEGED_CAPABILITIES, effective: DEFAULT_UNPRIVILEGED_CAPABILITIES,
@@ -94,7 +107,9 @@ export function groupContainerOf(c: PolicyContainer, index: number): GroupContai
     execProbes: c.exec_processes.map((p) => [...p.command]),
     signals: [...c.signals],
     notDeployable: c.command === null ? NULL_COMMAND_REASON
-      : c.layers.length === 0 ? 'the policy container has no layers' : null,
+      : c.absent_fields !== undefined && c.absent_fields.length > 0
+        ? absentFieldsReason(c.absent_fields, frameworkVersion)
+        : c.layers.length === 0 ? 'the policy container has no layers' : null,
   };
   assert(container.layers.length === c.layers.length, 'every layer kept');
   return container;
@@ -102,7 +117,8 @@ export function groupContainerOf(c: PolicyContainer, index: number): GroupContai
 
 /** The container group of a policy: its containers, the sandbox first, names made unique. */
 export function groupOfPolicy(policy: SecurityPolicy): ContainerGroup {
-  const containers = policy.containers.map(groupContainerOf);
+  const containers = policy.containers.map((c, i) => groupContainerOf(c, i,
+    policy.framework_version));
   const seen = new Map<string, number>();
   const named = containers.map((c) => {
     const count = seen.get(c.name) ?? 0;

@@ -35,6 +35,7 @@ import {
 import { generatedImage, identityRoot, standInImages, type HostImage } from '../models/host/images.js';
 import { uvmFlashImage, uvmInitrd, uvmKernel, UVM_DEFAULT_CMDLINE } from '../models/host/uvm-image.js';
 import { planBenignDeployment, type ContainerIds } from '../models/host/shim.js';
+import type { ContainerGroup } from '../models/host/container-group.js';
 import type { LayerFileTree } from '../models/guest/layer-image.js';
 import {
   launchDigestOfPlan, loadFirmwareImage, planSnpLaunch,
@@ -703,7 +704,11 @@ function containerIds(world: World, names: readonly string[]): ContainerIds {
   return { sandbox, byName };
 }
 
-export type DeploymentRow = Readonly<{ note: string; action: HostAction; result: StepResult }>;
+export type DeploymentRow = Readonly<{ note: string; action: HostAction; result: StepResult;
+  /** A teardown resource release: the shim logs a refusal and goes on (see models/host/shim). */
+  release: boolean;
+  /** The container this step starts the init process of, or null. */
+  container: string | null }>;
 
 export type BenignRun = RunOutput & Readonly<{
   actions: readonly HostAction[];
@@ -716,7 +721,19 @@ export type BenignRun = RunOutput & Readonly<{
  * the guest answered so far (process ids), stepped in order. Its `actions` replay it exactly.
  */
 export function deployBenign(world: World): BenignRun {
-  const group = groupOfPolicy(policyOf(world).policy);
+  return deployGroup(world, groupOfPolicy(policyOf(world).policy));
+}
+
+/** The container group the world's policy was written for (what the host deploys). */
+export function containerGroupOf(world: World): ContainerGroup {
+  return groupOfPolicy(policyOf(world).policy);
+}
+
+/**
+ * The shim's deployment of `group` (normally containerGroupOf(world); a test may change it, e.g.
+ * to attempt a container the group marks as not deployable), run from `world`.
+ */
+export function deployGroup(world: World, group: ContainerGroup): BenignRun {
   const images = new Map<Hex, Hex>();
   for (const image of world.config.images) {
     images.set(identityRoot(image), image.digest);
@@ -734,7 +751,8 @@ export function deployBenign(world: World): BenignRun {
     const out = step(current, action);
     current = out.world;
     events.push(...out.events);
-    rows.push({ note: planned.note, action, result: out.result });
+    rows.push({ note: planned.note, action, result: out.result,
+      release: planned.release === true, container: planned.container ?? null });
     const response = out.result.response as Readonly<Record<string, Json>> | null;
     if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {
       pids[planned.learnPid] = response['ProcessId'];
@@ -742,6 +760,30 @@ export function deployBenign(world: World): BenignRun {
   }
   return { world: current, results: rows.map((r) => r.result), events, rows,
     actions: rows.map((r) => r.action), notDeployed: plan.notDeployed };
+}
+
+export type BenignSummary = Readonly<{
+  /** Containers whose init process started, in deployment order. */
+  deployed: readonly string[];
+  notDeployed: BenignRun['notDeployed'];
+  /** Refused steps that stop a deployment (anything but a teardown release). */
+  refused: readonly DeploymentRow[];
+  /** Teardown releases the guest refused (the shim logs them and goes on, as hcsshim does). */
+  releaseRefused: readonly DeploymentRow[];
+  /** The UVM is stopped at the end (the graceful shutdown went through). */
+  stopped: boolean;
+}>;
+
+/** What a benign run achieved: deployed containers, what stopped it, refused releases. */
+export function summarizeBenignRun(run: BenignRun): BenignSummary {
+  const refused = run.rows.filter((row) => row.result.outcome !== 'ok');
+  const deployed = run.rows.filter((row) => row.container !== null && row.result.outcome === 'ok')
+    .map((row) => row.container!);
+  assert(new Set(deployed).size === deployed.length, 'a container starts once');
+  return { deployed, notDeployed: run.notDeployed,
+    refused: refused.filter((row) => !row.release),
+    releaseRefused: refused.filter((row) => row.release),
+    stopped: run.world.state.guest?.uvm.value === 'stopped' };
 }
 
 /** The benign deployment's actions (the shim's list, with the process ids the guest gave). */

@@ -37,7 +37,8 @@ import {
   DEV_SEV_GUEST, annotationBool, ANNOTATIONS, containerRole, createContainerInput, decodeOciSpec,
   resolveSandboxMountSources, type ContainerRole, type OciProcess, type OciSpec,
 } from './oci-spec.js';
-import { resolveUserInfo, type UserInfo } from './passwd.js';
+import { parseUserStr, resolveUserInfo, type UserFiles, type UserInfo } from './passwd.js';
+import { rewriteSandboxMounts } from './workload-spec.js';
 import { readScratchFile, writeScratchFile } from './scratch-files.js';
 
 type Create = BridgeRequestOf<'Create'>;
@@ -53,7 +54,7 @@ export function overlayAt(state: GuestState, path: string | null): OverlayMount 
  * by the content of its layer devices (content id and table) and the ids asked for.
  */
 export function userInfoOf(ctx: StepContext, state: GuestState, rootPath: string | null,
-  process: OciProcess): UserInfo | Refusal {
+  process: Pick<OciProcess, 'user'>): UserInfo | Refusal {
   const layers = overlayAt(state, rootPath)?.layers ?? [];
   let key = '';
   for (const layer of layers) {
@@ -66,20 +67,78 @@ export function userInfoOf(ctx: StepContext, state: GuestState, rootPath: string
   }
   const u = process.user;
   return memo('guest/user-info', `${key}#${u.uid}:${u.gid}:${u.additionalGids.join(',')}:`
-    + `${u.umask ?? ''}#${rootPath ?? ''}`,
+    + `${u.umask ?? ''}:${JSON.stringify(u.username)}#${rootPath ?? ''}`,
   () => readUserInfo(ctx, state, layers, process, rootPath), 1024);
 }
 
-function readUserInfo(ctx: StepContext, state: GuestState, layers: readonly OverlayLayer[],
-  process: OciProcess, rootPath: string | null): UserInfo | Refusal {
+/** /etc/passwd and /etc/group of a rootfs, read through dm-verity (null: no such file). */
+function readUserFiles(ctx: StepContext, state: GuestState, layers: readonly OverlayLayer[],
+  rootPath: string | null): UserFiles | Refusal {
   const passwd = readRootfsFile(state, ctx.io, layers, '/etc/passwd');
   if (isRefusal(passwd)) return passwd;
   const group = readRootfsFile(state, ctx.io, layers, '/etc/group');
   if (isRefusal(group)) return group;
-  const lookup = resolveUserInfo({ passwd, group }, process.user);
+  return { passwd, group, root: rootPath ?? '' };
+}
+
+function readUserInfo(ctx: StepContext, state: GuestState, layers: readonly OverlayLayer[],
+  process: Pick<OciProcess, 'user'>, rootPath: string | null): UserInfo | Refusal {
+  const files = readUserFiles(ctx, state, layers, rootPath);
+  if (isRefusal(files)) return files;
+  const lookup = resolveUserInfo(files, process.user);
   if (!lookup.ok) return refusal('state', `resolving the user of ${rootPath ?? '(no rootfs)'}: `
     + lookup.reason);
   return lookup.info;
+}
+
+/**
+ * The user and groups a process runs as: the policy's view when runc is given the same ids;
+ * otherwise the names of the ids it is given (GetUserInfo's uid/gid lookup; "" when absent),
+ * for the records the invariant checkers read.
+ */
+export function runningUser(ctx: StepContext, state: GuestState, rootPath: string | null,
+  user: OciProcess['user'], policyView: UserInfo): Pick<UserInfo, 'user' | 'groups'> {
+  if (user.uid === policyView.user.uid && user.gid === policyView.groups[0]?.id) return policyView;
+  const byIds = userInfoOf(ctx, state, rootPath, { user: { ...user, username: '' } });
+  if (!isRefusal(byIds)) return byIds;
+  return { user: Object.freeze({ uid: user.uid, gid: user.gid, name: '' }),
+    groups: Object.freeze([user.gid, ...user.additionalGids].map((id) =>
+      Object.freeze({ id, name: '' }))) };
+}
+
+type Prepared = Readonly<{ state: GuestState; spec: OciSpec; refusal: Refusal | null }>;
+
+/**
+ * setupWorkloadContainerSpec for a CRI workload container: sandbox and hugepages mount sources
+ * rewritten (directories made), then the OCI username resolved to uid:gid (SetUserStr).
+ */
+function prepareWorkload(ctx: StepContext, state: GuestState, id: string, spec: OciSpec,
+  role: ContainerRole): Prepared {
+  if (role.criType !== 'container') return { state, spec, refusal: null };
+  const rewrite = rewriteSandboxMounts({ containerId: id, sandboxId: role.sandboxId },
+    spec.mounts, state.mountSources);
+  const made = rewrite.mountSources === state.mountSources ? state
+    : Object.freeze({ ...state, mountSources: rewrite.mountSources });
+  if (made !== state) {
+    emit(ctx, 'mount_sources_made', { paths: Object.keys(rewrite.mountSources)
+      .filter((path) => !Object.hasOwn(state.mountSources, path)) });
+  }
+  if (rewrite.failure !== null) {
+    return { state: made, spec, refusal: refusal('state', rewrite.failure) };
+  }
+  let process = spec.process;
+  if (process !== null && process.user.username !== '') {
+    const files = readUserFiles(ctx, made, overlayAt(made, spec.rootPath)?.layers ?? [],
+      spec.rootPath);
+    if (isRefusal(files)) return { state: made, spec, refusal: files };
+    const parsed = parseUserStr(files, process.user.username);
+    if (!parsed.ok) return { state: made, spec, refusal: refusal('state', parsed.reason) };
+    process = Object.freeze({ ...process, user: Object.freeze({ ...process.user,
+      uid: parsed.result.uid, gid: parsed.result.gid }) });
+  }
+  const ready: OciSpec = Object.freeze({ ...spec, mounts: rewrite.mounts, process });
+  assert(ready.mounts.length === spec.mounts.length, 'every mount kept');
+  return { state: made, spec: ready, refusal: null };
 }
 
 /** hcsv2 CreateContainer's checks before the policy, in its order. */
@@ -140,16 +199,21 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
     return refuse(ctx, state, refusal('state', `container ${id} already exists`),
       HRESULT.VMCOMPUTE_SYSTEM_ALREADY_EXISTS);
   }
-  const process = spec.process!;
-  const userInfo = userInfoOf(ctx, state, spec.rootPath, process);
-  if (isRefusal(userInfo)) return refuse(ctx, state, userInfo);
-  const asked = enforce(ctx, state, state.metadata, 'create_container',
-    createContainerInput(id, spec, process, role, userInfo));
-  if (!asked.ok) return denied(ctx, state, asked);
-  const committed: GuestState = Object.freeze({ ...state, metadata: asked.metadata });
-  const config = containerConfig(spec, process, userInfo, asked.decision);
+  const prepared = prepareWorkload(ctx, state, id, spec, role);
+  if (prepared.refusal !== null) return refuse(ctx, prepared.state, prepared.refusal);
+  const ready = prepared.spec;
+  const process = ready.process!;
+  const userInfo = userInfoOf(ctx, prepared.state, ready.rootPath, process);
+  if (isRefusal(userInfo)) return refuse(ctx, prepared.state, userInfo);
+  const asked = enforce(ctx, prepared.state, prepared.state.metadata, 'create_container',
+    createContainerInput(id, ready, process, role, userInfo));
+  if (!asked.ok) return denied(ctx, prepared.state, asked);
+  const committed: GuestState = Object.freeze({ ...prepared.state, metadata: asked.metadata });
+  const config = containerConfig(ready, process, { ...userInfo,
+    ...runningUser(ctx, prepared.state, ready.rootPath, process.user, userInfo) },
+  asked.decision);
   const pending: PendingCreate = Object.freeze({ containerId: id,
-    configText: configText(req, config),
+    configText: configText(req, ready, config),
     fields: Object.freeze({ sandboxId: role.sandboxId, isSandbox: role.isSandbox,
       rootfs: spec.rootPath ?? '', layers: null, scratchDir: req.ContainerConfig.ScratchDirPath,
       config, stdio: asked.decision.allow_stdio_access ?? true }) });
@@ -192,7 +256,7 @@ function containerConfig(spec: OciSpec, process: OciProcess, userInfo: UserInfo,
   return Object.freeze({
     args: process.args, env: Object.freeze([...(decision.env_list ?? process.env)]),
     cwd: process.cwd, user: userInfo.user, groups: userInfo.groups, umask: userInfo.umask,
-    capabilities: decision.caps_list ?? process.capabilities,
+    username: process.user.username, capabilities: decision.caps_list ?? process.capabilities,
     noNewPrivileges: process.noNewPrivileges, privileged, mounts: spec.mounts,
     devices: Object.freeze(privileged ? [...spec.devices] : [...spec.devices, DEV_SEV_GUEST]),
     seccompProfileSHA256: spec.seccompProfileSHA256, hostname: spec.hostname,
@@ -204,11 +268,12 @@ function containerConfig(spec: OciSpec, process: OciProcess, userInfo: UserInfo,
  * The config.json text, derived once per ContainerConfig text (the host's string: its hash is
  * computed once); the amendments are checked on a hit, so another drop list recomputes.
  */
-function configText(req: Create, c: ContainerConfig): string {
-  const amend = `${c.env.join('\0')}|${JSON.stringify(c.capabilities)}|${c.devices.join('\0')}`;
+function configText(req: Create, spec: OciSpec, c: ContainerConfig): string {
+  const amend = `${c.env.join('\0')}|${JSON.stringify(c.capabilities)}|${c.devices.join('\0')}|`
+    + `${c.user.uid}:${c.user.gid}`;
   const cached = memo('guest/config-json', req.ContainerConfigText,
-    () => ({ amend, text: configJson(req, c) }), 1024);
-  return cached.amend === amend ? cached.text : configJson(req, c);
+    () => ({ amend, text: configJson(req, spec, c) }), 1024);
+  return cached.amend === amend ? cached.text : configJson(req, spec, c);
 }
 
 /** runc create over the overlay at Root.Path now, config.json to the scratch disk. */
@@ -240,13 +305,20 @@ function actCreate(ctx: StepContext, committed: GuestState,
   return state;
 }
 
-/** The OCI spec as the GCS writes it: env and caps after dropping, devices as amended. */
-function configJson(req: Create, config: ContainerConfig): string {
+/**
+ * The OCI spec as the GCS writes it: mount sources as rewritten, the user's uid and gid as
+ * resolved, env and caps after dropping, devices as amended.
+ */
+function configJson(req: Create, spec: OciSpec, config: ContainerConfig): string {
   const raw = req.ContainerConfig.OciSpecification as Readonly<Record<string, unknown>>;
   const process = (raw['process'] ?? {}) as Readonly<Record<string, unknown>>;
+  const user = (process['user'] ?? {}) as Readonly<Record<string, unknown>>;
   const linux = (raw['linux'] ?? {}) as Readonly<Record<string, unknown>>;
-  return JSON.stringify({ ...raw,
-    process: { ...process, env: config.env, capabilities: config.capabilities },
+  const mounts = Array.isArray(raw['mounts']) ? (raw['mounts'] as unknown[]).map((m, i) => ({
+    ...(m as Readonly<Record<string, unknown>>), source: spec.mounts[i]!.source })) : raw['mounts'];
+  return JSON.stringify({ ...raw, mounts,
+    process: { ...process, user: { ...user, uid: config.user.uid, gid: config.user.gid },
+      env: config.env, capabilities: config.capabilities },
     linux: { ...linux, devices: config.devices.map((path) => ({ path })) } });
 }
 

@@ -150,9 +150,15 @@ function execInContainer(ctx: StepContext, id: string, record: ContainerRecord,
     return refuse(ctx, committed, refusal('state', `container ${id} is ${record.value}: exec `
       + 'failed'));
   }
+  // Container.ExecProcess: an exec with its own username runs as what it resolves to (as the
+  // policy was told); one without runs as the container's user when the container had a
+  // username (the policy was told the ids the exec carried), else with the ids it carried.
+  const config = record.context.config;
+  const runs = process.user.username === '' && config !== null && config.username !== ''
+    ? { user: config.user, groups: config.groups } : userInfo;
   const exec: ProcessRecord = Object.freeze({ pid: state.nextPid, containerId: id, kind: 'exec',
     argv: process.args, env: Object.freeze([...(asked.decision.env_list ?? process.env)]),
-    cwd: process.cwd, user: userInfo.user, groups: userInfo.groups,
+    cwd: process.cwd, user: runs.user, groups: runs.groups,
     capabilities: asked.decision.caps_list ?? process.capabilities,
     noNewPrivileges: process.noNewPrivileges, stdio: record.context.stdio,
     terminal: process.terminal, status: 'running', exitCode: null });

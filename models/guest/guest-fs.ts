@@ -1,12 +1,13 @@
 /**
  * Models: the guest's filesystem at its real paths (spec d; hcsshim guestpath): read-only layers
  * at /run/mounts/scsi/mN, scratch disks at /run/gcs/c/<id>, container rootfs overlays at
- * /run/gcs/c/<id>/rootfs (top layer first), plan9 shares, and /proc/<pid>/{cmdline,environ}.
+ * /run/gcs/c/<id>/rootfs (top layer first), plan9 shares, the mount-source directories under
+ * /run/gcs/c/<sandbox id>/sandboxMounts and .../hugepages, and /proc/<pid>/{cmdline,environ}.
  * Real counterpart: the UVM's mount table and the kernel's view of those devices.
  * Differs: built on demand as a memfs Volume for inspection (tests, the CLI), never in the step
  * path (a memfs copy costs milliseconds); files are read through dm-verity or dm-crypt at build
  * time, and a file that fails its integrity check is left out (listed in `unreadable`); plan9
- * shares are empty directories (their content is on the host); no whiteouts.
+ * shares and the mount-source directories the GCS made are empty directories; no whiteouts.
  * Invariants: the view is a function of (GuestState, AgentIo); nothing here changes state;
  * `pathExists` answers from the same mounts without building a volume.
  */
@@ -42,7 +43,7 @@ export function pathExists(state: GuestState, io: AgentIo, path: string): boolea
   if (!path.startsWith('/') || path.split('/').some((p) => p === '..' || p === '.')) return false;
   const targets = [
     ...Object.keys(state.devices), ...Object.values(state.overlays).map((o) => o.target),
-    ...Object.keys(state.plan9),
+    ...Object.keys(state.plan9), ...Object.keys(state.mountSources),
   ];
   if (targets.some((t) => t === path || t.startsWith(`${path}/`) || path === '/')) return true;
   for (const device of Object.values(state.devices)) {
@@ -142,6 +143,7 @@ export function guestFilesystem(state: GuestState, io: AgentIo): GuestFsView {
     addLayerFiles(state, io, overlay.layers, overlay.target, out, unreadable);
   }
   for (const share of Object.values(state.plan9)) out[share.target] = null;
+  for (const path of Object.keys(state.mountSources)) out[path] = null;
   for (const process of Object.values(state.processes)) {
     out[`/proc/${process.pid}/cmdline`] = Buffer.from(process.argv.map((a) => `${a}\0`).join(''));
     out[`/proc/${process.pid}/environ`] = Buffer.from(process.env.map((e) => `${e}\0`).join(''));

@@ -115,6 +115,18 @@ export type OverlayMount = Readonly<{
   broken: boolean;
 }>;
 
+/**
+ * A directory the GCS made as a workload container's mount source: under the sandbox's
+ * sandboxMounts directory (`sandbox://`), or under its hugepages directory (`hugepages://`,
+ * with hugetlbfs mounted on it once it is made).
+ */
+export type MountSourceDir = Readonly<{
+  sandboxId: string;
+  kind: 'dir' | 'hugetlbfs';
+  /** The hugetlbfs pagesize= option, or null for a plain directory. */
+  pageSize: string | null;
+}>;
+
 export type Plan9Mount = Readonly<{
   target: string; shareName: string; port: number; readOnly: boolean; broken: boolean;
 }>;
@@ -137,9 +149,12 @@ export type ContainerConfig = Readonly<{
   args: readonly string[];
   env: readonly string[];
   cwd: string;
+  /** The user and groups the init process runs as (uid and gid as runc is given them). */
   user: ResolvedUser;
   groups: readonly ResolvedGroup[];
   umask: string;
+  /** The OCI username the host sent ("" for none): an exec without one runs as `user`. */
+  username: string;
   capabilities: CapabilitySets | null;
   noNewPrivileges: boolean;
   privileged: boolean;
@@ -235,6 +250,8 @@ export type GuestState = Readonly<{
   processes: Rec<ProcessRecord>;
   /** By mount target. */
   plan9: Rec<Plan9Mount>;
+  /** Mount-source directories the GCS made for workload containers, by absolute path. */
+  mountSources: Rec<MountSourceDir>;
   nextPid: number;
   /** The guest's own RNG stream position (it draws scratch keys). */
   rng: RngState;
@@ -254,7 +271,8 @@ export function createGuestState(rng: RngState): GuestState {
     uvm: initialUvmState(),
     ownReport: null, policy: null, metadata: emptyMetadata(),
     devices: Object.freeze({}), overlays: Object.freeze({}), containers: Object.freeze({}),
-    processes: Object.freeze({}), plan9: Object.freeze({}), nextPid: FIRST_PID, rng,
+    processes: Object.freeze({}), plan9: Object.freeze({}), mountSources: Object.freeze({}),
+    nextPid: FIRST_PID, rng,
     secrets: Object.freeze({ scratchKeys: Object.freeze({}) }), pendingCreate: null,
     fragments: Object.freeze({}),
   });

@@ -86,6 +86,7 @@ export function decodeOciProcess(value: unknown, where: string): OciProcess {
       uid: user.int('uid', 0, U32), gid: user.int('gid', 0, U32),
       additionalGids: decodeUids(`${where}.user.additionalGids`, user.raw('additionalGids')),
       umask: umask === null ? null : user.int('umask', 0, U32),
+      username: user.str('username'),
     }),
     args: p.strList('args'), env: p.strList('env'), cwd: p.str('cwd'),
     capabilities: decodeCapabilities(p, 'capabilities'),

@@ -12,7 +12,9 @@
  * Differs: one SCSI controller, LUNs handed out in order; every container shares the sandbox's
  * scratch disk (hcsshim's scratch sharing, ScratchPath under the sandbox's mount); no network
  * namespace, vsock stdio or VPMem; ActivityId is the nil GUID; a process id the guest returns is
- * learned from its response, so the plan is a list of steps that may read what came back.
+ * learned from its response, so the plan is a list of steps that may read what came back. The
+ * teardown's resource releases are marked: hcsshim's ReleaseResources logs a refused release
+ * and goes on, so such a refusal does not stop the deployment.
  * Invariants: every message is plain JSON with Go's field names and `omitempty` behaviour
  * (zero-valued optional fields absent); IDs are 64 lowercase hex; layer paths are
  * /run/mounts/scsi/m<N>, the overlay lists them top first; a container the group cannot deploy
@@ -130,10 +132,10 @@ function ociProcess(c: GroupContainer, args: readonly string[]): Record<string, 
   const caps = c.capabilities;
   return {
     terminal: false,
-    // containerd forwards the image's user text for LCOW (resolved by the GCS from the rootfs);
-    // the numeric ids are those the image's /etc/passwd gives that user.
-    user: { uid: c.account.uid, gid: c.account.gid,
-      ...(c.username === '' ? {} : { username: c.username }) },
+    // containerd's WithUser for an LCOW spec only sets Username (the image's USER text, which
+    // the host cannot resolve); uid and gid keep the default spec's 0, the GCS resolves them
+    // from the container's own /etc/passwd and /etc/group (SetUserStr, GetUserInfo).
+    user: { uid: 0, gid: 0, ...(c.username === '' ? {} : { username: c.username }) },
     args: [...args], env: [...c.env], cwd: c.workingDir,
     capabilities: {
       bounding: [...caps.bounding], effective: [...caps.effective],
@@ -184,6 +186,11 @@ export type ShimStep = Readonly<{
   learnPid?: string;
   /** The step reports on a container being up (for the run's summary). */
   container?: string;
+  /**
+   * A resource release at teardown (overlay, container state, device unmounts): hcsshim's
+   * ReleaseResources logs a failed release and goes on, so a refusal does not stop the run.
+   */
+  release?: boolean;
 }>;
 
 export type ShimPlan = Readonly<{
@@ -219,7 +226,7 @@ type PlanBuilder = {
 };
 
 function addStep(plan: PlanBuilder, note: string, action: HostAction,
-  extra: Partial<Pick<ShimStep, 'learnPid' | 'container'>> = {}): void {
+  extra: Partial<Pick<ShimStep, 'learnPid' | 'container' | 'release'>> = {}): void {
   plan.steps.push({ note, action: fixed(action), ...extra });
 }
 
@@ -297,8 +304,9 @@ function teardownContainer(plan: PlanBuilder, c: GroupContainer, id: string): vo
     bridge(gcsMessage('WaitForProcess', id, { ProcessId: pidOf(known, `init:${c.name}`),
       TimeoutInMs: INFINITE_WAIT_MS })) });
   addStep(plan, `remove the overlay of ${c.name}`, bridge(modifySettings('CombinedLayers',
-    'Remove', { ContainerID: id, ContainerRootPath: rootfsPath(id) })));
-  addStep(plan, `delete the state of ${c.name}`, bridge(gcsMessage('DeleteContainerState', id)));
+    'Remove', { ContainerID: id, ContainerRootPath: rootfsPath(id) })), { release: true });
+  addStep(plan, `delete the state of ${c.name}`, bridge(gcsMessage('DeleteContainerState', id)),
+    { release: true });
 }
 
 /**
@@ -338,12 +346,12 @@ export function planBenignDeployment(input: ShimInput): ShimPlan {
   for (const [layer, path] of plan.mounted) {
     const lun = Number(path.slice(path.lastIndexOf('m') + 1));
     addStep(plan, `unmount layer ${layer.slice(0, 12)}…`, bridge(mappedVirtualDisk(
-      { mountPath: path, lun, readOnly: true, options: ['ro'] }, 'Remove')));
+      { mountPath: path, lun, readOnly: true, options: ['ro'] }, 'Remove')), { release: true });
   }
   if (scratchLun !== undefined) {
     addStep(plan, 'unmount the scratch', bridge(mappedVirtualDisk({
       mountPath: containerRoot(input.ids.sandbox), lun: scratchLun, readOnly: false,
-      encrypted: true, ensureFilesystem: true, filesystem: 'xfs' }, 'Remove')));
+      encrypted: true, ensureFilesystem: true, filesystem: 'xfs' }, 'Remove')), { release: true });
   }
   addStep(plan, 'shut the UVM down', bridge(gcsMessage('ShutdownGraceful', UVM_CONTAINER_ID)));
   assert(plan.steps.length >= 4, 'launch, negotiate, policy and shutdown at least');

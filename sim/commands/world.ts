@@ -2,14 +2,15 @@
  * Models: nothing real. `parma-sim world run|replay`: run the benign deployment of a policy end
  * to end in a simulated world and print the timeline (host → agent → policy → firmware, one line
  * per event) and a summary; replay a recorded trace and check its final fingerprint.
- * Exit codes: run 0 when every step of the deployment succeeded, 10 when one was refused;
+ * Exit codes: run 0 when every step of the deployment succeeded (a teardown release the guest
+ * refused is reported, and ignored as the shim ignores it), 10 when one was refused;
  * replay 0 when the fingerprint (and every event) matches the trace, 10 when not; usage 2,
  * malformed policy or trace 30, I/O 40.
  */
 import { createHash } from 'node:crypto';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import {
-  createWorld, deployBenign, describeEvent, fingerprint, replay, traceJsonl,
+  createWorld, deployBenign, describeEvent, fingerprint, replay, summarizeBenignRun, traceJsonl,
 } from '../world.js';
 import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
 import { readInput, readInputText, writeOutput } from './files.js';
@@ -36,12 +37,15 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const run = deployBenign(world);
   const trace = traceJsonl(world, run.events, run.world);
   if (options.trace !== undefined) writeOutput(options.trace, trace);
-  const refused = run.rows.filter((row) => row.result.outcome !== 'ok');
+  const summary = summarizeBenignRun(run);
+  const refused = summary.refused;
+  const rowJson = (row: (typeof refused)[number]) =>
+    ({ note: row.note, stoppedBy: row.result.stoppedBy, reason: row.result.reason });
   const traceHash = createHash('sha256').update(trace).digest('hex');
   if (options.format === 'json') {
-    io.stdout(`${JSON.stringify({ steps: run.rows.length, refused: refused.map((row) =>
-      ({ note: row.note, stoppedBy: row.result.stoppedBy, reason: row.result.reason })),
-    notDeployed: run.notDeployed, fingerprint: fingerprint(run.world), traceSha256: traceHash },
+    io.stdout(`${JSON.stringify({ steps: run.rows.length, deployed: summary.deployed,
+      refused: refused.map(rowJson), releaseRefused: summary.releaseRefused.map(rowJson),
+      notDeployed: run.notDeployed, fingerprint: fingerprint(run.world), traceSha256: traceHash },
     null, 2)}\n`);
   } else {
     io.stdout(`world: seed ${world.config.seed}, ${world.config.product}, policy `
@@ -50,8 +54,14 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     for (const skipped of run.notDeployed) {
       io.stdout(`not deployable: ${skipped.name}: ${skipped.reason}\n`);
     }
-    io.stdout(`${run.rows.length} steps, ${run.rows.length - refused.length} ok, `
-      + `${refused.length} refused; fingerprint ${fingerprint(run.world)}\n`);
+    for (const row of summary.releaseRefused) {
+      io.stdout(`release refused (logged by the shim, which goes on): ${row.note}: `
+        + `${row.result.reason}\n`);
+    }
+    const releases = summary.releaseRefused.length;
+    io.stdout(`${run.rows.length} steps, ${run.rows.length - refused.length - releases} ok, `
+      + `${refused.length} refused, ${releases} release(s) refused; deployed: `
+      + `${summary.deployed.join(', ') || '-'}; fingerprint ${fingerprint(run.world)}\n`);
     io.stdout(`trace: ${run.events.length} events, sha256 ${traceHash}\n`);
   }
   return refused.length === 0 ? EXIT_OK : EXIT_REJECTED;

@@ -75,7 +75,8 @@ test('guest/uvm-lifecycle: a refused event returns the very state object', () =>
 
 const CONFIG: ContainerConfig = {
   args: ['/app'], env: ['A=1'], cwd: '/', user: { uid: 0, gid: 0, name: 'root' },
-  groups: [{ id: 0, name: 'root' }], umask: '0022', capabilities: null, noNewPrivileges: false,
+  groups: [{ id: 0, name: 'root' }], umask: '0022', username: '', capabilities: null,
+  noNewPrivileges: false,
   privileged: false, mounts: [], devices: ['/dev/sev-guest'], seccompProfileSHA256: '',
   hostname: 'h', terminal: false,
 };

@@ -1,24 +1,17 @@
 /**
  * Goal: the benign deployment works end to end (issue 8 "The benign run", DESIGN C1): launch,
  * the policy accepted against HOST_DATA, layers mounted and verified, every container created and
- * running, exec probes, graceful shutdown; scratch blocks on the host's disk hold no plaintext;
- * for the shared policies, containers whose command is null are reported as not deployable with
- * the framework's reason, and the run is tabulated (what deployed, where it stopped).
+ * running, exec probes, graceful shutdown; scratch blocks on the host's disk hold no plaintext.
  * Method: the generated two-container workload (real images, computed roots) must succeed in
  * every step; the guest's own records (containers, processes) are read after the last create;
- * plaintext is searched for as the strings the guest wrote (the OCI args and env). Shared
- * policies run with stand-in images: their rows are printed, and asserted where the outcome does
- * not depend on the guest reading a stand-in's declared root hash.
+ * plaintext is searched for as the strings the guest wrote (the OCI args and env). The shared
+ * policies are deployed in shared-policies.test.ts.
  */
-import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hexBytes } from '../../sim/kernel/bytes.js';
 import { deployBenign, runActions, type BenignRun } from '../../sim/world.js';
-import { NULL_COMMAND_REASON } from '../../sim/world-deployment.js';
-import { readSourcesTable } from '../policy/sources-table.js';
-import { TESTDATA_DIR, testdata } from '../support/paths.js';
-import { generatedWorld, sharedPolicyWorld } from './world-support.js';
+import { generatedWorld } from './world-support.js';
 
 function lastIndex(run: BenignRun, prefix: string): number {
   return run.rows.map((row) => row.note.startsWith(prefix)).lastIndexOf(true);
@@ -62,40 +55,6 @@ test('world/benign: the scratch blocks on the host disk hold no plaintext of wha
   for (const secret of ['/usr/bin/web', 'PATH=/usr/bin', 'ociVersion', '"args"', 'init']) {
     assert.is(host.indexOf(Buffer.from(secret)), -1, `"${secret}" is not on the host's disk`);
   }
-});
-
-/** The shared policies that have containers (SOURCES.md rows that load as policies). */
-function sharedPolicies(): string[] {
-  if (testdata('world/benign', 'policies') === undefined) return [];
-  return readSourcesTable(`${TESTDATA_DIR}/policies`).filter((row) => row.hostData !== undefined)
-    .map((row) => row.file)
-    .filter((file) => {
-      const text = readFileSync(`${TESTDATA_DIR}/policies/${file}`, 'utf8');
-      return /"layers"/.test(text) && !/@@/.test(text) && !/platform_rules/.test(text)
-        && !file.endsWith('.json') && !file.includes('fragment');
-    });
-}
-
-test('world/benign: shared policies with containers — null commands are not deployable, with the framework\'s reason', () => {
-  const files = sharedPolicies();
-  if (files.length === 0) return;
-  const table: string[] = [];
-  for (const file of files) {
-    const world = sharedPolicyWorld('world/benign', file)!;
-    const run = deployBenign(world);
-    const ok = run.rows.filter((row) => row.result.outcome === 'ok').length;
-    const first = run.rows.find((row) => row.result.outcome !== 'ok');
-    table.push(`${file}: ${ok}/${run.rows.length} ok; not deployable: ${run.notDeployed
-      .map((n) => n.name).join(', ') || '-'}; first stop: ${first === undefined ? '-'
-      : `${first.note} (${first.result.stoppedBy}: ${first.result.reason.slice(0, 60)})`}`);
-    const text = readFileSync(`${TESTDATA_DIR}/policies/${file}`, 'utf8');
-    const nulls = (text.match(/"command":\s*null/g) ?? []).length;
-    assert.is(run.notDeployed.length, nulls, file);
-    for (const skipped of run.notDeployed) assert.is(skipped.reason, NULL_COMMAND_REASON);
-    assert.is(run.rows[0]!.result.outcome, 'ok', `${file}: the launch`);
-    assert.is(run.rows[2]!.result.outcome, 'ok', `${file}: the policy against HOST_DATA`);
-  }
-  if (process.env['PARMA_SIM_WORLD_TABLE'] !== undefined) console.log(table.join('\n'));
 });
 
 test.run();
