@@ -140,7 +140,7 @@ test('attack: a scratch block changed on the host is an integrity error when the
   assert.match(out.result.reason, 'integrity');
 });
 
-test('attack: an extra container and an unlisted exec after the group is running are refused by the policy', () => {
+test('attack: an exec the policy does not list, after the group is running, is refused by exec_in_container', () => {
   const cut = before('shut side down');
   const exec = cut.run.rows.findIndex((row) => row.note.startsWith('exec probe')
     && row.note.endsWith('in web'));
@@ -151,16 +151,54 @@ test('attack: an extra container and an unlisted exec after the group is running
   (execBody['Settings'] as Record<string, Json>)['ProcessParameters'] = JSON.stringify(params);
   const shell = step(cut.world, withBody(cut.run.actions[exec]!, execBody));
   assert.is(shell.result.stoppedBy, 'policy');
+  assert.is(shell.result.refusal?.layer, 'policy');
   assert.is(shell.result.decision?.rule, 'exec_in_container');
+  // framework.rego's exec error helpers also read fields exec_processes lack, so "invalid
+  // noNewPrivileges" and "invalid user" follow every exec_in_container denial (spec c).
+  assert.is(shell.result.decision?.reasons[0], 'invalid command');
+  assert.match(shell.result.reason, /^exec_in_container denied: invalid command; /);
+  assert.is(shell.world.state.guest, cut.world.state.guest);
+});
+
+/** A benign bridge action with every occurrence of one container ID replaced by another. */
+function forOtherId(action: HostAction, from: string, to: string): HostAction {
+  const body = JSON.stringify(bridgeBody(action)).replaceAll(from, to);
+  return withBody(action, JSON.parse(body) as Record<string, Json>);
+}
+
+test('attack: an extra container with a fresh ID and a fresh overlay, after the group is running, is refused by create_container', () => {
+  const cut = before('shut side down');
+  const guest = cut.world.state.guest!;
+  const running = Object.entries(guest.containers).filter(([, c]) => c.value === 'running');
+  assert.is(running.length, 3, 'pause, web and side are running');
+  const combine = cut.run.rows.findIndex((row) => row.note === 'combine layers for side');
   const create = cut.run.rows.findIndex((row) => row.note === 'create side');
-  const body = bridgeBody(cut.run.actions[create]!);
+  const sideId = bridgeBody(cut.run.actions[create]!)['ContainerId'] as string;
+  const extraId = 'e7'.repeat(32);
+  assert.ok(!Object.hasOwn(guest.containers, extraId), 'the ID is fresh');
+  // The overlay of the side image's layers under the fresh ID: the policy lets any number of
+  // instances of a listed image be mounted (mount_overlay matches layers, not a count).
+  const overlay = step(cut.world, forOtherId(cut.run.actions[combine]!, sideId, extraId));
+  assert.is(overlay.result.outcome, 'ok', overlay.result.reason);
+  assert.is(overlay.result.decision?.rule, 'mount_overlay');
+  assert.is(overlay.world.state.guest!.overlays[extraId]?.target, `/run/gcs/c/${extraId}/rootfs`);
+  // The container the host wants there runs a command no policy container lists.
+  const body = bridgeBody(forOtherId(cut.run.actions[create]!, sideId, extraId));
   const config = JSON.parse(body['ContainerConfig'] as string) as { OciSpecification:
     { process: { args: string[] } } };
   config.OciSpecification.process.args = ['/bin/side', '--as-root-shell'];
   body['ContainerConfig'] = JSON.stringify(config);
-  const extra = step(cut.world, withBody(cut.run.actions[create]!, body));
+  const extra = step(overlay.world, withBody(cut.run.actions[create]!, body));
   assert.is(extra.result.outcome, 'refused');
-  assert.ok(['policy', 'state'].includes(extra.result.stoppedBy ?? ''), extra.result.reason);
+  assert.is(extra.result.stoppedBy, 'policy');
+  assert.is(extra.result.refusal?.layer, 'policy');
+  assert.is(extra.result.decision?.rule, 'create_container');
+  assert.equal(extra.result.decision?.reasons, ['invalid command']);
+  assert.is(extra.result.reason, 'create_container denied: invalid command');
+  assert.is(extra.world.state.guest, overlay.world.state.guest, 'nothing changed');
+  assert.is(extra.world.state.guest!.containers[extraId]?.value, 'overlay_mounted');
+  assert.equal(Object.values(extra.world.state.guest!.processes).filter((p) =>
+    p.containerId === extraId), []);
 });
 
 test.run();
