@@ -154,7 +154,8 @@ test('attack: an exec the policy does not list, after the group is running, is r
   assert.is(shell.result.refusal?.layer, 'policy');
   assert.is(shell.result.decision?.rule, 'exec_in_container');
   // framework.rego's exec error helpers also read fields exec_processes lack, so "invalid
-  // noNewPrivileges" and "invalid user" follow every exec_in_container denial (spec c).
+  // noNewPrivileges" and "invalid user" follow every exec_in_container denial
+  // (models/policy/rules/exec.ts).
   assert.is(shell.result.decision?.reasons[0], 'invalid command');
   assert.match(shell.result.reason, /^exec_in_container denied: invalid command; /);
   assert.is(shell.world.state.guest, cut.world.state.guest);
