@@ -111,10 +111,12 @@ function encodeShared(value: unknown, depth: number): Uint8Array {
  */
 export function encodeComposed(value: unknown, depth = 4): Uint8Array {
   assert(Number.isInteger(depth) && depth >= 0 && depth <= 16, 'a composition depth');
-  if (value !== null && typeof value === 'object' && !encodings.has(value) && depth > 0
-    && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Map)
-    && !(value instanceof Set) && isPlainRecord(value)) {
-    return composeRecord(value as Readonly<Record<string, unknown>>, depth);
+  if (value !== null && typeof value === 'object' && !encodings.has(value) && depth > 0) {
+    if (Array.isArray(value)) return composeArray(value, depth);
+    if (!(value instanceof Uint8Array) && !(value instanceof Map) && !(value instanceof Set)
+      && isPlainRecord(value)) {
+      return composeRecord(value as Readonly<Record<string, unknown>>, depth);
+    }
   }
   return encodeShared(value, depth).slice();
 }
@@ -149,21 +151,37 @@ function readHead(bytes: Uint8Array, at: number): [number, number, number] {
   return [major, argument, at + 1 + size];
 }
 
-/** The offset just past the CBOR item at `at` (a bounded walk over heads). */
+/**
+ * The offset just past the CBOR item at `at` (a bounded walk over heads). The heads are read
+ * inline (no tuple per head): this walk is the part of a restore that grows with the state.
+ */
 function skipItem(bytes: Uint8Array, at: number): number {
   let pending = 1;
   let offset = at;
+  const end = bytes.length;
   for (let guard = 0; pending > 0; guard++) {
-    if (guard > bytes.length) bad(offset);
-    const [major, argument, next] = readHead(bytes, offset);
+    if (guard > end || offset >= end) bad(offset);
+    const initial = bytes[offset]!;
+    const major = initial >> 5;
+    const info = initial & 0x1f;
+    let argument = info;
+    let next = offset + 1;
+    if (info >= 24) {
+      const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0;
+      if (size === 0 || next + size > end) bad(offset);
+      argument = 0;
+      for (let i = 0; i < size; i++) argument = argument * 256 + bytes[next + i]!;
+      const minimum = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x1_0000_0000;
+      if (major !== 7 && argument < minimum) bad(offset);               // not the shortest head
+      next += size;
+    }
     pending--;
     offset = next;
     if (major === 2 || major === 3) offset += argument;
     else if (major === MAJOR_ARRAY) pending += argument;
     else if (major === MAJOR_MAP) pending += 2 * argument;
     else if (major === 6) pending += 1;
-    else if (major === 7 && (bytes[next - 1]! & 0x1f) >= 25) offset = next;   // floats: head only
-    if (offset > bytes.length) bad(offset);
+    if (offset > end) bad(offset);
   }
   return offset;
 }
@@ -187,9 +205,33 @@ function decodePart(bytes: Uint8Array, depth: number): unknown {
   }, 16_384);
 }
 
-/** A map's values decoded part by part (shared, frozen); anything else decoded whole. */
+/** The value of one part: small or empty ones decoded directly, others through the memo. */
+function decodeValue(valueBytes: Uint8Array, depth: number): unknown {
+  return valueBytes[0]! === 0xa0 || valueBytes[0]! === 0x80 || valueBytes.length < 64
+    ? deepFreeze(decodeState(valueBytes)) : decodePart(valueBytes, depth);
+}
+
+/** An array's items decoded part by part (the last one runs to the end of the bytes). */
+function decodeArrayLevel(bytes: Uint8Array, depth: number, count: number,
+  start: number): unknown {
+  const out: unknown[] = [];
+  let offset = start;
+  for (let i = 0; i < count; i++) {
+    const end = i === count - 1 ? bytes.length : skipItem(bytes, offset);
+    if (end <= offset) bad(offset);
+    out.push(decodeValue(bytes.subarray(offset, end), depth - 1));
+    offset = end;
+  }
+  if (offset !== bytes.length) bad(offset);
+  assert(out.length === count, 'every item decoded');
+  return out;
+}
+
+/** A map's values (or an array's items) decoded part by part, shared and frozen; anything else
+ * decoded whole. */
 function decodeLevel(bytes: Uint8Array, depth: number): unknown {
   const [major, count, start] = readHead(bytes, 0);
+  if (major === MAJOR_ARRAY && count > 0) return decodeArrayLevel(bytes, depth, count, start);
   if (major !== MAJOR_MAP) return decodeState(bytes);
   const out: Record<string, unknown> = {};
   let offset = start;
@@ -202,10 +244,11 @@ function decodeLevel(bytes: Uint8Array, depth: number): unknown {
       return decodeState(bytes);                      // not our shape: the strict decoder judges
     }
     previous = key;
-    const valueEnd = skipItem(bytes, keyEnd);
-    const valueBytes = bytes.subarray(keyEnd, valueEnd);
-    const item = valueBytes[0]! === 0xa0 || valueBytes.length < 64
-      ? deepFreeze(decodeState(valueBytes)) : decodePart(valueBytes, depth - 1);
+    // The last value runs to the end of the bytes (a trailing byte would make its part one the
+    // strict decoder refuses): no walk over what may be most of the snapshot.
+    const valueEnd = i === count - 1 ? bytes.length : skipItem(bytes, keyEnd);
+    if (valueEnd <= keyEnd) bad(keyEnd);
+    const item = decodeValue(bytes.subarray(keyEnd, valueEnd), depth - 1);
     Object.defineProperty(out, key, { value: item, enumerable: true, writable: true,
       configurable: true });
     offset = valueEnd;
@@ -215,9 +258,9 @@ function decodeLevel(bytes: Uint8Array, depth: number): unknown {
 }
 
 /**
- * decodeState(bytes) for a map, decoding its values (down to `depth` levels) through a memo of
- * already-decoded parts: a snapshot of a state this process has seen restores in microseconds.
- * The result is deep-frozen.
+ * decodeState(bytes) for a map or an array, decoding its values (down to `depth` levels) through
+ * a memo of already-decoded parts: a snapshot of a state this process has seen restores in
+ * microseconds. The result is deep-frozen.
  */
 export function decodeComposed(bytes: Uint8Array, depth = 2): unknown {
   assert(Number.isInteger(depth) && depth >= 0 && depth <= 8, 'a decomposition depth');

@@ -31,17 +31,17 @@ export function hostVisibleView(world: World): HostVisibleBlob[] {
       }
     }
   }
-  for (const [id, disk] of Object.entries(host.storage.disks)) {
-    const blocks = disk.kind === 'layer' ? disk.patches : disk.sealed;
-    for (const [index, block] of Object.entries(blocks)) {
-      blobs.push({ name: `disk ${id} block ${index}`, bytes: hexBytes(block) });
-    }
-  }
   const load = (digest: string): Uint8Array => {
     const bytes = storeGet(world.store, digest);
     if (bytes === undefined) throw new Error(`world-view: no blob ${digest}`);
     return bytes;
   };
+  for (const [id, disk] of Object.entries(host.storage.disks)) {
+    const blocks = disk.kind === 'layer' ? disk.patches : disk.sealed;
+    for (const [index, block] of Object.entries(blocks)) {
+      blobs.push({ name: `disk ${id} block ${index}`, bytes: load(block) });
+    }
+  }
   attestation.host.relayed.forEach((relayed, i) => {
     blobs.push({ name: `relayed ${i} MAA request`, bytes: load(relayed.request) });
     if (relayed.token !== null) blobs.push({ name: `relayed ${i} token`,

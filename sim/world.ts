@@ -28,6 +28,7 @@ import {
 import {
   addLayerDisk, addScratchDisk, applyWrites, attachDisk, detachDisk, deviceBytes, deviceId,
   emptyStorage, scratchDiskAt, swapDisks, tamperBlock, withholdDisk, type HostStorage,
+  type StoredStorage,
 } from '../models/host/storage.js';
 import {
   parseHostAction, type FaultKind, type HostAction, type ImageTreeSpec, type LaunchRequest,
@@ -342,10 +343,12 @@ type Change = Readonly<{ state?: Partial<WorldState>; store?: ContentStore; resu
 
 /** Runs a host-storage operation; a refused one (HOST_BAD_INPUT) changes nothing. */
 function hostChange(world: World, kind: HostAction['kind'],
-  change: (storage: HostStorage) => HostStorage): Change {
+  change: (storage: HostStorage) => HostStorage | StoredStorage): Change {
   try {
-    const storage = change(world.state.host.storage);
-    return { state: { host: { ...world.state.host, storage } }, result: ok(kind) };
+    const changed = change(world.state.host.storage);
+    const stored = 'store' in changed ? changed : { storage: changed, store: world.store };
+    return { state: { host: { ...world.state.host, storage: stored.storage } },
+      store: stored.store, result: ok(kind) };
   } catch (error) {
     if (!(error instanceof SimError) || error.code !== 'HOST_BAD_INPUT') throw error;
     return { result: refused(kind, 'host', error.message) };
@@ -468,7 +471,7 @@ function agentIo(world: World): AgentIo {
   return {
     deviceBytes: (lun) => deviceBytes(storage, store, lun),
     deviceId: (lun) => deviceId(storage, lun),
-    scratchDisk: (lun) => scratchDiskAt(storage, lun),
+    scratchDisk: (lun) => scratchDiskAt(storage, store, lun),
     load: (digest) => storeGet(store, digest),
     declaredRoot: (realRoot) => declared.get(realRoot) ?? null,
   };
@@ -501,7 +504,9 @@ function doBridge(world: World, frame: Json, out: StepEvents): Change {
   for (const event of step.events) out.emit(event.source, event.type, event.data);
   let store = world.store;
   for (const blob of step.blobs) store = storeAdd(store, blob.bytes).store;
-  const storage = applyWrites(world.state.host.storage, step.writes);
+  const written = applyWrites(world.state.host.storage, store, step.writes);
+  const storage = written.storage;
+  store = written.store;
   const fault = step.faultUsed ? null : world.state.host.fault;
   const hostChanged = storage !== world.state.host.storage || fault !== world.state.host.fault;
   const host = hostChanged ? { ...world.state.host, storage, fault } : world.state.host;
@@ -624,9 +629,12 @@ export function step(world: World, action: HostAction): StepOutput {
 // ---------------------------------------------------------------------------------------------
 // Snapshot, restore, fingerprint
 
-/** The canonical encoding of the world's state with its config digest (the store by reference). */
+/**
+ * The canonical encoding of the pair [config digest, state] (the store by reference). The state
+ * comes last, so a restore finds it without walking it.
+ */
 export function snapshot(world: World): Uint8Array {
-  return encodeComposed({ config: world.configDigest, state: world.state }, SNAPSHOT_DEPTH);
+  return encodeComposed([world.configDigest, world.state], SNAPSHOT_DEPTH);
 }
 
 /** Records below this many levels are encoded whole (and cached by identity). */
@@ -647,24 +655,23 @@ function configOf(store: ContentStore, digest: Hex): WorldConfig {
  * engine, if the world had one). */
 export function restore(bytes: Uint8Array, store: ContentStore,
   options: Readonly<{ engine?: PolicyEngine }> = {}): World {
-  const decoded = decodeComposed(bytes, SNAPSHOT_DEPTH - 1) as { config?: unknown;
-    state?: unknown };
-  if (decoded === null || typeof decoded !== 'object' || !isHexOf(decoded.config, 32)
-    || decoded.state === null || typeof decoded.state !== 'object') {
+  const decoded = decodeComposed(bytes, SNAPSHOT_DEPTH - 1);
+  if (!Array.isArray(decoded) || decoded.length !== 2 || !isHexOf(decoded[0], 32)
+    || decoded[1] === null || typeof decoded[1] !== 'object' || Array.isArray(decoded[1])) {
     throw new SimError('SIM_BAD_STATE', {}, 'not a world snapshot');
   }
-  const state = decoded.state as WorldState;
+  const configDigest: Hex = decoded[0];
+  const state = decoded[1] as WorldState;
   assert(Object.isFrozen(state), 'restored state is frozen (guestContextOf relies on it)');
-  const world: World = Object.freeze({ config: configOf(store, decoded.config),
-    configDigest: decoded.config, store, state,
-    ...(options.engine === undefined ? {} : { engine: options.engine }) });
+  const world: World = Object.freeze({ config: configOf(store, configDigest), configDigest, store,
+    state, ...(options.engine === undefined ? {} : { engine: options.engine }) });
   assert(world.state.clock.ticks >= 0, 'a restored clock');
   return world;
 }
 
 /** SHA-256 of the snapshot bytes: equal fingerprints, equal worlds (for the same store). */
 export function fingerprint(world: World): Hex {
-  return fingerprintComposed({ config: world.configDigest, state: world.state }, SNAPSHOT_DEPTH);
+  return fingerprintComposed([world.configDigest, world.state], SNAPSHOT_DEPTH);
 }
 
 // ---------------------------------------------------------------------------------------------

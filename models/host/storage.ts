@@ -8,17 +8,20 @@
  * (block index → the 4096 bytes the host wrote there) instead of a copy; a scratch disk holds
  * opaque sealed blocks by index (models/guest/encrypted-scratch.ts decides what they mean);
  * "withheld" marks an attachment whose reads fail (the host keeps the device from the guest).
- * Invariants: state is plain data (disks and attachments are records by decimal key, bytes as
- * hex); every operation returns a new state and copies only the records it touches; a refused
- * operation throws HOST_BAD_INPUT and changes nothing; reads never throw on host-controlled
- * data: a missing device or block is an IoError value.
+ * Every block a disk holds beyond its image (a patch, a sealed block) is content-addressed like
+ * the image: the disk record names it by the SHA-256 of its bytes, the bytes are in the store
+ * (so a world's state stays a few KB however much the guest wrote).
+ * Invariants: state is plain data (disks and attachments are records by decimal key, blocks as
+ * store digests); every operation returns a new state and copies only the records it touches; a
+ * refused operation throws HOST_BAD_INPUT and changes nothing; reads never throw on
+ * host-controlled data: a missing device or block is an IoError value.
  */
 import { createHash } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { hexBytes, isHexOf, type Hex } from '../../sim/kernel/bytes.js';
+import { hexBytes, isHexOf, toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { memo } from '../../sim/kernel/memo.js';
-import { storeGet, type ContentStore } from './content-store.js';
+import { storeAdd, storeGet, type ContentStore } from './content-store.js';
 
 /** The virtual disks' logical block size (the layer format's and dm-verity's block size). */
 export const DISK_BLOCK_BYTES = 4096;
@@ -31,14 +34,17 @@ export type LayerDisk = Readonly<{
   kind: 'layer';
   /** ContentStore digest of the pristine image. */
   image: Hex;
-  /** Block index (decimal) → the block's bytes as the host rewrote them. */
+  /** Block index (decimal) → ContentStore digest of the 4096 bytes the host wrote there. */
   patches: Readonly<Record<string, Hex>>;
 }>;
 
 export type ScratchDisk = Readonly<{
   kind: 'scratch';
   blockCount: number;
-  /** Block index (decimal) → what the guest wrote there (ciphertext ‖ tag), or host garbage. */
+  /**
+   * Block index (decimal) → ContentStore digest of what the guest wrote there (ciphertext ‖ tag),
+   * or of what the host put there instead.
+   */
   sealed: Readonly<Record<string, Hex>>;
 }>;
 
@@ -163,12 +169,32 @@ export function withholdDisk(storage: HostStorage, lun: number): HostStorage {
   });
 }
 
+/** Storage and the store it names blocks in, as a change to a disk returns them. */
+export type StoredStorage = Readonly<{ storage: HostStorage; store: ContentStore }>;
+
+/** The hex of a block the store holds (memoised by digest: read back many times). */
+export function blockHex(store: ContentStore, digest: Hex): Hex {
+  return memo('host/block-hex', digest, () => {
+    const bytes = storeGet(store, digest);
+    assert(bytes !== undefined, 'a disk names a block the store holds');
+    return toHex(bytes);
+  }, 4096);
+}
+
+/** A block into the store: its digest (the hex memo is seeded, the world reads it back). */
+function storeBlock(store: ContentStore, hex: Hex): Readonly<{ store: ContentStore;
+  digest: Hex }> {
+  const added = storeAdd(store, hexBytes(hex));
+  memo('host/block-hex', added.digest, () => hex, 4096);
+  return added;
+}
+
 /**
  * The host overwrites block `block` of disk `disk` with `bytes` (hex). A layer block must stay a
  * whole 4096-byte block inside the image; a scratch block may be any bytes (the guest judges).
  */
 export function tamperBlock(storage: HostStorage, store: ContentStore, disk: string, block: number,
-  bytes: Hex): HostStorage {
+  bytes: Hex): StoredStorage {
   checkDiskId(disk);
   const target = own(storage.disks, disk);
   if (target === undefined) refuse('no such disk', { disk });
@@ -180,13 +206,16 @@ export function tamperBlock(storage: HostStorage, store: ContentStore, disk: str
   if (!Number.isSafeInteger(block) || block < 0 || block >= limit) {
     refuse('block outside the disk', { disk, block, blocks: limit });
   }
-  if (target.kind === 'layer') {
-    if (!isHexOf(bytes, DISK_BLOCK_BYTES)) refuse('a layer block is 4096 bytes', { disk, block });
-    return withDisk(storage, disk, { ...target,
-      patches: Object.freeze({ ...target.patches, [String(block)]: bytes }) });
+  if (target.kind === 'layer' && !isHexOf(bytes, DISK_BLOCK_BYTES)) {
+    refuse('a layer block is 4096 bytes', { disk, block });
   }
-  return withDisk(storage, disk, { ...target,
-    sealed: Object.freeze({ ...target.sealed, [String(block)]: bytes }) });
+  const added = storeBlock(store, bytes);
+  const next = target.kind === 'layer'
+    ? withDisk(storage, disk, { ...target,
+      patches: Object.freeze({ ...target.patches, [String(block)]: added.digest }) })
+    : withDisk(storage, disk, { ...target,
+      sealed: Object.freeze({ ...target.sealed, [String(block)]: added.digest }) });
+  return { storage: next, store: added.store };
 }
 
 /** The host swaps the backing files of two disks (each id now names the other's contents). */
@@ -209,11 +238,14 @@ export function swapDisks(storage: HostStorage, a: string, b: string): HostStora
 export type DiskWrite = Readonly<{ lun: number; index: number; block: Hex }>;
 
 /**
- * Applies the guest's writes. A write to a LUN that holds no writable disk (detached or swapped
- * under the guest's feet) is lost, as an I/O to a vanished device is: the guest finds out on read.
+ * Applies the guest's writes (their blocks go to the store). A write to a LUN that holds no
+ * writable disk (detached or swapped under the guest's feet) is lost, as an I/O to a vanished
+ * device is: the guest finds out on read.
  */
-export function applyWrites(storage: HostStorage, writes: readonly DiskWrite[]): HostStorage {
-  if (writes.length === 0) return storage;
+export function applyWrites(storage: HostStorage, store: ContentStore,
+  writes: readonly DiskWrite[]): StoredStorage {
+  if (writes.length === 0) return { storage, store };
+  let blocks = store;
   const sealedByDisk = new Map<string, Record<string, Hex>>();
   for (const write of writes) {
     const attachment = own(storage.attachments, String(write.lun));
@@ -227,15 +259,18 @@ export function applyWrites(storage: HostStorage, writes: readonly DiskWrite[]):
       sealed = { ...disk.sealed };
       sealedByDisk.set(attachment.disk, sealed);
     }
-    sealed[String(write.index)] = write.block;
+    const added = storeBlock(blocks, write.block);
+    blocks = added.store;
+    sealed[String(write.index)] = added.digest;
   }
-  if (sealedByDisk.size === 0) return storage;
+  if (sealedByDisk.size === 0) return { storage, store };
   const disks: Record<string, Disk> = { ...storage.disks };
   for (const [id, sealed] of sealedByDisk) {
     const disk = disks[id] as ScratchDisk;
     disks[id] = Object.freeze({ ...disk, sealed: Object.freeze(sealed) });
   }
-  return Object.freeze({ disks: Object.freeze(disks), attachments: storage.attachments });
+  return { storage: Object.freeze({ disks: Object.freeze(disks),
+    attachments: storage.attachments }), store: blocks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +304,11 @@ export function layerDiskBytes(disk: LayerDisk, store: ContentStore): Uint8Array
   if (keys.length === 0) return image;
   return memo('host/patched-disk', `${disk.image}/${patchKey(disk.patches)}`, () => {
     const out = image.slice();
-    for (const key of keys) out.set(hexBytes(disk.patches[key]!), Number(key) * DISK_BLOCK_BYTES);
+    for (const key of keys) {
+      const patch = storeGet(store, disk.patches[key]!);
+      assert(patch !== undefined, 'a patch the store holds');
+      out.set(patch, Number(key) * DISK_BLOCK_BYTES);
+    }
     assert(out.length === image.length, 'patches never change the size');
     return out;
   }, 64);
@@ -294,7 +333,9 @@ export function readDiskBlock(storage: HostStorage, store: ContentStore, lun: nu
     if (block >= disk.blockCount) return { io_error: 'beyond the end of the device' };
     const sealed = own(disk.sealed, String(block));
     if (sealed === undefined) return { io_error: `block ${block} was never written` };
-    return /^(?:[0-9a-f]{2})*$/.test(sealed) ? hexBytes(sealed) : { io_error: 'unreadable block' };
+    const bytes = storeGet(store, sealed);
+    assert(bytes !== undefined, 'a scratch disk names blocks the store holds');
+    return bytes.slice();
   }
   const bytes = layerDiskBytes(disk, store);
   const start = block * DISK_BLOCK_BYTES;
@@ -318,11 +359,21 @@ export function deviceId(storage: HostStorage, lun: number): string | IoError {
       `${disk.image}+${createHash('sha256').update(patchKey(disk.patches)).digest('hex')}`, 64);
 }
 
-/** The sealed blocks of the scratch disk at `lun`, as the host stores them. */
-export function scratchDiskAt(storage: HostStorage,
+/** A scratch disk's blocks as the guest reads them: index → the block's bytes in hex. */
+export function sealedBlocks(disk: ScratchDisk,
+  store: ContentStore): Readonly<Record<string, Hex>> {
+  const keys = Object.keys(disk.sealed);
+  if (keys.length === 0) return disk.sealed;
+  return memo('host/sealed-view', keys.map((k) => `${k}:${disk.sealed[k]!}`).join(','), () =>
+    Object.freeze(Object.fromEntries(keys.map((k) => [k, blockHex(store, disk.sealed[k]!)]))),
+  1024);
+}
+
+/** The sealed blocks of the scratch disk at `lun`, as the host stores them (hex). */
+export function scratchDiskAt(storage: HostStorage, store: ContentStore,
   lun: number): Readonly<{ blockCount: number; sealed: Readonly<Record<string, Hex>> }> | IoError {
   const disk = diskAt(storage, lun);
   if (isIoError(disk)) return disk;
   if (disk.kind !== 'scratch') return { io_error: `LUN ${lun} is not a writable scratch device` };
-  return disk;
+  return { blockCount: disk.blockCount, sealed: sealedBlocks(disk, store) };
 }

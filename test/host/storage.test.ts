@@ -7,6 +7,7 @@
  * (the image, a patch), compared with what reads return; every state reached round-trips through
  * the canonical codec.
  */
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { roundTrip } from '../../sim/kernel/codec.js';
@@ -16,7 +17,8 @@ import { buildLayerImage } from '../../models/guest/layer-image.js';
 import { emptyStore, storeAdd, storeGet } from '../../models/host/content-store.js';
 import {
   DISK_BLOCK_BYTES, addLayerDisk, addScratchDisk, applyWrites, attachDisk, detachDisk,
-  deviceBytes, deviceId, emptyStorage, isIoError, readDiskBlock, swapDisks, tamperBlock,
+  deviceBytes, deviceId, emptyStorage, isIoError, readDiskBlock, scratchDiskAt, swapDisks,
+  tamperBlock,
   withholdDisk, type HostStorage,
 } from '../../models/host/storage.js';
 
@@ -49,12 +51,16 @@ test('host/storage: a pristine layer disk at a LUN reads as its image, block by 
 test('host/storage: a patched block reads as the host wrote it and changes the device id', () => {
   const patch = new Uint8Array(DISK_BLOCK_BYTES).fill(0xab);
   const before = withLayer();
-  const after = tamperBlock(before, store, 'l0', 2, toHex(patch));
-  const bytes = deviceBytes(after, store, 3) as Uint8Array;
+  const tampered = tamperBlock(before, store, 'l0', 2, toHex(patch));
+  const after = tampered.storage;
+  const bytes = deviceBytes(after, tampered.store, 3) as Uint8Array;
   assert.equal(bytes.slice(2 * DISK_BLOCK_BYTES, 3 * DISK_BLOCK_BYTES), patch);
   assert.equal(bytes.slice(0, 2 * DISK_BLOCK_BYTES), image.slice(0, 2 * DISK_BLOCK_BYTES));
   assert.is.not(deviceId(after, 3), deviceId(before, 3));
   assert.equal(deviceBytes(before, store, 3), image, 'the old state still reads the image');
+  const patched = after.disks['l0'] as { patches: Record<string, string> };
+  assert.is(patched.patches['2'], createHash('sha256').update(patch).digest('hex'),
+    'the disk names the patch by its digest');
 });
 
 test('host/storage: nothing attached, a withheld device, a detached LUN read as I/O errors', () => {
@@ -79,10 +85,14 @@ test('host/storage: refused operations (unknown disk, busy LUN, bad patch) throw
 
 test('host/storage: the guest\'s scratch writes land on the disk at their LUN, and only there', () => {
   let storage = attachDisk(addScratchDisk(emptyStorage(), 's0', 8), 1, 's0');
-  storage = applyWrites(storage, [{ lun: 1, index: 2, block: 'aa'.repeat(16) },
+  const written = applyWrites(storage, store, [{ lun: 1, index: 2, block: 'aa'.repeat(16) },
     { lun: 9, index: 0, block: 'bb' }]);
-  assert.equal(readDiskBlock(storage, store, 1, 2), new Uint8Array(16).fill(0xaa));
-  assert.ok(isIoError(readDiskBlock(storage, store, 1, 3)), 'never written');
+  storage = written.storage;
+  assert.equal(readDiskBlock(storage, written.store, 1, 2), new Uint8Array(16).fill(0xaa));
+  assert.ok(isIoError(readDiskBlock(storage, written.store, 1, 3)), 'never written');
+  assert.equal(scratchDiskAt(storage, written.store, 1),
+    { blockCount: 8, sealed: { 2: 'aa'.repeat(16) } });
+  assert.is(written.store.blobs.size, store.blobs.size + 1, 'the lost write stored nothing');
   assert.equal(roundTrip(storage), storage);
 });
 

@@ -14,6 +14,7 @@ import type { Json } from '../../sim/kernel/canonical-json.js';
 import type { HostAction } from '../../models/host/adversary.js';
 import { mountLayer, statLayerPath } from '../../models/guest/layer-image.js';
 import { storeGet } from '../../models/host/content-store.js';
+import { sealedBlocks, type ScratchDisk } from '../../models/host/storage.js';
 import {
   deployBenign, imageTreeSpecOf, runActions, step, type BenignRun, type World,
 } from '../../sim/world.js';
@@ -130,7 +131,8 @@ test('attack: a scratch block changed on the host is an integrity error when the
   const disk = cut.world.state.host.storage.disks['scratch0']!;
   assert.is(disk.kind, 'scratch');
   let world = cut.world;
-  for (const [index, hex] of Object.entries((disk as { sealed: Record<string, string> }).sealed)) {
+  const sealed = sealedBlocks(disk as ScratchDisk, cut.world.store);
+  for (const [index, hex] of Object.entries(sealed)) {
     const flipped = (parseInt(hex.slice(0, 2), 16) ^ 1).toString(16).padStart(2, '0');
     world = step(world, { kind: 'tamper_block', disk: 'scratch0', block: Number(index),
       bytes: flipped + hex.slice(2) }).world;

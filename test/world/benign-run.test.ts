@@ -10,6 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hexBytes } from '../../sim/kernel/bytes.js';
+import { sealedBlocks } from '../../models/host/storage.js';
 import { deployBenign, runActions, type BenignRun } from '../../sim/world.js';
 import { generatedWorld } from './world-support.js';
 
@@ -49,7 +50,7 @@ test('world/benign: the scratch blocks on the host disk hold no plaintext of wha
   const run = deployBenign(generatedWorld(1));
   const scratch = run.world.state.host.storage.disks['scratch0'];
   assert.ok(scratch !== undefined && scratch.kind === 'scratch');
-  const blocks = Object.values(scratch.sealed);
+  const blocks = Object.values(sealedBlocks(scratch, run.world.store));
   assert.ok(blocks.length >= 3, 'the guest wrote configs and markers');
   const host = Buffer.concat(blocks.map((hex) => hexBytes(hex)));
   for (const secret of ['/usr/bin/web', 'PATH=/usr/bin', 'ociVersion', '"args"', 'init']) {

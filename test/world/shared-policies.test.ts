@@ -19,6 +19,7 @@ import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hexBytes } from '../../sim/kernel/bytes.js';
+import { sealedBlocks } from '../../models/host/storage.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
 import {
@@ -77,7 +78,7 @@ function plaintextOf(policy: SecurityPolicy, deployed: ReadonlySet<string>,
 function assertScratchSealed(run: BenignRun, secrets: readonly string[], file: string): void {
   const scratch = run.world.state.host.storage.disks['scratch0'];
   assert.ok(scratch !== undefined && scratch.kind === 'scratch', `${file}: a scratch disk`);
-  const blocks = Object.values(scratch.sealed);
+  const blocks = Object.values(sealedBlocks(scratch, run.world.store));
   assert.ok(blocks.length >= 2, `${file}: the guest wrote its configs`);
   const host = Buffer.concat(blocks.map((hex) => hexBytes(hex)));
   for (const secret of secrets) {

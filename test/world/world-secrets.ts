@@ -9,6 +9,7 @@
  */
 import { hexBytes } from '../../sim/kernel/bytes.js';
 import { readScratchBlock } from '../../models/guest/encrypted-scratch.js';
+import { sealedBlocks } from '../../models/host/storage.js';
 import { guestContextOf } from '../../models/snp/launch/launch-context.js';
 import { poolKey } from '../../sim/world-attestation.js';
 import type { World } from '../../sim/world.js';
@@ -26,7 +27,7 @@ function scratchPlaintexts(world: World): NamedBytes[] {
       : world.state.host.storage.disks[attachment.disk];
     if (key === undefined || disk === undefined || disk.kind !== 'scratch') continue;
     const scratch = { ledger: { blockCount: device.blockCount, versions: device.versions },
-      disk: { blockCount: disk.blockCount, sealed: disk.sealed } };
+      disk: { blockCount: disk.blockCount, sealed: sealedBlocks(disk, world.store) } };
     for (const index of Object.keys(device.versions)) {
       const plain = readScratchBlock(scratch, hexBytes(key), Number(index));
       const used = plain.findIndex((byte) => byte !== 0);
