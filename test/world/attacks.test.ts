@@ -15,13 +15,22 @@ import type { HostAction } from '../../models/host/adversary.js';
 import { mountLayer, statLayerPath } from '../../models/guest/layer-image.js';
 import { storeGet } from '../../models/host/content-store.js';
 import { sealedBlocks, type ScratchDisk } from '../../models/host/storage.js';
+import { decodeState, encodeState } from '../../sim/kernel/codec.js';
 import {
-  deployBenign, imageTreeSpecOf, runActions, step, type BenignRun, type World,
+  deployBenign, fingerprint, imageTreeSpecOf, restore, runActions, snapshot, step,
+  type BenignRun, type World,
 } from '../../sim/world.js';
 import { DEFAULT_WORKLOAD_FLAGS } from '../../models/host/confcom.js';
 import { file, generatedWorld } from './world-support.js';
 
 type Cut = Readonly<{ world: World; run: BenignRun; at: number }>;
+
+/** The state an attack leaves round-trips through the codec and through snapshot/restore. */
+function assertRoundTrips(world: World): void {
+  const bytes = encodeState(world.state);
+  assert.equal(encodeState(decodeState(bytes)), bytes);
+  assert.is(fingerprint(restore(snapshot(world), world.store)), fingerprint(world));
+}
 
 /** The world just before the first benign step whose note starts with `prefix`. */
 function before(prefix: string, world = generatedWorld(1)): Cut {
@@ -105,8 +114,11 @@ test('attack: a policy whose hash is not HOST_DATA, and a second policy, are ref
   const set = step(cut.world, benign).world;
   const second = step(set, benign);
   assert.is(second.result.stoppedBy, 'structure');
+  assert.is(second.result.refusal?.check, 'policy_once');
   assert.match(second.result.reason, 'security policy has already been set');
   assert.is(second.world.state.guest, set.state.guest);
+  assert.is(wrong.world.state.guest, cut.world.state.guest);
+  assertRoundTrips(second.world);
 });
 
 test('attack: a layer block tampered after mount is a dm-verity read error, never other data', () => {
@@ -124,6 +136,7 @@ test('attack: a layer block tampered after mount is a dm-verity read error, neve
   assert.is(out.result.stoppedBy, 'verity');
   assert.match(out.result.reason, 'read error');
   assert.is(out.world.state.guest, world.state.guest);
+  assertRoundTrips(out.world);
 });
 
 test('attack: a scratch block changed on the host is an integrity error when the guest reads it', () => {
@@ -140,6 +153,8 @@ test('attack: a scratch block changed on the host is an integrity error when the
   const out = step(world, cut.run.actions[cut.at]!);
   assert.is(out.result.stoppedBy, 'crypt');
   assert.match(out.result.reason, 'integrity');
+  assert.is(out.world.state.guest, world.state.guest, 'no process started');
+  assertRoundTrips(out.world);
 });
 
 test('attack: an exec the policy does not list, after the group is running, is refused by exec_in_container', () => {
@@ -202,6 +217,7 @@ test('attack: an extra container with a fresh ID and a fresh overlay, after the 
   assert.is(extra.world.state.guest!.containers[extraId]?.value, 'overlay_mounted');
   assert.equal(Object.values(extra.world.state.guest!.processes).filter((p) =>
     p.containerId === extraId), []);
+  assertRoundTrips(extra.world);
 });
 
 test.run();

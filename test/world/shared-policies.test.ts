@@ -22,8 +22,10 @@ import { hexBytes } from '../../sim/kernel/bytes.js';
 import { sealedBlocks } from '../../models/host/storage.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
+import { decodeState, encodeState } from '../../sim/kernel/codec.js';
 import {
-  containerGroupOf, deployBenign, deployGroup, summarizeBenignRun, type BenignRun, type World,
+  containerGroupOf, deployBenign, deployGroup, fingerprint, restore, snapshot,
+  summarizeBenignRun, type BenignRun, type World,
 } from '../../sim/world.js';
 import { readSourcesTable } from '../policy/sources-table.js';
 import { HAVE_TESTDATA, TESTDATA_DIR } from '../support/paths.js';
@@ -178,6 +180,10 @@ if (!HAVE_TESTDATA) {
       } else {
         assert.is(run.world.state.guest!.nextPid, 100, `${p.file}: nothing ran`);
       }
+      const bytes = snapshot(run.world);
+      assert.equal(encodeState(decodeState(encodeState(run.world.state))),
+        encodeState(run.world.state), `${p.file}: the end state round-trips through the codec`);
+      assert.is(fingerprint(restore(bytes, run.world.store)), fingerprint(run.world));
       table.push(tableRow(p.file, run));
     });
     if (p.policy.containers.some((c) => c.command === null || (c.absent_fields ?? []).length > 0)) {
