@@ -6,8 +6,10 @@
  * Method: a plain object is a CBOR map: head, then each key's text and the value's encoding, keys
  * in canonical order (shorter first, then bytewise: the order encodeState uses for ASCII keys);
  * an array is a head and its items. Down to `depth` levels each record is assembled from its
- * children's (cached) encodings; below that, and for every other value, encodeState is called and
- * its result cached. Decoding runs the other way: the top records' values are located by a CBOR
+ * children's (cached) encodings as a rope (a tree of byte pieces, so composing a record costs
+ * its fields, not its bytes, and the bytes are written once per snapshot or fingerprint); below
+ * that, and for every other value, encodeState is called and its result cached. A world's
+ * fingerprint is remembered per state object (immutable: same object, same fingerprint). Decoding runs the other way: the top records' values are located by a CBOR
  * skip scanner (shortest heads, sorted unique keys checked) and each value's bytes are looked up
  * by digest in the kernel memo (the decoded, frozen value), strictly decoded only on a miss.
  * Invariants: encodeComposed(v) is byte-for-byte encodeState(v) (a test checks it on every state
@@ -20,7 +22,17 @@ import { decodeState, encodeState } from './kernel/codec.js';
 import { SimError } from './kernel/errors.js';
 import { memo } from './kernel/memo.js';
 
-const encodings = new WeakMap<object, Uint8Array>();
+/**
+ * An encoding as a tree of pieces: the bytes of a composed record are its pieces in order, each
+ * a byte string or a smaller rope. Composing a record costs O(its fields), not O(its bytes); the
+ * bytes are written once, when a snapshot or fingerprint needs them.
+ */
+type Rope = Readonly<{ size: number; parts: readonly Piece[] }>;
+type Piece = Uint8Array | readonly number[] | Rope;
+
+const encodings = new WeakMap<object, Uint8Array | Rope>();
+/** The SHA-256 (hex) of a world pair's encoding, by its state object and config digest. */
+const fingerprints = new WeakMap<object, Readonly<{ config: unknown; digest: string }>>();
 const MAJOR_ARRAY = 4;
 const MAJOR_MAP = 5;
 const MAJOR_TEXT = 3;
@@ -47,69 +59,89 @@ function isPlainRecord(value: object): boolean {
     && Object.getOwnPropertySymbols(value).length === 0;
 }
 
-function concat(parts: readonly (Uint8Array | number[])[], total: number): Uint8Array {
-  // Every byte is written below, so the zero fill of `new Uint8Array` is skipped.
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+function sizeOf(piece: Piece): number {
+  return 'size' in piece ? piece.size : piece.length;
+}
+
+/** Writes `piece` into `out` at `at`; returns where it ended. */
+function writePiece(piece: Piece, out: Uint8Array, at: number): number {
+  if (!('size' in piece)) {
+    out.set(piece, at);
+    return at + piece.length;
   }
-  assert(at === total, 'every part placed');
+  let offset = at;
+  for (const part of piece.parts) offset = writePiece(part, out, offset);
+  return offset;
+}
+
+/** The bytes of an encoding (fresh when it is a rope; shared when it is bytes already). */
+function bytesOf(encoding: Uint8Array | Rope): Uint8Array {
+  if (encoding instanceof Uint8Array) return encoding;
+  const out = new Uint8Array(encoding.size);
+  const end = writePiece(encoding, out, 0);
+  assert(end === encoding.size, 'every piece placed');
   return out;
 }
 
-function composeRecord(value: Readonly<Record<string, unknown>>, depth: number): Uint8Array {
+function rope(parts: Piece[]): Rope {
+  let size = 0;
+  for (const part of parts) size += sizeOf(part);
+  return { size, parts };
+}
+
+function keyPiece(key: string): number[] {
+  const out = head(MAJOR_TEXT, key.length);
+  for (let i = 0; i < key.length; i++) out.push(key.charCodeAt(i));
+  return out;
+}
+
+function composeRecord(value: Readonly<Record<string, unknown>>,
+  depth: number): Uint8Array | Rope {
   const keys = Object.keys(value);
   for (const key of keys) if (!isAsciiKey(key)) return encodeState(value);
   keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-  const parts: (Uint8Array | number[])[] = [head(MAJOR_MAP, keys.length)];
-  let total = parts[0]!.length;
+  const parts: Piece[] = [head(MAJOR_MAP, keys.length)];
   for (const key of keys) {
     const item = value[key];
     if (item === undefined) return encodeState(value);    // refused there, with its path
-    const keyHead = head(MAJOR_TEXT, key.length);
-    const keyBytes = new Uint8Array(key.length);
-    for (let i = 0; i < key.length; i++) keyBytes[i] = key.charCodeAt(i);
-    const itemBytes = encodeShared(item, depth - 1);
-    parts.push(keyHead, keyBytes, itemBytes);
-    total += keyHead.length + keyBytes.length + itemBytes.length;
+    parts.push(keyPiece(key), encodeShared(item, depth - 1));
   }
-  return concat(parts, total);
+  return rope(parts);
 }
 
-function composeArray(value: readonly unknown[], depth: number): Uint8Array {
-  const parts: (Uint8Array | number[])[] = [head(MAJOR_ARRAY, value.length)];
-  let total = parts[0]!.length;
+function composeArray(value: readonly unknown[], depth: number): Uint8Array | Rope {
+  const parts: Piece[] = [head(MAJOR_ARRAY, value.length)];
   for (let i = 0; i < value.length; i++) {
     if (!(i in value)) return encodeState(value);
-    const itemBytes = encodeShared(value[i], depth - 1);
-    parts.push(itemBytes);
-    total += itemBytes.length;
+    parts.push(encodeShared(value[i], depth - 1));
   }
-  return concat(parts, total);
+  return rope(parts);
 }
 
 /** The encoding of `value`, shared (cached by identity for objects): never write into it. */
-function encodeShared(value: unknown, depth: number): Uint8Array {
+function encodeShared(value: unknown, depth: number): Uint8Array | Rope {
   if (value === null || typeof value !== 'object') return encodeState(value);
   const cached = encodings.get(value);
-  if (cached !== undefined) return cached;
-  let bytes: Uint8Array;
-  if (depth > 0 && Array.isArray(value)) bytes = composeArray(value, depth);
+  if (cached !== undefined) {
+    if (cached instanceof Uint8Array) return cached;
+    // Used a second time: unchanged since, so its bytes are written once and kept (a rope of
+    // many small pieces would cost a walk over all of them in every later snapshot).
+    const flat = bytesOf(cached);
+    encodings.set(value, flat);
+    return flat;
+  }
+  let encoding: Uint8Array | Rope;
+  if (depth > 0 && Array.isArray(value)) encoding = composeArray(value, depth);
   else if (depth > 0 && !(value instanceof Uint8Array) && !(value instanceof Map)
     && !(value instanceof Set) && isPlainRecord(value)) {
-    bytes = composeRecord(value as Readonly<Record<string, unknown>>, depth);
-  } else bytes = encodeState(value);
-  encodings.set(value, bytes);
-  return bytes;
+    encoding = composeRecord(value as Readonly<Record<string, unknown>>, depth);
+  } else encoding = encodeState(value);
+  encodings.set(value, encoding);
+  return encoding;
 }
 
-/**
- * encodeState(value), assembled from cached encodings of unchanged records (fresh bytes). The
- * top value itself is not cached: it is typically a wrapper made for this call.
- */
-export function encodeComposed(value: unknown, depth = 4): Uint8Array {
+/** The encoding of a top value (not cached: typically a wrapper made for this call). */
+function encodeTop(value: unknown, depth: number): Uint8Array | Rope {
   assert(Number.isInteger(depth) && depth >= 0 && depth <= 16, 'a composition depth');
   if (value !== null && typeof value === 'object' && !encodings.has(value) && depth > 0) {
     if (Array.isArray(value)) return composeArray(value, depth);
@@ -118,13 +150,42 @@ export function encodeComposed(value: unknown, depth = 4): Uint8Array {
       return composeRecord(value as Readonly<Record<string, unknown>>, depth);
     }
   }
-  return encodeShared(value, depth).slice();
+  return encodeShared(value, depth);
 }
+
+/** encodeState(value), assembled from cached encodings of unchanged records (fresh bytes). */
+export function encodeComposed(value: unknown, depth = 4): Uint8Array {
+  const encoding = encodeTop(value, depth);
+  return encoding instanceof Uint8Array ? encoding.slice() : bytesOf(encoding);
+}
+
+/**
+ * Where a fingerprint's bytes are written before they are hashed: one buffer, reused (hashing is
+ * synchronous and the bytes never escape), so a fingerprint allocates no snapshot-sized array.
+ */
+let scratch = new Uint8Array(64 * 1024);
 
 /** SHA-256 of encodeComposed(value), lowercase hex (= the kernel's fingerprint of value). */
 export function fingerprintComposed(value: unknown, depth = 4): string {
-  const cached = value !== null && typeof value === 'object' ? encodings.get(value) : undefined;
-  return createHash('sha256').update(cached ?? encodeComposed(value, depth)).digest('hex');
+  const encoding = encodeTop(value, depth);
+  const hash = createHash('sha256');
+  if (encoding instanceof Uint8Array) return hash.update(encoding).digest('hex');
+  if (scratch.length < encoding.size) scratch = new Uint8Array(encoding.size * 2);
+  const end = writePiece(encoding, scratch, 0);
+  assert(end === encoding.size, 'every piece placed');
+  return hash.update(scratch.subarray(0, end)).digest('hex');
+}
+
+/**
+ * fingerprintComposed([config, state]), remembered per state object (states are immutable, so
+ * the same state object with the same config always has the same fingerprint).
+ */
+export function fingerprintPair(config: string, state: object, depth = 4): string {
+  const known = fingerprints.get(state);
+  if (known !== undefined && known.config === config) return known.digest;
+  const digest = fingerprintComposed([config, state], depth);
+  fingerprints.set(state, { config, digest });
+  return digest;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +261,9 @@ function decodePart(bytes: Uint8Array, depth: number): unknown {
   return memo('world/decoded-part', `${depth}/${digest}`, () => {
     const value = depth > 0 ? decodeLevel(bytes, depth) : decodeState(bytes);
     const frozen = deepFreeze(value);
-    if (frozen !== null && typeof frozen === 'object') encodings.set(frozen, bytes.slice());
+    if (frozen !== null && typeof frozen === 'object' && !encodings.has(frozen)) {
+      encodings.set(frozen, bytes.slice());
+    }
     return frozen;
   }, 16_384);
 }

@@ -15,8 +15,10 @@
 import { assert } from './kernel/assert.js';
 import { hexBytes, isHexOf, toHex, type Hex } from './kernel/bytes.js';
 import { canonicalJson, type Json } from './kernel/canonical-json.js';
-import { decodeState, encodeState, fingerprint as fingerprintOf } from './kernel/codec.js';
-import { decodeComposed, encodeComposed, fingerprintComposed } from './world-codec.js';
+import { decodeState, encodeState } from './kernel/codec.js';
+import {
+  decodeComposed, encodeComposed, fingerprintComposed, fingerprintPair,
+} from './world-codec.js';
 import { SimError } from './kernel/errors.js';
 import { memo } from './kernel/memo.js';
 import { Rng, canonicalSeed, rngStateOf, seedPath, type RngState, type Seed } from './kernel/rng.js';
@@ -406,7 +408,7 @@ function uvmMeasurement(store: ContentStore, request: LaunchInputs, product: Pro
 function launchUvm(world: World, request: LaunchRequest): LaunchOutcome {
   const { firmware } = world.state;
   const key = `${world.config.seed}/${canonicalJson(request as unknown as Json)}/`
-    + `${fingerprintOf(firmware)}`;
+    + `${fingerprintComposed(firmware, 0)}`;   // = the kernel fingerprint, encoding cached
   return memo('world/launch', key, () => {
     const blob = (digest: Hex, what: string): Uint8Array => {
       const bytes = storeGet(world.store, digest);
@@ -671,7 +673,7 @@ export function restore(bytes: Uint8Array, store: ContentStore,
 
 /** SHA-256 of the snapshot bytes: equal fingerprints, equal worlds (for the same store). */
 export function fingerprint(world: World): Hex {
-  return fingerprintComposed([world.configDigest, world.state], SNAPSHOT_DEPTH);
+  return fingerprintPair(world.configDigest, world.state, SNAPSHOT_DEPTH);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,22 @@ export function storeAdd(store: ContentStore,
   return { store: next, digest };
 }
 
+/**
+ * storeAdd for bytes whose digest the caller already computed with contentDigest (a block
+ * memoised by content): the same store when it holds them, else a new one. Never write into
+ * `bytes` afterwards.
+ */
+export function storeAddDigested(store: ContentStore, bytes: Uint8Array,
+  digest: Hex): Readonly<{ store: ContentStore; digest: Hex }> {
+  assert(isHexOf(digest, 32), 'a content digest is 32 bytes of hex');
+  if (store.blobs.has(digest)) return { store, digest };
+  const blobs = new Map(store.blobs);
+  blobs.set(digest, bytes);
+  const next: ContentStore = Object.freeze({ blobs });
+  assert(next.blobs.size === store.blobs.size + 1, 'one blob added');
+  return { store: next, digest };
+}
+
 /** Adds several blobs; returns the new store and their digests in order. */
 export function storeAddAll(store: ContentStore,
   items: readonly Uint8Array[]): Readonly<{ store: ContentStore; digests: readonly Hex[] }> {

@@ -21,7 +21,9 @@ import { assert } from '../../sim/kernel/assert.js';
 import { hexBytes, isHexOf, toHex, type Hex } from '../../sim/kernel/bytes.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { memo } from '../../sim/kernel/memo.js';
-import { storeAdd, storeGet, type ContentStore } from './content-store.js';
+import {
+  contentDigest, storeAddDigested, storeGet, type ContentStore,
+} from './content-store.js';
 
 /** The virtual disks' logical block size (the layer format's and dm-verity's block size). */
 export const DISK_BLOCK_BYTES = 4096;
@@ -181,12 +183,19 @@ export function blockHex(store: ContentStore, digest: Hex): Hex {
   }, 4096);
 }
 
-/** A block into the store: its digest (the hex memo is seeded, the world reads it back). */
+/**
+ * A block into the store: its digest. The bytes and digest are memoised by the hex text (the
+ * guest's sealed blocks are themselves memoised, so a replayed run hands the same strings), and
+ * the hex memo is seeded for the reads that follow.
+ */
 function storeBlock(store: ContentStore, hex: Hex): Readonly<{ store: ContentStore;
   digest: Hex }> {
-  const added = storeAdd(store, hexBytes(hex));
-  memo('host/block-hex', added.digest, () => hex, 4096);
-  return added;
+  const block = memo('host/block', hex, () => {
+    const bytes = hexBytes(hex);
+    return Object.freeze({ bytes, digest: contentDigest(bytes) });
+  }, 4096);
+  memo('host/block-hex', block.digest, () => hex, 4096);
+  return storeAddDigested(store, block.bytes, block.digest);
 }
 
 /**
