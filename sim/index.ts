@@ -181,7 +181,8 @@ export {
   step,
   /** Steps a list of host actions in order. */
   runActions,
-  /** The canonical encoding of {config digest, state}; the store is kept by reference. */
+  /** The canonical encoding of [config digest, state]; the store is kept by reference (it
+   * holds the blobs the state names: policy, images, disk blocks, the config). */
   snapshot,
   /** The world of a snapshot, given a store holding its blobs. */
   restore,
@@ -191,6 +192,12 @@ export {
   deployBenign,
   /** The benign deployment's host actions (replayable). */
   benignDeployment,
+  /** The container group the world's policy was written for (what the shim deploys). */
+  containerGroupOf,
+  /** The shim's deployment of a given container group (e.g. one with a container forced). */
+  deployGroup,
+  /** What a benign run achieved: containers deployed, refused steps and releases. */
+  summarizeBenignRun,
   /** The launch a benign host chooses (HOST_DATA = SHA-256 of the policy). */
   defaultLaunch,
   /** A run as JSONL (options, every event, the final fingerprint). */
@@ -204,7 +211,7 @@ export {
   worldOptionsFromJson, TRACE_FORMAT, WORLD_CONFIG_VERSION,
   type World, type WorldOptions, type WorldConfig, type WorldState, type WorldImage,
   type HostState, type StepResult, type StepOutput, type StoppedBy, type RunOutput,
-  type BenignRun, type DeploymentRow, type ReplayOutput,
+  type BenignRun, type BenignSummary, type DeploymentRow, type ReplayOutput,
 } from './world.js';
 export {
   parseHostAction, HOST_ACTION_KINDS, FAULT_KINDS, type HostAction, type HostActionKind,
