@@ -98,6 +98,7 @@ test('attack: an injected environment variable is refused by create_container wh
   assert.is(out.result.decision?.rule, 'create_container');
   assert.match(out.result.reason, 'invalid env list');
   assert.match(out.result.reason, 'LD_PRELOAD');
+  assert.is(out.world.state.guest, cut.world.state.guest);
 });
 
 test('attack: a policy whose hash is not HOST_DATA, and a second policy, are refused by the GCS', () => {
