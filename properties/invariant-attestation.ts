@@ -138,8 +138,12 @@ function disksLeak(view: WorldView, secrets: readonly Hex[], full: boolean): Ver
     const blocks = disk.kind === 'scratch' ? disk.sealed : disk.patches;
     const old = oldDisks[name];
     const oldBlocks = old === undefined ? {} : old.kind === 'scratch' ? old.sealed : old.patches;
-    for (const [index, block] of Object.entries(blocks)) {
-      if (oldBlocks[index] === block) continue;
+    for (const [index, digest] of Object.entries(blocks)) {
+      if (oldBlocks[index] === digest) continue;
+      // A disk names each block by digest; its bytes are in the store (models/host/storage).
+      const bytes = view.load(digest);
+      if (bytes === undefined) return unknown(`disk ${name} block ${index} is not stored`);
+      const block = Buffer.from(bytes).toString('hex');
       if (secrets.some((s) => block.includes(s))) {
         return violated(`disk ${name} block ${index}`, 'holds a secret of the guest');
       }

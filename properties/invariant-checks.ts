@@ -90,16 +90,18 @@ function checkI1(view: WorldView): Verdict {
   const candidates = candidatesOf(view, policy);
   const allLayers = new Set(candidates.containers.flatMap((c) => c.layers));
   for (const device of Object.values(guest.devices)) {
-    if (device.kind === 'ro_verity' && !allLayers.has(device.table.root_digest)) {
+    // rootHash is the root the device presented (its own tree's, or for a pristine stand-in of
+    // a registry layer the root it stands for); every read is verified against its own tree.
+    if (device.kind === 'ro_verity' && !allLayers.has(device.rootHash)) {
       return violated(`device ${device.target}`, `its verified root hash ${short(
-        device.table.root_digest)} is a layer of no policy container`);
+        device.rootHash)} is a layer of no policy container`);
     }
   }
   for (const overlay of Object.values(guest.overlays)) {
     if (overlay.broken) continue;
     for (const layer of overlay.layers) {
       const device = guest.devices[layer.path];
-      if (device?.kind !== 'ro_verity' || device.table.root_digest !== layer.rootHash) {
+      if (device?.kind !== 'ro_verity' || device.rootHash !== layer.rootHash) {
         return violated(`overlay ${overlay.target}`, `layer ${layer.path} is not the verified `
           + `device with root hash ${short(layer.rootHash)}`);
       }

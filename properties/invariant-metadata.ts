@@ -35,7 +35,7 @@ function devices(guest: GuestState): Verdict {
   const ro = new Map<string, string>();
   const rw = new Set<string>();
   for (const d of Object.values(guest.devices)) {
-    if (d.kind === 'ro_verity') ro.set(d.target, d.table.root_digest);
+    if (d.kind === 'ro_verity') ro.set(d.target, d.rootHash);
     else rw.add(d.target);
   }
   const keys = sameKeys('devices', m.devices, new Set(ro.keys()));

@@ -156,7 +156,7 @@ function configOf(entry: ContainerShape, sandboxRoot: string): ContainerConfig {
     groups: [{ id: user.gid, name: user.name }], umask: '0022',
     capabilities: allowedCapabilities(entry, false), noNewPrivileges: entry.no_new_privileges,
     privileged: false, mounts, devices: ['/dev/sev-guest'], seccompProfileSHA256: '',
-    hostname: '', terminal: false,
+    hostname: '', terminal: false, username: '',
   });
 }
 
@@ -251,13 +251,13 @@ export function buildState(layout: Layout, ctx: HostileContext, plan: StatePlan)
     disks[place.disk] = { kind: 'layer', image: place.image, patches: {} };
     attachments[String(place.lun)] = { disk: place.disk, withheld: false };
     b.devices[place.target] = Object.freeze({ kind: 'ro_verity', target: place.target,
-      controller: 0, lun: place.lun, table, broken: false });
+      controller: 0, lun: place.lun, table, rootHash: hash, broken: false });
     b.metadata.devices[place.target] = hash;
     if (hash === extra) {
       const target = '/run/mounts/scsi/m30';
       attachments['30'] = { disk: place.disk, withheld: false };
       b.devices[target] = Object.freeze({ kind: 'ro_verity', target, controller: 0, lun: 30,
-        table, broken: false });
+        table, rootHash: hash, broken: false });
       b.metadata.devices[target] = hash;
     }
   }

@@ -56,11 +56,26 @@ function envOf(rules: readonly EnvRule[]): string[] {
   return env;
 }
 
+/**
+ * The source the host sends for a rule's source. framework.rego replaces `hugepages://` by the
+ * hugepages directory (no trailing slash), so a rule that can match carries the slash itself
+ * (`hugepages:///2M/...`); the GCS takes the page size from the first part after the prefix, so
+ * the host's source has none (`hugepages://2M/...`). `sandbox://` sources keep theirs (the GCS
+ * joins the rest as a path).
+ */
+function sourceOf(rule: MountRule): string {
+  if (rule.source.startsWith('hugepages://')) {
+    return sampleOfRegex(rule.source).replace(/x$/, 'volume').replace(/^hugepages:\/\/\/+/,
+      'hugepages://');
+  }
+  if (!rule.source.startsWith('sandbox://')) return rule.source;
+  return sampleOfRegex(rule.source).replace(/x$/, 'volume');
+}
+
 function mountsOf(rules: readonly MountRule[]): OciMountSpec[] {
   return rules.map((rule) => ({
     destination: rule.destination, type: rule.type, options: [...rule.options],
-    source: rule.source.startsWith('sandbox://') || rule.source.startsWith('hugepages://')
-      ? sampleOfRegex(rule.source).replace(/x$/, 'volume') : rule.source,
+    source: sourceOf(rule),
   }));
 }
 

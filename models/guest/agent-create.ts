@@ -35,7 +35,7 @@ import { memo } from '../../sim/kernel/memo.js';
 import { isRefusal, readRootfsFile } from './layer-reads.js';
 import {
   DEV_SEV_GUEST, annotationBool, ANNOTATIONS, containerRole, createContainerInput, decodeOciSpec,
-  resolveSandboxMountSources, type ContainerRole, type OciProcess, type OciSpec,
+  type ContainerRole, type OciProcess, type OciSpec,
 } from './oci-spec.js';
 import { parseUserStr, resolveUserInfo, type UserFiles, type UserInfo } from './passwd.js';
 import { rewriteSandboxMounts } from './workload-spec.js';
@@ -185,14 +185,12 @@ export function createContainer(ctx: StepContext, req: Create): AgentStep {
     return refuse(ctx, state, refusal('message', 'OCISpecification is nil',
       { code: 'GUEST_BAD_MESSAGE' }), HRESULT.VMCOMPUTE_INVALID_JSON);
   }
-  const decoded = memo('guest/oci-spec', req.ContainerConfigText,
+  const spec = memo('guest/oci-spec', req.ContainerConfigText,
     () => decodeOciSpec(req.ContainerConfig.OciSpecification), 1024);
-  const role = containerRole(id, decoded);
-  const early = earlyRefusal(ctx, req, decoded, role);
+  const role = containerRole(id, spec);
+  const early = earlyRefusal(ctx, req, spec, role);
   if (early !== null) return refuse(ctx, state, early, early.layer === 'message'
     ? HRESULT.VMCOMPUTE_INVALID_JSON : HRESULT.E_FAIL);
-  const spec = resolveSandboxMountSources(decoded, role.sandboxId);
-  if (typeof spec === 'string') return refuse(ctx, state, refusal('state', spec));
   const existing = lookupRecord(state.containers, id);
   if (existing !== undefined && existing.value !== 'overlay_mounted'
     && existing.value !== 'deleted') {

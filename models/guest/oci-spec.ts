@@ -13,7 +13,6 @@
  * the way the GCS derives them; nothing here asks the policy.
  */
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import { assert } from '../../sim/kernel/assert.js';
 import type { CapabilitySets } from '../policy/policy-model.js';
 import { GoFields, badMessage } from './bridge-protocol.js';
@@ -146,40 +145,6 @@ export function annotationBool(annotations: Readonly<Record<string, string>>, ke
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   return fallback;
-}
-
-/** Where `sandbox://` and `hugepages://` mount sources live under a sandbox's root. */
-const SANDBOX_SOURCES = Object.freeze([['sandbox://', 'sandboxMounts'],
-  ['hugepages://', 'hugepages']] as const);
-
-/**
- * hcsv2 updateSandboxMounts / updateHugePageMounts: a `sandbox://P` (`hugepages://P`) mount
- * source names P under the sandbox's mounts (hugepages) directory; the GCS rewrites the spec
- * before it asks the policy (whose rules name the same directories) and refuses a path that
- * leaves that directory. Returns the spec itself when no source has either prefix, or the
- * reason a source escapes.
- */
-export function resolveSandboxMountSources(spec: OciSpec, sandboxId: string): OciSpec | string {
-  if (!spec.mounts.some((m) => SANDBOX_SOURCES.some(([prefix]) => m.source.startsWith(prefix)))) {
-    return spec;
-  }
-  const mounts: ContainerMountSpec[] = [];
-  for (const m of spec.mounts) {
-    const kind = SANDBOX_SOURCES.find(([prefix]) => m.source.startsWith(prefix));
-    if (kind === undefined) {
-      mounts.push(m);
-      continue;
-    }
-    const dir = `${LCOW_ROOT_PREFIX}/${sandboxId}/${kind[1]}`;
-    const source = posix.join(dir, m.source.slice(kind[0].length));
-    if (source !== dir && !source.startsWith(`${dir}/`)) {
-      return `mount path ${source} for mount ${m.destination} is not within the sandbox's `
-        + `${kind[1]} directory`;
-    }
-    mounts.push(Object.freeze({ ...m, source }));
-  }
-  assert(mounts.length === spec.mounts.length, 'every mount kept');
-  return Object.freeze({ ...spec, mounts: Object.freeze(mounts) });
 }
 
 export type ContainerRole = Readonly<{

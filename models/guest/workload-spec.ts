@@ -8,7 +8,8 @@
  * Real counterpart: internal/guest/runtime/hcsv2/workload_container.go updateSandboxMounts,
  * updateHugePageMounts; internal/guest/spec SandboxMountSource, HugePagesMountSource, SetUserStr.
  * Differs: a created directory is a record in GuestState.mountSources (no inode on the scratch
- * disk); a hugetlbfs mount accepts the x86-64 page sizes 2M and 1G only; the directories stay
+ * disk); a hugetlbfs mount accepts the x86-64 page sizes (2 MiB and 1 GiB) only, read from the
+ * first part of the source as the kernel's memparse reads pagesize=; the directories stay
  * until the UVM stops (the GCS removes them with the sandbox's bundle, which is not modelled).
  * Invariants: a rewritten source is the cleaned join of the sandbox's directory and the rest of
  * the source, and starts with that directory (the GCS's prefix check, without a trailing
@@ -44,11 +45,19 @@ function joinPath(dir: string, rest: string): string {
 /** Hugepage sizes x86-64 supports, as the kernel's memparse reads pagesize=. */
 const HUGEPAGE_BYTES = new Set([2 * 1024 * 1024, 1024 * 1024 * 1024]);
 
+/**
+ * The kernel's memparse of hugetlbfs's pagesize=: a number (decimal, 0x hex or 0 octal) and an
+ * optional K/M/G/T/P/E suffix; whatever follows is ignored (so "2Mi" reads as 2 MiB).
+ */
 function pageSizeBytes(text: string): number | null {
-  const match = /^([0-9]{1,12})([KkMmGg]?)$/.exec(text);
+  const match = /^(0[xX][0-9a-fA-F]{1,12}|0[0-7]{0,15}|[1-9][0-9]{0,14})([KkMmGgTtPpEe]?)/
+    .exec(text);
   if (match === null) return null;
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase()]!;
-  return Number(match[1]) * unit;
+  const digits = match[1]!;
+  const value = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16)
+    : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+  const shift = ['', 'k', 'm', 'g', 't', 'p', 'e'].indexOf(match[2]!.toLowerCase());
+  return value * 1024 ** shift;
 }
 
 export type SandboxMountRewrite = Readonly<{

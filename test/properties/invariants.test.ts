@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord, GuestState } from '../../models/guest/guest-state.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
+import { storeAdd } from '../../models/host/content-store.js';
 import {
   checkInvariants, runInvariant, viewOf, type Invariant, type Verdict,
 } from '../../properties/invariants.js';
@@ -115,9 +116,12 @@ test('properties/invariants: I6 is violated by a scratch key on the host\'s disk
   const name = Object.keys(disks).find((d) => disks[d]!.kind === 'scratch')!;
   const disk = disks[name]!;
   assert.is(disk.kind, 'scratch');
-  const leaked = { ...world, state: { ...world.state, host: { ...world.state.host, storage: {
-    ...world.state.host.storage, disks: { ...disks, [name]: { ...disk, sealed: {
-      ...(disk.kind === 'scratch' ? disk.sealed : {}), 63: `00${key}00` } } } } } } };
+  // A disk names its blocks by digest; the block's bytes go into the store (host/storage).
+  const block = storeAdd(world.store, Buffer.from(`00${key}00`, 'hex'));
+  const sealed = { ...(disk.kind === 'scratch' ? disk.sealed : {}), 63: block.digest };
+  const leaked = { ...world, store: block.store, state: { ...world.state, host: {
+    ...world.state.host, storage: { ...world.state.host.storage, disks: { ...disks, [name]: {
+      ...disk, sealed } } } } } };
   assertViolated(verdictOf('I6', leaked), `disk ${name} block 63`, /secret of the guest/);
 });
 
