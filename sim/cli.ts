@@ -41,6 +41,11 @@ const COMMANDS: Readonly<Record<string, Readonly<{
     summary: 'a simulated confidential container group: run a deployment, replay a trace',
     load: () => import('./commands/world.js'),
   },
+  check: {
+    summary: 'property checks: hostile campaigns (sharded), exhaustive exploration, a policy\'s '
+      + 'attack surface',
+    load: () => import('./commands/check.js'),
+  },
 };
 
 export const processIo: CliIo = {

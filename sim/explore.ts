@@ -12,8 +12,8 @@
  * interchangeable values (e.g. container IDs): an action that uses value k is taken only when k
  * is already in the state or every value before k is (values enter in order); sound when the
  * system and the invariant treat the values alike (a renaming maps runs to runs), see README.
- * Invariants: every distinct state within the depth is checked exactly once; a counterexample's
- * path is a shortest path to a failing state (BFS); the figures count what was really done; a
+ * Invariants: every state-changing transition within the depth is checked (so every distinct
+ * state, with the state it came from); a counterexample's path is a shortest failing path (BFS); the figures count what was really done; a
  * run never holds more than `maxStates` keys: past it, SIM_LIMIT_EXCEEDED with the figures.
  * The invariant is a parameter: this module imports nothing from properties/.
  */
@@ -39,8 +39,12 @@ export type ExploreAction = Readonly<{
 export type StateVerdict = Readonly<{ status: 'holds' }>
   | Readonly<{ status: 'violated' | 'unknown'; reason: string }>;
 
-/** One invariant as the explorer runs it: an id and a check over a world. */
-export type StateCheck = Readonly<{ id: string; check: (world: World) => StateVerdict }>;
+/**
+ * One invariant as the explorer runs it: an id and a check over a world and the world the last
+ * step started from (null for the initial world), for rules about change.
+ */
+export type StateCheck = Readonly<{ id: string;
+  check: (world: World, before: World | null) => StateVerdict }>;
 
 export type Symmetry = Readonly<{
   /** What the values are (printed), e.g. "container IDs". */
@@ -106,10 +110,14 @@ const DEFAULT_MAX_FRONTIER_WORLDS = 20_000;
 
 type FrontierEntry = { index: number; world: World | null };
 
-/** Same guest, host and everything else: the step refused (clock and trace always move). */
+/** Every part but the clock and the trace position: what a state key covers. */
+const KEYED_PARTS = (state: WorldState): (keyof WorldState)[] =>
+  (Object.keys(state) as (keyof WorldState)[]).filter((k) => k !== 'clock' && k !== 'trace');
+
+/** The same objects in every keyed part: the step refused (clock and trace always move). */
 function unchanged(a: WorldState, b: WorldState): boolean {
-  return a.guest === b.guest && a.host === b.host && a.firmware === b.firmware
-    && a.launch === b.launch && a.channel === b.channel && a.rng === b.rng;
+  for (const part of KEYED_PARTS(a)) if (a[part] !== b[part]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
 }
 
 /** Whether `action` may be taken where `mask` says which symmetric values are in use. */
@@ -121,12 +129,12 @@ function symmetryAllows(action: ExploreAction, mask: number): boolean {
   return (mask & before) === before;
 }
 
-function checkState(world: World, invariants: readonly StateCheck[]):
+function checkState(world: World, before: World | null, invariants: readonly StateCheck[]):
   Omit<Counterexample, 'names' | 'actions'> | null {
   for (const invariant of invariants) {
     let verdict: StateVerdict;
     try {
-      verdict = invariant.check(world);
+      verdict = invariant.check(world, before);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       verdict = { status: 'unknown', reason: `the checker threw: ${message}` };
@@ -172,8 +180,8 @@ class Search {
     return performance.now() - this.started;
   }
 
-  fail(found: Omit<Counterexample, 'names' | 'actions'>, index: number): void {
-    const path = this.table.pathTo(index);
+  fail(found: Omit<Counterexample, 'names' | 'actions'>, index: number, last: number): void {
+    const path = [...this.table.pathTo(index), last];
     const { taken } = replayPath(this.o.initial, this.o.actions, path);
     this.violation = { ...found, names: path.map((n) => this.o.actions[n]!.name), actions: taken };
   }
@@ -227,14 +235,16 @@ class Search {
           this.selfLoops++;
           continue;
         }
+        // Every state-changing transition is checked (rules about change read `before`), so a
+        // state reached again by another action is checked again, though not expanded again.
+        const found = checkState(after, world, this.o.invariants);
+        if (found !== null) {
+          this.fail(found, entry.index, a);
+          return null;
+        }
         const added = this.table.add(stateKey(after), entry.index, a);
         if (added.kind === 'full') this.limit(depth - 1, frontier.length);
         if (added.kind === 'seen') continue;
-        const found = checkState(after, this.o.invariants);
-        if (found !== null) {
-          this.fail(found, added.index);
-          return null;
-        }
         next.push({ index: added.index, world: next.length < keep ? after : null });
         this.progress(depth, frontier.length, false);
       }
@@ -252,7 +262,7 @@ export function explore(options: ExploreOptions): ExploreReport {
   }
   const search = new Search(options);
   search.table.addRoot(stateKey(options.initial));
-  const rootFailure = checkState(options.initial, options.invariants);
+  const rootFailure = checkState(options.initial, null, options.invariants);
   if (rootFailure !== null) search.violation = { ...rootFailure, names: [], actions: [] };
   let frontier: FrontierEntry[] = [{ index: 0, world: options.initial }];
   let depthReached = 0;

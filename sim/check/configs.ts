@@ -217,7 +217,7 @@ const CONFIGS: Readonly<Record<string, () => ExploreConfig>> = {
     'one app container (layers base, a), one container ID, 16 letters', { names: ['a'], ids: 1 },
     8),
   pair: () => buildConfig('pair', 'two app containers sharing a base layer (3 layer images), '
-    + 'two container IDs, 36 letters', { names: ['a', 'b'], ids: 2 }, 6),
+    + 'two container IDs, 36 letters', { names: ['a', 'b'], ids: 2 }, 8),
 };
 
 export const CONFIG_NAMES: readonly string[] = Object.keys(CONFIGS);
