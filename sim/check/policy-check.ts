@@ -22,7 +22,9 @@
  */
 import { assert } from '../kernel/assert.js';
 import type { Json } from '../kernel/canonical-json.js';
-import type { HostAction } from '../../models/host/adversary.js';
+import type { HostAction, ImageTreeSpec } from '../../models/host/adversary.js';
+import type { Seed } from '../kernel/rng.js';
+import { sampleOfRegex } from '../world-deployment.js';
 import { gcsMessage, UVM_CONTAINER_ID } from '../../models/host/shim.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
@@ -70,7 +72,8 @@ const SHELLS = /^(?:sh|bash|ash|dash|zsh|ksh|busybox|python[0-9.]*|perl|node|rub
 const SIGNAL_NAMES: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL',
   10: 'SIGUSR1', 12: 'SIGUSR2', 15: 'SIGTERM', 19: 'SIGSTOP' };
 
-type Effect = (guest: GuestState) => boolean;
+/** What a probe must leave behind: a fact about the guest's state after the run. */
+type Effect = (guest: GuestState, lastOk: boolean) => boolean;
 type Body = Record<string, Json>;
 
 const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
@@ -93,8 +96,9 @@ function c1Of(run: BenignRun): C1Verdict {
 
 /** Whether `steps`, run from a fresh world, leave the guest showing `effect`. */
 function shows(start: World, steps: readonly SequenceStep[], effect: Effect): boolean {
-  const guest = runActions(start, steps.map((s) => s.action)).world.state.guest;
-  return guest !== null && effect(guest);
+  const run = runActions(start, steps.map((s) => s.action));
+  const guest = run.world.state.guest;
+  return guest !== null && effect(guest, run.results[run.results.length - 1]?.outcome === 'ok');
 }
 
 /** Greedy shortening: drop each request (last first) whose removal keeps the effect. */
@@ -159,15 +163,18 @@ function execProbes(run: BenignRun, layout: Layout): Probe[] {
   return probes;
 }
 
-function envProbes(layout: Layout): Probe[] {
+function envProbes(policy: SecurityPolicy, layout: Layout, names: readonly string[]): Probe[] {
   const probes: Probe[] = [];
   for (const [name, index] of Object.entries(layout.createRow)) {
+    const rules = policy.containers[names.indexOf(name)]?.env_rules ?? [];
+    const samples = rules.filter((r) => r.strategy === 're2').map((r) => sampleOfRegex(r.pattern))
+      .filter((e) => /^[^=]+=/.test(e)).map((e) => `${e}${INJECTED_VALUE}`);
     const create = layout.rows[index]!;
     const body = bodyOf(create.action);
     const config = JSON.parse(String(body['ContainerConfig'])) as { OciSpecification: {
       process: { env: string[] } } };
     const benignEnv = config.OciSpecification.process.env;
-    const candidates = [INJECTED_NAME, 'LD_PRELOAD=/tmp/parma-sim-injected.so',
+    const candidates = [INJECTED_NAME, 'LD_PRELOAD=/tmp/parma-sim-injected.so', ...samples,
       ...benignEnv.map((e) => `${e.slice(0, Math.max(0, e.indexOf('=')))}=${INJECTED_VALUE}`)]
       .filter((e) => !benignEnv.includes(e));
     const id = layout.ids[name]!;
@@ -205,41 +212,30 @@ function scratchProbe(layout: Layout): Probe[] {
     effect: (g) => Object.values(g.devices).some((d) => d.kind === 'rw_scratch' && !d.encrypted) }];
 }
 
-/** A probe whose effect is that its last request was answered (the guest recorded nothing). */
-function answeredProbe(start: World, deployed: readonly SequenceStep[], step: SequenceStep):
-  boolean {
-  const run = runActions(start, [...deployed, step].map((s) => s.action));
-  return run.results[run.results.length - 1]!.outcome === 'ok';
-}
+const answered: Effect = (_guest, lastOk) => lastOk;
 
-function flagProbes(start: World, layout: Layout): SurfaceFinding[] {
+function flagProbes(layout: Layout): Probe[] {
   const deployed = layout.rows.slice(0, layout.deployedEnd);
-  const out: SurfaceFinding[] = [];
-  const first = Object.entries(layout.ids).find(([name]) => name !== 'pause')
-    ?? Object.entries(layout.ids)[0];
+  // A workload container (the first created is the sandbox), or the sandbox if it is alone.
+  const first = Object.entries(layout.ids)[1] ?? Object.entries(layout.ids)[0];
   const properties = { note: 'GetProperties (process list)', action: { kind: 'bridge' as const,
     message: gcsMessage('GetProperties', first?.[1] ?? UVM_CONTAINER_ID,
       { Query: JSON.stringify({ PropertyTypes: ['ProcessList'] }) }) } };
-  if (answeredProbe(start, deployed, properties)) {
-    out.push({ kind: 'properties', container: first?.[0] ?? null, beyondBenign: true,
-      summary: 'the host can read container properties (process list) through GetProperties '
-        + '(allow_properties_access)', sequence: [...deployed, properties] });
-  }
   const stacks = { note: 'DumpStacks', action: { kind: 'bridge' as const,
     message: gcsMessage('DumpStacks', UVM_CONTAINER_ID) } };
-  if (answeredProbe(start, deployed, stacks)) {
-    out.push({ kind: 'dump_stacks', container: null, beyondBenign: true,
-      summary: 'the host can have the guest agent dump its stacks (allow_dump_stacks)',
-      sequence: [...deployed, stacks] });
-  }
-  return out;
+  return [{ kind: 'properties', container: first?.[0] ?? null, beyondBenign: true,
+    summary: 'the host can read container properties (process list) through GetProperties '
+      + '(allow_properties_access)', steps: [...deployed, properties], effect: answered },
+  { kind: 'dump_stacks', container: null, beyondBenign: true,
+    summary: 'the host can have the guest agent dump its stacks (allow_dump_stacks)',
+    steps: [...deployed, stacks], effect: answered }];
 }
 
 function signalProbes(start: World, policy: SecurityPolicy, layout: Layout,
-  names: readonly string[]): SurfaceFinding[] {
+  names: readonly string[]): Probe[] {
   const deployed = layout.rows.slice(0, layout.deployedEnd);
   const world = runActions(start, deployed.map((s) => s.action)).world;
-  const out: SurfaceFinding[] = [];
+  const out: Probe[] = [];
   policy.containers.forEach((c, i) => {
     const name = names[i]!;
     const id = layout.ids[name];
@@ -247,30 +243,27 @@ function signalProbes(start: World, policy: SecurityPolicy, layout: Layout,
       p.containerId === id && p.kind === 'init');
     if (id === undefined || init === undefined) return;
     for (const signal of c.signals) {
-      const step = { note: `signal ${SIGNAL_NAMES[signal] ?? signal} to ${name}'s init`,
-        action: { kind: 'bridge' as const, message: gcsMessage('SignalProcess', id,
-          { ProcessId: init.pid, Options: { Signal: signal } }) } };
-      if (!answeredProbe(start, deployed, step)) continue;
+      const label = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
+      const step = { note: `${label} to ${name}'s init`, action: { kind: 'bridge' as const,
+        message: gcsMessage('SignalProcess', id, { ProcessId: init.pid,
+          Options: { Signal: signal } }) } };
       out.push({ kind: 'signal', container: name, beyondBenign: signal !== 15,
-        summary: `the host can send ${SIGNAL_NAMES[signal] ?? `signal ${signal}`} to ${name}'s `
-          + 'init process (signals)', sequence: [...deployed, step] });
+        summary: `the host can send ${label} to ${name}'s init process (signals)`,
+        steps: [...deployed, step], effect: answered });
     }
   });
   return out;
 }
 
-/** Each container whose init process runs with its standard streams open to the host. */
-function stdioFindings(start: World, layout: Layout): SurfaceFinding[] {
-  const out: SurfaceFinding[] = [];
+/** Each container's init process with its standard streams open to the host. */
+function stdioProbes(layout: Layout): Probe[] {
+  const out: Probe[] = [];
   for (const [name, id] of Object.entries(layout.ids)) {
     const initRow = layout.rows.findIndex((r) => r.note === `run the init process of ${name}`);
     if (initRow === -1) continue;
-    const sequence = layout.rows.slice(0, initRow + 1);
-    const guest = runActions(start, sequence.map((s) => s.action)).world.state.guest;
-    if (!Object.values(guest?.processes ?? {}).some((p) => p.containerId === id && p.stdio)) {
-      continue;
-    }
-    out.push({ kind: 'stdio', container: name, beyondBenign: false, sequence,
+    out.push({ kind: 'stdio', container: name, beyondBenign: false,
+      steps: layout.rows.slice(0, initRow + 1),
+      effect: (g) => Object.values(g.processes).some((p) => p.containerId === id && p.stdio),
       summary: `the host reads and writes ${name}'s standard streams (allow_stdio_access; the `
         + 'benign deployment uses them too)' });
   }
@@ -285,15 +278,25 @@ function fragmentFindings(policy: SecurityPolicy): SurfaceFinding[] {
       + 'fragment to present; no sequence here: it needs the issuer\'s signing key)' }));
 }
 
+export type PolicyCheckInput = Readonly<{
+  seed?: Seed;
+  /** Generated layer images for the layers the policy names (others get stand-ins). */
+  images?: readonly ImageTreeSpec[];
+}>;
+
 /** C1 and the attack surface of `policyBytes` (see the header). */
-export function checkPolicySurface(policyBytes: Uint8Array, seed = 1): PolicySurface {
+export function checkPolicySurface(policyBytes: Uint8Array,
+  input: PolicyCheckInput = {}): PolicySurface {
   const loaded = loadSecurityPolicy(policyBytes);
-  const start = createWorld({ seed, policy: policyBytes });
+  const start = createWorld({ seed: input.seed ?? 1, policy: policyBytes,
+    ...(input.images === undefined ? {} : { images: input.images }) });
   const run = deployBenign(start);
   const layout = layoutOf(run);
   const c1 = c1Of(run);
-  const probes = [...execProbes(run, layout), ...envProbes(layout),
-    ...scratchProbe(layout)];
+  const names = groupNames(loaded.policy, layout);
+  const probes = [...execProbes(run, layout), ...envProbes(loaded.policy, layout, names),
+    ...scratchProbe(layout), ...stdioProbes(layout), ...flagProbes(layout),
+    ...signalProbes(start, loaded.policy, layout, names)];
   const findings: SurfaceFinding[] = [];
   const seen = new Set<string>();
   for (const probe of probes) {
@@ -304,12 +307,40 @@ export function checkPolicySurface(policyBytes: Uint8Array, seed = 1): PolicySur
     findings.push({ kind: probe.kind, container: probe.container, summary: probe.summary,
       beyondBenign: probe.beyondBenign, sequence: shorten(start, probe.steps, probe.effect) });
   }
-  const names = groupNames(loaded.policy, layout);
-  findings.push(...stdioFindings(start, layout), ...flagProbes(start, layout), ...signalProbes(start, loaded.policy, layout, names),
-    ...fragmentFindings(loaded.policy));
+  const grouped = groupEnvFindings(findings);
+  grouped.push(...fragmentFindings(loaded.policy));
   const deployment = layout.rows.slice(0, layout.deployedEnd);
   const deployed = runActions(start, deployment.map((s) => s.action)).world;
-  return { c1, findings, deployed, deployment, containerIds: layout.ids };
+  return { c1, findings: grouped, deployed, deployment, containerIds: layout.ids };
+}
+
+/**
+ * One env finding per container: "any variable" when a made-up name got in (a catch-all rule),
+ * else the variables that did, each finding keeping the first variable's sequence.
+ */
+function groupEnvFindings(findings: readonly SurfaceFinding[]): SurfaceFinding[] {
+  const out: SurfaceFinding[] = [];
+  const byContainer = new Map<string | null, SurfaceFinding[]>();
+  for (const f of findings) {
+    if (f.kind !== 'env_injection') {
+      out.push(f);
+      continue;
+    }
+    byContainer.set(f.container, [...(byContainer.get(f.container) ?? []), f]);
+  }
+  for (const [container, group] of byContainer) {
+    const vars = group.map((f) => /set (\S+) in/.exec(f.summary)?.[1] ?? '?');
+    const any = vars.includes('PARMA_SIM_INJECTED');
+    const first = group[vars.indexOf(any ? 'PARMA_SIM_INJECTED' : vars[0]!)]!;
+    out.push({ ...first, summary: any
+      ? `the host can set any environment variable in ${container}'s environment (a made-up `
+        + `PARMA_SIM_INJECTED got in; so did ${vars.filter((v) => v !== 'PARMA_SIM_INJECTED')
+          .join(', ') || 'nothing else tried'}): a catch-all env rule`
+      : `the host can set ${vars.join(', ')} in ${container}'s environment to values of its `
+        + 'choice: env rules with patterns match them' });
+  }
+  assert(out.length <= findings.length, 'grouping never adds findings');
+  return out;
 }
 
 /** Policy container i → the group name the shim used (create rows name it). */

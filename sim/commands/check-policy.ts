@@ -135,7 +135,7 @@ function render(io: CliIo, file: string, digest: string, surface: PolicySurface,
 export async function policyCheckCommand(o: PolicyCheckOptions, io: CliIo): Promise<number> {
   const bytes = readInput(o.policy, 'policy');
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const surface = checkPolicySurface(bytes, o.seed ?? 1);
+  const surface = checkPolicySurface(bytes, { seed: o.seed ?? 1 });
   const letters = policyLetters(surface);
   const checks = explorerChecks();
   const report = explore({ initial: surface.deployed, actions: letters, invariants: checks,
