@@ -279,3 +279,21 @@ export {
   type Rmp, type RmpEntry, type MemoryFault, type MemoryFaultKind,
 } from '../models/hypervisor/rmp.js';
 export { SECRETS_PAGE, encodeSecretsPage } from '../models/hypervisor/guest-memory-secrets-page.js';
+// Exhaustive bounded exploration (issue 11): BFS over world states with the invariant as a
+// parameter (properties/invariants.ts through `parma-sim check`), the named small
+// configurations, and a policy author's check (C1 and the attack surface).
+export {
+  /** Explores every state reachable within `depth` actions; the shortest counterexample. */
+  explore,
+  /** Replays a path of letters from the initial world. */
+  replayPath,
+  type ExploreAction, type ExploreOptions, type ExploreReport, type ExploreProgress,
+  type Counterexample as ExploreCounterexample, type StateCheck, type StateVerdict, type Symmetry,
+} from './explore.js';
+export {
+  exploreConfig, initialWorld, CONFIG_NAMES, type ExploreConfig,
+} from './check/configs.js';
+export {
+  checkPolicySurface, type PolicySurface, type SurfaceFinding, type SurfaceKind, type C1Verdict,
+  type PolicyCheckInput,
+} from './check/policy-check.js';

@@ -21,13 +21,25 @@ export function stateVerdictOf(verdict: Verdict): StateVerdict {
   return { status: 'unknown', reason: verdict.reason };
 }
 
-/** The invariants as explorer checks (the last two views are cached by world identity). */
+/**
+ * The invariants as explorer checks. The view of a transition is built once for all the
+ * invariants, and the view of its source world once for all its transitions (by identity).
+ */
 export function explorerChecks(invariants: readonly Invariant[] = INVARIANTS): StateCheck[] {
   assert(invariants.length > 0, 'at least one invariant');
+  const plain = new WeakMap<World, WorldView>();
+  const plainView = (world: World): WorldView => {
+    let view = plain.get(world);
+    if (view === undefined) {
+      view = viewOf(world);
+      plain.set(world, view);
+    }
+    return view;
+  };
   let cached: { world: World; before: World | null; view: WorldView } | null = null;
   const viewFor = (world: World, before: World | null): WorldView => {
     if (cached !== null && cached.world === world && cached.before === before) return cached.view;
-    const view = viewOf(world, { before: before === null ? null : viewOf(before) });
+    const view = viewOf(world, { before: before === null ? null : plainView(before) });
     cached = { world, before, view };
     return view;
   };
