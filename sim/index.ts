@@ -293,6 +293,8 @@ export {
 export {
   exploreConfig, initialWorld, CONFIG_NAMES, type ExploreConfig,
 } from './check/configs.js';
+/** Layer images: built from a file tree, and the stand-in tree for a layer a policy names. */
+export { generatedImage, standInTree, type HostImage } from '../models/host/images.js';
 export {
   checkPolicySurface, type PolicySurface, type SurfaceFinding, type SurfaceKind, type C1Verdict,
   type PolicyCheckInput,

@@ -208,16 +208,16 @@ function buildConfig(name: string, summary: string, shape: Shape, documentedDept
   const ids = ['c1'.padEnd(64, 'a'), 'c2'.padEnd(64, 'b')].slice(0, shape.ids);
   const actions = [...deviceLetters(layout, ['base', ...shape.names]),
     ...ids.flatMap((id, k) => containerLetters(layout, `c${k + 1}`, id, k, shape.names))];
-  return { name, summary, options, setup, actions, documentedDepth,
+  return { name, summary: `${summary}, ${actions.length} letters`, options, setup, actions,
+    documentedDepth,
     symmetry: shape.ids > 1 ? { name: 'container IDs', values: ids } : null };
 }
 
 const CONFIGS: Readonly<Record<string, () => ExploreConfig>> = {
   single: () => buildConfig('single',
-    'one app container (layers base, a), one container ID, 16 letters', { names: ['a'], ids: 1 },
-    8),
+    'one app container (layers base, a), one container ID', { names: ['a'], ids: 1 }, 30),
   pair: () => buildConfig('pair', 'two app containers sharing a base layer (3 layer images), '
-    + 'two container IDs, 36 letters', { names: ['a', 'b'], ids: 2 }, 8),
+    + 'two container IDs', { names: ['a', 'b'], ids: 2 }, 8),
 };
 
 export const CONFIG_NAMES: readonly string[] = Object.keys(CONFIGS);

@@ -110,9 +110,14 @@ function render(io: CliIo, file: string, digest: string, surface: PolicySurface,
   const c1 = surface.c1;
   const lines = [`policy ${file} (sha256 ${digest})`,
     `C1 (benign deployment allowed): ${c1.allowed ? 'yes' : 'NO'} (${c1.steps} steps)`];
-  for (const r of c1.refused) {
-    lines.push(`  refused: ${r.note}: ${r.stoppedBy ?? ''}${r.rule === null ? '' : ` ${r.rule}`}`
-      + `: ${r.reason}`);
+  const first = c1.refused[0];
+  if (first !== undefined) {
+    lines.push(`  first refused step: ${first.note}: ${first.stoppedBy ?? ''}${first.rule === null
+      ? '' : ` ${first.rule}`}: ${first.reason}`);
+    if (c1.refused.length > 1) {
+      lines.push(`  (${c1.refused.length - 1} later steps refused after it; --format json lists `
+        + 'them)');
+    }
   }
   for (const n of c1.notDeployed) lines.push(`  not deployable: ${n.name}: ${n.reason}`);
   lines.push(`attack surface: ${surface.findings.length} findings`);
