@@ -17,7 +17,7 @@ import { SimError } from '../../sim/kernel/errors.js';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parma-check-'));
-const BASE = ['check', '--runs', '100', '--seed', '5', '--policies', '4', '--max-commands', '25',
+const BASE = ['check', '--runs', '100', '--seed', '5', '--policies', '4', '--max-commands', '12',
   '--format', 'json'];
 
 async function campaign(extra: readonly string[]): Promise<{ code: number;
