@@ -13,7 +13,8 @@
  * is already in the state or every value before k is (values enter in order); sound when the
  * system and the invariant treat the values alike (a renaming maps runs to runs), see README.
  * Invariants: every state-changing transition within the depth is checked (so every distinct
- * state, with the state it came from); a counterexample's path is a shortest failing path (BFS); the figures count what was really done; a
+ * state, with the state it came from); a counterexample's path is a shortest failing path
+ * (BFS); the figures count what was really done; a
  * run never holds more than `maxStates` keys: past it, SIM_LIMIT_EXCEEDED with the figures.
  * The invariant is a parameter: this module imports nothing from properties/.
  */
@@ -283,7 +284,8 @@ export function explore(options: ExploreOptions): ExploreReport {
     states, transitions: search.transitions, selfLoops: search.selfLoops,
     levels: search.levels, depthReached,
     complete: search.violation === null && frontier.length === 0,
-    elapsedMs, statesPerSecond: states / seconds, transitionsPerSecond: search.transitions / seconds,
+    elapsedMs, statesPerSecond: states / seconds,
+    transitionsPerSecond: search.transitions / seconds,
     symmetry: options.symmetry ? `${options.symmetry.name} (${options.symmetry.values.length})`
       : null,
     bytesPerState: search.table.bytesPerState(), replayed: search.replayed,

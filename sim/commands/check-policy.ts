@@ -19,7 +19,9 @@ import { gcsMessage, mappedVirtualDisk, modifySettings, rootfsPath, UVM_CONTAINE
   from '../../models/host/shim.js';
 import { explore, type ExploreAction, type ExploreReport, type StateCheck } from '../explore.js';
 import { step, describeAction, type World } from '../world.js';
-import { checkPolicySurface, type PolicySurface, type SequenceStep } from '../check/policy-check.js';
+import {
+  checkPolicySurface, type PolicySurface, type SequenceStep,
+} from '../check/policy-check.js';
 import { explorerChecks } from './check-invariants.js';
 import { readInput } from './files.js';
 import type { CliIo } from './types.js';
@@ -28,7 +30,6 @@ export type PolicyCheckOptions = Readonly<{ policy: string; format: string; dept
   runs?: number; seed?: number }>;
 
 type Body = Readonly<Record<string, unknown>>;
-const bridge = (message: HostAction & { kind: 'bridge' }): HostAction => message;
 
 /** The exploration's letters for a deployed policy (see the header). */
 export function policyLetters(surface: PolicySurface): ExploreAction[] {
@@ -42,9 +43,10 @@ export function policyLetters(surface: PolicySurface): ExploreAction[] {
     }
   }
   for (const [name, id] of Object.entries(surface.containerIds)) {
-    fixed(`exec /bin/sh in ${name}`, bridge({ kind: 'bridge', message: gcsMessage(
-      'ExecuteProcess', id, { Settings: { ProcessParameters: JSON.stringify({ OciProcess: {
-        args: ['/bin/sh'], cwd: '/', env: [], user: { uid: 0, gid: 0 }, terminal: false } }) } }) }));
+    const shell = { args: ['/bin/sh'], cwd: '/', env: [], user: { uid: 0, gid: 0 },
+      terminal: false };
+    fixed(`exec /bin/sh in ${name}`, { kind: 'bridge', message: gcsMessage('ExecuteProcess', id,
+      { Settings: { ProcessParameters: JSON.stringify({ OciProcess: shell }) } }) });
     letters.push({ name: `SIGKILL ${name}'s init`, build: (world) => {
       const init = Object.values(world.state.guest?.processes ?? {}).find((p) =>
         p.containerId === id && p.kind === 'init' && p.status === 'running');

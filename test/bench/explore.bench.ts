@@ -63,7 +63,8 @@ export const benches: readonly Bench[] = [{
       const r = report!;
       const label = withInvariant ? 'invariant checked' : 'no invariant';
       rows.push({ name: `states/s, ${label} (${r.states} states)`, value: r.states / t.cpu * 1000,
-        unit: 'states/s CPU', note: `aim: 100,000/s; wall ${Math.round(r.states / t.wall * 1000)}/s` },
+        unit: 'states/s CPU',
+        note: `aim: 100,000/s; wall ${Math.round(r.states / t.wall * 1000)}/s` },
       { name: `transitions/s, ${label} (${r.transitions})`,
         value: r.transitions / t.cpu * 1000, unit: 'trans/s CPU',
         note: `${r.selfLoops} refused (same state)` });

@@ -65,7 +65,8 @@ test('check: two worker threads give the result of one thread', async () => {
   assert.equal(two.result.coverage, one.result.coverage);
 });
 
-test('check merge: a shard given twice, a result of another campaign, and gaps are refused', async () => {
+test('check merge: a shard given twice, a result of another campaign, and gaps are refused',
+  async () => {
   const a = await campaign(['--runs', '50', '--shard', '0/2']);
   const fileA = join(dir, 'a.json');
   writeFileSync(fileA, JSON.stringify(a.result));

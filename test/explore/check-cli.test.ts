@@ -29,7 +29,8 @@ test('check --exhaustive: the single configuration is explored to its fixpoint, 
   assert.match(out.stdout, /\d+ states\/s, \d+ transitions\/s, \d+ bytes per stored state/);
 });
 
-test('check --exhaustive --mutant: the counterexample is printed and its trace replays', async () => {
+test('check --exhaustive --mutant: the counterexample is printed and its trace replays',
+  async () => {
   const trace = join(dir, 'cex.jsonl');
   const out = await runCli(['check', '--exhaustive', '--config', 'pair', '--depth', '4',
     '--mutant', 'mount_overlay_ignores_order', '--trace', trace]);
@@ -75,7 +76,8 @@ test('layering: sim/explore.ts and sim/check/* import nothing from properties/ o
   const library = ['sim/explore.ts', ...readdirSync(join(REPO_ROOT, 'sim', 'check'))
     .filter((f) => f.endsWith('.ts')).map((f) => `sim/check/${f}`)];
   const offences = library.flatMap((file) => importsOf(join(REPO_ROOT, file))
-    .filter((spec) => /(^|\/)(properties|scenarios)\//.test(spec)).map((spec) => `${file}: ${spec}`));
+    .filter((spec) => /(^|\/)(properties|scenarios)\//.test(spec))
+    .map((spec) => `${file}: ${spec}`));
   assert.equal(offences, []);
   const face = importsOf(join(REPO_ROOT, 'sim', 'commands', 'check.ts'));
   assert.ok(face.some((spec) => spec.includes('/properties/')), 'the check would see an import');

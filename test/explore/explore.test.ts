@@ -59,7 +59,8 @@ function naiveCount(config: ExploreConfig, initial: World, depth: number): numbe
 }
 
 test('explore: the single configuration is explored to its fixpoint with no violation of the '
-  + 'invariant, and an independent BFS keyed by the codec fingerprint counts the same states', () => {
+  + 'invariant, and an independent BFS keyed by the codec fingerprint counts the same states',
+() => {
   const report = explore({ initial: singleWorld, actions: single.actions,
     invariants: explorerChecks(), depth: 40 });
   assert.is(report.violation, null);
@@ -113,7 +114,8 @@ test('explore: a broken engine (mount_overlay ignoring order) is caught with the
   assert.is(firstFailure(viewOf(real.world)), null);
 });
 
-test('explore: past its state limit it stops with SIM_LIMIT_EXCEEDED and the figures reached', () => {
+test('explore: past its state limit it stops with SIM_LIMIT_EXCEEDED and the figures reached',
+  () => {
   let caught: unknown;
   try {
     explore({ initial: singleWorld, actions: single.actions, invariants: [], depth: 40,

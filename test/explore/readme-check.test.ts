@@ -24,7 +24,8 @@ function section(heading: string): string {
 
 test('README: the policy author\'s example prints the findings its comments list', () => {
   if (!HAVE_TESTDATA) return;
-  const text = section('### A policy author\'s check: `parma-sim check --policy FILE [--format json]`');
+  const text = section('### A policy author\'s check: '
+    + '`parma-sim check --policy FILE [--format json]`');
   const block = /```js\n([\s\S]*?)```/.exec(text)?.[1];
   assert.ok(block !== undefined, 'a js example');
   const expected = block.split('\n').filter((l) => l.startsWith('// ')).map((l) => l.slice(3));
@@ -33,9 +34,11 @@ test('README: the policy author\'s example prints the findings its comments list
   assert.equal(out.trim().split('\n'), expected);
 });
 
-test('README: the documented reachable state count of `single` is what check --exhaustive finds', async () => {
+test('README: the documented reachable state count of `single` is what check --exhaustive finds',
+  async () => {
   const row = /\| `single` \|[^|]*\| (\d+) \| (\d+) = fixpoint \| (\d[\d,]*) — every reachable/
-    .exec(section('### Exhaustive bounded exploration: `parma-sim check --exhaustive [--config NAME] [--depth K]`'));
+    .exec(section('### Exhaustive bounded exploration: '
+      + '`parma-sim check --exhaustive [--config NAME] [--depth K]`'));
   assert.ok(row !== null, 'the table has a row for single');
   const out = await runCli(['check', '--exhaustive', '--config', 'single']);
   assert.is(out.code, 0, out.stderr);

@@ -45,7 +45,8 @@ test('state table: 100,000 keys survive growth and rehashing, each found again',
   assert.ok(table.bytesPerState() < 64, `${table.bytesPerState()} bytes per state`);
 });
 
-test('state table: past its limit a new key is refused ("full"); known keys are still found', () => {
+test('state table: past its limit a new key is refused ("full"); known keys are still found',
+  () => {
   const table = new StateTable(5);
   table.addRoot(key(0));
   for (let n = 1; n < 5; n++) table.add(key(n), 0, 0);
