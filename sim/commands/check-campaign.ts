@@ -132,7 +132,11 @@ export async function runShard(options: ShardRunOptions): Promise<CampaignResult
     options.onBatch?.(results.length, batches.length, output.result);
   };
   if (workers === 1 || batches.length <= 1) {
-    for (const batch of batches) each(runBatch(parameters, batch));
+    for (const batch of batches) {
+      each(runBatch(parameters, batch));
+      // Let the progress bar's timer draw between batches (a batch runs synchronously).
+      await new Promise<void>((resolve) => { setImmediate(resolve); });
+    }
   } else {
     await onWorkers(parameters, batches, Math.min(workers, batches.length), each);
   }
