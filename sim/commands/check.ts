@@ -236,9 +236,11 @@ async function checkCommand(argv: readonly string[], io: CliIo): Promise<number>
     throw new SimError('SIM_USAGE', {}, 'check: --exhaustive and --policy are separate checks');
   }
   if (options.policy !== undefined) {
+    const runsGiven = program.getOptionValueSource('runs') === 'cli';
     return policyCheckCommand({ policy: options.policy, format: options.format,
-      depth: options.depth === undefined ? undefined : integer(options.depth, '--depth', 0, 50) },
-    io);
+      depth: options.depth === undefined ? undefined : integer(options.depth, '--depth', 0, 50),
+      runs: runsGiven ? integer(options.runs, '--runs', 0, 1e6) : undefined,
+      seed: integer(options.seed, '--seed', 0, 0x7fff_ffff) }, io);
   }
   if (options.exhaustive === true) return exhaustiveCommand(options, io);
   return campaignCommand(options, io);
