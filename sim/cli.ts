@@ -26,7 +26,7 @@ const COMMANDS: Readonly<Record<string, Readonly<{
     load: () => import('./commands/idblock.js'),
   },
   policy: {
-    summary: 'execution policies: hash, show, eval, simulate',
+    summary: 'execution policies: hash, show, eval, simulate, fragment',
     load: () => import('./commands/policy.js'),
   },
   dmverity: {

@@ -299,3 +299,25 @@ export {
   checkPolicySurface, type PolicySurface, type SurfaceFinding, type SurfaceKind, type C1Verdict,
   type PolicyCheckInput,
 } from './check/policy-check.js';
+
+// What the CLI parses its flags against and renders with (sim/commands import models only
+// through this file and its faces in sim/api/; a test enforces it).
+
+/** The faces a command may import alone, re-exported here in full. */
+export * from './api/dmverity.js';
+export * from './api/measure.js';
+export * from './api/verify.js';
+/** Report VERSION guard: true for the versions the codec knows (2, 3, 5). */
+export { isReportVersion } from '../models/snp/attestation-report.js';
+/** Policy fragments: COSE_Sign1 envelopes, as the GCS verifies them, and their signing. */
+export {
+  parseFragmentNamespace, signFragment, verifyFragmentEnvelope, verifySignedStatement,
+  type SignFragmentOptions, type SignedStatement, type VerifiedFragment,
+  type VerifyEnvelopeOptions,
+} from '../models/policy/fragment-envelope.js';
+/** Deterministic test issuers for fragments (a chain and did:x509 DIDs from a seed). */
+export {
+  createTestIssuer, type TestIssuer, type TestIssuerCurve, type TestIssuerOptions,
+} from '../models/policy/test-issuers.js';
+/** The did:x509 CA fingerprint of a DER certificate: base64url of its hash. */
+export { certificateFingerprint } from '../models/policy/did-x509.js';

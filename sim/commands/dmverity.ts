@@ -14,14 +14,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { toHex } from '../kernel/bytes.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
 import {
-  VERITY_MAX_SALT_BYTES, VERITY_SUPERBLOCK_ALIGN_BYTES, formatUuid, formatVerity,
+  LAYER_BLOCK_BYTES, VERITY_MAX_SALT_BYTES, VERITY_SUPERBLOCK_ALIGN_BYTES, decodeLayerHeader,
+  ext4FilesystemBytes, formatUuid, formatVerity, hasExt4Superblock, hasLayerMagic,
   isVerityBlockSize, parseUuid, verityHashAlgorithm, verityHashDeviceBytes, verityTableFromDevice,
   type VerityFormatResult, type VerityParams,
-} from '../../models/guest/dm-verity.js';
-import { ext4FilesystemBytes, hasExt4Superblock } from '../../models/guest/ext4-superblock.js';
-import {
-  LAYER_BLOCK_BYTES, decodeLayerHeader, hasLayerMagic,
-} from '../../models/guest/layer-image.js';
+} from '../api/dmverity.js';
 import { dispatchSubcommand, type Subcommand } from './dispatch.js';
 import { readInput } from './files.js';
 import type { CliIo } from './types.js';

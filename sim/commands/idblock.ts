@@ -11,7 +11,8 @@ import { SimError } from '../kernel/errors.js';
 import { Rng } from '../kernel/rng.js';
 import {
   idSigningKeyFromPem, signIdBlock, testIdSigningKey, type IdSigningKey,
-} from '../../models/snp/launch/id-key.js';
+} from '../index.js';
+import { seedFlag } from './flags.js';
 import type { CliIo } from './types.js';
 import { readInputText, writeFilesInto } from './files.js';
 
@@ -77,7 +78,7 @@ function keys(
     if (values['idkey'] !== undefined || values['authorkey'] !== undefined) {
       throw usage('--seed and key files are exclusive');
     }
-    const rng = Rng.fromSeed(values['seed'] as string).fork('idblock');
+    const rng = Rng.fromSeed(seedFlag(values['seed'] as string)).fork('idblock');
     const id = testIdSigningKey(rng.fork('id-key'));
     return noAuthor ? { id } : { id, author: testIdSigningKey(rng.fork('author-key')) };
   }

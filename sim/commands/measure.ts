@@ -14,15 +14,9 @@ import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { SimError } from '../kernel/errors.js';
 import {
-  MEASURE_MODES, SEV_MODE_NAME, measureLaunch, type MeasureMode,
-} from '../../models/hypervisor/launch-measurement.js';
-import { cmdlineSha256 } from '../../models/hypervisor/sev-hashes-table.js';
-import {
-  VCPU_TYPE_NAMES, cpuSignature, vcpuTypeSignature,
-} from '../../models/hypervisor/vcpu-types.js';
-import {
-  VMM_QUIRKS, VMM_TYPE_NAMES, isVmmType, type VmmType,
-} from '../../models/hypervisor/vmm-types.js';
+  MEASURE_MODES, SEV_MODE_NAME, VCPU_TYPE_NAMES, VMM_QUIRKS, VMM_TYPE_NAMES, cmdlineSha256,
+  cpuSignature, isVmmType, measureLaunch, vcpuTypeSignature, type MeasureMode, type VmmType,
+} from '../api/measure.js';
 import type { CliIo } from './types.js';
 
 const PROG = 'parma-sim measure';

@@ -9,8 +9,10 @@ import type { CliIo } from './types.js';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import {
-  evaluateEnforcementPoint, fragmentDocumentFromPolicy, importRegoPolicy, loadSecurityPolicy,
+  ENFORCEMENT_POINT_NAMES, evaluateEnforcementPoint, fragmentDocumentFromPolicy,
+  importRegoPolicy, loadSecurityPolicy,
 } from '../index.js';
+import { flagError } from './flags.js';
 import { parseArgs, readJson, readText } from './policy-args.js';
 import { readPolicyFile, withFileName } from './policy-input.js';
 import {
@@ -27,6 +29,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const rule = args.values.get('--rule');
   const inputFile = args.values.get('--input');
   if (rule === undefined || inputFile === undefined) throw new SimError('SIM_USAGE', {}, USAGE);
+  if (!ENFORCEMENT_POINT_NAMES.some((name) => name === rule)) {
+    throw flagError('--rule', `'${rule.slice(0, 40)}' is not an enforcement point `
+      + `(known: ${ENFORCEMENT_POINT_NAMES.join(', ')})`);
+  }
   const dialect = parseDialect(args.values.get('--dialect'), USAGE);
   const nullCommand = parseNullCommand(args.values.get('--null-command'), USAGE);
   const policy = withFileName(

@@ -9,14 +9,12 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { Option } from 'commander';
 import { EXIT_MALFORMED, EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
-import { certificateFingerprint } from '../../models/policy/did-x509.js';
 import {
-  parseFragmentNamespace, signFragment, verifyFragmentEnvelope, verifySignedStatement,
-  type SignedStatement,
-} from '../../models/policy/fragment-envelope.js';
-import {
-  createTestIssuer, type TestIssuer, type TestIssuerCurve,
-} from '../../models/policy/test-issuers.js';
+  certificateFingerprint, createTestIssuer, parseFragmentNamespace, signFragment,
+  verifyFragmentEnvelope, verifySignedStatement, type SignedStatement, type TestIssuer,
+  type TestIssuerCurve,
+} from '../index.js';
+import { flagValue, seedFlag } from './flags.js';
 import type { CliIo } from './types.js';
 import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
 import { readInput, writeOutput } from './files.js';
@@ -28,11 +26,12 @@ function json(value: unknown): string {
 }
 
 function issuerFromFlags(flags: Flags): TestIssuer {
-  return createTestIssuer({
-    seed: String(flags['seed'] ?? '0'),
-    curve: (flags['curve'] ?? 'P-384') as TestIssuerCurve,
-    ...(typeof flags['eku'] === 'string' ? { ekuOid: flags['eku'] } : {}),
-  });
+  const seed = seedFlag(String(flags['seed'] ?? '0'));
+  const curve = (flags['curve'] ?? 'P-384') as TestIssuerCurve;
+  const eku = flags['eku'];
+  if (typeof eku !== 'string') return createTestIssuer({ seed, curve });
+  // The EKU is the one value the issuer checks; from a flag, a bad one is a usage error.
+  return flagValue('--eku', () => createTestIssuer({ seed, curve, ekuOid: eku }));
 }
 
 /** A file holding base64 text (as the bridge carries it) rather than raw CBOR. */

@@ -8,6 +8,17 @@ import { assert } from '../kernel/assert.js';
 
 export type PolicyArgs = Readonly<{ file: string; flags: ReadonlySet<string> }>;
 
+/** The one-line usage of `policy <command>`. */
+export function policyUsage(command: string, knownFlags: readonly string[]): string {
+  const flagList = knownFlags.map((f) => `[${f}]`).join(' ');
+  return `usage: parma-sim policy ${command} FILE ${flagList}`.trimEnd();
+}
+
+/** True when argv asks for help (`--help` or `-h` anywhere), as the other subcommands read it. */
+export function helpRequested(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parsePolicyArgs(
   argv: readonly string[], command: string, knownFlags: readonly string[],
 ): PolicyArgs {
@@ -26,9 +37,7 @@ export function parsePolicyArgs(
     }
   }
   if (files.length !== 1) {
-    const flagList = knownFlags.map((f) => `[${f}]`).join(' ');
-    throw new SimError('SIM_USAGE', { files: files.length },
-      `usage: parma-sim policy ${command} FILE ${flagList}`.trimEnd());
+    throw new SimError('SIM_USAGE', { files: files.length }, policyUsage(command, knownFlags));
   }
   assert(files[0] !== undefined);
   return { file: files[0], flags };

@@ -8,9 +8,15 @@ import type { CliIo } from './types.js';
 import { EXIT_OK } from '../kernel/errors.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { loadSecurityPolicy } from '../index.js';
-import { parsePolicyArgs, readPolicyFile, withFileName } from './policy-input.js';
+import {
+  helpRequested, parsePolicyArgs, policyUsage, readPolicyFile, withFileName,
+} from './policy-input.js';
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  if (helpRequested(argv)) {
+    io.stdout(`${policyUsage('show', ['--compact'])}\n`);
+    return EXIT_OK;
+  }
   const args = parsePolicyArgs(argv, 'show', ['--compact']);
   const input = readPolicyFile(args.file);
   const loaded = withFileName(args.file, () => loadSecurityPolicy(input));

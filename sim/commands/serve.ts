@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { toHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { EXIT_OK, SimError } from '../kernel/errors.js';
-import { toPem } from '../../models/snp/certificates.js';
-import { PRODUCT_NAMES } from '../../models/snp/product.js';
-import { createFakeSnp, type FakeSnp, type RunningFakeSnp } from '../server.js';
-import { thimTcbm } from '../server/backend.js';
-import type { FakeSnpOptions } from '../server/config.js';
-import { ROUTE_IDS } from '../server/routes.js';
+import {
+  PRODUCT_NAMES, ROUTE_IDS, createFakeSnp, thimTcbm, toPem, type FakeSnp, type FakeSnpOptions,
+  type RunningFakeSnp,
+} from '../index.js';
 import { newProgram, parseProgram } from './dispatch.js';
+import { seedFlag } from './flags.js';
 import { readInputText, writeFilesInto } from './files.js';
 import type { CliIo } from './types.js';
 
@@ -54,7 +53,7 @@ export function serveOptionsFromFlags(flags: Readonly<Record<string, unknown>>):
   }
   if (typeof flags['seed'] === 'string') {
     options = { ...(typeof options === 'object' && options !== null ? options : {}),
-      seed: flags['seed'] };
+      seed: seedFlag(flags['seed']) };
   }
   return options;
 }

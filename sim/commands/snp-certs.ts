@@ -11,16 +11,15 @@ import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
 import { Rng } from '../kernel/rng.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
-import { EXIT_OK, SimError } from '../kernel/errors.js';
+import { EXIT_OK } from '../kernel/errors.js';
 import {
-  buildCertificateSet, certChainPem, toPem, type CertificateSetOptions,
-} from '../../models/snp/certificates.js';
-import { kdsVcekUrl } from '../../models/snp/kds.js';
-import { createPlatform } from '../../models/snp/platform.js';
-import { PRODUCTS } from '../../models/snp/product.js';
-import { decodeTcb, tcbComponentsOf } from '../../models/snp/tcb-version.js';
-import { parseTcbText } from '../../models/snp/tcb-text.js';
-import { parseUint, productFlag } from './snp-args.js';
+  PRODUCTS, buildCertificateSet, certChainPem, createPlatform, decodeTcb, kdsVcekUrl,
+  parseTcbText, tcbComponentsOf, toPem, type CertificateSetOptions,
+} from '../index.js';
+import {
+  flagError, flagValue, fromFlags, productFlag, seedFlag, uintFlag,
+} from './flags.js';
+import { REPORT_FIELD_FLAGS } from './snp-report.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { writeFilesInto } from './files.js';
@@ -48,32 +47,36 @@ function buildProgram(io: CliIo): Command {
 export function certOptionsFromFlags(
   flags: Readonly<Record<string, unknown>>,
 ): CertificateSetOptions {
-  const seed = String(flags['seed']);
+  const seed = seedFlag(String(flags['seed']));
   const product = productFlag(String(flags['product']));
   const info = PRODUCTS[product];
-  const platform = createPlatform({ rng: Rng.fromSeed(seed).fork('snp'), product });
+  const cspId = typeof flags['vlekCspId'] === 'string' ? flags['vlekCspId'] : undefined;
+  const platform = fromFlags('snp certs', REPORT_FIELD_FLAGS, () => createPlatform({
+    rng: Rng.fromSeed(seed).fork('snp'), product,
+    ...(cspId === undefined ? {} : { vlekCspId: cspId }),
+  }));
   let chipId: Uint8Array | undefined;
   if (typeof flags['chipId'] === 'string') {
     const given = fromHex(flags['chipId'], '--chip-id');
     if (given.length !== 64 && given.length !== info.hwidBytes) {
       const sizes = `64${info.hwidBytes === 8 ? ' or 8' : ''}`;
-      throw new SimError('SIM_USAGE', { what: 'chip-id' },
-        `--chip-id: ${product} needs ${sizes} bytes, got ${given.length}`);
+      throw flagError('--chip-id', `${product} needs ${sizes} bytes, got ${given.length}`);
     }
     chipId = new Uint8Array(64);
     chipId.set(given);
   }
-  const tcb = typeof flags['tcb'] === 'string'
-    ? parseTcbText(flags['tcb'], info.tcbLayout, platform.reported_tcb)
+  const tcbText = flags['tcb'];
+  const tcb = typeof tcbText === 'string'
+    ? flagValue('--tcb', () => parseTcbText(tcbText, info.tcbLayout, platform.reported_tcb))
     : undefined;
   const revoke = Array.isArray(flags['revoke'])
-    ? flags['revoke'].map((s) => parseUint(String(s), 'revoke', 160))
+    ? flags['revoke'].map((s) => uintFlag('--revoke', String(s), 160))
     : [];
   return {
     seed, product, platform, signingKey: flags['signingKey'] === 'vlek' ? 'vlek' : 'vcek',
     ...(chipId === undefined ? {} : { chipId }),
     ...(tcb === undefined ? {} : { tcb }),
-    ...(typeof flags['vlekCspId'] === 'string' ? { cspId: flags['vlekCspId'] } : {}),
+    ...(cspId === undefined ? {} : { cspId }),
     revokedSerials: revoke,
     quirks: { addKeyIdentifiers: flags['strictX509'] === true },
   };
@@ -84,7 +87,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const stop = parseProgram(program, argv, io);
   if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, unknown>>();
-  const set = buildCertificateSet(certOptionsFromFlags(flags));
+  const options = certOptionsFromFlags(flags);
+  const set = fromFlags('snp certs', REPORT_FIELD_FLAGS, () => buildCertificateSet(options));
   const leaf = set.signingKey;
   const files: Record<string, Uint8Array | string> = {
     'ark.pem': toPem(set.ark), 'ask.pem': toPem(set.ask), 'asvk.pem': toPem(set.asvk),

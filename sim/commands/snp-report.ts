@@ -6,38 +6,43 @@
  */
 import { Command, Option } from 'commander';
 import { fromHex, toHex } from '../kernel/bytes.js';
-import { EXIT_OK, SimError } from '../kernel/errors.js';
-import { isReportVersion, type ReportVersion } from '../../models/snp/attestation-report.js';
-import { DEFAULT_FIRMWARE, parseFirmwareVersion } from '../../models/snp/platform.js';
-import { PRODUCTS } from '../../models/snp/product.js';
+import { EXIT_OK } from '../kernel/errors.js';
 import {
-  generateReport, type GenerateReportOptions, type GeneratedReport,
-} from '../../models/snp/report-generator.js';
-import { buildCertificateSet, extendedReportCertTable } from '../../models/snp/certificates.js';
-import { encodeTcb } from '../../models/snp/tcb-version.js';
-import { parseTcbText } from '../../models/snp/tcb-text.js';
+  DEFAULT_FIRMWARE, PRODUCTS, buildCertificateSet, encodeTcb, extendedReportCertTable,
+  generateReport, isReportVersion, parseFirmwareVersion, parseTcbText,
+  type GenerateReportOptions, type GeneratedReport, type ReportVersion,
+} from '../index.js';
+import {
+  flagError, flagName, flagValue, fromFlags, productFlag, seedFlag, uintFlag,
+} from './flags.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { writeOutput } from './files.js';
-import { parseUint, productFlag, usageError } from './snp-args.js';
-
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
 
 function hexFlag(flags: Flags, name: string, bytes?: number): Uint8Array | undefined {
   const text = flags[name];
-  return typeof text === 'string' ? fromHex(text, `--${name}`, bytes) : undefined;
+  return typeof text === 'string' ? fromHex(text, flagName(name), bytes) : undefined;
 }
 
 function numFlag(flags: Flags, name: string, bits: number): number | undefined {
   const text = flags[name];
-  return typeof text === 'string' ? Number(parseUint(text, name, bits)) : undefined;
+  return typeof text === 'string' ? Number(uintFlag(flagName(name), text, bits)) : undefined;
 }
 
 function bigFlag(flags: Flags, name: string): bigint | undefined {
   const text = flags[name];
-  return typeof text === 'string' ? parseUint(text, name, 64) : undefined;
+  return typeof text === 'string' ? uintFlag(flagName(name), text, 64) : undefined;
 }
+
+/** The flag that sets each field a model may refuse (its `detail.field`). */
+export const REPORT_FIELD_FLAGS: Readonly<Record<string, string>> = {
+  report_data: '--report-data', chip_id: '--chip-id', guest_svn: '--guest-svn',
+  committed_tcb: '--committed-tcb', committed_version: '--committed-firmware',
+  csp_id: '--vlek-csp-id', version: '--version', current_tcb: '--tcb',
+  reported_tcb: '--reported-tcb', launch_tcb: '--launch-tcb',
+};
 
 function buildProgram(io: CliIo): Command {
   const program = newProgram('parma-sim snp report', io)
@@ -89,24 +94,39 @@ function buildProgram(io: CliIo): Command {
   return program;
 }
 
+/** --report-data: up to 64 bytes (the model zero-pads it). */
+function reportDataFlag(flags: Flags): Uint8Array | undefined {
+  const value = hexFlag(flags, 'reportData');
+  if (value !== undefined && value.length > 64) {
+    throw flagError('--report-data', `at most 64 bytes, got ${value.length}`);
+  }
+  return value;
+}
+
 /** Parsed flags → the library's options. */
 export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
   const product = productFlag(String(flags['product']));
   const layout = PRODUCTS[product].tcbLayout;
-  const tcbFlag = (name: string, base: bigint): bigint | undefined =>
-    typeof flags[name] === 'string' ? parseTcbText(flags[name], layout, base) : undefined;
+  const tcbFlag = (name: string, base: bigint): bigint | undefined => {
+    const text = flags[name];
+    return typeof text === 'string'
+      ? flagValue(flagName(name), () => parseTcbText(text, layout, base)) : undefined;
+  };
   const current = tcbFlag('tcb', encodeTcb(DEFAULT_FIRMWARE[product].tcb, layout));
   const base = current ?? encodeTcb(DEFAULT_FIRMWARE[product].tcb, layout);
   const version = flags['version'] === undefined ? undefined : Number(flags['version']);
   if (version !== undefined && !isReportVersion(version)) {
-    throw usageError('version', '--version must be 2, 3 or 5');
+    throw flagError('--version', 'must be 2, 3 or 5');
   }
-  const firmware = typeof flags['firmware'] === 'string'
-    ? parseFirmwareVersion(flags['firmware']) : undefined;
-  const committedFirmware = typeof flags['committedFirmware'] === 'string'
-    ? parseFirmwareVersion(flags['committedFirmware']) : undefined;
+  const firmwareFlag = (name: string) => {
+    const text = flags[name];
+    return typeof text === 'string'
+      ? flagValue(flagName(name), () => parseFirmwareVersion(text)) : undefined;
+  };
+  const firmware = firmwareFlag('firmware');
+  const committedFirmware = firmwareFlag('committedFirmware');
   const options: Record<string, unknown> = {
-    seed: String(flags['seed']), product,
+    seed: seedFlag(String(flags['seed'])), product,
     firmwareVersion: firmware, committedVersion: committedFirmware,
     tcb: current, reportedTcb: tcbFlag('reportedTcb', base),
     committedTcb: tcbFlag('committedTcb', base),
@@ -114,7 +134,7 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
     version: version as ReportVersion | undefined,
     signingKey: flags['signingKey'], keySel: numFlag(flags, 'keySel', 32),
     vlekCspId: flags['vlekCspId'],
-    report_data: hexFlag(flags, 'reportData'), host_data: hexFlag(flags, 'hostData', 32),
+    report_data: reportDataFlag(flags), host_data: hexFlag(flags, 'hostData', 32),
     measurement: hexFlag(flags, 'measurement', 48), policy: bigFlag(flags, 'policy'),
     vmpl: numFlag(flags, 'vmpl', 32), senderVmpl: numFlag(flags, 'senderVmpl', 2),
     family_id: hexFlag(flags, 'familyId', 16), image_id: hexFlag(flags, 'imageId', 16),
@@ -138,8 +158,8 @@ export function reportOptionsFromFlags(flags: Flags): GenerateReportOptions {
 function writeCertTable(path: string, generated: GeneratedReport,
     flags: Readonly<Record<string, string | boolean | undefined>>): void {
   if (generated.signingKey === 'none') {
-    throw new SimError('SNP_BAD_FIELD', { field: 'cert-table' },
-      '--cert-table: the report is unsigned (MASK_CHIP_KEY without a VLEK): no certificates');
+    throw flagError('--cert-table',
+      'the report is unsigned (MASK_CHIP_KEY without a VLEK): no certificates');
   }
   const set = buildCertificateSet({
     seed: String(flags['seed']), product: generated.platform.product,
@@ -153,7 +173,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const stop = parseProgram(program, argv, io);
   if (stop !== undefined) return stop;
   const flags = program.opts<Record<string, string | boolean | undefined>>();
-  const generated = generateReport(reportOptionsFromFlags(flags));
+  const options = reportOptionsFromFlags(flags);
+  const generated = fromFlags('snp report', REPORT_FIELD_FLAGS, () => generateReport(options));
   const certTable = flags['certTable'];
   if (typeof certTable === 'string') writeCertTable(certTable, generated, flags);
   const out = flags['out'];

@@ -8,8 +8,8 @@
  */
 import { fromHex } from '../kernel/bytes.js';
 import { EXIT_OK } from '../kernel/errors.js';
-import { reportJson } from '../../models/snp/report-view.js';
-import { productFlag } from './snp-args.js';
+import { reportJson } from '../api/verify.js';
+import { productFlag } from './flags.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { readInput } from './files.js';

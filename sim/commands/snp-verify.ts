@@ -13,21 +13,13 @@ import { Command, Option } from 'commander';
 import { fromHex } from '../kernel/bytes.js';
 import { canonicalJson } from '../kernel/canonical-json.js';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
-import { fromPem } from '../../models/snp/pem.js';
-import { PRODUCTS, type Product } from '../../models/snp/product.js';
-import { decodeTcb } from '../../models/snp/tcb-version.js';
-import { parseTcbText } from '../../models/snp/tcb-text.js';
 import {
-  POLICY_FLAG_NAMES, type AppraisalOptions, type PolicyFlag,
-} from '../../models/verifier/appraisal.js';
-import { parseCertificate } from '../../models/verifier/certificate.js';
-import {
-  productHint, productOfName, verifyAttestationReport, type EvidenceCertificates,
-} from '../../models/verifier/report-verifier.js';
-import {
-  amdTrustAnchors, parmaSimTestAnchors, trustAnchorFromArk, type TrustAnchor,
-} from '../../models/verifier/trust-anchors.js';
-import { productFlag } from './snp-args.js';
+  POLICY_FLAG_NAMES, PRODUCTS, amdTrustAnchors, decodeTcb, fromPem, parmaSimTestAnchors,
+  parseCertificate, parseTcbText, productHint, productOfName, trustAnchorFromArk,
+  verifyAttestationReport, type AppraisalOptions, type EvidenceCertificates, type PolicyFlag,
+  type Product, type TrustAnchor,
+} from '../api/verify.js';
+import { flagError, flagName, flagValue, productFlag, reasonOf } from './flags.js';
 import type { CliIo } from './types.js';
 import { newProgram, parseProgram } from './dispatch.js';
 import { readInput } from './files.js';
@@ -66,6 +58,16 @@ function buildProgram(io: CliIo): Command {
       + ' (after the signature they always fail, as do VMPL > 3 and SIGNATURE_ALGO != 1)');
 }
 
+/** The certificates of a PEM text; an error names the file they came from. */
+function pemBlocks(text: string, path: string): Uint8Array[] {
+  try {
+    return fromPem(text);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    throw new SimError(error.code, { path, ...error.detail }, `${path}: ${reasonOf(error)}`);
+  }
+}
+
 /** The first existing file of `names` in `dir`, read. */
 function readFirst(dir: string, names: readonly string[]): Uint8Array | undefined {
   for (const name of names) {
@@ -84,7 +86,8 @@ export function readCertificateDir(dir: string): EvidenceCertificates {
   if (!statSync(dir).isDirectory()) return readCertificateFile(dir);
   const chain = (file: string): Uint8Array[] => {
     const bytes = readFirst(dir, [file]);
-    return bytes === undefined ? [] : fromPem(Buffer.from(bytes).toString('latin1'));
+    const text = bytes === undefined ? '' : Buffer.from(bytes).toString('latin1');
+    return pemBlocks(text, join(dir, file));
   };
   const vcekChain = chain('cert_chain.pem');
   const vlekChain = chain('vlek_cert_chain.pem');
@@ -143,9 +146,9 @@ function readCertificateFile(path: string): EvidenceCertificates {
       throw new SimError('SNP_BAD_CERT', { path },
         `${path}: THIM JSON needs string vcekCert and certificateChain`);
     }
-    blocks = pems.flatMap((pem) => fromPem(pem as string));
+    blocks = pems.flatMap((pem) => pemBlocks(pem as string, path));
   } else {
-    blocks = text.includes('-----BEGIN') ? fromPem(text) : [bytes];
+    blocks = text.includes('-----BEGIN') ? pemBlocks(text, path) : [bytes];
   }
   const certs: Record<string, Uint8Array | undefined> = {};
   for (const der of blocks) certs[roleOf(der, path)] ??= der;
@@ -172,8 +175,7 @@ function atFlag(text: unknown): Date | undefined {
   // The CLI may read the wall clock (models never do): "now" is the caller's explicit choice.
   const at = text === 'now' ? new Date(Date.now()) : new Date(text);
   if (Number.isNaN(at.getTime())) {
-    throw new SimError('SIM_USAGE', { what: 'at', text },
-      `--at: '${text}' is not an ISO-8601 time or "now"`);
+    throw flagError('--at', `'${text.slice(0, 40)}' is not an ISO-8601 time or "now"`);
   }
   return at;
 }
@@ -183,13 +185,12 @@ function appraisalFromFlags(
 ): AppraisalOptions {
   const hex = (name: string, bytes: number): Uint8Array | undefined => {
     if (typeof flags[name] !== 'string') return undefined;
-    const value = fromHex(flags[name], `--${name}`);
+    const value = fromHex(flags[name], flagName(name));
     if (value.length > bytes) {
-      throw new SimError('SIM_USAGE', { what: name }, `--${name}: at most ${bytes} bytes`);
+      throw flagError(flagName(name), `at most ${bytes} bytes, got ${value.length}`);
     }
     if (name !== 'reportData' && value.length !== bytes) {
-      throw new SimError('SIM_USAGE', { what: name },
-        `--${name}: expected ${bytes} bytes, got ${value.length}`);
+      throw flagError(flagName(name), `expected ${bytes} bytes, got ${value.length}`);
     }
     const padded = new Uint8Array(bytes);
     padded.set(value);
@@ -200,24 +201,25 @@ function appraisalFromFlags(
     if (!Array.isArray(list)) return undefined;
     for (const bit of list) {
       if (!POLICY_FLAG_NAMES.includes(String(bit))) {
-        throw new SimError('SIM_USAGE', { what: name, bit },
+        throw flagError(flagName(name),
           `unknown policy bit '${String(bit)}' (known: ${POLICY_FLAG_NAMES.join(', ')})`);
       }
     }
     return list.map(String) as PolicyFlag[];
   };
   const layout = PRODUCTS[product ?? 'Milan'].tcbLayout;
+  const minTcb = flags['minTcb'];
   const maxVmpl = typeof flags['maxVmpl'] === 'string' ? Number(flags['maxVmpl']) : undefined;
   if (maxVmpl !== undefined && !(Number.isInteger(maxVmpl) && maxVmpl >= 0 && maxVmpl <= 3)) {
-    throw new SimError('SIM_USAGE', { what: 'max-vmpl' }, '--max-vmpl must be 0..3');
+    throw flagError('--max-vmpl', `'${String(flags['maxVmpl'])}' is not 0..3`);
   }
   const options: Record<string, unknown> = {
     measurement: hex('measurement', 48), hostData: hex('hostData', 32),
     reportData: hex('reportData', 64),
     allowDebug: flags['allowDebug'] === true, forbiddenPolicyBits: bits('forbidPolicyBit'),
     requiredPolicyBits: bits('requirePolicyBit'),
-    minTcb: typeof flags['minTcb'] === 'string'
-      ? decodeTcb(parseTcbText(flags['minTcb'], layout, 0n), layout)
+    minTcb: typeof minTcb === 'string'
+      ? decodeTcb(flagValue('--min-tcb', () => parseTcbText(minTcb, layout, 0n)), layout)
       : undefined,
     maxVmpl, signingKey: flags['signingKey'],
   };
@@ -233,11 +235,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const expected = typeof flags['product'] === 'string' ? productFlag(flags['product']) : undefined;
   const at = atFlag(flags['at']);
   const report = readInput(String(flags['report']), 'report');
+  const appraisal = appraisalFromFlags(flags, productHint(report, expected)); // flags first
   const certs = readCertificateDir(String(flags['certs']));
   const crl = typeof flags['crl'] === 'string' ? readInput(flags['crl'], 'CRL') : undefined;
   const verdict = verifyAttestationReport(report, certs, {
-    trustAnchors: anchorsFromFlags(flags),
-    appraisal: appraisalFromFlags(flags, productHint(report, expected)),
+    trustAnchors: anchorsFromFlags(flags), appraisal,
     strictReserved: flags['strictReserved'] !== false,
     ...(expected === undefined ? {} : { product: expected }),
     ...(at === undefined ? {} : { at }),

@@ -133,6 +133,12 @@ export type SimErrorCode =
   | (typeof VERIFY_ERROR_CODES)[number]
   | (typeof SIM_ERROR_CODES)[number];
 
+/** Every code of every area, in block order. */
+export const ERROR_CODES: readonly SimErrorCode[] = [
+  ...SNP_ERROR_CODES, ...HV_ERROR_CODES, ...HOST_ERROR_CODES, ...GUEST_ERROR_CODES,
+  ...POLICY_ERROR_CODES, ...VERIFY_ERROR_CODES, ...SIM_ERROR_CODES,
+];
+
 export type ErrorArea = 'SNP' | 'HV' | 'HOST' | 'GUEST' | 'POLICY' | 'VERIFY' | 'SIM';
 
 /** Bad input, a refused operation or a failed verification: never a bug in parma-sim. */
@@ -174,12 +180,13 @@ export function errorCode(fn: () => unknown): SimErrorCode | undefined {
 }
 
 /**
- * Process exit codes. One table for every command.
+ * Process exit codes, the README's table. One table for every command (`measure` keeps
+ * sev-snp-measure's own 0/1/2 instead).
  *  0 success / accepted / allowed
- *  2 usage error (bad flags)
- * 10 verification rejected or policy denied (a well-formed input that fails its check)
- * 30 malformed input (cannot decode a report, certificate, policy, message)
- * 40 I/O error
+ *  2 usage error (a bad flag, or a bad flag value)
+ * 10 a well-formed input failed its check (report rejected, request denied, firmware refused)
+ * 30 malformed input (cannot decode a report, certificate, policy, message, JSON)
+ * 40 a file could not be read or written
  * 70 internal error (an assertion failed: a parma-sim bug)
  */
 export const EXIT_OK = 0;
@@ -189,21 +196,114 @@ export const EXIT_MALFORMED = 30;
 export const EXIT_IO = 40;
 export const EXIT_INTERNAL = 70;
 
-const EXIT_CODE_BY_AREA: Readonly<Record<ErrorArea, number>> = {
-  SNP: EXIT_MALFORMED,
-  HV: EXIT_MALFORMED,
-  HOST: EXIT_MALFORMED,
-  GUEST: EXIT_MALFORMED,
-  POLICY: EXIT_MALFORMED,
-  VERIFY: EXIT_REJECTED,
-  SIM: EXIT_USAGE,
+export type ExitCode =
+  | typeof EXIT_OK | typeof EXIT_USAGE | typeof EXIT_REJECTED | typeof EXIT_MALFORMED
+  | typeof EXIT_IO | typeof EXIT_INTERNAL;
+
+/**
+ * The exit code of each error code. Keyed by code, not by area: an area holds both malformed
+ * input (POLICY_PARSE) and well-formed input that failed its check (POLICY_FRAGMENT_BAD_FEED).
+ * A new code must get a row here (the Record type makes a missing one a build error).
+ * A command maps a model's error to SIM_USAGE itself when the bad value came from a flag (the
+ * model cannot know that), naming the flag as the user typed it.
+ */
+export const EXIT_CODE_BY_ERROR: Readonly<Record<SimErrorCode, ExitCode>> = {
+  SNP_BAD_LENGTH: EXIT_MALFORMED,
+  SNP_MBZ_NONZERO: EXIT_MALFORMED,
+  SNP_UNKNOWN_VERSION: EXIT_MALFORMED,
+  SNP_BAD_FIELD: EXIT_MALFORMED,
+  SNP_BAD_PRODUCT: EXIT_MALFORMED,
+  SNP_FIRMWARE_STATUS: EXIT_REJECTED,         // the firmware refused a well-formed request
+  SNP_BAD_CERT: EXIT_MALFORMED,
+  SNP_BAD_KEY: EXIT_MALFORMED,
+  HV_BAD_OVMF: EXIT_MALFORMED,
+  HV_BAD_LAUNCH_INPUT: EXIT_MALFORMED,
+  HV_BAD_VCPU: EXIT_MALFORMED,
+  HV_BAD_MEMORY_REQUEST: EXIT_MALFORMED,
+  HOST_BAD_INPUT: EXIT_MALFORMED,
+  GUEST_BAD_MESSAGE: EXIT_MALFORMED,
+  GUEST_VERITY_BAD_PARAMS: EXIT_MALFORMED,
+  GUEST_VERITY_BAD_SUPERBLOCK: EXIT_MALFORMED,
+  GUEST_VERITY_DEVICE_TOO_SMALL: EXIT_MALFORMED,
+  // A device that decodes but whose blocks fail their hash, or a scratch block that fails its
+  // authentication: well-formed input that failed its check.
+  GUEST_VERITY_READ_ERROR: EXIT_REJECTED,
+  GUEST_LAYER_BAD_HEADER: EXIT_MALFORMED,
+  GUEST_LAYER_BAD_ENTRY: EXIT_MALFORMED,
+  GUEST_LAYER_BAD_PATH: EXIT_MALFORMED,
+  GUEST_LAYER_NO_SUCH_FILE: EXIT_MALFORMED,
+  GUEST_SCRATCH_INTEGRITY: EXIT_REJECTED,
+  GUEST_SCRATCH_BAD_BLOCK: EXIT_MALFORMED,
+  POLICY_PARSE: EXIT_MALFORMED,
+  POLICY_UNSUPPORTED: EXIT_MALFORMED,
+  POLICY_BAD_REGEX: EXIT_MALFORMED,
+  POLICY_BAD_INPUT: EXIT_MALFORMED,
+  POLICY_UNKNOWN_RULE: EXIT_MALFORMED,        // in a commands file; `--rule` makes it SIM_USAGE
+  POLICY_BAD_FRAGMENT: EXIT_MALFORMED,        // an envelope that does not decode
+  // A fragment envelope that decodes but fails a check was rejected, not malformed.
+  POLICY_FRAGMENT_BAD_SIGNATURE: EXIT_REJECTED,
+  POLICY_FRAGMENT_BAD_CHAIN: EXIT_REJECTED,
+  POLICY_FRAGMENT_MISSING_ISSUER: EXIT_REJECTED,
+  POLICY_FRAGMENT_MISSING_FEED: EXIT_REJECTED,
+  POLICY_FRAGMENT_BAD_ISSUER: EXIT_REJECTED,
+  POLICY_FRAGMENT_BAD_FEED: EXIT_REJECTED,
+  POLICY_FRAGMENT_DID_MISMATCH: EXIT_REJECTED,
+  POLICY_FRAGMENT_BAD_PACKAGE: EXIT_REJECTED,
+  POLICY_FRAGMENT_RESERVED_NAMESPACE: EXIT_REJECTED,
+  POLICY_FRAGMENT_SVN_TYPE: EXIT_REJECTED,
+  POLICY_FRAGMENT_SVN_TOO_LOW: EXIT_REJECTED,
+  POLICY_FRAGMENT_SVN_MISMATCH: EXIT_REJECTED,
+  POLICY_FRAGMENT_SVN_MISSING: EXIT_REJECTED,
+  POLICY_BAD_METADATA: EXIT_MALFORMED,
+  VERIFY_BAD_SIGNATURE: EXIT_REJECTED,
+  VERIFY_BAD_CHAIN: EXIT_REJECTED,
+  VERIFY_UNTRUSTED_ROOT: EXIT_REJECTED,
+  VERIFY_REVOKED: EXIT_REJECTED,
+  VERIFY_BAD_CRL: EXIT_REJECTED,
+  VERIFY_TCB_MISMATCH: EXIT_REJECTED,
+  VERIFY_HWID_MISMATCH: EXIT_REJECTED,
+  VERIFY_PRODUCT_MISMATCH: EXIT_REJECTED,
+  VERIFY_SIGNING_KEY: EXIT_REJECTED,
+  VERIFY_MEASUREMENT: EXIT_REJECTED,
+  VERIFY_HOST_DATA: EXIT_REJECTED,
+  VERIFY_REPORT_DATA: EXIT_REJECTED,
+  VERIFY_POLICY: EXIT_REJECTED,
+  VERIFY_TCB_TOO_LOW: EXIT_REJECTED,
+  VERIFY_VMPL: EXIT_REJECTED,
+  VERIFY_RESERVED: EXIT_REJECTED,
+  VERIFY_EXPIRED: EXIT_REJECTED,
+  VERIFY_SIGNATURE_ALGO: EXIT_REJECTED,
+  VERIFY_BAD_FIELD: EXIT_REJECTED,
+  // Token service and key broker: what does not decode is malformed; what decodes and fails a
+  // check (signature, issuer, time, claims, nonce, release) is rejected.
+  VERIFY_BAD_EVIDENCE: EXIT_MALFORMED,
+  VERIFY_RUNTIME_DATA: EXIT_MALFORMED,
+  VERIFY_BAD_TOKEN: EXIT_MALFORMED,
+  VERIFY_TOKEN_SIGNATURE: EXIT_REJECTED,
+  VERIFY_TOKEN_ISSUER: EXIT_REJECTED,
+  VERIFY_TOKEN_TIME: EXIT_REJECTED,
+  VERIFY_RELEASE_POLICY: EXIT_REJECTED,
+  VERIFY_NONCE: EXIT_REJECTED,
+  VERIFY_KEY_RELEASE: EXIT_REJECTED,
+  VERIFY_BAD_RELEASE_POLICY: EXIT_MALFORMED,
+  SIM_USAGE: EXIT_USAGE,
+  SIM_IO: EXIT_IO,
+  // Input so large it goes past a bound (a PEM bundle of 65 certificates, a commands file of a
+  // million calls) is malformed input, not a usage error.
+  SIM_LIMIT_EXCEEDED: EXIT_MALFORMED,
+  SIM_BAD_SEED: EXIT_USAGE,                   // seeds come from --seed
+  SIM_BAD_REQUEST: EXIT_MALFORMED,
+  SIM_BAD_STATE: EXIT_MALFORMED,              // a state or snapshot that does not decode
+  // HTTP-only codes (the server answers 404 / 405 / 413); a CLI meeting one got bad input.
+  SIM_NOT_FOUND: EXIT_MALFORMED,
+  SIM_METHOD_NOT_ALLOWED: EXIT_MALFORMED,
+  SIM_PAYLOAD_TOO_LARGE: EXIT_MALFORMED,
 };
 
-export function exitCodeFor(error: unknown): number {
+/** The process exit code for anything a command threw: a SimError's row, else 70. */
+export function exitCodeFor(error: unknown): ExitCode {
   if (!(error instanceof SimError)) return EXIT_INTERNAL;
-  if (error.code === 'SIM_IO') return EXIT_IO;
-  if (error.code === 'SNP_FIRMWARE_STATUS') return EXIT_REJECTED;
-  // A fragment envelope that decodes but fails a check was rejected, not malformed.
-  if (error.code.startsWith('POLICY_FRAGMENT_')) return EXIT_REJECTED;
-  return EXIT_CODE_BY_AREA[error.area];
+  const code = EXIT_CODE_BY_ERROR[error.code];
+  // A code outside the table can only come from a cast: a parma-sim bug.
+  return code === undefined ? EXIT_INTERNAL : code;
 }

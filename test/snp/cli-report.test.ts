@@ -150,7 +150,8 @@ const BAD_REPORT_ARGS: readonly (readonly [string, readonly string[], number])[]
     EXIT_REJECTED],
   ['--signing-key vcek with --mask-chip-key (INVALID_KEY)',
     ['--signing-key', 'vcek', '--mask-chip-key'], EXIT_REJECTED],
-  ['--version 2 on Turin', ['--version', '2', '--product', 'turin'], EXIT_MALFORMED],
+  // Flags that contradict each other are a usage error, not a malformed input (no input file).
+  ['--version 2 on Turin', ['--version', '2', '--product', 'turin'], EXIT_USAGE],
 ];
 for (const [what, args, code] of BAD_REPORT_ARGS) {
   test(`${SUITE}: snp report with ${what} exits ${code} with one line`, () => {

@@ -18,12 +18,17 @@ export async function runCli(argv: readonly string[]): Promise<CliResult> {
   return { code, stdout, stderr };
 }
 
-/** Runs the compiled CLI as a child process. `input` is written to its stdin. */
+/**
+ * Runs the compiled CLI as a child process. `input` is written to its stdin; a process still
+ * running after `timeoutMs` is killed and reported as code -1.
+ */
 export function spawnCli(
-  argv: readonly string[], options: Readonly<{ cwd?: string; input?: string | Uint8Array }> = {},
+  argv: readonly string[],
+  options: Readonly<{ cwd?: string; input?: string | Uint8Array; timeoutMs?: number }> = {},
 ): CliResult {
   const result = spawnSync(process.execPath, [CLI_JS, ...argv], {
     cwd: options.cwd, input: options.input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
