@@ -11,16 +11,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { reachableFrom } from '../support/import-graph.js';
+import { FAKE_ISSUER_MODULES, reachableFrom } from '../support/import-graph.js';
 import { REPO_ROOT } from '../support/paths.js';
 
-/** The fake issuer: certificate builders, signers, key derivation and the test keys. */
-const ISSUER = [
-  'models/snp/x509-profile.ts', 'models/snp/certificates.ts', 'models/snp/crl.ts',
-  'models/snp/amd-test-keys.ts', 'models/snp/amd-test-key-pems.ts', 'models/snp/rsa-pss.ts',
-  'models/snp/endorsement-keys.ts', 'models/snp/report-signature.ts', 'models/snp/firmware.ts',
-  'models/snp/report-generator.ts', 'models/snp/platform.ts', 'models/snp/cert-table.ts',
-];
+const ISSUER = FAKE_ISSUER_MODULES;
 
 const VERIFIER_ROOTS = readdirSync(join(REPO_ROOT, 'models', 'verifier'))
   .filter((name) => name.endsWith('.ts')).map((name) => `models/verifier/${name}`);
