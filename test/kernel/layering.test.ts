@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  FAKE_ISSUER_MODULES, importEdges, sourcesUnder, type ImportEdge as Edge,
+  FAKE_ISSUER_MODULES, importEdges, reachableFrom, sourcesUnder, type ImportEdge as Edge,
 } from '../support/import-graph.js';
 import { REPO_ROOT } from '../support/paths.js';
 
@@ -217,6 +217,25 @@ test(`${SUITE}: every face in sim/api/ is re-exported in full by sim/index.ts`, 
     const names = Object.keys(module);
     assert.ok(names.length > 0, `${face} exports values`);
     assert.equal(names.filter((name) => index[name] !== module[name]), [], face);
+  }
+});
+
+/** Commands that import a face, and the only models what they load may come from. */
+const LIGHT_COMMANDS: readonly (readonly [string, readonly string[]])[] = [
+  ['sim/commands/measure.ts', ['models/hypervisor/', 'models/snp/launch/']],
+  ['sim/commands/dmverity.ts', ['models/guest/']],
+  ['sim/commands/snp-verify.ts', ['models/snp/', 'models/verifier/']],
+  ['sim/commands/snp-show.ts', ['models/snp/', 'models/verifier/']],
+];
+
+test(`${SUITE}: a command on a face loads only its face's models, never sim/index.ts`, () => {
+  for (const [command, allowed] of LIGHT_COMMANDS) {
+    const reached = reachableFrom([command]);
+    const outside = [...reached.keys()].filter((file) => file === 'sim/index.ts'
+      || file.startsWith('@peculiar/')
+      || (file.startsWith('models/') && !allowed.some((prefix) => file.startsWith(prefix))));
+    assert.equal(outside.map((file) => reached.get(file)!.join(' → ')), [], command);
+    assert.ok([...reached.keys()].some((file) => file.startsWith(allowed[0]!)), command);
   }
 });
 
