@@ -832,22 +832,22 @@ function traceLine(line: string, index: number): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new SimError('SIM_USAGE', { line: index + 1 }, `trace line ${index + 1} is not a JSON `
+  throw new SimError('SIM_BAD_TRACE', { line: index + 1 }, `trace line ${index + 1} is not a JSON `
     + 'object');
 }
 
 /** Rebuilds the world a trace names, replays its host actions and compares the end. */
 export function replay(jsonl: string): ReplayOutput {
   const lines = jsonl.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length < 2) throw new SimError('SIM_USAGE', {}, 'a world trace has at least 2 lines');
+  if (lines.length < 2) throw new SimError('SIM_BAD_TRACE', {}, 'a world trace has at least 2 lines');
   const header = traceLine(lines[0]!, 0);
   if (header['format'] !== TRACE_FORMAT) {
-    throw new SimError('SIM_USAGE', {}, `not a ${TRACE_FORMAT} trace`);
+    throw new SimError('SIM_BAD_TRACE', {}, `not a ${TRACE_FORMAT} trace`);
   }
   const footer = traceLine(lines[lines.length - 1]!, lines.length - 1)['end'] as
     Record<string, unknown> | undefined;
   if (footer === undefined || typeof footer['fingerprint'] !== 'string') {
-    throw new SimError('SIM_USAGE', {}, 'the trace has no end line (was it cut short?)');
+    throw new SimError('SIM_BAD_TRACE', {}, 'the trace has no end line (was it cut short?)');
   }
   const recorded = lines.slice(1, -1).map((line, i) => traceLine(line, i + 1));
   let world = createWorld(worldOptionsFromJson(header['world']));

@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import {
   createWorld, deployBenign, describeEvent, fingerprint, replay, summarizeBenignRun, traceJsonl,
-} from '../world.js';
+} from '../index.js';
 import { dispatchSubcommand, newProgram, parseProgram, type Subcommand } from './dispatch.js';
 import { readInput, readInputText, writeOutput } from './files.js';
+import { seedFlag } from './flags.js';
 import type { CliIo } from './types.js';
 
 type RunOptions = { policy?: string; seed: string; trace?: string; format: string };
@@ -33,7 +34,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   if (options.format !== 'text' && options.format !== 'json') {
     throw new SimError('SIM_USAGE', {}, 'world run: --format is text or json');
   }
-  const world = createWorld({ seed: options.seed, policy: readInput(options.policy, 'policy') });
+  const seed = seedFlag(options.seed);
+  const world = createWorld({ seed, policy: readInput(options.policy, 'policy') });
   const run = deployBenign(world);
   const trace = traceJsonl(world, run.events, run.world);
   if (options.trace !== undefined) writeOutput(options.trace, trace);

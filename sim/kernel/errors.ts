@@ -122,6 +122,7 @@ export const SIM_ERROR_CODES = [
   'SIM_NOT_FOUND',           // an HTTP request for a route or resource the fake backend lacks
   'SIM_METHOD_NOT_ALLOWED',  // an HTTP method the route does not serve (detail.allow)
   'SIM_PAYLOAD_TOO_LARGE',   // an HTTP request body above the server's limit
+  'SIM_BAD_TRACE',           // a trace (JSONL) that does not parse: malformed input, not usage
 ] as const;
 
 export type SimErrorCode =
@@ -298,6 +299,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<SimErrorCode, ExitCode>> = {
   SIM_NOT_FOUND: EXIT_MALFORMED,
   SIM_METHOD_NOT_ALLOWED: EXIT_MALFORMED,
   SIM_PAYLOAD_TOO_LARGE: EXIT_MALFORMED,
+  SIM_BAD_TRACE: EXIT_MALFORMED,
 };
 
 /** The process exit code for anything a command threw: a SimError's row, else 70. */

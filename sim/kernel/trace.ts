@@ -89,12 +89,13 @@ export function parseTraceJsonl(text: string): TraceEvent[] {
     try {
       parsed = JSON.parse(line);
     } catch {
-      throw new SimError('SIM_USAGE', { line: i + 1 }, `trace line ${i + 1} is not JSON`);
+      throw new SimError('SIM_BAD_TRACE', { line: i + 1 }, `trace line ${i + 1} is not JSON`);
     }
     const event = parsed as Partial<TraceEvent>;
     if (typeof event.seq !== 'number' || typeof event.tick !== 'number'
       || typeof event.type !== 'string' || typeof event.source !== 'string') {
-      throw new SimError('SIM_USAGE', { line: i + 1 }, `trace line ${i + 1} is not a trace event`);
+      throw new SimError('SIM_BAD_TRACE', { line: i + 1 },
+        `trace line ${i + 1} is not a trace event`);
     }
     out.push(event as TraceEvent);
   }

@@ -51,7 +51,7 @@ test('kernel/trace: going past maxEvents throws SIM_LIMIT_EXCEEDED', () => {
 });
 
 test('kernel/trace: a line that is not an event is refused with its line number', () => {
-  assert.is(errorCode(() => parseTraceJsonl('{"seq":0}\n')), 'SIM_USAGE');
+  assert.is(errorCode(() => parseTraceJsonl('{"seq":0}\n')), 'SIM_BAD_TRACE');
 });
 
 test('kernel/clock: advance moves forward and negative steps are refused', () => {

@@ -196,6 +196,19 @@ test(`${SUITE}: serve --seed -1 is a usage error naming --seed (it never starts 
   usageNaming(['serve', '--seed', '-1', '--port', '0'], '--seed');
 });
 
+test(`${SUITE}: world run --seed -1 is a usage error naming --seed`, () => {
+  usageNaming(['world', 'run', '--policy', join(scratch, 'no-policy.rego'), '--seed', '-1'],
+    '--seed');
+});
+
+test(`${SUITE}: world replay of a file that is no trace is malformed input (30), not usage`, () => {
+  const file = join(scratch, 'not-a-trace.jsonl');
+  writeFileSync(file, '{"a":1}\n{"b":2}\n');
+  const result = spawnCli(['world', 'replay', file]);
+  assert.is(result.code, 30, result.stderr);
+  assert.match(oneLine(result), 'SIM_BAD_TRACE');
+});
+
 test(`${SUITE}: policy hash --help and policy show --help print the usage and exit 0`, () => {
   for (const sub of ['hash', 'show']) {
     const result = spawnCli(['policy', sub, '--help']);
