@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest, sharedTests } from '../support/requires.js';
 import { loadVerityVectors, sha256Hex, vectorImage, type VerityVector } from './verity-vectors.js';
 
 const SUITE = 'guest/dm-verity-vectors';
-const vectors = loadVerityVectors(SUITE);
-const inputsDir = testdata(SUITE, 'vectors', 'inputs');
+let loaded: readonly VerityVector[] | undefined;
+const vectors = (): readonly VerityVector[] => loaded ??= loadVerityVectors();
 let workdir = '';
 
 test.before(() => { workdir = mkdtempSync(join(tmpdir(), 'parma-sim-verity-vectors-')); });
@@ -43,7 +43,7 @@ async function checkVector(vector: VerityVector): Promise<void> {
   const dir = join(workdir, vector.id);
   mkdirSync(dir);
   const { argv, data, hash } = argvIn(vector, dir);
-  writeFileSync(data, vectorImage(vector, inputsDir!));
+  writeFileSync(data, vectorImage(vector, shared('vectors', 'inputs')));
   assert.is(existsSync(hash), data === hash, 'a separate hash device starts absent');
   const result = await runCli(argv);
   assert.is(result.code, 0, result.stderr);
@@ -77,17 +77,16 @@ async function checkVector(vector: VerityVector): Promise<void> {
   assert.is(read.stdout, `${vector.expected_root_hex}\n`, 'root hash read back from the device');
 }
 
-if (vectors === undefined || inputsDir === undefined) {
-  test.skip('guest/dm-verity vectors: ../shared/testdata is absent');
-} else {
-  test('guest/dm-verity vectors: the file holds the 36 documented vectors, ids unique', () => {
-    assert.is(vectors.length, 36);
-    assert.is(new Set(vectors.map((v) => v.id)).size, 36);
-  });
-  for (const vector of vectors) {
+sharedTest(`${SUITE}: the file holds the 36 documented vectors, ids unique`, () => {
+  assert.is(vectors().length, 36);
+  assert.is(new Set(vectors().map((v) => v.id)).size, 36);
+});
+
+sharedTests(`${SUITE}: each vector's root hash and tree, written and read back`, () => {
+  for (const vector of vectors()) {
     test(`guest/dm-verity vector ${vector.id}: dmverity format prints veritysetup's root hash `
       + 'and writes its tree; roothash reads it back from the device', () => checkVector(vector));
   }
-}
+});
 
 test.run();

@@ -6,10 +6,10 @@
  * vectors hash their shipped intermediate ext4 image.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { patternBytes } from '../hypervisor/vector-inputs.js';
-import { testdata } from '../support/paths.js';
+import { shared } from '../support/requires.js';
 
 export type VerityVector = Readonly<{
   id: string;
@@ -31,10 +31,9 @@ export type VerityVector = Readonly<{
   hcsshim_tree_sha256?: string;
 }>;
 
-export function loadVerityVectors(suite: string): readonly VerityVector[] | undefined {
-  const path = testdata(suite, 'vectors', 'dm-verity.json');
-  if (path === undefined || !existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as VerityVector[];
+/** The dm-verity vectors of ../shared; only inside a sharedTest / sharedTests. */
+export function loadVerityVectors(): readonly VerityVector[] {
+  return JSON.parse(readFileSync(shared('vectors', 'dm-verity.json'), 'utf8')) as VerityVector[];
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -17,7 +17,7 @@ import { loadFirmwareImage } from '../../models/hypervisor/qemu-launch-driver.js
 import { OVMF_TABLE_GUID } from '../../models/hypervisor/ovmf-footer-table.js';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import { groupOfPolicy } from '../../sim/world-deployment.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const utf8 = new TextDecoder();
 
@@ -27,9 +27,9 @@ test('host/images: a generated image is known by the root hash the guest reads f
   assert.is(image.declaredRoot, null);
 });
 
-test('host/images: stand-ins of a real policy declare its layer hashes and hold the files the containers need', () => {
-  const path = testdata('host/images', 'policies', 'confcom', 'command.policy.rego');
-  if (path === undefined) return;
+sharedTest('host/images: stand-ins of a real policy declare its layer hashes and hold the files '
+  + 'the containers need', () => {
+  const path = shared('policies', 'confcom', 'command.policy.rego');
   const policy = loadSecurityPolicy(new Uint8Array(readFileSync(path))).policy;
   const group = groupOfPolicy(policy);
   const images = standInImages(group);
@@ -48,7 +48,8 @@ test('host/images: stand-ins of a real policy declare its layer hashes and hold 
   assert.ok(passwd?.kind === 'file' && utf8.decode(passwd.content).startsWith('root:x:0:0:'));
 });
 
-test('host/confcom: a generated workload\'s policy names the computed roots of its images, pause first', () => {
+test('host/confcom: a generated workload\'s policy names the computed roots of its images, pause '
+  + 'first', () => {
   const workload = generateWorkload([{ name: 'web', command: ['/bin/web'], env: ['A=1'],
     workingDir: '/srv', layers: [{ '/bin/web': { kind: 'file', content: new Uint8Array([9]) } }] }]);
   const policy = loadSecurityPolicy(new TextEncoder().encode(workload.policyText)).policy;
@@ -58,7 +59,8 @@ test('host/confcom: a generated workload\'s policy names the computed roots of i
   for (const image of workload.images) assert.is(readLayerRootHash(image.image), image.realRoot);
 });
 
-test('host/uvm-image: the UVM flash image parses as OVMF (footer table, SEV metadata sections)', () => {
+test('host/uvm-image: the UVM flash image parses as OVMF (footer table, SEV metadata '
+  + 'sections)', () => {
   const ovmf = loadFirmwareImage(uvmFlashImage());
   assert.is(ovmf.bytes.length % 4096, 0);
   assert.ok(ovmf.table.has(OVMF_TABLE_GUID.sev_es_reset_block));

@@ -10,20 +10,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, spawnCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { available, shared, sharedTest } from '../support/requires.js';
 import {
   absoluteArgs, loadLaunchVectors, prepareVectorWorkdir, sha256Hex, type LaunchVector,
   type VectorWorkdir,
 } from './vector-inputs.js';
 import { readFileSync } from 'node:fs';
 
-const vectors = loadLaunchVectors('hypervisor/launch-digest-vectors');
-const inputsDir = testdata('hypervisor/launch-digest-vectors', 'vectors', 'inputs');
+let vectors: readonly LaunchVector[] = [];
 let workdir: VectorWorkdir | undefined;
 
 test.before(() => {
-  if (vectors !== undefined && inputsDir !== undefined) {
-    workdir = prepareVectorWorkdir(vectors, inputsDir);
+  if (available('testdata')) {                     // else the tests below are skipped ones
+    vectors = loadLaunchVectors();
+    workdir = prepareVectorWorkdir(vectors, shared('vectors', 'inputs'));
   }
 });
 test.after(() => workdir?.dispose());
@@ -48,28 +48,25 @@ function checkOutcome(
   }
 }
 
-test('hypervisor/launch-digest vectors: the file holds the 71 documented vectors', () => {
-  if (vectors === undefined) return;
+sharedTest('hypervisor/launch-digest vectors: the file holds the 71 documented vectors', () => {
   assert.is(vectors.length, 71);
   assert.is(new Set(vectors.map((v) => v.id)).size, 71);
 });
 
-test('hypervisor/launch-digest vectors: shipped inputs match their recorded sha256', () => {
-  if (vectors === undefined || workdir === undefined) return;
+sharedTest('hypervisor/launch-digest vectors: shipped inputs match their recorded sha256', () => {
   for (const vector of vectors) {
     for (const [name, sha] of Object.entries(vector.inputs)) {
-      assert.is(sha256Hex(readFileSync(workdir.pathOf(name))), sha, `${vector.id}: ${name}`);
+      assert.is(sha256Hex(readFileSync(workdir!.pathOf(name))), sha, `${vector.id}: ${name}`);
     }
   }
 });
 
-test(
+sharedTest(
   'hypervisor/launch-digest vectors: every vector gives the recorded output in-process',
   async () => {
-    if (vectors === undefined || workdir === undefined) return;
     let checked = 0;
     for (const vector of vectors) {
-      checkOutcome(vector, await runCli(['measure', ...absoluteArgs(vector, workdir)]));
+      checkOutcome(vector, await runCli(['measure', ...absoluteArgs(vector, workdir!)]));
       checked++;
     }
     assert.is(checked, 71);
@@ -85,15 +82,14 @@ const SPAWNED = [
   'snp-large-2MiBovmf-10MiBkernel-50MiBinitrd-64vcpu-genoa-gf21',
 ];
 
-test(
+sharedTest(
   'hypervisor/launch-digest vectors: a representative subset gives ' +
     'the recorded output as a real process',
   () => {
-    if (vectors === undefined || workdir === undefined) return;
     for (const id of SPAWNED) {
       const vector = vectors.find((v) => v.id === id);
       assert.ok(vector !== undefined, `vector ${id} exists`);
-      checkOutcome(vector, spawnCli(['measure', ...vector.args], { cwd: workdir.dir }));
+      checkOutcome(vector, spawnCli(['measure', ...vector.args], { cwd: workdir!.dir }));
     }
   },
 );

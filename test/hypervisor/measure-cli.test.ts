@@ -3,7 +3,7 @@
  * does (usage errors exit 2, measurement errors exit 1 with one "Error: ..." line), never with a
  * stack trace; hostile OVMF images get HV_BAD_OVMF, not an assertion.
  * Method: run the CLI in-process and as a process on small synthetic inputs and the shipped
- * fixture.
+ * ovmf_AmdSev_suffix.bin of ../shared
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,46 +13,43 @@ import * as assert from 'uvu/assert';
 import { errorCode } from '../../sim/kernel/errors.js';
 import { loadFirmwareImage } from '../../models/hypervisor/qemu-launch-driver.js';
 import { runCli, spawnCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
-const fixture = testdata('hypervisor/measure-cli', 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
+const ovmf = (): string => shared('vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
 
-test(
+sharedTest(
   'hypervisor/measure-cli: missing --vcpus in snp mode is a usage ' +
     'error (exit 2) with sev-snp-measure wording',
   async () => {
-    if (fixture === undefined) return;
     const result = await runCli([
-      'measure', '--mode', 'snp', '--ovmf', fixture, '--vcpu-type', 'EPYC-v4',
+      'measure', '--mode', 'snp', '--ovmf', ovmf(), '--vcpu-type', 'EPYC-v4',
     ]);
     assert.is(result.code, 2);
     assert.match(result.stderr, /error: missing --vcpus N in guest mode 'snp'\n$/);
   },
 );
 
-test(
-  'hypervisor/measure-cli: an unknown vCPU type and an unknown VMM type are usage errors',
-  async () => {
-    const bad = await runCli([
-      'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-Foo', '--ovmf', 'x',
-    ]);
-    assert.is(bad.code, 2);
-    assert.match(bad.stderr, /argument --vcpu-type: invalid choice: 'EPYC-Foo'/);
-    if (fixture === undefined) return;
-    const vmm = await runCli([
-      'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen',
-      '--ovmf', fixture,
-    ]);
-    assert.is(vmm.code, 2);
-    assert.match(vmm.stderr, /unknown VMM type 'xen'/);
-  },
-);
+test('hypervisor/measure-cli: an unknown vCPU type is a usage error', async () => {
+  const bad = await runCli([
+    'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-Foo', '--ovmf', 'x',
+  ]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /argument --vcpu-type: invalid choice: 'EPYC-Foo'/);
+});
 
-test(
+sharedTest('hypervisor/measure-cli: an unknown VMM type is a usage error', async () => {
+  const vmm = await runCli([
+    'measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC', '--vmm-type', 'xen',
+    '--ovmf', ovmf(),
+  ]);
+  assert.is(vmm.code, 2);
+  assert.match(vmm.stderr, /unknown VMM type 'xen'/);
+});
+
+sharedTest(
   'hypervisor/measure-cli: QEMU without any vCPU signature option is a usage error',
   async () => {
-    if (fixture === undefined) return;
-    const result = await runCli(['measure', '--mode', 'seves', '--vcpus', '1', '--ovmf', fixture]);
+    const result = await runCli(['measure', '--mode', 'seves', '--vcpus', '1', '--ovmf', ovmf()]);
     assert.is(result.code, 2);
     assert.match(
       result.stderr, /missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode 'seves'/,
@@ -71,13 +68,12 @@ test(
   },
 );
 
-test(
+sharedTest(
   'hypervisor/measure-cli: --snp-ovmf-hash outside snp mode is ' +
     'refused as sev-snp-measure refuses it',
   async () => {
-    if (fixture === undefined) return;
     const result = await runCli([
-      'measure', '--mode', 'seves', '--vcpus', '1', '--vcpu-sig', '0', '--ovmf', fixture,
+      'measure', '--mode', 'seves', '--vcpus', '1', '--vcpu-sig', '0', '--ovmf', ovmf(),
       '--snp-ovmf-hash', '00'.repeat(48),
     ]);
     assert.is(result.code, 1);
@@ -85,14 +81,13 @@ test(
   },
 );
 
-test(
+sharedTest(
   'hypervisor/measure-cli: --dump-vmsa writes one VMSA per vCPU and refuses sev mode',
   async () => {
-    if (fixture === undefined) return;
     const dir = mkdtempSync(join(tmpdir(), 'parma-sim-dump-vmsa-'));
     try {
       const result = spawnCli([
-        'measure', '--mode', 'snp', '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--ovmf', fixture,
+        'measure', '--mode', 'snp', '--vcpus', '2', '--vcpu-type', 'EPYC-v4', '--ovmf', ovmf(),
         '--dump-vmsa',
       ], { cwd: dir });
       assert.is(result.code, 0, result.stderr);
@@ -105,22 +100,21 @@ test(
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const sev = await runCli(['measure', '--mode', 'sev', '--ovmf', fixture, '--dump-vmsa']);
+    const sev = await runCli(['measure', '--mode', 'sev', '--ovmf', ovmf(), '--dump-vmsa']);
     assert.is(sev.code, 2);
   },
 );
 
-test(
+sharedTest(
   'hypervisor/ovmf: images too small, with a bad metadata signature ' +
     'or a bad entry size are HV_BAD_OVMF',
   () => {
     assert.is(errorCode(() => loadFirmwareImage(new Uint8Array(10))), 'HV_BAD_OVMF');
-    if (fixture === undefined) return;
-    const image = new Uint8Array(readFileSync(fixture));
+    const image = new Uint8Array(readFileSync(ovmf()));
     const view = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
     const text = view.toString('latin1');
     const asev = text.indexOf('ASEV');
-    assert.ok(asev > 0, 'fixture has SEV metadata');
+    assert.ok(asev > 0, 'the OVMF has SEV metadata');
     const badSig = image.slice();
     badSig[asev] = 0x42;
     assert.is(errorCode(() => loadFirmwareImage(badSig)), 'HV_BAD_OVMF');

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testdata } from '../support/paths.js';
+import { shared } from '../support/requires.js';
 
 export type LaunchVector = Readonly<{
   id: string;
@@ -25,10 +25,10 @@ export type LaunchVector = Readonly<{
   expected_stderr?: string;
 }>;
 
-export function loadLaunchVectors(suite: string): readonly LaunchVector[] | undefined {
-  const path = testdata(suite, 'vectors', 'launch-digest.json');
-  if (path === undefined) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as LaunchVector[];
+/** The launch-digest vectors of ../shared; only inside a sharedTest. */
+export function loadLaunchVectors(): readonly LaunchVector[] {
+  return JSON.parse(readFileSync(shared('vectors', 'launch-digest.json'), 'utf8')) as
+    LaunchVector[];
 }
 
 /** byte i = (i*a+b) mod m for i in [0, length). */

@@ -16,7 +16,7 @@ import {
   idSigningKeyFromPem, signIdBlock, testIdSigningKey,
 } from '../../models/snp/launch/id-key.js';
 import { runCli, spawnCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 type IdVectors = {
   launch_digest_b64: string;
@@ -25,9 +25,10 @@ type IdVectors = {
   author_key_file: string; expected_author_key_digest_b64: string;
 };
 
-const dir = testdata('launch/idblock-vectors', 'snp', 'idblock');
-const vectors = dir === undefined ? undefined
-  : (JSON.parse(readFileSync(`${dir}/idblock-vectors.json`, 'utf8')) as IdVectors);
+/** The ID block vectors of ../shared and their directory; only inside a sharedTest. */
+const idDir = (): string => shared('snp', 'idblock');
+const idVectors = (): IdVectors =>
+  JSON.parse(readFileSync(`${idDir()}/idblock-vectors.json`, 'utf8')) as IdVectors;
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const fromB64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
@@ -40,22 +41,25 @@ function signVectors(v: IdVectors, directory: string) {
   });
 }
 
-test('launch/id-block: the ID block bytes equal snp-create-id-block output', () => {
-  if (vectors === undefined || dir === undefined) return;
+sharedTest('launch/id-block: the ID block bytes equal snp-create-id-block output', () => {
+  const vectors = idVectors();
+  const dir = idDir();
   const signed = signVectors(vectors, dir);
   assert.is(b64(signed.id_block), vectors.expected_id_block_b64);
   assert.is(signed.id_block.length, 0x60);
 });
 
-test('launch/id-block: ID key and author key digests equal the published digests', () => {
-  if (vectors === undefined || dir === undefined) return;
+sharedTest('launch/id-block: ID key and author key digests equal the published digests', () => {
+  const vectors = idVectors();
+  const dir = idDir();
   const signed = signVectors(vectors, dir);
   assert.is(b64(signed.id_key_digest), vectors.expected_id_key_digest_b64);
   assert.is(b64(signed.author_key_digest), vectors.expected_author_key_digest_b64);
 });
 
-test('launch/id-block: the signed ID auth info verifies under the firmware checks', () => {
-  if (vectors === undefined || dir === undefined) return;
+sharedTest('launch/id-block: the signed ID auth info verifies under the firmware checks', () => {
+  const vectors = idVectors();
+  const dir = idDir();
   const signed = signVectors(vectors, dir);
   const verdict = verifyIdAuth(
     { id_block: signed.id_block, id_auth_info: signed.id_auth_info, auth_key_en: true },
@@ -67,10 +71,11 @@ test('launch/id-block: the signed ID auth info verifies under the firmware check
   assert.is(auth.auth_key_algo, 1);
 });
 
-test(
+sharedTest(
   'launch/id-block: parma-sim idblock prints the snp-create-id-block lines for the test keys',
   () => {
-    if (vectors === undefined || dir === undefined) return;
+    const vectors = idVectors();
+    const dir = idDir();
     const result = spawnCli([
       'idblock', '--measurement', vectors.launch_digest_b64, '--idkey', vectors.id_key_file,
       '--authorkey', vectors.author_key_file,
@@ -84,11 +89,12 @@ test(
   },
 );
 
-test(
+sharedTest(
   'launch/id-block: parma-sim idblock refuses a key file that ' +
     'is not a P-384 key (exit 30, one line)',
   async () => {
-    if (vectors === undefined || dir === undefined) return;
+    const vectors = idVectors();
+    const dir = idDir();
     const result = await runCli(['idblock', '--measurement', vectors.launch_digest_b64, '--idkey',
       `${dir}/idblock-vectors.json`, '--authorkey', `${dir}/${vectors.author_key_file}`]);
     assert.is(result.code, 30);

@@ -31,7 +31,7 @@ import { loadFirmwareImage, planSnpLaunch } from '../../models/hypervisor/qemu-l
 import { sevHashesOf } from '../../models/hypervisor/sev-hashes-table.js';
 import { vcpuTypeSignature } from '../../models/hypervisor/vcpu-types.js';
 import { runCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const platform = createPlatform({ rng: snpStream(1), product: 'Milan' });
 const rng = Rng.fromSeed(1).fork('snp').fork('guest').fork('guest0');
@@ -307,16 +307,15 @@ test(
 
 const VECTOR = 'snp-amdsev-k1i1c1-1vcpu-epycv4-gf21';
 
-test(
+sharedTest(
   'snp/launch-context: a launched guest reports the measurement ' +
     'parma-sim measure and sev-snp-measure give',
   async () => {
-    const vectorsPath = testdata('launch/launch-context', 'vectors', 'launch-digest.json');
-    if (vectorsPath === undefined) return;
+    const vectorsPath = shared('vectors', 'launch-digest.json');
     const vector = (
       JSON.parse(readFileSync(vectorsPath, 'utf8')) as { id: string; expected_digest_hex: string }[]
     ).find((v) => v.id === VECTOR)!;
-    const input = (name: string) => testdata('launch/launch-context', 'vectors', 'inputs', name)!;
+    const input = (name: string) => shared('vectors', 'inputs', name);
     const bytes = (name: string) => new Uint8Array(readFileSync(input(name)));
     const plan = planSnpLaunch({
       ovmf: loadFirmwareImage(bytes('ovmf_AmdSev_suffix.bin')),

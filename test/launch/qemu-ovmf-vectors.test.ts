@@ -18,7 +18,7 @@ import {
   type FirmwareImage,
 } from '../../models/hypervisor/qemu-launch-driver.js';
 import { isVmmType } from '../../models/hypervisor/vmm-types.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 type Section = { gpa: string; size: string; type: number; name: string };
 type Vector = {
@@ -31,11 +31,10 @@ type VectorFile = {
   vectors: Vector[];
 };
 
-const path = testdata(
-  'launch/qemu-ovmf-vectors', 'snp', 'launch', 'qemu-ovmf-launch-digest-vectors.json',
-);
-const file = path === undefined ? undefined
-  : (JSON.parse(readFileSync(path, 'utf8')) as VectorFile);
+let loaded: VectorFile | undefined;
+/** The vector file of ../shared; only inside a sharedTest. */
+const vectorFile = (): VectorFile => loaded ??= JSON.parse(readFileSync(
+  shared('snp', 'launch', 'qemu-ovmf-launch-digest-vectors.json'), 'utf8')) as VectorFile;
 
 function u32le(value: number): Uint8Array {
   const out = new Uint8Array(4);
@@ -60,16 +59,14 @@ function cmdlineSha256(cmdline: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(`${cmdline}\0`).digest());
 }
 
-test('launch/qemu-ovmf vectors: the file has 9 vectors and KVM VMSA GPA', () => {
-  if (file === undefined) return;
-  assert.is(file.vectors.length, 9);
-  assert.is(Number(file.common.vmsa_gpa), VMSA_GPA);
+sharedTest('launch/qemu-ovmf vectors: the file has 9 vectors and KVM VMSA GPA', () => {
+  assert.is(vectorFile().vectors.length, 9);
+  assert.is(Number(vectorFile().common.vmsa_gpa), VMSA_GPA);
 });
 
-test('launch/qemu-ovmf vectors: each planned launch folds to the published digest', () => {
-  if (file === undefined) return;
-  const ovmf = describedOvmf(file.common);
-  for (const vector of file.vectors) {
+sharedTest('launch/qemu-ovmf vectors: each planned launch folds to the published digest', () => {
+  const ovmf = describedOvmf(vectorFile().common);
+  for (const vector of vectorFile().vectors) {
     assert.ok(isVmmType(vector.vmm), vector.name);
     const hashes = vector.kernel_sha256 === null ? undefined : {
       kernel_sha256: fromHex(vector.kernel_sha256),
@@ -77,7 +74,7 @@ test('launch/qemu-ovmf vectors: each planned launch folds to the published diges
       cmdline_sha256: cmdlineSha256(vector.cmdline ?? ''),
     };
     const plan = planSnpLaunch({
-      ovmf, ovmfHash: fromHex(file.common.ovmf_seed_ld_hex),
+      ovmf, ovmfHash: fromHex(vectorFile().common.ovmf_seed_ld_hex),
       ...(hashes !== undefined ? { hashes } : {}),
       vcpus: vector.vcpus, vcpuSig: vector.vcpu_sig.startsWith('0x') ? Number(vector.vcpu_sig) : 0,
       guestFeatures: BigInt(vector.guest_features), vmmType: vector.vmm as 'QEMU',
@@ -86,19 +83,17 @@ test('launch/qemu-ovmf vectors: each planned launch folds to the published diges
   }
 });
 
-test(
+sharedTest(
   'launch/qemu-ovmf vectors: the AmdSev OVMF fixture parses to the described table and metadata',
   () => {
-    if (file === undefined) return;
-    const fixture = testdata(
-      'launch/qemu-ovmf-vectors', 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin',
-    )!;
+    const fixture = shared('vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
     const image = loadFirmwareImage(new Uint8Array(readFileSync(fixture)));
     assert.is(image.gpa, 0xfffff000);
-    assert.is(sevEsResetEip(image), Number(file.common.sev_es_reset_eip));
-    assert.is(sevHashesTableGpa(image), Number(file.common.sev_hashes_table_gpa));
+    assert.is(sevEsResetEip(image), Number(vectorFile().common.sev_es_reset_eip));
+    assert.is(sevHashesTableGpa(image), Number(vectorFile().common.sev_hashes_table_gpa));
     assert.equal(image.metadata.map((s) => [s.gpa, s.size, s.section_type]),
-      file.common.ovmf_metadata_sections.map((s) => [Number(s.gpa), Number(s.size), s.type]));
+      vectorFile().common.ovmf_metadata_sections
+        .map((s) => [Number(s.gpa), Number(s.size), s.type]));
   },
 );
 

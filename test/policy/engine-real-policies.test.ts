@@ -23,16 +23,16 @@ import type { Decision, NullCommandReading } from '../../models/policy/engine.js
 import { DIALECTS, POLICY_DIALECTS, type PolicyDialect } from '../../models/policy/dialect.js';
 import { emptyMetadata, initialMetadata } from '../../models/policy/metadata.js';
 import { compareSemver } from '../../models/policy/match/semver.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest, sharedTests } from '../support/requires.js';
 import { runCli } from '../support/cli.js';
 import {
   HUGEPAGES_DIR, SANDBOX_DIR, container, createInput, last, run,
 } from './engine-support.js';
 
 const SUITE = 'policy/engine-real-policies';
-const root = testdata(SUITE, 'policies');
-const SIM = root === undefined ? undefined : join(root, 'hcsshim',
-  'policyenginesimulator_simple_framework');
+const policiesRoot = (): string => shared('policies');
+const sim = (file: string): string =>
+  shared('policies', 'hcsshim', 'policyenginesimulator_simple_framework', file);
 
 function walk(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((f) => statSync(join(dir, f)).isDirectory()
@@ -40,7 +40,7 @@ function walk(dir: string): string[] {
 }
 
 function importable(): (readonly [string, SecurityPolicy])[] {
-  if (root === undefined) return [];
+  const root = policiesRoot();
   const out: (readonly [string, SecurityPolicy])[] = [];
   for (const file of walk(root)) {
     try {
@@ -84,7 +84,8 @@ function benign(c: PolicyContainer, index: number): (readonly [string, unknown])
   ];
 }
 
-const policies = importable();
+let found: (readonly [string, SecurityPolicy])[] | undefined;
+const policies = (): (readonly [string, SecurityPolicy])[] => found ??= importable();
 /** The dialects whose framework is not older than the policy's framework_version. */
 function dialectsFor(policy: SecurityPolicy): readonly PolicyDialect[] {
   return POLICY_DIALECTS.filter((d) =>
@@ -96,67 +97,70 @@ function runIn(policy: SecurityPolicy, calls: readonly (readonly [string, unknow
   return run(policy, calls, initialMetadata(dialect), { dialect, nullCommand });
 }
 
-for (const [file, policy] of policies) {
-  policy.containers.forEach((c, index) => {
-    const label = `${file} containers[${index}] (${c.name || c.command?.join(' ') || 'unnamed'})`;
-    if (c.absent_fields !== undefined) {
-      test(`${SUITE}: ${label} lacks ${c.absent_fields.join(', ')} although its framework_version `
-          + 'has them: its layers mount, but the shim drops it, so no overlay matches', () => {
-        const calls = benign(c, index).slice(0, c.layers.length + 1);
+sharedTests(`${SUITE}: each container of each policy in ../shared imports and runs`, () => {
+  for (const [file, policy] of policies()) {
+    policy.containers.forEach((c, index) => {
+      const label = `${file} containers[${index}] (${c.name || c.command?.join(' ') || 'unnamed'})`;
+      if (c.absent_fields !== undefined) {
+        test(`${SUITE}: ${label} lacks ${c.absent_fields.join(', ')} although its `
+          + `framework_version `
+            + 'has them: its layers mount, but the shim drops it, so no overlay matches', () => {
+          const calls = benign(c, index).slice(0, c.layers.length + 1);
+          for (const dialect of dialectsFor(policy)) {
+            const ds = runIn(policy, calls, dialect);
+            assert.ok(ds.slice(0, c.layers.length).every((d) => d.allowed), dialect);
+            assert.equal(last(ds).framework_reasons, ['no matching containers for overlay']);
+          }
+        });
+        return;
+      }
+      if (c.command === null) {
+        test(`${SUITE}: ${label} has command null, so a create with a host-chosen argv is denied `
+            + `with "invalid command"`, () => {
+          const calls = benign(c, index);
+          const createAt = c.layers.length + 1;
+          const [, createInputValue] = calls[createAt]!;
+          calls[createAt] = ['create_container', { ...(createInputValue as Record<string, unknown>),
+            argList: ['/bin/sh', '-c', 'id'] }];
+          const ds = run(policy, calls.slice(0, createAt + 1), emptyMetadata(),
+            { nullCommand: 'empty-argv' });
+          assert.ok(ds.slice(0, createAt).every((d) => d.allowed));
+          assert.is(ds[createAt]!.allowed, false);
+          assert.ok(ds[createAt]!.framework_reasons!.includes('invalid command'));
+        });
+        test(`${SUITE}: ${label} has command null: the framework denies even the empty argv, the `
+            + 'empty-argv reading allows the benign sequence', () => {
+          const calls = benign(c, index);
+          const createAt = c.layers.length + 1;
+          for (const dialect of dialectsFor(policy)) {
+            const real = runIn(policy, calls.slice(0, createAt + 1), dialect);
+            assert.equal(last(real).framework_reasons, ['invalid command'], dialect);
+            const lenient = runIn(policy, calls, dialect, 'empty-argv');
+            lenient.forEach((d, i) => assert.ok(d.allowed,
+              `${dialect} step ${i} ${calls[i]![0]}: ${d.reasons.join(' | ')}`));
+          }
+        });
+        return;
+      }
+      test(`${SUITE}: ${label}: the benign sequence is allowed step by step in every dialect `
+          + 'that accepts its framework_version', () => {
+        const calls = benign(c, index);
         for (const dialect of dialectsFor(policy)) {
           const ds = runIn(policy, calls, dialect);
-          assert.ok(ds.slice(0, c.layers.length).every((d) => d.allowed), dialect);
-          assert.equal(last(ds).framework_reasons, ['no matching containers for overlay']);
-        }
-      });
-      return;
-    }
-    if (c.command === null) {
-      test(`${SUITE}: ${label} has command null, so a create with a host-chosen argv is denied `
-          + `with "invalid command"`, () => {
-        const calls = benign(c, index);
-        const createAt = c.layers.length + 1;
-        const [, createInputValue] = calls[createAt]!;
-        calls[createAt] = ['create_container', { ...(createInputValue as Record<string, unknown>),
-          argList: ['/bin/sh', '-c', 'id'] }];
-        const ds = run(policy, calls.slice(0, createAt + 1), emptyMetadata(),
-          { nullCommand: 'empty-argv' });
-        assert.ok(ds.slice(0, createAt).every((d) => d.allowed));
-        assert.is(ds[createAt]!.allowed, false);
-        assert.ok(ds[createAt]!.framework_reasons!.includes('invalid command'));
-      });
-      test(`${SUITE}: ${label} has command null: the framework denies even the empty argv, the `
-          + 'empty-argv reading allows the benign sequence', () => {
-        const calls = benign(c, index);
-        const createAt = c.layers.length + 1;
-        for (const dialect of dialectsFor(policy)) {
-          const real = runIn(policy, calls.slice(0, createAt + 1), dialect);
-          assert.equal(last(real).framework_reasons, ['invalid command'], dialect);
-          const lenient = runIn(policy, calls, dialect, 'empty-argv');
-          lenient.forEach((d, i) => assert.ok(d.allowed,
+          ds.forEach((d, i) => assert.ok(d.allowed,
             `${dialect} step ${i} ${calls[i]![0]}: ${d.reasons.join(' | ')}`));
+          assert.is(ds.length, calls.length);
         }
+        assert.ok(dialectsFor(policy).includes('head'));
       });
-      return;
-    }
-    test(`${SUITE}: ${label}: the benign sequence is allowed step by step in every dialect `
-        + 'that accepts its framework_version', () => {
-      const calls = benign(c, index);
-      for (const dialect of dialectsFor(policy)) {
-        const ds = runIn(policy, calls, dialect);
-        ds.forEach((d, i) => assert.ok(d.allowed,
-          `${dialect} step ${i} ${calls[i]![0]}: ${d.reasons.join(' | ')}`));
-        assert.is(ds.length, calls.length);
-      }
-      assert.ok(dialectsFor(policy).includes('head'));
     });
-  });
-}
+  }
+});
 
-test(`${SUITE}: the allow-all test policy grants stdio where its constant create_container says `
+sharedTest(`${SUITE}: the allow-all test policy grants stdio where its constant create_container `
+  + `says `
     + `so, and not for exec_in_container`, () => {
-  if (root === undefined) return;
-  const { policy } = loadSecurityPolicy(new Uint8Array(readFileSync(join(root,
+  const { policy } = loadSecurityPolicy(new Uint8Array(readFileSync(join(policiesRoot(),
     'confidential-aci-testing', 'allow_all_policy.rego'))));
   const id = 'ab'.repeat(32);
   const anyContainer = container({ command: ['/bin/anything'], env_rules: [] });
@@ -170,18 +174,18 @@ test(`${SUITE}: the allow-all test policy grants stdio where its constant create
   assert.is(exec!.allow_stdio_access, undefined);
 });
 
-test(`${SUITE}: at least the generated confcom and hcsshim sample policies were found`, () => {
-  if (root === undefined) return;
-  assert.ok(policies.length >= 10, `only ${policies.length} policies`);
-  assert.ok(policies.some(([f]) => f.startsWith('confcom/')));
+sharedTest(`${SUITE}: at least the generated confcom and hcsshim sample policies were `
+  + `found`, () => {
+  assert.ok(policies().length >= 10, `only ${policies().length} policies`);
+  assert.ok(policies().some(([f]) => f.startsWith('confcom/')));
 });
 
-test(`${SUITE}: policy simulate replays the hcsshim sample, one decision per command, and says why `
+sharedTest(`${SUITE}: policy simulate replays the hcsshim sample, one decision per command, and `
+  + `says why `
     + `HEAD denies old targets`, async () => {
-  if (SIM === undefined) return;
-  const commands = JSON.parse(readFileSync(join(SIM, 'commands.json'), 'utf8')) as unknown[];
-  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands',
-    join(SIM, 'commands.json')]);
+  const commands = JSON.parse(readFileSync(sim('commands.json'), 'utf8')) as unknown[];
+  const r = await runCli(['policy', 'simulate', sim('policy.rego'), '--commands',
+    sim('commands.json')]);
   const lines = r.stdout.trim().split('\n').map((l) =>
     JSON.parse(l) as { name: string; allowed: boolean; reasons: string[] });
   assert.is(lines.length, commands.length);
@@ -194,11 +198,10 @@ test(`${SUITE}: policy simulate replays the hcsshim sample, one decision per com
   assert.ok(lines[0]!.name === 'load_fragment' && lines[0]!.allowed);
 });
 
-test(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass; creates are `
+sharedTest(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass; creates are `
     + `judged field by field`, async () => {
-  if (SIM === undefined) return;
-  const r = await runCli(['policy', 'simulate', join(SIM, 'policy.rego'), '--commands',
-    join(SIM, 'commands.json'), '--dialect', 'v0.14.1']);
+  const r = await runCli(['policy', 'simulate', sim('policy.rego'), '--commands',
+    sim('commands.json'), '--dialect', 'v0.14.1']);
   const lines = r.stdout.trim().split('\n').map((l) =>
     JSON.parse(l) as { name: string; allowed: boolean; index: number; reasons: string[] });
   assert.ok(lines.filter((l) => l.name === 'mount_device'
@@ -219,13 +222,13 @@ test(`${SUITE}: under the v0.14.1 dialect the sample's mounts and overlays pass;
   assert.ok(creates.get(51)!.reasons.includes('privileged escalation not allowed'));
 });
 
-test(`${SUITE}: policy eval prints the decision and exits 0 allowed / 10 denied / 30 malformed `
+sharedTest(`${SUITE}: policy eval prints the decision and exits 0 allowed / 10 denied / 30 `
+  + `malformed `
     + `input`, async () => {
-  if (SIM === undefined) return;
   const dir = mkdtempSync(join(tmpdir(), 'parma-eval-'));
   const write = (name: string, value: unknown) => { const p = join(dir, name);
     writeFileSync(p, JSON.stringify(value)); return p; };
-  const policyFile = join(SIM, 'policy.rego');
+  const policyFile = sim('policy.rego');
   const ok = await runCli(['policy', 'eval', policyFile, '--rule', 'mount_device', '--input',
     write('ok.json', { target: '/run/mounts/scsi/m0',
       deviceHash: '16b514057a06ad665f92c02863aca074fd5976c755d26bff16365299169e8415' })]);

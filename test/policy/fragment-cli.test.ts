@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
-const COSE_PATH = testdata('policy/fragment-cli', 'snp', 'reports', 'milan-v2-aci',
-  'uvm-reference-info.cose');
+const cosePath = (): string =>
+  shared('snp', 'reports', 'milan-v2-aci', 'uvm-reference-info.cose');
 
 function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -55,14 +55,13 @@ test('cli/policy fragment: a reserved namespace is signed but fails verify with 
     'POLICY_FRAGMENT_RESERVED_NAMESPACE');
 }));
 
-test('cli/policy fragment: the real UVM reference info verifies as a signed statement',
+sharedTest('cli/policy fragment: the real UVM reference info verifies as a signed statement',
     async () => {
-  if (COSE_PATH === undefined) return;
-  const result = await runCli(['policy', 'fragment', 'verify', COSE_PATH, '--statement']);
+  const result = await runCli(['policy', 'fragment', 'verify', cosePath(), '--statement']);
   assert.is(result.code, 0, result.stderr);
   const out = JSON.parse(result.stdout) as { feed: string; algorithm: string };
   assert.equal([out.feed, out.algorithm], ['ContainerPlat-AMD-UVM', 'PS384']);
-  const asFragment = await runCli(['policy', 'fragment', 'verify', COSE_PATH]);
+  const asFragment = await runCli(['policy', 'fragment', 'verify', cosePath()]);
   assert.is(asFragment.code, 10, 'a JSON payload has no package line');
 });
 

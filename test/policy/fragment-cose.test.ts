@@ -18,11 +18,12 @@ import {
 } from '../../models/policy/cose-sign1.js';
 import { certificateFingerprint, resolveDidX509 } from '../../models/policy/did-x509.js';
 import { verifySignedStatement } from '../../models/policy/fragment-envelope.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const SUITE = 'policy/fragment-cose';
-const COSE_PATH = testdata(SUITE, 'snp', 'reports', 'milan-v2-aci', 'uvm-reference-info.cose');
-const B64_PATH = testdata(SUITE, 'snp', 'aci-security-context-example', 'reference-info-base64');
+const cosePath = (): string => shared('snp', 'reports', 'milan-v2-aci', 'uvm-reference-info.cose');
+const b64Path = (): string =>
+  shared('snp', 'aci-security-context-example', 'reference-info-base64');
 
 /** From spec/snp.md d.7 and the envelope's issuer as documented there. */
 const MS_ROOT_FINGERPRINT = 'I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s';
@@ -32,8 +33,8 @@ const UVM_DID = `did:x509:0:sha256:${MS_ROOT_FINGERPRINT}::eku:${UVM_EKU}`;
 const REPORT_MEASUREMENT = '51068107cdc7ee3d89c7821b05bca6147eb77b2005ae759050fc049b65a1b0beabc65a9'
   + 'd857acecf23225f5ec76849f5';
 
-function realCose(): Uint8Array | undefined {
-  return COSE_PATH === undefined ? undefined : new Uint8Array(readFileSync(COSE_PATH));
+function realCose(): Uint8Array {
+  return new Uint8Array(readFileSync(cosePath()));
 }
 
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
@@ -46,10 +47,9 @@ function flipped(bytes: Uint8Array, index: number): Uint8Array {
   return copy;
 }
 
-test('policy/cose-sign1: the real UVM reference info decodes with the headers spec d.7 lists',
+sharedTest('policy/cose-sign1: the real UVM reference info decodes with the headers spec d.7 lists',
     () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const message = decodeCoseSign1(bytes);
   const header = message.protectedHeader;
   assert.is(header.get(COSE_HEADER.alg), -38);
@@ -60,25 +60,23 @@ test('policy/cose-sign1: the real UVM reference info decodes with the headers sp
   assert.is(message.signature.length, 384); // RSA 3072 PS384
 });
 
-test('policy/cose-sign1: the real payload carries the MEASUREMENT of the real ACI report', () => {
+sharedTest('policy/cose-sign1: the real payload carries the MEASUREMENT of the real ACI '
+  + 'report', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const payloadText = new TextDecoder().decode(decodeCoseSign1(bytes).payload);
   const payload = JSON.parse(payloadText) as Record<string, string>;
   assert.is(payload['x-ms-sevsnpvm-launchmeasurement'], REPORT_MEASUREMENT);
   assert.is(payload['x-ms-sevsnpvm-guestsvn'], '22');
 });
 
-test('policy/cose-sign1: decode then encode gives back the real bytes exactly', () => {
+sharedTest('policy/cose-sign1: decode then encode gives back the real bytes exactly', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   assert.is(Buffer.compare(Buffer.from(encodeCoseSign1(decodeCoseSign1(bytes))),
     Buffer.from(bytes)), 0);
 });
 
-test('policy/cose-sign1: the real PS384 signature verifies under the x5chain leaf', () => {
+sharedTest('policy/cose-sign1: the real PS384 signature verifies under the x5chain leaf', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const message = decodeCoseSign1(bytes);
   const chain = x5chainCertificates(message.protectedHeader.get(COSE_HEADER.x5chain));
   verifyCoseSign1Signature(message, coseAlgorithmById(-38), chain[0]!);
@@ -86,9 +84,8 @@ test('policy/cose-sign1: the real PS384 signature verifies under the x5chain lea
     'POLICY_FRAGMENT_BAD_SIGNATURE', 'the intermediate CA did not sign the envelope');
 });
 
-test('policy/cose-sign1: flipping any payload byte breaks the signature', () => {
+sharedTest('policy/cose-sign1: flipping any payload byte breaks the signature', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const payload = decodeCoseSign1(bytes).payload;
   const start = indexOfBytes(bytes, payload);
   assert.ok(start > 0);
@@ -98,9 +95,8 @@ test('policy/cose-sign1: flipping any payload byte breaks the signature', () => 
   }
 });
 
-test('policy/cose-sign1: flipping any signature byte breaks the signature', () => {
+sharedTest('policy/cose-sign1: flipping any signature byte breaks the signature', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const signatureStart = bytes.length - 384; // the signature is the last item of the array
   for (let i = signatureStart; i < bytes.length; i++) {
     assert.is(errorCode(() => verifySignedStatement(flipped(bytes, i))),
@@ -108,9 +104,8 @@ test('policy/cose-sign1: flipping any signature byte breaks the signature', () =
   }
 });
 
-test('policy/cose-sign1: editing the signed feed header breaks the signature', () => {
+sharedTest('policy/cose-sign1: editing the signed feed header breaks the signature', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const at = indexOfBytes(bytes, new TextEncoder().encode('ContainerPlat-AMD-UVM'));
   assert.ok(at > 0);
   const edited = bytes.slice();
@@ -118,10 +113,9 @@ test('policy/cose-sign1: editing the signed feed header breaks the signature', (
   assert.is(errorCode(() => verifySignedStatement(edited)), 'POLICY_FRAGMENT_BAD_SIGNATURE');
 });
 
-test('policy/cose-sign1: the unsigned unprotected header (RFC 3161 timestamp) is not covered',
+sharedTest('policy/cose-sign1: the unsigned unprotected header (RFC 3161 timestamp) is not covered',
     () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const timestamp = decodeCoseSign1(bytes).unprotectedHeader.get('timestamp');
   assert.instance(timestamp, Uint8Array);
   const at = indexOfBytes(bytes, timestamp as Uint8Array);
@@ -129,9 +123,9 @@ test('policy/cose-sign1: the unsigned unprotected header (RFC 3161 timestamp) is
   assert.is(verifySignedStatement(flipped(bytes, at + 100)).feed, 'ContainerPlat-AMD-UVM');
 });
 
-test('policy/cose-sign1: trailing bytes, a missing tag and truncation are malformed input', () => {
+sharedTest('policy/cose-sign1: trailing bytes, a missing tag and truncation are malformed '
+  + 'input', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const trailing = new Uint8Array([...bytes, 0x00]);
   assert.is(errorCode(() => decodeCoseSign1(trailing)), 'POLICY_BAD_FRAGMENT');
   assert.is(errorCode(() => decodeCoseSign1(bytes.subarray(1))), 'POLICY_BAD_FRAGMENT'); // untagged
@@ -140,28 +134,27 @@ test('policy/cose-sign1: trailing bytes, a missing tag and truncation are malfor
   assert.is(errorCode(() => decodeCoseSign1(new Uint8Array(0))), 'POLICY_BAD_FRAGMENT');
 });
 
-test('policy/did-x509: the real issuer DID resolves against its own chain, pinned to the root',
+sharedTest('policy/did-x509: the real issuer DID resolves against its own chain, pinned to the '
+  + 'root',
     () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   assert.is(certificateFingerprint(chain[2]!), MS_ROOT_FINGERPRINT);
   assert.is(resolveDidX509(UVM_DID, chain).caIndex, 2);
 });
 
-test('policy/did-x509: the real chain also resolves a DID pinned to its intermediate CA', () => {
+sharedTest('policy/did-x509: the real chain also resolves a DID pinned to its intermediate '
+  + 'CA', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const intermediate = createHash('sha256').update(chain[1]!).digest('base64url');
   assert.is(resolveDidX509(`did:x509:0:sha256:${intermediate}::eku:${UVM_EKU}`, chain).caIndex, 1);
 });
 
-test('policy/did-x509: a DID pinned to the leaf itself does not resolve', () => {
+sharedTest('policy/did-x509: a DID pinned to the leaf itself does not resolve', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const leaf = createHash('sha256').update(chain[0]!).digest('base64url');
@@ -169,10 +162,10 @@ test('policy/did-x509: a DID pinned to the leaf itself does not resolve', () => 
     'POLICY_FRAGMENT_DID_MISMATCH');
 });
 
-test('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve against the real chain',
+sharedTest('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve against the '
+  + 'real chain',
     () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const wrongFingerprint = UVM_DID.replace('I__iuL25', 'J__iuL25');
@@ -183,9 +176,9 @@ test('policy/did-x509: a wrong fingerprint or a wrong EKU does not resolve again
   assert.is(errorCode(() => resolveDidX509(wrongEku, chain)), 'POLICY_FRAGMENT_DID_MISMATCH');
 });
 
-test('policy/did-x509: subject predicates match the real leaf (CN ContainerPlat, O, C)', () => {
+sharedTest('policy/did-x509: subject predicates match the real leaf (CN ContainerPlat, O, '
+  + 'C)', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   const base = `did:x509:0:sha256:${MS_ROOT_FINGERPRINT}`;
@@ -196,9 +189,8 @@ test('policy/did-x509: subject predicates match the real leaf (CN ContainerPlat,
     'POLICY_FRAGMENT_DID_MISMATCH');
 });
 
-test('policy/did-x509: a chain whose order is broken is rejected as a bad chain', () => {
+sharedTest('policy/did-x509: a chain whose order is broken is rejected as a bad chain', () => {
   const bytes = realCose();
-  if (bytes === undefined) return;
   const chain = x5chainCertificates(
     decodeCoseSign1(bytes).protectedHeader.get(COSE_HEADER.x5chain));
   assert.is(errorCode(() => resolveDidX509(UVM_DID, [chain[0]!, chain[2]!])),
@@ -206,9 +198,9 @@ test('policy/did-x509: a chain whose order is broken is rejected as a bad chain'
   assert.is(errorCode(() => resolveDidX509(UVM_DID, [chain[0]!])), 'POLICY_FRAGMENT_BAD_CHAIN');
 });
 
-test('policy/cose-sign1: the base64 security-context reference info verifies end to end', () => {
-  if (B64_PATH === undefined) return;
-  const statement = verifySignedStatement(readFileSync(B64_PATH, 'utf8'));
+sharedTest('policy/cose-sign1: the base64 security-context reference info verifies end to '
+  + 'end', () => {
+  const statement = verifySignedStatement(readFileSync(b64Path(), 'utf8'));
   assert.is(statement.issuer, UVM_DID);
   assert.is(statement.feed, 'ContainerPlat-AMD-UVM');
   assert.is(statement.algorithm, 'PS384');
@@ -219,9 +211,8 @@ test('policy/cose-sign1: the base64 security-context reference info verifies end
 
 // Regression (found by fast-check, seed 11, path "57:0:1:3:1"): a corrupted x5chain leaf made
 // node's X509Certificate throw a raw error out of the signature check instead of a SimError.
-test(`${SUITE}: a corrupted x5chain leaf is POLICY_BAD_FRAGMENT, not a crash`, () => {
-  if (COSE_PATH === undefined) return;
-  const bytes = new Uint8Array(readFileSync(COSE_PATH));
+sharedTest(`${SUITE}: a corrupted x5chain leaf is POLICY_BAD_FRAGMENT, not a crash`, () => {
+  const bytes = new Uint8Array(readFileSync(cosePath()));
   const header = decodeCoseSign1(bytes).protectedHeader;
   const leaf = x5chainCertificates(header.get(COSE_HEADER.x5chain))[0]!;
   const at = Buffer.from(bytes).indexOf(Buffer.from(leaf));
@@ -231,9 +222,9 @@ test(`${SUITE}: a corrupted x5chain leaf is POLICY_BAD_FRAGMENT, not a crash`, (
   assert.is(errorCode(() => verifySignedStatement(broken)), 'POLICY_BAD_FRAGMENT');
 });
 
-test(`${SUITE}: any 1-3 byte mutation or truncation of the real envelope gives a SimError`, () => {
-  if (COSE_PATH === undefined) return;
-  const bytes = new Uint8Array(readFileSync(COSE_PATH));
+sharedTest(`${SUITE}: any 1-3 byte mutation or truncation of the real envelope gives a `
+  + `SimError`, () => {
+  const bytes = new Uint8Array(readFileSync(cosePath()));
   const mutated = fc.oneof(
     fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })),
       { minLength: 1, maxLength: 3 })

@@ -16,23 +16,21 @@ import { loadSignedFragment } from '../../models/policy/fragment-load.js';
 import { importRegoPolicy } from '../../models/policy/import-rego.js';
 import { emptyMetadata, type PolicyMetadata } from '../../models/policy/metadata.js';
 import { createTestIssuer } from '../../models/policy/test-issuers.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
-const SUITE = 'policy/fragment-load';
-const DIR = testdata(SUITE, 'policies', 'hcsshim', 'policyenginesimulator_simple_framework');
 const FEED = 'contoso.azurecr.io/infra';
 const contoso = createTestIssuer({ seed: 'contoso' });
 const mallory = createTestIssuer({ seed: 'mallory' });
 
 type Fixture = Readonly<{ policyText: string; fragmentText: string }>;
 
-function fixture(): Fixture | undefined {
-  if (DIR === undefined) return undefined;
-  const policyText = readFileSync(`${DIR}/policy.rego`, 'utf8');
+function fixture(): Fixture {
+  const dir = shared('policies', 'hcsshim', 'policyenginesimulator_simple_framework');
+  const policyText = readFileSync(`${dir}/policy.rego`, 'utf8');
   assert.ok(policyText.includes('"issuer": "did:web:contoso.com"'),
     'the real policy names the contoso issuer');
   return { policyText: policyText.replace('did:web:contoso.com', contoso.did),
-    fragmentText: readFileSync(`${DIR}/fragment.rego`, 'utf8') };
+    fragmentText: readFileSync(`${dir}/fragment.rego`, 'utf8') };
 }
 
 function sign(regoText: string, options: { feed?: string; svn?: string | number;
@@ -54,9 +52,9 @@ function withOwnLayer(f: Fixture): string {
   return text;
 }
 
-test('policy/fragment-load: the real simulator fragment, signed by the named issuer, loads', () => {
+sharedTest('policy/fragment-load: the real simulator fragment, signed by the named issuer, '
+  + 'loads', () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = loadSignedFragment(importRegoPolicy(f.policyText), emptyMetadata(),
     sign(f.fragmentText));
   assert.ok(outcome.allowed, outcome.reasons.join('; '));
@@ -67,9 +65,9 @@ test('policy/fragment-load: the real simulator fragment, signed by the named iss
     'includes ["containers"] brings the fragment container');
 });
 
-test('policy/fragment-load: a loaded fragment container becomes a mount_device candidate', () => {
+sharedTest('policy/fragment-load: a loaded fragment container becomes a mount_device '
+  + 'candidate', () => {
   const f = fixture();
-  if (f === undefined) return;
   const policy = importRegoPolicy(f.policyText);
   const input = { target: '/run/mounts/scsi/m1', deviceHash: OWN_LAYER,
     mountPathRegex: '/run/mounts/scsi/m[0-9]+' };
@@ -81,9 +79,9 @@ test('policy/fragment-load: a loaded fragment container becomes a mount_device c
     'after loading');
 });
 
-test('policy/fragment-load: loading the same fragment twice is denied and changes nothing', () => {
+sharedTest('policy/fragment-load: loading the same fragment twice is denied and changes '
+  + 'nothing', () => {
   const f = fixture();
-  if (f === undefined) return;
   const policy = importRegoPolicy(f.policyText);
   const once = loadSignedFragment(policy, emptyMetadata(), sign(f.fragmentText));
   const twice = loadSignedFragment(policy, once.metadata, sign(f.fragmentText));
@@ -100,27 +98,24 @@ function denied(f: Fixture, envelope: Uint8Array, metadata: PolicyMetadata = emp
   return outcome;
 }
 
-test('policy/fragment-load: a fragment from an issuer the policy does not name is an invalid '
+sharedTest('policy/fragment-load: a fragment from an issuer the policy does not name is an invalid '
     + 'issuer', () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { issuer: mallory }));
   assert.is(outcome.stage, 'issuer-feed');
   assert.equal([...outcome.reasons], ['invalid fragment issuer']);
 });
 
-test('policy/fragment-load: a fragment on a feed the policy does not name is an invalid feed',
+sharedTest('policy/fragment-load: a fragment on a feed the policy does not name is an invalid feed',
     () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { feed: 'contoso.azurecr.io/other' }));
   assert.is(outcome.stage, 'issuer-feed');
   assert.equal([...outcome.reasons], ['invalid fragment feed']);
 });
 
-test('policy/fragment-load: a fragment svn below minimum_svn "1" is denied', () => {
+sharedTest('policy/fragment-load: a fragment svn below minimum_svn "1" is denied', () => {
   const f = fixture();
-  if (f === undefined) return;
   const text = f.fragmentText.replace('svn := "1"', 'svn := "0"');
   assert.is.not(text, f.fragmentText);
   const outcome = denied(f, sign(text));
@@ -129,46 +124,43 @@ test('policy/fragment-load: a fragment svn below minimum_svn "1" is denied', () 
     outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a header svn below the minimum is denied before the module loads',
+sharedTest('policy/fragment-load: a header svn below the minimum is denied before the module loads',
     () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText, { svn: '0' }));
   assert.is(outcome.stage, 'issuer-feed');
   assert.ok(outcome.reasons.includes('fragment svn is below the specified minimum'),
     outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a semver fragment svn against the integer minimum "1" is a type '
+sharedTest('policy/fragment-load: a semver fragment svn against the integer minimum "1" is a type '
     + 'mismatch', () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText.replace('svn := "1"', 'svn := "1.0.0"')));
   assert.ok(outcome.reasons.includes('fragment svn and the specified minimum are different types'),
     outcome.reasons.join('; '));
 });
 
-test('policy/fragment-load: a reserved namespace is refused at the envelope, before any rule',
+sharedTest('policy/fragment-load: a reserved namespace is refused at the envelope, before any rule',
     () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText.replace('package fragment', 'package framework')));
   assert.is(outcome.stage, 'envelope');
   assert.is(outcome.code, 'POLICY_FRAGMENT_RESERVED_NAMESPACE');
 });
 
-test('policy/fragment-load: a smuggled second package line is refused at the envelope', () => {
+sharedTest('policy/fragment-load: a smuggled second package line is refused at the '
+  + 'envelope', () => {
   const f = fixture();
-  if (f === undefined) return;
   const outcome = denied(f, sign(f.fragmentText.replace('package fragment\n',
     'package fragment\npackage framework\n')));
   assert.is(outcome.stage, 'envelope');
   assert.is(outcome.code, 'POLICY_FRAGMENT_BAD_PACKAGE');
 });
 
-test('policy/fragment-load: a fragment edited after signing is refused at the envelope', () => {
+sharedTest('policy/fragment-load: a fragment edited after signing is refused at the '
+  + 'envelope', () => {
   const f = fixture();
-  if (f === undefined) return;
   const envelope = sign(f.fragmentText);
   const at = Buffer.from(envelope).indexOf(Buffer.from('rustc'));
   const edited = envelope.slice();

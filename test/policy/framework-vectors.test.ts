@@ -18,10 +18,10 @@ import type { SecurityPolicy } from '../../models/policy/policy-model.js';
 import { evaluateEnforcementPoint, type Decision } from '../../models/policy/engine.js';
 import { initialMetadata } from '../../models/policy/metadata.js';
 import type { PolicyDialect } from '../../models/policy/dialect.js';
-import { SHARED_DIR, testdata } from '../support/paths.js';
+import { SHARED_DIR } from '../support/paths.js';
+import { shared, sharedTest, sharedTests } from '../support/requires.js';
 
 const SUITE = 'policy/framework-vectors';
-const VECTORS = testdata(SUITE, 'vectors', 'policy-decisions.json');
 
 type ExpectedOp = Readonly<{ name: string; action: string; key?: string }>;
 type Expected = Readonly<{
@@ -134,33 +134,32 @@ function replay(sequence: Sequence, tally: Tally): string {
   return first;
 }
 
-const sequences: readonly Sequence[] = VECTORS === undefined ? []
-  : JSON.parse(readFileSync(VECTORS, 'utf8')) as Sequence[];
+let loaded: readonly Sequence[] | undefined;
+const sequences = (): readonly Sequence[] => loaded ??= JSON.parse(
+  readFileSync(shared('vectors', 'policy-decisions.json'), 'utf8')) as Sequence[];
 const tallies = new Map<PolicyDialect, Tally>();
 
-if (VECTORS === undefined) {
-  test.skip(`${SUITE}: every recorded decision agrees (needs ../shared/testdata)`);
-}
-for (const sequence of sequences) {
-  test(`${SUITE}: ${sequence.id} agrees with the framework at every step`, () => {
-    let tally = tallies.get(sequence.dialect);
-    if (tally === undefined) {
-      tally = { steps: 0, decisions: 0, denials: 0, reasonSets: 0, allows: 0, outputs: 0 };
-      tallies.set(sequence.dialect, tally);
-    }
-    const first = replay(sequence, tally);
-    assert.is(first, '', `${sequence.id}: first disagreement at ${first}`);
-  });
-}
-if (sequences.length > 0) {
-  test(`${SUITE}: the vector file holds both dialects`, () => {
-    assert.ok(sequences.some((s) => s.dialect === 'head'));
-    assert.ok(sequences.some((s) => s.dialect === 'v0.14.1'));
-    for (const [dialect, t] of [...tallies].sort()) {
-      console.log(`${SUITE} ${dialect}: decisions ${t.decisions}/${t.steps}, reason sets `
-        + `${t.reasonSets}/${t.denials}, outputs ${t.outputs}/${t.allows}`);
-    }
-  });
-}
+sharedTests(`${SUITE}: every recorded sequence agrees with the framework at every step`, () => {
+  for (const sequence of sequences()) {
+    test(`${SUITE}: ${sequence.id} agrees with the framework at every step`, () => {
+      let tally = tallies.get(sequence.dialect);
+      if (tally === undefined) {
+        tally = { steps: 0, decisions: 0, denials: 0, reasonSets: 0, allows: 0, outputs: 0 };
+        tallies.set(sequence.dialect, tally);
+      }
+      const first = replay(sequence, tally);
+      assert.is(first, '', `${sequence.id}: first disagreement at ${first}`);
+    });
+  }
+});
+
+sharedTest(`${SUITE}: the vector file holds both dialects`, () => {
+  assert.ok(sequences().some((s) => s.dialect === 'head'));
+  assert.ok(sequences().some((s) => s.dialect === 'v0.14.1'));
+  for (const [dialect, t] of [...tallies].sort()) {
+    console.log(`${SUITE} ${dialect}: decisions ${t.decisions}/${t.steps}, reason sets `
+      + `${t.reasonSets}/${t.denials}, outputs ${t.outputs}/${t.allows}`);
+  }
+});
 
 test.run();

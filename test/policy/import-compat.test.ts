@@ -10,10 +10,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { importSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const LAYER = 'cd'.repeat(32);
 
@@ -230,43 +229,41 @@ test('policy/compat: legacy JSON {length, elements} containers import in index o
   assert.is(policy.rules['create_container']!.kind, 'framework');
 });
 
-const POLICIES = testdata('policy/import-compat', 'policies');
-if (POLICIES !== undefined) {
-  const load = (file: string): SecurityPolicy =>
-    importSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, file))));
+const load = (file: string): SecurityPolicy =>
+  importSecurityPolicy(new Uint8Array(readFileSync(shared('policies', file))));
 
-  test('policy/compat: sample-template-output (SOURCES.md: 0.2.3 without 0.2.x fields, integer '
-      + 'minimum_svn 1) imports every container, each marked with its absent fields', () => {
-    const policy = load('confcom/sample-template-output.ccePolicy.decoded.rego');
-    assert.is(policy.framework_version, '0.2.3');
-    assert.is(policy.containers.length, 2);
-    assert.ok(policy.containers.every((c) => c.absent_fields?.length === 4));
-    assert.is(policy.fragments[0]!.minimum_svn, 1);
-    assert.is(policy.notes.length, 4 * policy.containers.length);
-  });
+sharedTest('policy/compat: sample-template-output (SOURCES.md: 0.2.3 without 0.2.x fields, integer '
+    + 'minimum_svn 1) imports every container, each marked with its absent fields', () => {
+  const policy = load('confcom/sample-template-output.ccePolicy.decoded.rego');
+  assert.is(policy.framework_version, '0.2.3');
+  assert.is(policy.containers.length, 2);
+  assert.ok(policy.containers.every((c) => c.absent_fields?.length === 4));
+  assert.is(policy.fragments[0]!.minimum_svn, 1);
+  assert.is(policy.notes.length, 4 * policy.containers.length);
+});
 
-  test('policy/compat: a generated policy with command null keeps it null (SOURCES.md edge case)',
-      () => {
-    const policy = load('confcom/minimal.policy.rego');
-    assert.ok(policy.containers.some((c) => c.command === null));
-    assert.ok(policy.containers.some((c) => c.command !== null && c.command[0] === '/pause'));
-  });
+sharedTest('policy/compat: a generated policy with command null keeps it null (SOURCES.md edge '
+  + 'case)',
+    () => {
+  const policy = load('confcom/minimal.policy.rego');
+  assert.ok(policy.containers.some((c) => c.command === null));
+  assert.ok(policy.containers.some((c) => c.command !== null && c.command[0] === '/pause'));
+});
 
-  test('policy/compat: the sidecar legacy JSON (num/l0 shape) imports with its services block '
-      + 'noted', () => {
-    const policy = load('confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json');
-    assert.equal(policy.containers.map((c) => c.name), ['pause', 'c0']);
-    assert.equal(policy.containers[1]!.command, ['rustc', '--help']);
-    assert.is(policy.containers[1]!.layers.length, 6);
-    assert.ok(policy.notes[0]!.startsWith('services:'));
-  });
+sharedTest('policy/compat: the sidecar legacy JSON (num/l0 shape) imports with its services block '
+    + 'noted', () => {
+  const policy = load('confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json');
+  assert.equal(policy.containers.map((c) => c.name), ['pause', 'c0']);
+  assert.equal(policy.containers[1]!.command, ['rustc', '--help']);
+  assert.is(policy.containers[1]!.layers.length, 6);
+  assert.ok(policy.notes[0]!.startsWith('services:'));
+});
 
-  test('policy/compat: the CCF allow-all legacy JSON is allow_all with constant allows', () => {
-    const policy = load('ccf/json_allow_all_policy.json');
-    assert.is(policy.allow_all, true);
-    assert.equal(policy.rules['create_container'],
-      { kind: 'constant', allowed: true, outputs: { allow_stdio_access: true } });
-  });
-}
+sharedTest('policy/compat: the CCF allow-all legacy JSON is allow_all with constant allows', () => {
+  const policy = load('ccf/json_allow_all_policy.json');
+  assert.is(policy.allow_all, true);
+  assert.equal(policy.rules['create_container'],
+    { kind: 'constant', allowed: true, outputs: { allow_stdio_access: true } });
+});
 
 test.run();

@@ -14,10 +14,11 @@ import { canonicalJson } from '../../sim/kernel/canonical-json.js';
 import {
   decodePolicyBytes, loadSecurityPolicy, securityPolicyDigestHex
 } from '../../models/policy/load-policy.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest, sharedTests } from '../support/requires.js';
 import { readSourcesTable, type SourcesRow } from './sources-table.js';
 
-const POLICIES = testdata('policy/import-shared', 'policies');
+const SUITE = 'policy/import';
+const policiesDir = (): string => shared('policies');
 
 /** Documented rejections that are not templates: file → construct named by the error. */
 const DOCUMENTED_UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -26,7 +27,7 @@ const DOCUMENTED_UNSUPPORTED: Readonly<Record<string, string>> = {
 };
 
 function bytesOf(row: SourcesRow): Uint8Array {
-  return new Uint8Array(readFileSync(join(POLICIES!, row.file)));
+  return new Uint8Array(readFileSync(join(policiesDir(), row.file)));
 }
 
 function rejection(row: SourcesRow, bytes: Uint8Array): { construct: string; placeholder?: string }
@@ -37,15 +38,14 @@ function rejection(row: SourcesRow, bytes: Uint8Array): { construct: string; pla
   return construct === undefined ? undefined : { construct };
 }
 
-if (POLICIES !== undefined) {
-  const rows = readSourcesTable(POLICIES);
+sharedTest(`${SUITE}: SOURCES.md lists the policy files (the table parsed)`, () => {
+  const rows = readSourcesTable(policiesDir());
+  assert.ok(rows.length >= 30);
+  assert.ok(rows.some((row) => row.file === 'confcom/sample-template-output.json'));
+});
 
-  test('policy/import: SOURCES.md lists the policy files (the table parsed)', () => {
-    assert.ok(rows.length >= 30);
-    assert.ok(rows.some((row) => row.file === 'confcom/sample-template-output.json'));
-  });
-
-  for (const row of rows) {
+sharedTests(`${SUITE}: each policy of SOURCES.md imports, or is rejected as documented`, () => {
+  for (const row of readSourcesTable(policiesDir())) {
     if (row.hostData === undefined) continue;   // not a policy (report, command trace, include)
     const bytes = bytesOf(row);
     const expected = rejection(row, bytes);
@@ -80,13 +80,16 @@ if (POLICIES !== undefined) {
       });
     }
   }
+});
 
-  test('policy/import: the sha256-of-file column equals SHA-256 of each file as stored', () => {
-    for (const row of rows) assert.is(securityPolicyDigestHex(bytesOf(row)), row.sha256, row.file);
-  });
+sharedTest(`${SUITE}: the sha256-of-file column equals SHA-256 of each file as stored`, () => {
+  for (const row of readSourcesTable(policiesDir())) {
+    assert.is(securityPolicyDigestHex(bytesOf(row)), row.sha256, row.file);
+  }
+});
 
-  test('policy/import: base64 and ARM forms import to the same policy as their decoded files',
-      () => {
+sharedTest(`${SUITE}: base64 and ARM forms import to the same policy as their decoded files`,
+  () => {
     const pairs = [
       ['confcom/sample-template-output.json',
         'confcom/sample-template-output.ccePolicy.decoded.rego'],
@@ -96,12 +99,11 @@ if (POLICIES !== undefined) {
         'confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json'],
     ] as const;
     for (const [wrapped, decoded] of pairs) {
-      const a = loadSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, wrapped))));
-      const b = loadSecurityPolicy(new Uint8Array(readFileSync(join(POLICIES, decoded))));
+      const a = loadSecurityPolicy(new Uint8Array(readFileSync(join(policiesDir(), wrapped))));
+      const b = loadSecurityPolicy(new Uint8Array(readFileSync(join(policiesDir(), decoded))));
       assert.is(canonicalJson(a.policy), canonicalJson(b.policy), wrapped);
       assert.is(a.encoding === 'raw', false, wrapped);
     }
   });
-}
 
 test.run();

@@ -27,7 +27,7 @@ import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import { emptyMetadata } from '../../models/policy/metadata.js';
 import { ENFORCEMENT_POINT_NAMES } from '../../models/policy/enforcement-points.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const SUITE = 'robustness/hostile-input';
 const RUNS = 200;
@@ -105,16 +105,14 @@ test(`${SUITE}: LAUNCH_FINISH ID checks on a mutated ID block or ID auth info`, 
     { id_block, id_auth_info: signed.id_auth_info, auth_key_en: true }, ld, 0x30000n), 6);
 });
 
-test(`${SUITE}: loading a mutated real OVMF image`, () => {
-  const path = testdata(SUITE, 'vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
-  if (path === undefined) return;
+sharedTest(`${SUITE}: loading a mutated real OVMF image`, () => {
+  const path = shared('vectors', 'inputs', 'ovmf_AmdSev_suffix.bin');
   const image = new Uint8Array(readFileSync(path));
   neverCrashes(mutationsOf(image), (bytes) => loadFirmwareImage(bytes), 7);
 });
 
-test(`${SUITE}: importing mutated real policies (Rego, legacy JSON, ARM template)`, () => {
-  const root = testdata(SUITE, 'policies');
-  if (root === undefined) return;
+sharedTest(`${SUITE}: importing mutated real policies (Rego, legacy JSON, ARM template)`, () => {
+  const root = shared('policies');
   const files = ['confcom/multi_containers.policy.rego', 'confcom/sample-template-output.json',
     'confidential-sidecar-containers/legacy_json_policy_tampered.decoded.json'];
   files.forEach((file, index) => {
@@ -123,9 +121,8 @@ test(`${SUITE}: importing mutated real policies (Rego, legacy JSON, ARM template
   });
 });
 
-test(`${SUITE}: every enforcement point given arbitrary JSON input`, () => {
-  const root = testdata(SUITE, 'policies');
-  if (root === undefined) return;
+sharedTest(`${SUITE}: every enforcement point given arbitrary JSON input`, () => {
+  const root = shared('policies');
   const { policy } = loadSecurityPolicy(
     new Uint8Array(readFileSync(join(root, 'confcom', 'multi_containers.policy.rego'))));
   ENFORCEMENT_POINT_NAMES.forEach((rule, index) => {

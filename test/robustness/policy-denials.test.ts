@@ -26,7 +26,8 @@ import { POLICY_DIALECTS, type PolicyDialect } from '../../models/policy/dialect
 import {
   ID, UNPRIVILEGED_14, caps, container, createInput, env, execInput, hash, securityPolicy,
 } from '../policy/engine-support.js';
-import { SHARED_DIR, testdata } from '../support/paths.js';
+import { SHARED_DIR } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const SUITE = 'robustness/policy-denials';
 
@@ -146,33 +147,28 @@ for (const [index, dialect] of POLICY_DIALECTS.entries()) {
 
 type Sequence = Readonly<{ policy: string; dialect: PolicyDialect;
   steps: readonly Readonly<{ rule: string; input: unknown }>[] }>;
-const VECTORS = testdata(SUITE, 'vectors', 'policy-decisions.json');
 
-if (VECTORS === undefined) {
-  test.skip(`${SUITE}: over the recorded sequences every denial leaves the metadata unchanged `
-    + '(needs ../shared/testdata)');
-} else {
-  test(`${SUITE}: over the recorded sequences every denial leaves the metadata unchanged (save `
-      + 'the documented v0.14.1 exception, which occurs)', () => {
-    const sequences = JSON.parse(readFileSync(VECTORS, 'utf8')) as Sequence[];
-    const policies = new Map<string, SecurityPolicy>();
-    let exceptions = 0;
-    for (const s of sequences) {
-      let policy = policies.get(s.policy);
-      if (policy === undefined) {
-        policy = loadSecurityPolicy(new Uint8Array(readFileSync(join(SHARED_DIR, s.policy))))
-          .policy;
-        policies.set(s.policy, policy);
-      }
-      let metadata = initialMetadata(s.dialect);
-      for (const step of s.steps) {
-        const d = checkedStep(policy, s.dialect, step.rule, step.input, metadata);
-        if (!d.allowed && d.metadata !== metadata) exceptions++;
-        metadata = d.metadata;
-      }
+sharedTest(`${SUITE}: over the recorded sequences every denial leaves the metadata unchanged (save `
+    + 'the documented v0.14.1 exception, which occurs)', () => {
+  const sequences = JSON.parse(readFileSync(shared('vectors', 'policy-decisions.json'), 'utf8')) as
+    Sequence[];
+  const policies = new Map<string, SecurityPolicy>();
+  let exceptions = 0;
+  for (const s of sequences) {
+    let policy = policies.get(s.policy);
+    if (policy === undefined) {
+      policy = loadSecurityPolicy(new Uint8Array(readFileSync(join(SHARED_DIR, s.policy))))
+        .policy;
+      policies.set(s.policy, policy);
     }
-    assert.is(exceptions, 1);   // SOURCES.md: "1 step in this file"
-  });
-}
+    let metadata = initialMetadata(s.dialect);
+    for (const step of s.steps) {
+      const d = checkedStep(policy, s.dialect, step.rule, step.input, metadata);
+      if (!d.allowed && d.metadata !== metadata) exceptions++;
+      metadata = d.metadata;
+    }
+  }
+  assert.is(exceptions, 1);   // SOURCES.md: "1 step in this file"
+});
 
 test.run();

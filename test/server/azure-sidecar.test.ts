@@ -15,10 +15,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { verifyAttestationReport } from '../../models/verifier/report-verifier.js';
 import { parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 import { OFFSET, hex, pemBlocks, reportBytesAt, reportedTcbOf, withServer } from './support.js';
 
-const SUITE = 'server/azure-sidecar';
 const AT = new Date('2026-06-01T00:00:00Z');
 
 function verdictOf(report: Uint8Array, leafFirstChain: readonly Uint8Array[]) {
@@ -44,7 +43,6 @@ test('server/thim: without the Metadata: true header THIM answers 400 with a JSO
 
 test('server/thim: the answer has the real Azure THIM keys in their order, all strings, and a '
   + 'tcbm equal to the report\'s REPORTED_TCB written most significant byte first', async () => {
-  const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-aci');
   await withServer({ seed: 31 }, async (fake, running) => {
     const response = await fetch(`${running.url}/metadata/THIM/amd/certification`,
       { headers: { Metadata: 'true' } });
@@ -53,7 +51,15 @@ test('server/thim: the answer has the real Azure THIM keys in their order, all s
     assert.ok(Object.values(thim).every((v) => typeof v === 'string'));
     assert.is(String(thim['tcbm']).toLowerCase(), tcbmOfBytes(fake.report()));
     assert.is(thim['cacheControl'], '86400');
-    if (dir === undefined) return;
+  });
+});
+
+sharedTest('server/thim: the answer has the keys of the real ACI THIM answer, in its order, and '
+  + 'the tcbm rule holds on the real report', async () => {
+  const dir = shared('snp', 'reports', 'milan-v2-aci');
+  await withServer({ seed: 31 }, async (_fake, running) => {
+    const thim = await (await fetch(`${running.url}/metadata/THIM/amd/certification`,
+      { headers: { Metadata: 'true' } })).json() as Record<string, unknown>;
     const real = JSON.parse(readFileSync(join(dir, 'thim.json'), 'utf8')) as Record<string, string>;
     assert.equal(Object.keys(thim), Object.keys(real));
     const realReport = new Uint8Array(readFileSync(join(dir, 'report.bin')));
@@ -132,7 +138,6 @@ test('server/sidecar: /attest/raw returns a hex report whose REPORT_DATA is SHA-
 test('server/sidecar: /attest/combined returns {endorsed_tcb, endorsements, evidence, '
   + 'uvm_endorsements} in the real order; endorsed_tcb is the TCB bytes as stored in the report, '
   + 'and the endorsements verify the evidence', async () => {
-  const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-aci');
   await withServer({ seed: 36 }, async (_fake, running) => {
     const response = await fetch(`${running.url}/attest/combined`, { method: 'POST',
       body: JSON.stringify({ runtime_data: Buffer.from('nonce-1').toString('base64') }) });
@@ -146,12 +151,15 @@ test('server/sidecar: /attest/combined returns {endorsed_tcb, endorsements, evid
     assert.equal(verdictOf(evidence, chain).failures, []);
     assert.is(hex(reportBytesAt(evidence, OFFSET.report_data, 32)),
       createHash('sha256').update('nonce-1').digest('hex'));
-    if (dir === undefined) return;
-    // The rule on real data: the KMS sample's endorsed_tcb for REPORTED_TCB 0x7308000000000003.
-    const realReport = new Uint8Array(readFileSync(join(dir, 'report.bin')));
-    assert.is(reportedTcbOf(realReport), 0x7308000000000003n);
-    assert.is(hex(reportBytesAt(realReport, OFFSET.reported_tcb, 8)), '0300000000000873');
   });
+});
+
+sharedTest('server/combined: the endorsed_tcb rule holds on real data (the KMS sample\'s '
+  + 'endorsed_tcb for REPORTED_TCB 0x7308000000000003)', () => {
+  const realReport = new Uint8Array(readFileSync(shared('snp', 'reports', 'milan-v2-aci',
+    'report.bin')));
+  assert.is(reportedTcbOf(realReport), 0x7308000000000003n);
+  assert.is(hex(reportBytesAt(realReport, OFFSET.reported_tcb, 8)), '0300000000000873');
 });
 
 const BAD_BODIES: readonly (readonly [string, string])[] = [

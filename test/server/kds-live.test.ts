@@ -9,6 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { testWith } from '../support/requires.js';
 import { SIGNED_BYTES } from '../../models/snp/attestation-report.js';
 import { decodeAttestationReport } from '../../models/snp/attestation-report.js';
 import { toPem } from '../../models/snp/certificates.js';
@@ -18,7 +19,7 @@ import { p1363ToDer, reportSignatureP1363 } from '../../models/snp/report-signat
 import { verifyAttestationReport } from '../../models/verifier/report-verifier.js';
 import { parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
 import {
-  HAVE_OPENSSL, OFFSET, OPENSSL_AT, hex, inTempDir, openssl, pemBlocks, reportBytesAt,
+  OFFSET, OPENSSL_AT, hex, inTempDir, openssl, pemBlocks, reportBytesAt,
   withServer,
 } from './support.js';
 
@@ -77,9 +78,9 @@ for (const product of PRODUCTS) {
     });
   });
 
-  test(`server/kds + openssl: ${product} served VCEK chains to the served ARK, the served CRLs `
+  testWith('openssl', `server/kds + openssl: ${product} served VCEK chains to the served ARK, `
+    + `the served CRLs `
     + 'verify, and the report signature verifies under the VCEK', async () => {
-    if (!HAVE_OPENSSL) return;
     await withServer({ seed: 22 }, async (fake, running) => {
       const report = fake.report({ chip: product.toLowerCase(), reportData: new Uint8Array([7]) });
       const vcek = (await fetchOk(kdsUrlFromSpec(running.url, product, report))).body;

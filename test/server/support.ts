@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { createFakeSnp, type FakeSnp, type RunningFakeSnp } from '../../sim/server.js';
 import type { FakeSnpOptions } from '../../sim/server/config.js';
 
-export const HAVE_OPENSSL = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status === 0;
 
 /** 2026-01-02T00:00:00Z: one day after the sim epoch, inside every fake certificate's validity. */
 export const OPENSSL_AT = '1767312000';

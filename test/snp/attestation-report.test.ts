@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,81 +17,82 @@ import {
   type AttestationReport,
 } from '../../models/snp/attestation-report.js';
 import { reportView } from '../../models/snp/report-view.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTests } from '../support/requires.js';
 import { loadReportFacts } from './sources-facts.js';
 
 const SUITE = 'snp/attestation-report';
-const facts = testdata(SUITE, 'snp') === undefined ? undefined : loadReportFacts();
 
 function reportBytes(dir: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(testdata(SUITE, 'snp', 'reports', dir, 'report.bin')!)));
+  return new Uint8Array(readFileSync(shared('snp', 'reports', dir, 'report.bin')));
 }
 
 type View = Record<string, unknown>;
 
-for (const fact of facts ?? []) {
-  test(`${SUITE}: ${fact.dir} has the SHA-256 SOURCES.md lists`, () => {
-    const bytes = reportBytes(fact.dir);
-    assert.is(bytes.length, REPORT_BYTES);
-    assert.is(createHash('sha256').update(bytes).digest('hex'), fact.sha256);
-  });
+sharedTests(`${SUITE}: each real report decodes to its SOURCES.md facts`, () => {
+  for (const fact of loadReportFacts()) {
+    test(`${SUITE}: ${fact.dir} has the SHA-256 SOURCES.md lists`, () => {
+      const bytes = reportBytes(fact.dir);
+      assert.is(bytes.length, REPORT_BYTES);
+      assert.is(createHash('sha256').update(bytes).digest('hex'), fact.sha256);
+    });
 
-  test(`${SUITE}: ${fact.dir} decodes strictly to every SOURCES.md fact`, () => {
-    const report = decodeAttestationReport(reportBytes(fact.dir));
-    const record = report as unknown as Record<string, unknown>;
-    for (const [name, value] of Object.entries(fact.numbers)) {
-      assert.is(BigInt(record[name] as number | bigint), value, name);
-    }
-    for (const [name, hex] of Object.entries(fact.hex)) {
-      assert.is(toHex(record[name] as Uint8Array), hex, name);
-    }
-    for (const [name, tcb] of Object.entries(fact.tcb)) assert.is(record[name], tcb.raw, name);
-    assert.is(
-      `${report.current_major}.${report.current_minor}.${report.current_build}`,
-      fact.currentVersion,
-    );
-    assert.is(
-      `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
-      fact.committedVersion,
-    );
-    if (fact.cpuid !== undefined) {
-      assert.equal([report.cpuid_fam_id, report.cpuid_mod_id, report.cpuid_step], fact.cpuid);
-    }
-    assert.is(report.reserved, undefined, 'no reserved byte is set in a real report');
-  });
-
-  test(
-    `${SUITE}: ${fact.dir} view decodes TCBs, KEY_INFO, product and signature as SOURCES.md says`,
-    () => {
-      const view = reportView(
-        decodeAttestationReport(reportBytes(fact.dir)), { product: fact.product as 'Milan' },
-      ) as View;
-      assert.is(view['tcb_layout'], fact.tcbLayout);
-      for (const [name, tcb] of Object.entries(fact.tcb)) {
-        const shown = view[name] as Record<string, unknown>;
-        for (const [part, value] of Object.entries(tcb.parts)) {
-          assert.is(shown[part], value, `${name}.${part}`);
-        }
-        assert.is(shown['raw'], tcb.raw);
+    test(`${SUITE}: ${fact.dir} decodes strictly to every SOURCES.md fact`, () => {
+      const report = decodeAttestationReport(reportBytes(fact.dir));
+      const record = report as unknown as Record<string, unknown>;
+      for (const [name, value] of Object.entries(fact.numbers)) {
+        assert.is(BigInt(record[name] as number | bigint), value, name);
       }
-      const keyInfo = view['key_info'] as Record<string, unknown>;
-      assert.is(keyInfo['signing_key'], fact.keyInfo['signing_key']);
-      assert.is(keyInfo['mask_chip_key'], fact.keyInfo['mask_chip_key'] === 1);
-      assert.is(keyInfo['author_key_en'], fact.keyInfo['author_key_en'] === 1);
-      assert.is(keyInfo['signing_key_name'], fact.signedBy.toLowerCase());
-      const signature = view['signature'] as Record<string, string>;
-      assert.is(BigInt(signature['r']!), fact.signatureR);
-      assert.is(BigInt(signature['s']!), fact.signatureS);
-      assert.is(view['current_version'], fact.currentVersion);
-      if (fact.cpuid !== undefined) assert.is(view['product'], fact.product);
-    },
-  );
+      for (const [name, hex] of Object.entries(fact.hex)) {
+        assert.is(toHex(record[name] as Uint8Array), hex, name);
+      }
+      for (const [name, tcb] of Object.entries(fact.tcb)) assert.is(record[name], tcb.raw, name);
+      assert.is(
+        `${report.current_major}.${report.current_minor}.${report.current_build}`,
+        fact.currentVersion,
+      );
+      assert.is(
+        `${report.committed_major}.${report.committed_minor}.${report.committed_build}`,
+        fact.committedVersion,
+      );
+      if (fact.cpuid !== undefined) {
+        assert.equal([report.cpuid_fam_id, report.cpuid_mod_id, report.cpuid_step], fact.cpuid);
+      }
+      assert.is(report.reserved, undefined, 'no reserved byte is set in a real report');
+    });
 
-  test(`${SUITE}: ${fact.dir} re-encodes to identical bytes`, () => {
-    const bytes = reportBytes(fact.dir);
-    assert.is(toHex(encodeAttestationReport(decodeAttestationReport(bytes))), toHex(bytes));
-  });
-}
+    test(
+      `${SUITE}: ${fact.dir} view decodes TCBs, KEY_INFO, product and signature as SOURCES.md says`,
+      () => {
+        const view = reportView(
+          decodeAttestationReport(reportBytes(fact.dir)), { product: fact.product as 'Milan' },
+        ) as View;
+        assert.is(view['tcb_layout'], fact.tcbLayout);
+        for (const [name, tcb] of Object.entries(fact.tcb)) {
+          const shown = view[name] as Record<string, unknown>;
+          for (const [part, value] of Object.entries(tcb.parts)) {
+            assert.is(shown[part], value, `${name}.${part}`);
+          }
+          assert.is(shown['raw'], tcb.raw);
+        }
+        const keyInfo = view['key_info'] as Record<string, unknown>;
+        assert.is(keyInfo['signing_key'], fact.keyInfo['signing_key']);
+        assert.is(keyInfo['mask_chip_key'], fact.keyInfo['mask_chip_key'] === 1);
+        assert.is(keyInfo['author_key_en'], fact.keyInfo['author_key_en'] === 1);
+        assert.is(keyInfo['signing_key_name'], fact.signedBy.toLowerCase());
+        const signature = view['signature'] as Record<string, string>;
+        assert.is(BigInt(signature['r']!), fact.signatureR);
+        assert.is(BigInt(signature['s']!), fact.signatureS);
+        assert.is(view['current_version'], fact.currentVersion);
+        if (fact.cpuid !== undefined) assert.is(view['product'], fact.product);
+      },
+    );
+
+    test(`${SUITE}: ${fact.dir} re-encodes to identical bytes`, () => {
+      const bytes = reportBytes(fact.dir);
+      assert.is(toHex(encodeAttestationReport(decodeAttestationReport(bytes))), toHex(bytes));
+    });
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // Reserved ranges: one generated case per mbz field and per version-gated field.

@@ -25,7 +25,7 @@ import { parseProduct, type Product } from '../../models/snp/product.js';
 import {
   buildCaCertificate, buildEndorsementCertificate, decodeAmdExtensions,
 } from '../../models/snp/x509-profile.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest, sharedTests } from '../support/requires.js';
 import { loadReportFacts } from './sources-facts.js';
 
 const PRODUCTS: readonly Product[] = ['Milan', 'Genoa', 'Turin'];
@@ -36,9 +36,8 @@ function parse(der: Uint8Array): Certificate {
   return AsnConvert.parse(der, Certificate);
 }
 
-function realCa(product: Product, role: string): Certificate | undefined {
-  const path = testdata(SUITE, 'snp', 'certs', product.toLowerCase(), `${role}.pem`);
-  if (path === undefined) return undefined;
+function realCa(product: Product, role: string): Certificate {
+  const path = shared('snp', 'certs', product.toLowerCase(), `${role}.pem`);
   return parse(fromPem(readFileSync(path, 'utf8'))[0]!);
 }
 
@@ -54,12 +53,11 @@ const extOids = (cert: Certificate): string[] =>
 
 for (const product of PRODUCTS) {
   for (const role of ROLES) {
-    test(
+    sharedTest(
       `snp/x509-profile: ${role.toUpperCase()}-${product} has the real certificate's serial, ` +
         `names and signature algorithm bytes`,
       () => {
         const real = realCa(product, role);
-        if (real === undefined) return;
         const ours = parse(buildCaCertificate({ rng: Rng.fromSeed(1), product, role }));
         assert.is(hex(ours.tbsCertificate.serialNumber), hex(real.tbsCertificate.serialNumber));
         assert.is(ours.tbsCertificate.version, real.tbsCertificate.version);
@@ -70,12 +68,11 @@ for (const product of PRODUCTS) {
       },
     );
 
-    test(
+    sharedTest(
       `snp/x509-profile: ${role.toUpperCase()}-${product} has the real extensions in the real ` +
         `order (KU/BC/CRLDP byte-equal)`,
       () => {
         const real = realCa(product, role);
-        if (real === undefined) return;
         const ours = parse(buildCaCertificate({ rng: Rng.fromSeed(1), product, role }));
         assert.equal(extOids(ours), extOids(real));
         // SKI/AKI depend on the key
@@ -105,7 +102,8 @@ for (const product of PRODUCTS) {
   });
 }
 
-const facts = loadReportFacts() ?? [];
+let loadedFacts: ReturnType<typeof loadReportFacts> | undefined;
+const facts = (): ReturnType<typeof loadReportFacts> => loadedFacts ??= loadReportFacts();
 
 /** The extensions @peculiar decoded, in the shape decodeAmdExtensions reads. */
 const extensionsOf = (cert: Certificate): CertificateExtension[] =>
@@ -113,42 +111,44 @@ const extensionsOf = (cert: Certificate): CertificateExtension[] =>
     extnID: e.extnID, critical: e.critical, value: new Uint8Array(e.extnValue.buffer),
   }));
 
-for (const fact of facts) {
-  const leafName = fact.signedBy === 'VLEK' ? 'vlek' : 'vcek';
-  test(
-    `snp/x509-profile: our ${leafName.toUpperCase()} for ${fact.dir} has the real leaf's names ` +
-      `and byte-identical AMD extensions`,
-    () => {
-      const dir = testdata(SUITE, 'snp', 'reports', fact.dir);
-      if (dir === undefined || !existsSync(join(dir, `${leafName}.der`))) return;
-      const real = parse(new Uint8Array(readFileSync(join(dir, `${leafName}.der`))));
-      const product = parseProduct(fact.product);
-      const chipId = fromHex(fact.hex['chip_id']!, 'chip_id', 64);
-      const tcb = fact.tcb['reported_tcb']!.raw;
-      const realExt = decodeAmdExtensions(extensionsOf(real));
-      const key = leafName === 'vcek'
-        ? deriveVcek({ root: rootOf(1), product, chipId, tcb })
-        : deriveVlek({ root: rootOf(1), product, cspId: realExt.cspId!, tcb });
-      // Pre-2024 leaves write the PSS trailerField out; newer ones omit it: follow the real one.
-      const explicitPssTrailer = new Uint8Array(real.signatureAlgorithm.parameters!).length > 0x36;
-      const ours = parse(buildEndorsementCertificate({
-        rng: Rng.fromSeed(1), product, kind: leafName, publicKey: key.publicKey, tcb,
-        quirks: { explicitPssTrailer },
-        ...(leafName === 'vcek' ? { chipId } : { cspId: realExt.cspId! }),
-      }));
-      assert.equal(extList(ours), extList(real));
-      assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
-      assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
-      assert.is(hex(ours.tbsCertificate.serialNumber), '00');
-      assert.is(hex(real.tbsCertificate.serialNumber), '00');
-      assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
-    },
-  );
-}
+sharedTests(`${SUITE}: each real leaf's names and AMD extensions are ours byte for byte`, () => {
+  for (const fact of facts()) {
+    const leafName = fact.signedBy === 'VLEK' ? 'vlek' : 'vcek';
+    const dir = shared('snp', 'reports', fact.dir);
+    if (!existsSync(join(dir, `${leafName}.der`))) continue;   // no leaf certificate in testdata
+    test(
+      `snp/x509-profile: our ${leafName.toUpperCase()} for ${fact.dir} has the real leaf's names ` +
+        `and byte-identical AMD extensions`,
+      () => {
+        const real = parse(new Uint8Array(readFileSync(join(dir, `${leafName}.der`))));
+        const product = parseProduct(fact.product);
+        const chipId = fromHex(fact.hex['chip_id']!, 'chip_id', 64);
+        const tcb = fact.tcb['reported_tcb']!.raw;
+        const realExt = decodeAmdExtensions(extensionsOf(real));
+        const key = leafName === 'vcek'
+          ? deriveVcek({ root: rootOf(1), product, chipId, tcb })
+          : deriveVlek({ root: rootOf(1), product, cspId: realExt.cspId!, tcb });
+        // Pre-2024 leaves write the PSS trailerField out; newer ones omit it: follow the real one.
+        const explicitPssTrailer =
+          new Uint8Array(real.signatureAlgorithm.parameters!).length > 0x36;
+        const ours = parse(buildEndorsementCertificate({
+          rng: Rng.fromSeed(1), product, kind: leafName, publicKey: key.publicKey, tcb,
+          quirks: { explicitPssTrailer },
+          ...(leafName === 'vcek' ? { chipId } : { cspId: realExt.cspId! }),
+        }));
+        assert.equal(extList(ours), extList(real));
+        assert.is(ser(ours.tbsCertificate.subject), ser(real.tbsCertificate.subject));
+        assert.is(ser(ours.tbsCertificate.issuer), ser(real.tbsCertificate.issuer));
+        assert.is(hex(ours.tbsCertificate.serialNumber), '00');
+        assert.is(hex(real.tbsCertificate.serialNumber), '00');
+        assert.is(ser(ours.signatureAlgorithm), ser(real.signatureAlgorithm));
+      },
+    );
+  }
+});
 
-test('snp/x509-profile: the real VLEK is valid one year, ours too; VCEKs seven years', () => {
-  const path = testdata(SUITE, 'snp', 'reports', 'milan-v3-vlek-aws-trustee', 'vlek.der');
-  if (path === undefined) return;
+sharedTest('snp/x509-profile: the real VLEK is valid one year, ours too; VCEKs seven years', () => {
+  const path = shared('snp', 'reports', 'milan-v3-vlek-aws-trustee', 'vlek.der');
   const real = parse(new Uint8Array(readFileSync(path)));
   const years = (c: Certificate): number =>
     c.tbsCertificate.validity.notAfter.getTime().getUTCFullYear()
@@ -184,12 +184,11 @@ test('snp/x509-profile: the endorsementSerial quirk replaces serial 0', () => {
   ).tbsCertificate.serialNumber), '00');
 });
 
-test(
+sharedTest(
   'snp/x509-profile: decodeAmdExtensions reads the real Turin VCEK ' +
     '(structVersion 1, fmcSPL, 8-byte hwid)',
   () => {
-    const path = testdata(SUITE, 'snp', 'reports', 'turin-v5-oak', 'vcek.der');
-    if (path === undefined) return;
+    const path = shared('snp', 'reports', 'turin-v5-oak', 'vcek.der');
     const ext = decodeAmdExtensions(extensionsOf(parse(new Uint8Array(readFileSync(path)))));
     assert.is(ext.structVersion, 1);
     assert.is(ext.productName, 'Turin');
@@ -200,9 +199,9 @@ test(
 
 // ---- KDS URLs (spec snp.md e.1) ----
 
-test('snp/kds: the Turin VCEK URL uses the 8-byte hwid and puts fmcSPL first', () => {
-  const fact = facts.find((f) => f.dir === 'turin-v5-oak');
-  if (fact === undefined) return;
+sharedTest('snp/kds: the Turin VCEK URL uses the 8-byte hwid and puts fmcSPL first', () => {
+  const fact = facts().find((f) => f.dir === 'turin-v5-oak');
+  assert.ok(fact !== undefined, 'SOURCES.md lists turin-v5-oak');
   const report = {
     chip_id: fromHex(fact.hex['chip_id']!), reported_tcb: fact.tcb['reported_tcb']!.raw,
   };
@@ -215,12 +214,11 @@ test('snp/kds: the Turin VCEK URL uses the 8-byte hwid and puts fmcSPL first', (
   assert.is(kdsUrlOf(parseKdsUrl(url)), url);
 });
 
-test(
+sharedTest(
   'snp/kds: the VCEK URL is built from REPORTED_TCB, not CURRENT_TCB ' +
     '(azure-cvm-hcl: ucode 115 vs 210)',
   () => {
-    const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-azure-cvm-hcl');
-    if (dir === undefined) return;
+    const dir = shared('snp', 'reports', 'milan-v2-azure-cvm-hcl');
     const report = decodeAttestationReport(new Uint8Array(readFileSync(join(dir, 'report.bin'))));
     const url = kdsVcekUrlForReport(report, 'Milan');
     assert.ok(url.endsWith('?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115'), url);

@@ -17,7 +17,7 @@ import {
   decodeAttestationReport, encodeAttestationReport,
 } from '../../models/snp/attestation-report.js';
 import { runCli, spawnCli, type CliResult } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const SUITE = 'snp/cli-report';
 const dir = mkdtempSync(join(tmpdir(), 'parma-sim-snp-'));
@@ -125,9 +125,9 @@ test(`${SUITE}: show prints the JSON view of a generated report`, () => {
   assert.is(view['tcb_layout'], 'turin');
 });
 
-test(`${SUITE}: show of a real report prints its facts (milan-v2-aci, v2 with --product)`, () => {
-  const path = testdata(SUITE, 'snp', 'reports', 'milan-v2-aci', 'report.bin');
-  if (path === undefined) return;
+sharedTest(`${SUITE}: show of a real report prints its facts (milan-v2-aci, v2 with `
+  + `--product)`, () => {
+  const path = shared('snp', 'reports', 'milan-v2-aci', 'report.bin');
   const shown = spawnCli(['snp', 'show', path, '--product', 'milan']);
   assert.is(shown.code, 0, shown.stderr);
   const view = JSON.parse(shown.stdout) as Record<string, Record<string, unknown>>;

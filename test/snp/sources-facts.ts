@@ -5,9 +5,8 @@
  * facts; parse numbers, hex, TCB components and firmware versions. Throws on a line it cannot read,
  * so a changed SOURCES.md fails loudly instead of silently testing less.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { TESTDATA_DIR } from '../support/paths.js';
+import { readFileSync } from 'node:fs';
+import { shared } from '../support/requires.js';
 
 export type TcbFact = Readonly<{ raw: bigint; parts: Readonly<Record<string, number>> }>;
 
@@ -113,10 +112,9 @@ function parseSection(
   };
 }
 
-/** Every report's facts, or undefined without ../shared/testdata. */
-export function loadReportFacts(): ReportFacts[] | undefined {
-  const path = join(TESTDATA_DIR, 'snp', 'SOURCES.md');
-  if (!existsSync(path)) return undefined;
+/** Every report's facts; only inside a sharedTest / sharedTests (it reads ../shared). */
+export function loadReportFacts(): ReportFacts[] {
+  const path = shared('snp', 'SOURCES.md');
   const text = readFileSync(path, 'utf8');
   const table: Record<string, string[]> = {};
   for (const m of text.matchAll(/^\| reports\/([a-z0-9-]+) \| (.+) \|$/gm)) {

@@ -21,22 +21,8 @@ export const SHARED_DIR = resolve(REPO_ROOT, process.env['PARMA_SIM_SHARED'] ?? 
 export const TESTDATA_DIR = join(SHARED_DIR, 'testdata');
 export const HAVE_TESTDATA = existsSync(TESTDATA_DIR);
 
-const noticed = new Set<string>();
-
-/**
- * The path of a file under ../shared/testdata, or undefined (with a one-line notice, once per
- * suite) when the shared folder is absent, as in a bare clone.
- */
-export function testdata(suite: string, ...parts: string[]): string | undefined {
-  if (HAVE_TESTDATA) return join(TESTDATA_DIR, ...parts);
-  if (!noticed.has(suite)) {
-    noticed.add(suite);
-    console.log(
-      `skip ${suite}: ../shared/testdata not found (bare clone); real-data tests skipped`,
-    );
-  }
-  return undefined;
-}
+// A test that reads ../shared/testdata registers through test/support/requires.ts (sharedTest,
+// sharedTests, shared()): without the folder it is counted as skipped, never as passed.
 
 export function readTestdata(...parts: string[]): Uint8Array {
   return new Uint8Array(readFileSync(join(TESTDATA_DIR, ...parts)));

@@ -63,11 +63,18 @@ export function testWith(
 ): void {
   const list = typeof requirements === 'string' ? [requirements] : requirements;
   const missing = list.find((requirement) => !available(requirement));
+  if (missing !== undefined) notice(missing, name);
+  register(missing, name, body, suite);
+}
+
+/** Registers `body` as a test, or as a skipped one when `missing` names what it lacks. */
+export function register(
+  missing: Requirement | undefined, name: string, body: Body, suite: Test,
+): void {
   if (missing === undefined) {
     suite(name, body);
     return;
   }
-  notice(missing, name);
   suite.skip(name, body);
 }
 

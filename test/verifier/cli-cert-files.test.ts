@@ -12,32 +12,34 @@ import { join } from 'node:path';
 import { fromPem, toPem } from '../../models/snp/certificates.js';
 import { createTestIssuer } from '../../models/policy/test-issuers.js';
 import { runCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const SUITE = 'verifier/cli-cert-files';
-const dir = testdata(SUITE, 'snp', 'reports', 'milan-v2-aci');
 const tmp = mkdtempSync(join(tmpdir(), 'parma-sim-certs-'));
 // The HOST_DATA the SOURCES.md of this report states (the SHA-256 of its CCE policy).
 const ACI_HOST_DATA = 'cadd74f71ebb8fbf9782baab649612520f3c416bc5ce9ac768808ddc8d9b031c';
 
+/** The real ACI report's directory in ../shared; only inside a sharedTest. */
+const aci = (): string => shared('snp', 'reports', 'milan-v2-aci');
+
 async function verifyWith(certs: string): Promise<{ code: number; verdict: { ok?: boolean } }> {
-  assert.ok(dir !== undefined);
-  const r = await runCli(['snp', 'verify', '--report', join(dir, 'report.bin'), '--certs', certs,
+  const r = await runCli(['snp', 'verify', '--report', join(aci(), 'report.bin'), '--certs', certs,
     '--product', 'Milan', '--host-data', ACI_HOST_DATA]);
   return { code: r.code, verdict: r.stdout === '' ? {} : JSON.parse(r.stdout) as { ok?: boolean } };
 }
 
-test(`${SUITE}: the real ACI report verifies with its real THIM JSON as --certs`, async () => {
-  if (dir === undefined) return;
+sharedTest(`${SUITE}: the real ACI report verifies with its real THIM JSON as `
+  + `--certs`, async () => {
+  const dir = aci();
   const { code, verdict } = await verifyWith(join(dir, 'thim.json'));
   assert.is(code, 0);
   assert.is(verdict.ok, true);
 });
 
-test(
+sharedTest(
   `${SUITE}: a PEM bundle verifies in its shipped order (VCEK, ASK, ARK) and reversed`,
   async () => {
-    if (dir === undefined) return;
+    const dir = aci();
     assert.is((await verifyWith(join(dir, 'thim_vcek_ask_ark.pem'))).code, 0);
     const blocks = fromPem(readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1'));
     assert.is(blocks.length, 3);
@@ -47,16 +49,16 @@ test(
   },
 );
 
-test(`${SUITE}: a lone DER VCEK verifies with the pinned AMD ASK/ARK`, async () => {
-  if (dir === undefined) return;
+sharedTest(`${SUITE}: a lone DER VCEK verifies with the pinned AMD ASK/ARK`, async () => {
+  const dir = aci();
   assert.is((await verifyWith(join(dir, 'vcek.der'))).code, 0);
 });
 
-test(
+sharedTest(
   `${SUITE}: a THIM JSON without vcekCert, broken JSON, a report ` +
     `as certs and a non-AMD cert exit 30`,
   async () => {
-    if (dir === undefined) return;
+    const dir = aci();
     const noVcek = join(tmp, 'no-vcek.json');
     writeFileSync(noVcek, JSON.stringify({
       certificateChain: readFileSync(join(dir, 'thim_vcek_ask_ark.pem'), 'latin1'),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, spawnCli } from '../support/cli.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 /** `snp certs` and `snp report` from one seed; `certsOnly` flags go to `snp certs` alone. */
 async function artifacts(
@@ -184,11 +184,10 @@ test(
   },
 );
 
-test(
+sharedTest(
   'cli/snp verify: a real report with AMD\'s real chain is accepted by default (exit 0)',
   async () => {
-    const dir = testdata('cli/snp-verify', 'snp', 'reports', 'turin-v5-oak');
-    if (dir === undefined) return;
+    const dir = shared('snp', 'reports', 'turin-v5-oak');
     const result = await runCli([
       'snp', 'verify', '--report', join(dir, 'report.bin'), '--certs', dir,
       '--at', '2025-09-01T00:00:00Z',

@@ -14,13 +14,12 @@ import {
   caProblem, parseCertificate, signatureProblem,
 } from '../../models/verifier/certificate.js';
 import { amdTrustAnchors, parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
-test(
+sharedTest(
   'verifier/trust-anchors: the shipped AMD roots have the SHA-256 fingerprints SOURCES.md records',
   () => {
-    const sources = testdata('verifier/trust-anchors', 'snp', 'SOURCES.md');
-    if (sources === undefined) return;
+    const sources = shared('snp', 'SOURCES.md');
     const text = readFileSync(sources, 'utf8');
     const expected = new Map([
       ...text.matchAll(/((?:ARK|SEV|SEV-VLEK)-(?:Milan|Genoa|Turin)) ([0-9a-f]{16})/g),
@@ -71,11 +70,10 @@ test(
   },
 );
 
-test(
+sharedTest(
   'verifier/trust-anchors: the shipped anchor files are byte-identical to shared/testdata',
   () => {
-    const dir = testdata('verifier/trust-anchors', 'snp', 'certs');
-    if (dir === undefined) return;
+    const dir = shared('snp', 'certs');
     for (const anchor of amdTrustAnchors()) {
       const pem = readFileSync(join(dir, anchor.product.toLowerCase(), 'ark.pem'), 'utf8');
       assert.is(

@@ -12,7 +12,7 @@ import {
   createWorld, deployBenign, imageTreeSpecOf, traceJsonl, type World,
 } from '../../sim/world.js';
 import type { LayerFileTree } from '../../models/guest/layer-image.js';
-import { testdata } from '../support/paths.js';
+import { shared } from '../support/requires.js';
 
 const utf8 = new TextEncoder();
 
@@ -51,10 +51,9 @@ export function generatedWorld(seed: number | string = 1, flags?: WorkloadFlags)
   return createWorld({ seed, policy: inputs.policy, images: inputs.images });
 }
 
-/** A world for a shared policy file, or undefined without ../shared/testdata. */
-export function sharedPolicyWorld(suite: string, relative: string, seed = 1): World | undefined {
-  const path = testdata(suite, 'policies', ...relative.split('/'));
-  if (path === undefined) return undefined;
+/** A world for a policy file of ../shared; only inside a sharedTest. */
+export function sharedPolicyWorld(relative: string, seed = 1): World {
+  const path = shared('policies', ...relative.split('/'));
   return createWorld({ seed, policy: new Uint8Array(readFileSync(path)) });
 }
 
