@@ -27,7 +27,7 @@ import { claimsFromReportBytes } from '../verifier/attestation-fixture.js';
 import { generatedWorld, generatedWorldInputs, sharedPolicyWorld } from './world-support.js';
 import { readFileSync } from 'node:fs';
 import { readSourcesTable } from '../policy/sources-table.js';
-import { TESTDATA_DIR, testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const KEYRING_GPA = 0xa0_0000;
 const DEBUG_POLICY = '0xb0000';   // QEMU's 0x30000 with DEBUG (bit 19)
@@ -264,19 +264,21 @@ test('world/attestation: attestation steps snapshot, restore and replay like the
 
 /** Shared policies with containers (the rows of SOURCES.md that load as policies). */
 function sharedPolicyRows() {
-  if (testdata('world/attestation', 'policies') === undefined) return [];
-  return readSourcesTable(`${TESTDATA_DIR}/policies`).filter((row) => row.hostData !== undefined)
+  return readSourcesTable(shared('policies')).filter((row) => row.hostData !== undefined)
     .filter((row) => {
-      const text = readFileSync(`${TESTDATA_DIR}/policies/${row.file}`, 'utf8');
+      const text = readFileSync(shared('policies', row.file), 'utf8');
       return /"layers"/.test(text) && !/@@/.test(text) && !/platform_rules/.test(text)
         && !row.file.endsWith('.json') && !row.file.includes('fragment');
     });
 }
 
-test('world/attestation: shared policies — the key is bound to the recorded HOST_DATA and attestation follows the deployment', () => {
+sharedTest('world/attestation: shared policies — the key is bound to the recorded HOST_DATA and '
+  + 'attestation follows the deployment', () => {
   const table: string[] = [];
-  for (const row of sharedPolicyRows()) {
-    const world = sharedPolicyWorld('world/attestation', row.file)!;
+  const rows = sharedPolicyRows();
+  assert.ok(rows.length > 0, 'SOURCES.md lists policies with containers');
+  for (const row of rows) {
+    const world = sharedPolicyWorld(row.file);
     assert.is(world.config.policy, row.hostData, `${row.file}: HOST_DATA = SHA-256(policy)`);
     const key = world.state.attestation.broker.keys['container-key']!;
     const hostdata = key.releasePolicy.anyOf[0]!.conditions
