@@ -839,7 +839,9 @@ function traceLine(line: string, index: number): Record<string, unknown> {
 /** Rebuilds the world a trace names, replays its host actions and compares the end. */
 export function replay(jsonl: string): ReplayOutput {
   const lines = jsonl.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length < 2) throw new SimError('SIM_BAD_TRACE', {}, 'a world trace has at least 2 lines');
+  if (lines.length < 2) {
+    throw new SimError('SIM_BAD_TRACE', {}, 'a world trace has at least 2 lines');
+  }
   const header = traceLine(lines[0]!, 0);
   if (header['format'] !== TRACE_FORMAT) {
     throw new SimError('SIM_BAD_TRACE', {}, `not a ${TRACE_FORMAT} trace`);

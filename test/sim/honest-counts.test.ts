@@ -34,7 +34,8 @@ test(`${SUITE}: a missing requirement registers the test as skipped, never as a 
 });
 
 test(`${SUITE}: no test body returns early because a requirement is missing`, () => {
-  const early = /^\s*if \(!?\s*(HAVE_[A-Z_]+|available\(|process\.env\[['"]CI['"]\])[^\n]*\breturn;/;
+  const early =
+    /^\s*if \(!?\s*(HAVE_[A-Z_]+|available\(|process\.env\[['"]CI['"]\])[^\n]*\breturn;/;
   const offending = sourcesUnder('test').filter((file) => file.endsWith('.test.ts'))
     .flatMap((file) => readFileSync(join(REPO_ROOT, file), 'utf8').split('\n')
       .map((line, index) => ({ line, where: `${file}:${index + 1}` }))
