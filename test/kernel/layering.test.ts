@@ -4,7 +4,9 @@
  * Inside models: policy and snp import no other model; hypervisor → snp; guest → policy and snp
  * (guest messages only); host → hypervisor, and the bridge message *types* of guest; verifier →
  * snp (never the fake issuer: certificate builder, CRL builder, test keys) and policy (the hash
- * only). properties/invariants.ts imports no engine code (models as types only). The CLI's
+ * only). The invariant specification (properties/invariants.ts and the modules its checkers run)
+ * imports no engine code (models and the world as types only; nothing of the policy engine), and
+ * only I4's module reads the engine's metadata (STYLE.md rule 9). The CLI's
  * commands reach models only through the public API (sim/index.ts and its faces in sim/api/).
  * Method: read the import and re-export statements of every .ts file under sim/, models/,
  * scenarios/ and properties/ (test/support/import-graph.ts: resolved, type-only marked) and judge
@@ -14,7 +16,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FAKE_ISSUER_MODULES, importEdges, reachableFrom, sourcesUnder, type ImportEdge as Edge,
@@ -53,6 +55,16 @@ const NARROWED: Readonly<Record<string, Readonly<{ allowed: RegExp; typeOnly: bo
  */
 const PUBLIC_API = /^sim\/(index\.ts$|api\/)/;
 
+/**
+ * The invariant specification: every module a checker runs (STYLE.md rule 9). They import
+ * sim/kernel, each other, and only *types* from models/ (never the policy engine's, not even
+ * types) and from the world.
+ */
+const INVARIANT_MODULES: readonly string[] = ['properties/invariants.ts',
+  'properties/invariant-checks.ts', 'properties/invariant-metadata.ts',
+  'properties/invariant-attestation.ts', 'properties/policy-data.ts',
+  'properties/policy-semantics.ts'];
+
 type Layer = Readonly<{ kind: 'kernel' | 'model' | 'face' | 'commands' | 'top' | 'invariants'
   | 'test' | 'package'; model?: string }>;
 
@@ -64,7 +76,7 @@ function layerOf(path: string): Layer {
   if (path.startsWith('sim/commands/')) return { kind: 'commands' };
   if (path.startsWith('sim/')) return { kind: 'face' };
   if (path.startsWith('models/')) return { kind: 'model', model: path.split('/')[1]! };
-  if (path === 'properties/invariants.ts') return { kind: 'invariants' };
+  if (INVARIANT_MODULES.includes(path)) return { kind: 'invariants' };
   if (path.startsWith('test/')) return { kind: 'test' };
   return { kind: 'top' };                            // scenarios/, properties/
 }
@@ -87,12 +99,18 @@ export function violation(edge: Edge): string | undefined {
       if (PUBLIC_API.test(edge.to)) return undefined;
       return 'sim/commands reach models only through the public API (sim/index.ts, sim/api/)';
     case 'invariants':
-      if (to.kind === 'kernel') return undefined;
-      if (to.kind === 'model' && edge.typeOnly) return undefined;
-      return 'properties/invariants.ts imports sim/kernel and model *types* only (no engine code)';
+      return invariantViolation(edge, to);
     default:
       return undefined;                              // scenarios, properties: anything but test
   }
+}
+
+function invariantViolation(edge: Edge, to: Layer): string | undefined {
+  if (to.kind === 'kernel' || INVARIANT_MODULES.includes(edge.to)) return undefined;
+  if (edge.to.startsWith('models/policy/')) return 'an invariant imports nothing of the engine';
+  if ((to.kind === 'model' || to.kind === 'face') && edge.typeOnly) return undefined;
+  return 'the invariant specification imports sim/kernel, itself, and types of models and the '
+    + 'world only (no engine code)';
 }
 
 function modelViolation(edge: Edge, model: string, to: Layer): string | undefined {
@@ -180,7 +198,10 @@ const BAD_EDGES: readonly (readonly [string, string, boolean])[] = [
   ['sim/world.ts', 'scenarios/catalog.ts', false],
   ['sim/commands/snp-show.ts', 'models/snp/report-view.ts', false],
   ['properties/invariants.ts', 'models/policy/engine.ts', false],
-  ['properties/invariants.ts', 'sim/world.ts', true],
+  ['properties/invariant-checks.ts', 'models/policy/policy-model.ts', true],
+  ['properties/invariants.ts', 'sim/world.ts', false],
+  ['properties/invariant-checks.ts', 'models/guest/agent.ts', false],
+  ['properties/invariants.ts', 'properties/campaign.ts', false],
   ['scenarios/catalog.ts', 'test/support/paths.ts', false],
 ];
 
@@ -202,6 +223,8 @@ test(`${SUITE}: the edges DESIGN.md allows are allowed`, () => {
     ['sim/commands/snp-show.ts', 'sim/index.ts', false],
     ['sim/commands/snp-show.ts', 'sim/api/verify.ts', false],
     ['properties/invariants.ts', 'models/guest/agent.ts', true],
+    ['properties/invariants.ts', 'sim/world.ts', true],
+    ['properties/invariants.ts', 'properties/invariant-checks.ts', false],
     ['scenarios/catalog.ts', 'sim/world.ts', false],
   ];
   const refused = good.filter(([from, to, typeOnly]) =>
@@ -261,6 +284,17 @@ test(`${SUITE}: a command on a face loads only its face's models, never sim/inde
     assert.equal(outside.map((file) => reached.get(file)!.join(' → ')), [], command);
     assert.ok([...reached.keys()].some((file) => file.startsWith(allowed[0]!)), command);
   }
+});
+
+test(`${SUITE}: only I4 (properties/invariant-metadata.ts) reads the engine's metadata`, () => {
+  const readers = (files: readonly Readonly<{ file: string; text: string }>[]): string[] =>
+    files.filter((f) => f.file !== 'properties/invariant-metadata.ts'
+      && /\.metadata\b/.test(f.text)).map((f) => f.file);
+  const files = INVARIANT_MODULES.map((file) => ({ file,
+    text: readFileSync(join(REPO_ROOT, file), 'utf8') }));
+  assert.equal(readers(files), []);
+  assert.equal(readers([{ file: 'properties/invariant-checks.ts',
+    text: 'guest.metadata.devices' }]), ['properties/invariant-checks.ts'], 'the check can fail');
 });
 
 test.run();

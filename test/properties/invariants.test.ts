@@ -19,7 +19,7 @@ import {
 } from '../../properties/invariants.js';
 import { readPolicyData } from '../../properties/policy-data.js';
 import { runningWorld, withGuest } from './support.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
 const { world, before } = runningWorld();
 const guest = world.state.guest!;
@@ -147,10 +147,9 @@ test('properties/invariants: a checker that throws gives unknown, never holds', 
   assert.ok(verdict.kind === 'unknown' && verdict.reason.includes('boom'));
 });
 
-test('properties/policy-data: the independent reader agrees with the engine\'s importer on '
+sharedTest('properties/policy-data: the independent reader agrees with the engine\'s importer on '
   + 'every shared real policy (layers, commands, env rules, mounts, flags)', () => {
-  const dir = testdata('properties/policy-data', 'policies', 'confcom');
-  if (dir === undefined) return;
+  const dir = shared('policies', 'confcom');
   const files = readdirSync(dir).filter((f) => f.endsWith('.rego') && !f.includes('fragment'));
   assert.ok(files.length >= 5, 'the shared confcom policies');
   for (const file of files) {
