@@ -321,3 +321,7 @@ export {
 } from '../models/policy/test-issuers.js';
 /** The did:x509 CA fingerprint of a DER certificate: base64url of its hash. */
 export { certificateFingerprint } from '../models/policy/did-x509.js';
+/** The shim's GCS message builders (hcsshim's request shapes), for host actions a command plans. */
+export {
+  gcsMessage, mappedVirtualDisk, modifySettings, rootfsPath, type GcsMessageName,
+} from '../models/host/shim.js';

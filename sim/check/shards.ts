@@ -150,13 +150,13 @@ export function parseCampaignResult(text: string, name: string): CampaignResult 
   try {
     value = JSON.parse(text);
   } catch {
-    throw new SimError('SIM_USAGE', { file: name }, `${name}: not JSON`);
+    throw new SimError('SIM_BAD_RESULT', { file: name }, `${name}: not JSON`);
   }
   const o = value as Partial<CampaignResult> | null;
   if (o === null || typeof o !== 'object' || o.format !== CHECK_FORMAT || o.kind !== 'campaign'
     || typeof o.parameters !== 'object' || !Array.isArray(o.batches)
     || typeof o.coverage !== 'object' || o.coverage === null) {
-    throw new SimError('SIM_USAGE', { file: name }, `${name}: not a ${CHECK_FORMAT} campaign `
+    throw new SimError('SIM_BAD_RESULT', { file: name }, `${name}: not a ${CHECK_FORMAT} campaign `
       + 'result (write one with `parma-sim check --format json`)');
   }
   return o as CampaignResult;

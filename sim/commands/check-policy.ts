@@ -14,9 +14,9 @@
 import { createHash } from 'node:crypto';
 import { EXIT_OK, EXIT_REJECTED } from '../kernel/errors.js';
 import { Rng } from '../kernel/rng.js';
-import type { HostAction } from '../../models/host/adversary.js';
-import { gcsMessage, mappedVirtualDisk, modifySettings, rootfsPath, UVM_CONTAINER_ID }
-  from '../../models/host/shim.js';
+import {
+  UVM_CONTAINER_ID, gcsMessage, mappedVirtualDisk, modifySettings, rootfsPath, type HostAction,
+} from '../index.js';
 import { explore, type ExploreAction, type ExploreReport, type StateCheck } from '../explore.js';
 import { step, describeAction, type World } from '../world.js';
 import {

@@ -12,6 +12,7 @@
  * This face (with check-*.ts) is the one part of sim/ that loads properties/.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { reasonOf } from './flags.js';
 import { EXIT_OK, EXIT_REJECTED, SimError } from '../kernel/errors.js';
 import { canonicalJson, type Json } from '../kernel/canonical-json.js';
 import { explore, type ExploreReport } from '../explore.js';
@@ -75,6 +76,20 @@ function exhaustiveText(name: string, summary: string, depth: number, report: Ex
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The search's bound is --max-states: a search past it is a usage error (exit 2) naming the flag,
+ * with the figures reached. SIM_LIMIT_EXCEEDED itself exits 30 (input past a bound).
+ */
+function withinMaxStates<T>(search: () => T): T {
+  try {
+    return search();
+  } catch (error) {
+    if (!(error instanceof SimError) || error.code !== 'SIM_LIMIT_EXCEEDED') throw error;
+    throw new SimError('SIM_USAGE', { flag: '--max-states', cause: error.code, ...error.detail },
+      `--max-states: ${reasonOf(error)} (SIM_LIMIT_EXCEEDED)`);
+  }
+}
+
 async function exhaustiveCommand(o: CheckOptions, io: CliIo): Promise<number> {
   const config = exploreConfig(o.config);
   const depth = o.depth === undefined ? config.documentedDepth
@@ -83,14 +98,14 @@ async function exhaustiveCommand(o: CheckOptions, io: CliIo): Promise<number> {
   const options = engine === undefined ? config.options : { ...config.options, engine };
   const initial = initialWorld({ ...config, options });
   const tty = o.format === 'text' && process.stderr.isTTY === true;
-  const report = explore({
+  const report = withinMaxStates(() => explore({
     initial, actions: config.actions, invariants: explorerChecks(), depth,
     symmetry: o.symmetry ? config.symmetry : null,
     ...(o.maxStates === undefined ? {} : { maxStates: integer(o.maxStates, '--max-states', 1,
       1e9) }),
     ...(tty ? { onProgress: (p) => io.stderr(`\r  depth ${p.depth}: ${p.states} states, `
       + `${p.transitions} transitions, ${(p.elapsedMs / 1000).toFixed(0)} s   `) } : {}),
-  });
+  }));
   if (tty) io.stderr('\r\u001b[K');
   const v = report.violation;
   const actions = v === null ? [] : [...config.setup, ...v.actions];

@@ -123,6 +123,7 @@ export const SIM_ERROR_CODES = [
   'SIM_METHOD_NOT_ALLOWED',  // an HTTP method the route does not serve (detail.allow)
   'SIM_PAYLOAD_TOO_LARGE',   // an HTTP request body above the server's limit
   'SIM_BAD_TRACE',           // a trace (JSONL) that does not parse: malformed input, not usage
+  'SIM_BAD_RESULT',          // a `check` result file that is not a campaign result (malformed)
 ] as const;
 
 export type SimErrorCode =
@@ -300,6 +301,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<SimErrorCode, ExitCode>> = {
   SIM_METHOD_NOT_ALLOWED: EXIT_MALFORMED,
   SIM_PAYLOAD_TOO_LARGE: EXIT_MALFORMED,
   SIM_BAD_TRACE: EXIT_MALFORMED,
+  SIM_BAD_RESULT: EXIT_MALFORMED,
 };
 
 /** The process exit code for anything a command threw: a SimError's row, else 70. */

@@ -21,10 +21,9 @@ import { createWorld, imageTreeSpecOf, runActions } from '../../sim/world.js';
 import type { ImageTreeSpec } from '../../models/host/adversary.js';
 import { checkPolicySurface, type SurfaceFinding } from '../../sim/check/policy-check.js';
 import { runCli } from '../support/cli.js';
-import { testdata, TESTDATA_DIR, HAVE_TESTDATA } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 
-const SUITE = 'explore/policy-check';
-const COMMAND_POLICY = testdata(SUITE, 'policies', 'confcom', 'command.policy.rego');
+const commandPolicy = (): string => shared('policies', 'confcom', 'command.policy.rego');
 
 /** The policy with every layer hash replaced by the computed root of a stand-in tree for it. */
 function buildable(text: string): { text: string; images: ImageTreeSpec[] } {
@@ -56,10 +55,9 @@ function replays(policy: string, images: readonly ImageTreeSpec[], finding: Surf
   return run.world.state.guest!;
 }
 
-test('check --policy: a planted .+ env rule and a shell in exec_processes of a copy of a real '
+sharedTest('check --policy: a planted .+ env rule and a shell in exec_processes of a copy of a real '
   + 'confcom policy both appear, each with a sequence that replays and shows its effect', () => {
-  if (COMMAND_POLICY === undefined || !HAVE_TESTDATA) return;
-  const original = buildable(readFileSync(COMMAND_POLICY, 'utf8'));
+  const original = buildable(readFileSync(commandPolicy(), 'utf8'));
   const copy = planted(original.text);
   const surface = checkPolicySurface(new TextEncoder().encode(copy), { images: original.images });
   assert.ok(surface.c1.allowed, JSON.stringify(surface.c1.refused[0]));
@@ -78,9 +76,8 @@ test('check --policy: a planted .+ env rule and a shell in exec_processes of a c
   assert.ok(env.sequence!.length < surface.deployment.length, `${env.sequence!.length}`);
 });
 
-test('check --policy: the unplanted copy has no shell and no catch-all env finding', () => {
-  if (COMMAND_POLICY === undefined || !HAVE_TESTDATA) return;
-  const original = buildable(readFileSync(COMMAND_POLICY, 'utf8'));
+sharedTest('check --policy: the unplanted copy has no shell and no catch-all env finding', () => {
+  const original = buildable(readFileSync(commandPolicy(), 'utf8'));
   const surface = checkPolicySurface(new TextEncoder().encode(original.text),
     { images: original.images });
   assert.ok(surface.c1.allowed, JSON.stringify(surface.c1.refused[0]));
@@ -101,12 +98,11 @@ function policyFiles(dir: string): string[] {
   return out;
 }
 
-test('check --policy: runs on every shared real policy that loads, printing C1 and the attack '
+sharedTest('check --policy: runs on every shared real policy that loads, printing C1 and the attack '
   + 'surface (exit 0 or 10); templates and fragments are refused as malformed (exit 30)',
 async () => {
-  if (!HAVE_TESTDATA) return;
   let checked = 0;
-  for (const file of policyFiles(join(TESTDATA_DIR, 'policies'))) {
+  for (const file of policyFiles(shared('policies'))) {
     const out = await runCli(['check', '--policy', file, '--depth', '1']);
     if (out.code === 30) {
       assert.match(out.stderr, /POLICY_/, file);

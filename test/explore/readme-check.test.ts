@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT, HAVE_TESTDATA } from '../support/paths.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { sharedTest } from '../support/requires.js';
 import { runCli } from '../support/cli.js';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -22,8 +23,7 @@ function section(heading: string): string {
   return README.slice(start);
 }
 
-test('README: the policy author\'s example prints the findings its comments list', () => {
-  if (!HAVE_TESTDATA) return;
+sharedTest('README: the policy author\'s example prints the findings its comments list', () => {
   const text = section('### A policy author\'s check: '
     + '`parma-sim check --policy FILE [--format json]`');
   const block = /```js\n([\s\S]*?)```/.exec(text)?.[1];

@@ -95,9 +95,11 @@ export function violation(edge: Edge): string | undefined {
       return to.kind === 'top' || to.kind === 'invariants'
         ? 'sim/ imports no scenarios or properties' : undefined;
     case 'commands':
-      if (to.kind === 'kernel' || to.kind === 'commands') return undefined;
-      if (PUBLIC_API.test(edge.to)) return undefined;
-      return 'sim/commands reach models only through the public API (sim/index.ts, sim/api/)';
+      if (to.kind === 'model' && !PUBLIC_API.test(edge.to)) {
+        return 'sim/commands reach models only through the public API (sim/index.ts, sim/api/)';
+      }
+      return to.kind === 'top' || to.kind === 'invariants'
+        ? 'sim/ imports no scenarios or properties' : undefined;
     case 'invariants':
       return invariantViolation(edge, to);
     default:
@@ -159,6 +161,15 @@ const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
   // lives in guest. DESIGN.md lets host import only the bridge message types of guest.
   ['models/host/images.ts → models/guest/layer-image.ts', 'host builds guest-format layer images'],
   ['models/host/confcom.ts → models/guest/layer-image.ts', 'LayerFileTree type of the same'],
+  // `parma-sim check` runs the property campaign and the invariant checkers, which DESIGN.md
+  // places above sim/ (sim ← properties): either DESIGN.md names the CLI as their consumer, or
+  // the campaign runner moves under sim/check.
+  ['sim/commands/check-campaign.ts → properties/campaign.ts', 'check runs the campaign'],
+  ['sim/commands/check-campaign.ts → properties/mutants.ts', 'check runs mutant engines'],
+  ['sim/commands/check-campaign.ts → properties/coverage.ts', 'check prints decision coverage'],
+  ['sim/commands/check-invariants.ts → properties/invariants.ts', 'check runs the invariants'],
+  ['sim/commands/check.ts → properties/mutants.ts', 'check runs mutant engines'],
+  ['sim/commands/check.ts → properties/coverage.ts', 'check prints decision coverage'],
 ]);
 
 function brokenEdges(): string[] {
@@ -197,6 +208,7 @@ const BAD_EDGES: readonly (readonly [string, string, boolean])[] = [
   ['models/snp/firmware.ts', 'sim/index.ts', false],
   ['sim/world.ts', 'scenarios/catalog.ts', false],
   ['sim/commands/snp-show.ts', 'models/snp/report-view.ts', false],
+  ['sim/commands/check.ts', 'properties/campaign.ts', false],
   ['properties/invariants.ts', 'models/policy/engine.ts', false],
   ['properties/invariant-checks.ts', 'models/policy/policy-model.ts', true],
   ['properties/invariants.ts', 'sim/world.ts', false],
@@ -222,6 +234,7 @@ test(`${SUITE}: the edges DESIGN.md allows are allowed`, () => {
     ['models/verifier/report-verifier.ts', 'models/policy/load-policy.ts', false],
     ['sim/commands/snp-show.ts', 'sim/index.ts', false],
     ['sim/commands/snp-show.ts', 'sim/api/verify.ts', false],
+    ['sim/commands/check.ts', 'sim/explore.ts', false],
     ['properties/invariants.ts', 'models/guest/agent.ts', true],
     ['properties/invariants.ts', 'sim/world.ts', true],
     ['properties/invariants.ts', 'properties/invariant-checks.ts', false],

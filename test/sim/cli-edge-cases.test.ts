@@ -209,6 +209,14 @@ test(`${SUITE}: world replay of a file that is no trace is malformed input (30),
   assert.match(oneLine(result), 'SIM_BAD_TRACE');
 });
 
+test(`${SUITE}: check merge of a file that is no campaign result is malformed input (30)`, () => {
+  const file = join(scratch, 'not-a-result.json');
+  writeFileSync(file, '{');
+  const result = spawnCli(['check', 'merge', file]);
+  assert.is(result.code, 30, result.stderr);
+  assert.match(oneLine(result), 'SIM_BAD_RESULT');
+});
+
 test(`${SUITE}: policy hash --help and policy show --help print the usage and exit 0`, () => {
   for (const sub of ['hash', 'show']) {
     const result = spawnCli(['policy', sub, '--help']);

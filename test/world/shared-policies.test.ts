@@ -28,11 +28,11 @@ import {
   summarizeBenignRun, type BenignRun, type World,
 } from '../../sim/world.js';
 import { readSourcesTable } from '../policy/sources-table.js';
-import { HAVE_TESTDATA, TESTDATA_DIR } from '../support/paths.js';
+import { shared as sharedPath, sharedTests } from '../support/requires.js';
 import { sharedPolicyWorld } from './world-support.js';
 
 const SUITE = 'world/shared-benign';
-const POLICIES_DIR = join(TESTDATA_DIR, 'policies');
+const policiesDir = (): string => sharedPath('policies');
 
 type SharedPolicy = Readonly<{ file: string; policy: SecurityPolicy; text: string }>;
 
@@ -46,7 +46,7 @@ function filesUnder(dir: string): string[] {
 /** Every shared file that loads as a policy and has containers (fragments included). */
 function sharedPolicies(): SharedPolicy[] {
   const out: SharedPolicy[] = [];
-  for (const path of filesUnder(POLICIES_DIR)) {
+  for (const path of filesUnder(policiesDir())) {
     let policy: SecurityPolicy;
     try {
       policy = loadSecurityPolicy(new Uint8Array(readFileSync(path))).policy;
@@ -54,7 +54,7 @@ function sharedPolicies(): SharedPolicy[] {
       continue;                                   // not a policy (SOURCES.md, a report, a template)
     }
     if (policy.containers.length === 0) continue;
-    out.push({ file: relative(POLICIES_DIR, path), policy, text: readFileSync(path, 'latin1') });
+    out.push({ file: relative(policiesDir(), path), policy, text: readFileSync(path, 'latin1') });
   }
   return out;
 }
@@ -142,10 +142,8 @@ function assertNotDeployableHolds(world: World, shared: SharedPolicy): void {
 
 const table: string[] = [];
 
-if (!HAVE_TESTDATA) {
-  test.skip(`${SUITE}: every shared policy deploys end to end (needs ../shared/testdata)`);
-} else {
-  const hostData = new Map(readSourcesTable(POLICIES_DIR).map((row) => [row.file, row.hostData]));
+sharedTests(`${SUITE}: every shared policy deploys end to end`, () => {
+  const hostData = new Map(readSourcesTable(policiesDir()).map((row) => [row.file, row.hostData]));
   const shared = sharedPolicies();
 
   test(`${SUITE}: the shared data has policies with containers, each listed in SOURCES.md`, () => {
@@ -161,7 +159,7 @@ if (!HAVE_TESTDATA) {
     }
     test(`${SUITE}: ${p.file}: launch, policy, layers, every deployable container running its `
       + 'command, probes and a graceful shutdown; no plaintext on the host\'s scratch', () => {
-      const world = sharedPolicyWorld(SUITE, p.file)!;
+      const world = sharedPolicyWorld(p.file);
       const run = deployBenign(world);
       const summary = summarizeBenignRun(run);
       assert.equal(summary.refused.map((r) => `${r.note}: ${r.result.reason}`), [], p.file);
@@ -189,7 +187,7 @@ if (!HAVE_TESTDATA) {
     if (p.policy.containers.some((c) => c.command === null || (c.absent_fields ?? []).length > 0)) {
       test(`${SUITE}: ${p.file}: a container reported not deployable, forced through, is refused `
         + 'with the framework reason the report quotes', () => {
-        assertNotDeployableHolds(sharedPolicyWorld(SUITE, p.file)!, p);
+        assertNotDeployableHolds(sharedPolicyWorld(p.file), p);
       });
     }
   }
@@ -202,7 +200,7 @@ if (!HAVE_TESTDATA) {
     if (target === '1') console.log(out);
     else if (target !== undefined && target !== '') writeFileSync(target, `${out}\n`);
   });
-}
+});
 
 /** The group's container name of each policy container, in policy order. */
 function policyOrderNames(world: World, policy: SecurityPolicy): string[] {

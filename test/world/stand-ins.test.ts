@@ -14,7 +14,7 @@ import { toHex } from '../../sim/kernel/bytes.js';
 import { layerVerityTable, mountLayer, statLayerPath } from '../../models/guest/layer-image.js';
 import { storeGet } from '../../models/host/content-store.js';
 import { deployBenign, runActions, step, type World } from '../../sim/world.js';
-import { HAVE_TESTDATA } from '../support/paths.js';
+import { sharedTest } from '../support/requires.js';
 import { sharedPolicyWorld } from './world-support.js';
 
 const SUITE = 'world/stand-ins';
@@ -26,7 +26,7 @@ type Cut = Readonly<{ world: World; mount: ReturnType<typeof deployBenign>['acti
 
 /** The world with layer0 attached, before its mount; the stand-in's bytes and declared root. */
 function beforeFirstMount(): Cut {
-  const world = sharedPolicyWorld(SUITE, POLICY)!;
+  const world = sharedPolicyWorld(POLICY);
   const run = deployBenign(world);
   const at = run.rows.findIndex((row) => row.note.startsWith('mount layer'));
   const createIndex = run.rows.findIndex((row) => row.note.startsWith('create '));
@@ -40,57 +40,53 @@ function beforeFirstMount(): Cut {
     declared, createIndex, actions: run.actions };
 }
 
-if (!HAVE_TESTDATA) {
-  test.skip(`${SUITE}: stand-ins of registry layers (needs ../shared/testdata)`);
-} else {
-  test(`${SUITE}: a pristine stand-in presents the root hash the policy names, its reads `
-    + 'verified against its own tree', () => {
-    const cut = beforeFirstMount();
-    const real = layerVerityTable(cut.image).root_digest;
-    assert.is.not(real, cut.declared);
-    const out = step(cut.world, cut.mount);
-    assert.is(out.result.outcome, 'ok', out.result.reason);
-    const device = out.world.state.guest!.devices['/run/mounts/scsi/m0']!;
-    assert.is(device.kind, 'ro_verity');
-    assert.is((device as { rootHash: string }).rootHash, cut.declared);
-    assert.is((device as { table: { root_digest: string } }).table.root_digest, real);
-    assert.is(out.world.state.guest!.metadata.devices['/run/mounts/scsi/m0'], cut.declared);
-  });
+sharedTest(`${SUITE}: a pristine stand-in presents the root hash the policy names, its reads `
+  + 'verified against its own tree', () => {
+  const cut = beforeFirstMount();
+  const real = layerVerityTable(cut.image).root_digest;
+  assert.is.not(real, cut.declared);
+  const out = step(cut.world, cut.mount);
+  assert.is(out.result.outcome, 'ok', out.result.reason);
+  const device = out.world.state.guest!.devices['/run/mounts/scsi/m0']!;
+  assert.is(device.kind, 'ro_verity');
+  assert.is((device as { rootHash: string }).rootHash, cut.declared);
+  assert.is((device as { table: { root_digest: string } }).table.root_digest, real);
+  assert.is(out.world.state.guest!.metadata.devices['/run/mounts/scsi/m0'], cut.declared);
+});
 
-  test(`${SUITE}: a changed top hash block makes the stand-in present its real root, which `
-    + 'mount_device does not know', () => {
-    const cut = beforeFirstMount();
-    const table = layerVerityTable(cut.image);
-    const top = table.hash_start_block;
-    const block = cut.image.slice(top * 4096, (top + 1) * 4096);
-    block[0] = block[0]! ^ 0x01;
-    const tampered = step(cut.world, { kind: 'tamper_block', disk: 'layer0', block: top,
-      bytes: toHex(block) }).world;
-    const out = step(tampered, cut.mount);
-    assert.is(out.result.stoppedBy, 'policy');
-    assert.is(out.result.decision?.rule, 'mount_device');
-    assert.equal(out.result.decision?.reasons, ['deviceHash not found']);
-    assert.is(out.world.state.guest, tampered.state.guest);
-  });
+sharedTest(`${SUITE}: a changed top hash block makes the stand-in present its real root, which `
+  + 'mount_device does not know', () => {
+  const cut = beforeFirstMount();
+  const table = layerVerityTable(cut.image);
+  const top = table.hash_start_block;
+  const block = cut.image.slice(top * 4096, (top + 1) * 4096);
+  block[0] = block[0]! ^ 0x01;
+  const tampered = step(cut.world, { kind: 'tamper_block', disk: 'layer0', block: top,
+    bytes: toHex(block) }).world;
+  const out = step(tampered, cut.mount);
+  assert.is(out.result.stoppedBy, 'policy');
+  assert.is(out.result.decision?.rule, 'mount_device');
+  assert.equal(out.result.decision?.reasons, ['deviceHash not found']);
+  assert.is(out.world.state.guest, tampered.state.guest);
+});
 
-  test(`${SUITE}: a changed data block of a stand-in is a dm-verity read error when the guest `
-    + 'reads it, never other bytes', () => {
-    const cut = beforeFirstMount();
-    const passwd = statLayerPath(mountLayer(cut.image), '/etc/passwd');
-    assert.ok(passwd !== undefined && passwd.kind === 'file', 'the stand-in has /etc/passwd');
-    const forged = new Uint8Array(4096);
-    forged.set(new TextEncoder().encode('root:x:0:0::/:/bin/sh\n'));
-    const tampered = step(cut.world, { kind: 'tamper_block', disk: 'layer0',
-      block: (passwd as { firstBlock: number }).firstBlock, bytes: toHex(forged) }).world;
-    const mounted = step(tampered, cut.mount);
-    assert.is(mounted.result.outcome, 'ok', 'the tree above the block is pristine');
-    const at = cut.actions.indexOf(cut.mount);
-    const before = runActions(mounted.world, cut.actions.slice(at + 1, cut.createIndex)).world;
-    const out = step(before, cut.create);
-    assert.is(out.result.stoppedBy, 'verity');
-    assert.match(out.result.reason, 'read error');
-    assert.is(out.world.state.guest, before.state.guest);
-  });
-}
+sharedTest(`${SUITE}: a changed data block of a stand-in is a dm-verity read error when the guest `
+  + 'reads it, never other bytes', () => {
+  const cut = beforeFirstMount();
+  const passwd = statLayerPath(mountLayer(cut.image), '/etc/passwd');
+  assert.ok(passwd !== undefined && passwd.kind === 'file', 'the stand-in has /etc/passwd');
+  const forged = new Uint8Array(4096);
+  forged.set(new TextEncoder().encode('root:x:0:0::/:/bin/sh\n'));
+  const tampered = step(cut.world, { kind: 'tamper_block', disk: 'layer0',
+    block: (passwd as { firstBlock: number }).firstBlock, bytes: toHex(forged) }).world;
+  const mounted = step(tampered, cut.mount);
+  assert.is(mounted.result.outcome, 'ok', 'the tree above the block is pristine');
+  const at = cut.actions.indexOf(cut.mount);
+  const before = runActions(mounted.world, cut.actions.slice(at + 1, cut.createIndex)).world;
+  const out = step(before, cut.create);
+  assert.is(out.result.stoppedBy, 'verity');
+  assert.match(out.result.reason, 'read error');
+  assert.is(out.world.state.guest, before.state.guest);
+});
 
 test.run();
