@@ -55,8 +55,8 @@ function replays(policy: string, images: readonly ImageTreeSpec[], finding: Surf
   return run.world.state.guest!;
 }
 
-sharedTest('check --policy: a planted .+ env rule and a shell in exec_processes of a copy of a real '
-  + 'confcom policy both appear, each with a sequence that replays and shows its effect', () => {
+sharedTest('check --policy: a planted .+ env rule and a shell in exec_processes of a copy of a '
+  + 'real confcom policy both appear, each with a sequence that replays and shows its effect', () => {
   const original = buildable(readFileSync(commandPolicy(), 'utf8'));
   const copy = planted(original.text);
   const surface = checkPolicySurface(new TextEncoder().encode(copy), { images: original.images });
@@ -98,7 +98,8 @@ function policyFiles(dir: string): string[] {
   return out;
 }
 
-sharedTest('check --policy: runs on every shared real policy that loads, printing C1 and the attack '
+sharedTest('check --policy: runs on every shared real policy that loads, printing C1 and the '
+  + 'attack '
   + 'surface (exit 0 or 10); templates and fragments are refused as malformed (exit 30)',
 async () => {
   let checked = 0;
