@@ -99,8 +99,7 @@ function policyFiles(dir: string): string[] {
 }
 
 sharedTest('check --policy: runs on every shared real policy that loads, printing C1 and the '
-  + 'attack '
-  + 'surface (exit 0 or 10); templates and fragments are refused as malformed (exit 30)',
+  + 'attack surface (exit 0 or 10); templates and fragments are refused as malformed (exit 30)',
 async () => {
   let checked = 0;
   for (const file of policyFiles(shared('policies'))) {
