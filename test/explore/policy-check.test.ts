@@ -56,7 +56,8 @@ function replays(policy: string, images: readonly ImageTreeSpec[], finding: Surf
 }
 
 sharedTest('check --policy: a planted .+ env rule and a shell in exec_processes of a copy of a '
-  + 'real confcom policy both appear, each with a sequence that replays and shows its effect', () => {
+  + 'real confcom policy both appear, each with a sequence that replays and shows its effect',
+() => {
   const original = buildable(readFileSync(commandPolicy(), 'utf8'));
   const copy = planted(original.text);
   const surface = checkPolicySurface(new TextEncoder().encode(copy), { images: original.images });
