@@ -1,0 +1,246 @@
+/**
+ * Goal: what a scenario body gets: the run's configuration (which defences are relaxed, which
+ * agent era), its `Choice`, a trace it writes to, and worlds it drives through the host's
+ * adversary API (`WorldDriver`: the shim's benign plan step by step, hostile actions in between).
+ * Method: a world is built from the scenario's setup with the run's relaxations applied (the
+ * enforced policy, the policy flags, the agent's dialect and checks); every step's trace events
+ * are copied into the scenario's trace, renumbered on one scenario clock, so a run with several
+ * worlds (another VM) is still one ordered trace. The outcome of a world-driven attack is the
+ * first refusal among the steps that count (the benign prefix and the attack's own steps).
+ * Invariants: nothing here reads the variant to decide what the host does: bodies act the same
+ * in every run, only the world they act on differs; every draw goes through `choice`.
+ */
+import { assert } from '../sim/kernel/assert.js';
+import type { Json } from '../sim/kernel/canonical-json.js';
+import { Trace, type TraceEvent, type TraceSource } from '../sim/kernel/trace.js';
+import { Rng, type Choice } from '../sim/kernel/rng.js';
+import { toHex, type Hex } from '../sim/kernel/bytes.js';
+import type { CheckName } from '../models/guest/confidential-checks.js';
+import type { PolicyDialect } from '../models/policy/dialect.js';
+import type { WorkloadFlags } from '../models/host/confcom.js';
+import type { HostAction } from '../models/host/adversary.js';
+import { identityRoot } from '../models/host/images.js';
+import { storeGet } from '../models/host/content-store.js';
+import { planBenignDeployment, type ShimStep } from '../models/host/shim.js';
+import { loadSecurityPolicy } from '../models/policy/load-policy.js';
+import {
+  createWorld, defaultLaunch, step, type StepResult, type World, type WorldOptions,
+} from '../sim/world.js';
+import { groupOfPolicy } from '../sim/world-deployment.js';
+import type { AgentOptions } from '../sim/world-guest.js';
+import {
+  allowed, blocked, type BlockLayer, type Outcome, type PlatformRelaxation,
+  type VerifierRelaxation,
+} from './dsl.js';
+import { allowAllPolicy, buildWorkload, type WorkloadSpec } from './workloads.js';
+
+export type Variant = 'main' | 'relaxed' | 'historical';
+
+/** Everything a run changes about the world and the relying party. */
+export type RunConfig = Readonly<{
+  variant: Variant;
+  allowAllPolicy: boolean;
+  policyFlags: Partial<WorkloadFlags>;
+  dialect: PolicyDialect;
+  checksOff: readonly CheckName[];
+  verifier: VerifierRelaxation;
+  platform: PlatformRelaxation;
+  /** Reads skip the integrity check the scenario names (no world switch exists for it). */
+  uncheckedReads: boolean;
+}>;
+
+export const MAIN_CONFIG: RunConfig = Object.freeze({
+  variant: 'main', allowAllPolicy: false, policyFlags: Object.freeze({}), dialect: 'head',
+  checksOff: Object.freeze([]), verifier: Object.freeze({}), platform: Object.freeze({}),
+  uncheckedReads: false,
+});
+
+/** How a scenario's world is made (before the run's relaxations). */
+export type WorldSetup = Readonly<{
+  workload: WorkloadSpec;
+  /** Checks this scenario assumes absent in every run (it isolates another defence). */
+  checksOff?: readonly CheckName[];
+  launch?: WorldOptions['launch'];
+  /** Names a second VM: its world seed is `<seed>/<vm>`. */
+  vm?: string;
+}>;
+
+/** One step the driver ran, and whether it counts toward the outcome. */
+export type DriverStep = Readonly<{ note: string; action: HostAction; result: StepResult;
+  counts: boolean }>;
+
+export class ScenarioContext {
+  readonly trace = new Trace();
+  readonly choice: Choice;
+  private tick = 0;
+
+  constructor(readonly name: string, readonly seed: string, readonly config: RunConfig,
+    choice?: Choice) {
+    this.choice = choice ?? Rng.fromSeed(seed).fork('scenarios').fork(name);
+  }
+
+  /** Emits one event at the next scenario tick. */
+  emit(source: TraceSource, type: string, data: Json): void {
+    this.tick++;
+    this.trace.emit(this.tick, source, type, data);
+  }
+
+  note(text: string): void {
+    this.emit('sim', 'note', { text });
+  }
+
+  /** The world events of one step, at one scenario tick. */
+  copyEvents(events: readonly TraceEvent[]): void {
+    this.tick++;
+    for (const event of events) this.trace.emit(this.tick, event.source, event.type, event.data);
+  }
+
+  /** A world for `setup` with this run's relaxations applied. */
+  world(setup: WorldSetup): WorldDriver {
+    const built = buildWorkload(setup.workload, this.config.policyFlags);
+    const enforced = this.config.allowAllPolicy ? allowAllPolicy() : built.policy;
+    const checksOff = [...new Set([...(setup.checksOff ?? []), ...this.config.checksOff])].sort();
+    const agent: AgentOptions = { dialect: this.config.dialect,
+      checks: Object.fromEntries(checksOff.map((name) => [name, false])) };
+    const seed = setup.vm === undefined ? this.seed : `${this.seed}/${setup.vm}`;
+    const world = createWorld({ seed, policy: enforced, images: built.images, agent,
+      ...(setup.launch === undefined ? {} : { launch: setup.launch }) });
+    this.emit('sim', 'world', { vm: setup.vm ?? 'uvm', seed, workload: setup.workload.id,
+      policy: world.config.policy, allowAllPolicy: this.config.allowAllPolicy,
+      dialect: agent.dialect, checksOff });
+    return new WorldDriver(this, world, built.policy);
+  }
+}
+
+/** 64-hex container ids as the world's deployment draws them (sim/world.ts containerIds). */
+function containerIds(world: World, names: readonly string[]) {
+  const rng = Rng.fromState(world.state.rng).fork('container-ids');
+  const draw = (): string => toHex(rng.bytes(32));
+  const sandbox = draw();
+  const byName: Record<string, string> = {};
+  for (const name of names) byName[name] = draw();
+  return { sandbox, byName };
+}
+
+const REFUSAL_LAYERS: Readonly<Record<string, BlockLayer>> = {
+  policy: 'policy', structure: 'structure', verity: 'verity', crypt: 'crypt', io: 'io',
+  state: 'state', message: 'message', firmware: 'firmware', hypervisor: 'hypervisor',
+  host: 'host',
+};
+
+/** A refused step as an outcome: its layer, rule, check and code. */
+export function outcomeOfStep(result: StepResult): Outcome {
+  if (result.outcome === 'ok') return allowed(`${result.kind} ok`);
+  const layer = REFUSAL_LAYERS[result.stoppedBy ?? ''];
+  assert(layer !== undefined, `a known stopping layer (${String(result.stoppedBy)})`);
+  return blocked(layer, result.reason, {
+    rule: result.refusal?.rule ?? (result.stoppedBy === 'policy' ? result.decision?.rule : null),
+    check: result.refusal?.check ?? null, code: result.refusal?.code ?? null });
+}
+
+/**
+ * A world driven by a scenario: the shim's benign plan for the workload (what the customer
+ * asked the host to run), stepped on demand, with hostile actions in between.
+ */
+export class WorldDriver {
+  private readonly plan: readonly ShimStep[];
+  private cursor = 0;
+  private readonly pids: Record<string, number> = {};
+  readonly steps: DriverStep[] = [];
+  /** The container ids the shim uses, by container name (the sandbox as "pause"). */
+  readonly ids: Readonly<Record<string, string>>;
+
+  constructor(private readonly ctx: ScenarioContext, public world: World,
+    workloadPolicy: string) {
+    const group = groupOfPolicy(loadSecurityPolicy(new TextEncoder().encode(workloadPolicy))
+      .policy);
+    const images = new Map<Hex, Hex>();
+    for (const image of world.config.images) images.set(identityRoot(image), image.digest);
+    const ids = containerIds(world, group.containers.map((c) => c.name));
+    this.plan = planBenignDeployment({ group, images, ids,
+      policyBytes: storeGet(world.store, world.config.policy)!, launch: defaultLaunch(world) })
+      .steps;
+    const named: Record<string, string> = { ...ids.byName };
+    for (const c of group.containers) if (c.sandbox) named[c.name] = ids.sandbox;
+    this.ids = Object.freeze(named);
+    assert(this.plan.length > 0, 'a plan has steps');
+  }
+
+  /** The notes of the plan's remaining steps (for scenario authors and tests). */
+  remainingNotes(): readonly string[] {
+    return this.plan.slice(this.cursor).map((s) => s.note);
+  }
+
+  /** The action of the next planned step, built from what the guest answered so far. */
+  peek(): Readonly<{ note: string; action: HostAction }> {
+    const next = this.plan[this.cursor];
+    assert(next !== undefined, 'the plan has a next step');
+    return { note: next.note, action: next.action({ pids: this.pids }) };
+  }
+
+  /** The action of a later planned step (built from what is known now), without running. */
+  find(prefix: string): HostAction {
+    const later = this.plan.slice(this.cursor).find((s) => s.note.startsWith(prefix));
+    assert(later !== undefined, `the plan has a step "${prefix}" after step ${this.cursor}`);
+    return later.action({ pids: this.pids });
+  }
+
+  /**
+   * Runs the planned steps before the first whose note starts with `prefix`; returns that
+   * step's action (not run: the scenario runs it, changed or not, or `skip`s it).
+   */
+  runTo(prefix: string): HostAction {
+    const at = this.plan.findIndex((s, i) => i >= this.cursor && s.note.startsWith(prefix));
+    assert(at >= 0, `the plan has a step "${prefix}" after step ${this.cursor}`);
+    while (this.cursor < at) this.runPlanned();
+    return this.peek().action;
+  }
+
+  /** Runs the next planned step as planned. */
+  runPlanned(): StepResult {
+    const { note, action } = this.peek();
+    const planned = this.plan[this.cursor]!;
+    this.cursor++;
+    const result = this.run(note, action, true);
+    const response = result.response as Readonly<Record<string, Json>> | null;
+    if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {
+      this.pids[planned.learnPid] = response['ProcessId'];
+    }
+    return result;
+  }
+
+  /** Runs every remaining planned step. */
+  runRest(): void {
+    while (this.cursor < this.plan.length) this.runPlanned();
+  }
+
+  /** Moves past the next planned step without running it (the scenario ran its own). */
+  skip(): void {
+    assert(this.cursor < this.plan.length, 'a step to skip');
+    this.cursor++;
+  }
+
+  /** A hostile (or any) action; `counts` steps decide the outcome when refused. */
+  act(action: HostAction, note = 'host action', counts = true): StepResult {
+    return this.run(note, action, counts);
+  }
+
+  private run(note: string, action: HostAction, counts: boolean): StepResult {
+    const out = step(this.world, action);
+    this.world = out.world;
+    this.ctx.copyEvents(out.events);
+    this.steps.push({ note, action, result: out.result, counts });
+    return out.result;
+  }
+
+  /** The first refused step that counts, or allowed with `detail`. */
+  outcome(detail: string): Outcome {
+    const first = this.steps.find((s) => s.counts && s.result.outcome === 'refused');
+    return first === undefined ? allowed(detail) : outcomeOfStep(first.result);
+  }
+
+  /** Every step that counts succeeded. */
+  allOk(): boolean {
+    return this.steps.every((s) => !s.counts || s.result.outcome === 'ok');
+  }
+}
