@@ -12,6 +12,8 @@ import type { Json } from '../../sim/kernel/canonical-json.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import { memo } from '../../sim/kernel/memo.js';
 import { evaluateEnforcementPoint, type Decision } from '../policy/engine.js';
+import { DIALECTS } from '../policy/dialect.js';
+import type { EnforcementPointName } from '../policy/enforcement-points.js';
 import { importSecurityPolicy } from '../policy/load-policy.js';
 import type { PolicyMetadata } from '../policy/metadata.js';
 import type { SecurityPolicy } from '../policy/policy-model.js';
@@ -129,6 +131,24 @@ export function denied(ctx: StepContext, state: GuestState,
 }
 
 /**
+ * A point the dialect's api.rego does not have: the GCS of that release had no call for it and
+ * acted without asking (v0.14.1 mounted read-write scratch and block devices unasked;
+ * rw_mount_device and mount_blockdev came with df52d6665 and a84084d0e). Null for HEAD's points.
+ */
+function notAsked(ctx: StepContext, metadata: PolicyMetadata, rule: string): Enforced | null {
+  const dialect = DIALECTS[ctx.env.options.dialect];
+  if (!dialect.pointsAbsent.includes(rule)) return null;
+  emit(ctx, rule, { allowed: true, asked: false, dialect: dialect.name }, 'policy');
+  const decision: Decision = Object.freeze({ rule: rule as EnforcementPointName, allowed: true,
+    source: 'api-default', framework_reasons: Object.freeze([]), delta: Object.freeze([]),
+    reasons: Object.freeze([`the ${dialect.name} GCS has no ${rule} call: not asked`]),
+    metadata });
+  assert(decision.metadata === metadata, 'an unasked point changes no metadata');
+  ctx.decision = decision;
+  return { ok: true, metadata, decision };
+}
+
+/**
  * Asks the installed policy about `rule` with `input`, starting from `metadata`. Before a policy
  * is installed the closed-door enforcer denies everything.
  */
@@ -140,6 +160,8 @@ export function enforce(ctx: StepContext, state: GuestState, metadata: PolicyMet
     return { ok: false, metadata, refusal: refusal('policy', 'no security policy has been set: '
       + 'the closed-door enforcer denies every request', { rule }) };
   }
+  const absent = notAsked(ctx, metadata, rule);
+  if (absent !== null) return absent;
   let decision: Decision;
   try {
     const options = ctx.env.options;
