@@ -29,8 +29,8 @@ import {
 import { groupOfPolicy } from '../sim/world-deployment.js';
 import type { AgentOptions } from '../sim/world-guest.js';
 import {
-  allowed, blocked, type BlockLayer, type Outcome, type PlatformRelaxation,
-  type VerifierRelaxation,
+  allowed, blocked, type BlockLayer, type KeyBrokerRelaxation, type Outcome,
+  type PlatformRelaxation, type VerifierRelaxation,
 } from './dsl.js';
 import { allowAllPolicy, buildWorkload, type WorkloadSpec } from './workloads.js';
 
@@ -45,6 +45,9 @@ export type RunConfig = Readonly<{
   checksOff: readonly CheckName[];
   verifier: VerifierRelaxation;
   platform: PlatformRelaxation;
+  keyBroker: KeyBrokerRelaxation;
+  /** The guest policy every launch of the run uses (null: the world's default). */
+  guestPolicy: string | null;
   /** Reads skip the integrity check the scenario names (no world switch exists for it). */
   uncheckedReads: boolean;
 }>;
@@ -52,7 +55,7 @@ export type RunConfig = Readonly<{
 export const MAIN_CONFIG: RunConfig = Object.freeze({
   variant: 'main', allowAllPolicy: false, policyFlags: Object.freeze({}), dialect: 'head',
   checksOff: Object.freeze([]), verifier: Object.freeze({}), platform: Object.freeze({}),
-  uncheckedReads: false,
+  keyBroker: Object.freeze({}), guestPolicy: null, uncheckedReads: false,
 });
 
 /** How a scenario's world is made (before the run's relaxations). */
@@ -80,7 +83,7 @@ export class ScenarioContext {
   }
 
   /** Emits one event at the next scenario tick. */
-  emit(source: TraceSource, type: string, data: Json): void {
+  emit(source: TraceSource, type: string, data: unknown): void {
     this.tick++;
     this.trace.emit(this.tick, source, type, data);
   }
@@ -103,13 +106,35 @@ export class ScenarioContext {
     const agent: AgentOptions = { dialect: this.config.dialect,
       checks: Object.fromEntries(checksOff.map((name) => [name, false])) };
     const seed = setup.vm === undefined ? this.seed : `${this.seed}/${setup.vm}`;
-    const world = createWorld({ seed, policy: enforced, images: built.images, agent,
-      ...(setup.launch === undefined ? {} : { launch: setup.launch }) });
+    const launch = { ...setup.launch, ...(this.config.guestPolicy === null ? {}
+      : { guestPolicy: this.config.guestPolicy }) };
+    const world = withKeyBroker(createWorld({ seed, policy: enforced, images: built.images,
+      agent, launch }), this.config.keyBroker);
     this.emit('sim', 'world', { vm: setup.vm ?? 'uvm', seed, workload: setup.workload.id,
       policy: world.config.policy, allowAllPolicy: this.config.allowAllPolicy,
-      dialect: agent.dialect, checksOff });
+      dialect: agent.dialect, checksOff, guestPolicy: world.config.launch.guestPolicy,
+      keyBroker: this.config.keyBroker as Json });
     return new WorldDriver(this, world, built.policy);
   }
+}
+
+/**
+ * The world with the key owner's weaker choices: the key's release policy without conditions on
+ * the named claims, or token-window freshness. The broker is world state (plain data), as the
+ * confidentiality tests change it; nothing else is touched.
+ */
+function withKeyBroker(world: World, relax: KeyBrokerRelaxation): World {
+  const drop = new Set(relax.dropClaims ?? []);
+  if (drop.size === 0 && relax.tokenWindow !== true) return world;
+  const broker = world.state.attestation.broker;
+  const keys = Object.fromEntries(Object.entries(broker.keys).map(([name, key]) => [name, {
+    ...key, releasePolicy: { ...key.releasePolicy, anyOf: key.releasePolicy.anyOf.map((rule) =>
+      ({ ...rule, conditions: rule.conditions.filter((c) => !drop.has(c.claim)) })) } }]));
+  const next = { ...broker, keys, freshness: relax.tokenWindow === true ? 'token-window' as const
+    : broker.freshness };
+  assert(Object.keys(keys).length === Object.keys(broker.keys).length, 'every key kept');
+  return Object.freeze({ ...world, state: Object.freeze({ ...world.state,
+    attestation: Object.freeze({ ...world.state.attestation, broker: Object.freeze(next) }) }) });
 }
 
 /** 64-hex container ids as the world's deployment draws them (sim/world.ts containerIds). */
@@ -125,17 +150,27 @@ function containerIds(world: World, names: readonly string[]) {
 const REFUSAL_LAYERS: Readonly<Record<string, BlockLayer>> = {
   policy: 'policy', structure: 'structure', verity: 'verity', crypt: 'crypt', io: 'io',
   state: 'state', message: 'message', firmware: 'firmware', hypervisor: 'hypervisor',
-  host: 'host',
+  host: 'host', verifier: 'verifier',
 };
+
+/** The relying party's refusals: which service, from the world's reason prefix. */
+function layerOf(result: StepResult): BlockLayer {
+  const layer = REFUSAL_LAYERS[result.stoppedBy ?? ''];
+  assert(layer !== undefined, `a known stopping layer (${String(result.stoppedBy)})`);
+  if (layer === 'verifier' && result.reason.startsWith('token service:')) return 'token_service';
+  if (layer === 'verifier' && result.reason.startsWith('key broker:')) return 'key_broker';
+  if (layer === 'hypervisor' && result.reason.startsWith('RMP violation')) return 'rmp';
+  return layer;
+}
 
 /** A refused step as an outcome: its layer, rule, check and code. */
 export function outcomeOfStep(result: StepResult): Outcome {
   if (result.outcome === 'ok') return allowed(`${result.kind} ok`);
-  const layer = REFUSAL_LAYERS[result.stoppedBy ?? ''];
-  assert(layer !== undefined, `a known stopping layer (${String(result.stoppedBy)})`);
+  const layer = layerOf(result);
+  const code = result.refusal?.code ?? /\b(VERIFY_[A-Z_]+)\b/.exec(result.reason)?.[1] ?? null;
   return blocked(layer, result.reason, {
     rule: result.refusal?.rule ?? (result.stoppedBy === 'policy' ? result.decision?.rule : null),
-    check: result.refusal?.check ?? null, code: result.refusal?.code ?? null });
+    check: result.refusal?.check ?? null, code });
 }
 
 /**
@@ -151,9 +186,10 @@ export class WorldDriver {
   readonly ids: Readonly<Record<string, string>>;
 
   constructor(private readonly ctx: ScenarioContext, public world: World,
-    workloadPolicy: string) {
-    const group = groupOfPolicy(loadSecurityPolicy(new TextEncoder().encode(workloadPolicy))
-      .policy);
+    workloadPolicy: string | Uint8Array) {
+    const bytes = typeof workloadPolicy === 'string' ? new TextEncoder().encode(workloadPolicy)
+      : workloadPolicy;
+    const group = groupOfPolicy(loadSecurityPolicy(bytes).policy);
     const images = new Map<Hex, Hex>();
     for (const image of world.config.images) images.set(identityRoot(image), image.digest);
     const ids = containerIds(world, group.containers.map((c) => c.name));
@@ -229,7 +265,13 @@ export class WorldDriver {
     const out = step(this.world, action);
     this.world = out.world;
     this.ctx.copyEvents(out.events);
-    this.steps.push({ note, action, result: out.result, counts });
+    // No world switch turns dm-verity off: a run relaxed to unchecked reads does not count the
+    // read errors dm-verity gives (the scenario shows what the unchecked read returns).
+    const unchecked = this.ctx.config.uncheckedReads && out.result.stoppedBy === 'verity';
+    if (unchecked) {
+      this.ctx.emit('sim', 'unchecked_read', { note, skipped: out.result.reason });
+    }
+    this.steps.push({ note, action, result: out.result, counts: counts && !unchecked });
     return out.result;
   }
 

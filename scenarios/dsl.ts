@@ -63,8 +63,9 @@ export type Expected =
 /**
  * One way to relax a defence for the proof run. Each names a documented knob: an allow-all
  * policy, a weaker policy flag, an agent check switched off (AgentOptions.checks), a verifier
- * option or a verifier without one named check, a platform that never committed its TCB, or
- * (where the world has no switch) reads that skip the named integrity check.
+ * option or a verifier without one named check, a platform that never committed its TCB, a key
+ * release policy without some claims, a guest launched with DEBUG, or (where the world has no
+ * switch) reads that skip the named integrity check.
  */
 export type Relaxation =
   | Readonly<{ kind: 'allow-all-policy' }>
@@ -72,7 +73,17 @@ export type Relaxation =
   | Readonly<{ kind: 'agent-check'; check: CheckName }>
   | Readonly<{ kind: 'verifier'; what: string; change: VerifierRelaxation }>
   | Readonly<{ kind: 'platform'; what: string; change: PlatformRelaxation }>
+  | Readonly<{ kind: 'key-broker'; what: string; change: KeyBrokerRelaxation }>
+  | Readonly<{ kind: 'launch'; what: string; guestPolicy: string }>
   | Readonly<{ kind: 'unchecked-reads'; what: string }>;
+
+/** The key owner's weaker choices: a release policy without some claims, Azure's token window. */
+export type KeyBrokerRelaxation = Readonly<{
+  /** Conditions on these claims are left out of the key's release policy. */
+  dropClaims?: readonly string[];
+  /** Tokens are fresh by their validity window, not by a broker nonce. */
+  tokenWindow?: boolean;
+}>;
 
 /** How the relaxed relying party differs from the strict one. */
 export type VerifierRelaxation = Readonly<{

@@ -16,7 +16,9 @@ import { assert } from '../sim/kernel/assert.js';
 import { hexBytes, toHex, type Hex } from '../sim/kernel/bytes.js';
 import { memo } from '../sim/kernel/memo.js';
 import { fingerprint as fingerprintOf } from '../sim/kernel/codec.js';
-import { decodeAttestationReport } from '../models/snp/attestation-report.js';
+import {
+  decodeAttestationReport, type ReportVersion,
+} from '../models/snp/attestation-report.js';
 import { buildCertificateSet, type CertificateSet } from '../models/snp/certificates.js';
 import {
   requestReport, signReport, type FirmwareState, type ReportValue,
@@ -66,10 +68,11 @@ export type ReportAnswer = Readonly<{ ok: true; report: Uint8Array }>
 /** MSG_REPORT_REQ from a guest with `context` to `firmware`, signed as the firmware signs. */
 export function firmwareReport(ctx: ScenarioContext, firmware: FirmwareState,
   context: GuestContext, request: Readonly<{ reportData: Uint8Array; vmpl?: number;
-    senderVmpl?: number; keySel?: number }>): ReportAnswer {
+    senderVmpl?: number; keySel?: number; version?: ReportVersion }>): ReportAnswer {
   const vmpl = request.vmpl ?? 0;
   const answer = requestReport(firmware, { context, senderVmpl: request.senderVmpl ?? 0,
-    request: { report_data: request.reportData, vmpl, key_sel: request.keySel ?? 0 } });
+    request: { report_data: request.reportData, vmpl, key_sel: request.keySel ?? 0 },
+    ...(request.version === undefined ? {} : { version: request.version }) });
   if (answer.statusName !== 'SUCCESS') {
     const failed = answer as Readonly<{ statusName: string; reason: string }>;
     ctx.emit('snp', 'MSG_REPORT_RSP', { status: failed.statusName, reason: failed.reason });

@@ -77,6 +77,12 @@ export function relaxedConfig(scenario: Scenario): RunConfig {
       case 'platform':
         config = { ...config, platform: { ...config.platform, ...relax.change } };
         break;
+      case 'key-broker':
+        config = { ...config, keyBroker: { dropClaims: [...config.keyBroker.dropClaims ?? [],
+          ...relax.change.dropClaims ?? []], tokenWindow: config.keyBroker.tokenWindow === true
+          || relax.change.tokenWindow === true } };
+        break;
+      case 'launch': config = { ...config, guestPolicy: relax.guestPolicy }; break;
       case 'unchecked-reads': config = { ...config, uncheckedReads: true }; break;
     }
   }

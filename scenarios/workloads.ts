@@ -29,14 +29,15 @@ export const file = (text: string, mode = 0o644) =>
   ({ kind: 'file' as const, content: utf8.encode(text), mode });
 
 /** The policy a world enforces and the images it knows. */
-export type BuiltWorkload = Readonly<{ policy: string; images: readonly ImageTreeSpec[] }>;
+export type BuiltWorkload = Readonly<{ policy: string | Uint8Array;
+  images: readonly ImageTreeSpec[] }>;
 
 /** A workload a scenario deploys: a generated group (flags can be relaxed) or fixed bytes. */
 export type WorkloadSpec =
   | Readonly<{ kind: 'generated'; id: string; containers: readonly WorkloadContainer[];
     flags?: Partial<WorkloadFlags>; edit?: (policyText: string) => string;
     extraImages?: readonly LayerFileTree[] }>
-  | Readonly<{ kind: 'policy'; id: string; policy: string }>;
+  | Readonly<{ kind: 'policy'; id: string; policy: string | Uint8Array }>;
 
 /** The layer trees of the standard workload: web (base, lib, app) and side. */
 export const TREES = Object.freeze({

@@ -13,6 +13,12 @@
 import { assert } from '../../sim/kernel/assert.js';
 import type { Json } from '../../sim/kernel/canonical-json.js';
 import { UVM_CONTAINER_ID, gcsMessage } from '../../models/host/shim.js';
+import { toHex } from '../../sim/kernel/bytes.js';
+import { storeGet } from '../../models/host/content-store.js';
+import { deviceBytes } from '../../models/host/storage.js';
+import {
+  decodeLayerFilesystem, mountLayer, statLayerPath,
+} from '../../models/guest/layer-image.js';
 import { imageTreeSpecOf } from '../../sim/world.js';
 import { defineScenario, type Scenario } from '../dsl.js';
 import type { ScenarioContext, WorldDriver } from '../context.js';
@@ -87,6 +93,30 @@ function combineWeb(ctx: ScenarioContext, edit: (layers: JsonObject[]) => JsonOb
   return w.outcome(`web runs on the overlay: ${note}`);
 }
 
+/** The host rewrites /etc/passwd of web's base layer on its disk after the guest mounted it. */
+function tamperedLayer(ctx: ScenarioContext) {
+  const w = ctx.world({ workload: standardWorkload() });
+  const create = w.runTo('create web');
+  const disk = w.world.state.host.storage.disks['layer1'];
+  assert(disk !== undefined && disk.kind === 'layer', 'web\'s base layer disk');
+  const image = storeGet(w.world.store, disk.image)!;
+  const passwd = statLayerPath(mountLayer(image), '/etc/passwd');
+  assert(passwd !== undefined && passwd.kind === 'file', 'the base layer has /etc/passwd');
+  const forged = new TextEncoder().encode('root:x:0:0::/:/bin/sh\nweb:x:0:0::/:/bin/sh\n');
+  const block = new Uint8Array(4096);
+  block.set(forged);
+  w.act({ kind: 'tamper_block', disk: 'layer1', block: passwd.firstBlock,
+    bytes: toHex(block) }, 'rewrite /etc/passwd: web is uid 0');
+  const device = deviceBytes(w.world.state.host.storage, w.world.store, 2);
+  assert(!(device instanceof Uint8Array) || device.length > 0, 'the device at LUN 2');
+  const unchecked = device instanceof Uint8Array
+    ? decodeLayerFilesystem(device)['/etc/passwd'] : undefined;
+  ctx.emit('host', 'unchecked_view', { path: '/etc/passwd', content: unchecked?.kind === 'file'
+    ? new TextDecoder().decode(unchecked.content).split('\n')[1] ?? '' : null });
+  w.act(create, 'create web (the guest reads its /etc/passwd)');
+  return w.outcome('web is created with the host\'s /etc/passwd (web as uid 0)');
+}
+
 function otherCommand(ctx: ScenarioContext) {
   const w = ctx.world({ workload: standardWorkload() });
   const create = w.runTo('create web');
@@ -150,7 +180,7 @@ function reusedMountPoint(ctx: ScenarioContext) {
   w.runPlanned();                       // layer4 attached at LUN 5
   const sideMount = w.peek().action;
   w.act(editSettings(lib, (s) => { s['MountPath'] = '/run/mounts/scsi/m2'; s['Lun'] = 2; },
-    'Remove'), 'unmount web\'s lib layer (m2) while web runs');
+    'Remove'), 'unmount web\'s base layer (m2) while web runs');
   w.act(editSettings(sideMount, (s) => { s['MountPath'] = '/run/mounts/scsi/m2'; }),
     'mount the sidecar\'s layer at m2');
   return w.outcome('web\'s overlay now reads the sidecar\'s layer at m2');
@@ -180,6 +210,18 @@ export const PAPER_SCENARIOS: readonly Scenario[] = [
     defence: { summary: 'mount_device: the root hash the guest reads from the device must be a '
       + 'layer of a policy container', relax: ALLOW_ALL },
     body: substitutedLayer,
+  }),
+  defineScenario({
+    name: 'tampered-layer-block', group: 'paper', kind: 'attack', tags: ['layers', 'dm-verity'],
+    threat: { summary: 'after the guest mounted web\'s base layer, the host rewrites the block '
+      + 'holding its /etc/passwd on the disk', references: [`${PAPER} 1`, 'issue 8'] },
+    expected: { kind: 'blocked', layer: 'verity', code: 'GUEST_VERITY_READ_ERROR',
+      reason: 'read error' },
+    defence: { summary: 'every read goes through dm-verity under the root hash taken at mount',
+      relax: [{ kind: 'unchecked-reads', what: 'a guest that reads layers without dm-verity '
+        + '(the world has no switch: the read error is not counted, and the trace shows the '
+        + 'bytes an unchecked read returns)' }] },
+    body: tamperedLayer,
   }),
   defineScenario({
     name: 'injected-env', group: 'paper', kind: 'attack', tags: ['env'],
