@@ -92,9 +92,10 @@ export class ScenarioContext {
     this.emit('sim', 'note', { text });
   }
 
-  /** The world events of one step, at one scenario tick. */
-  copyEvents(events: readonly TraceEvent[]): void {
+  /** The world events of one step, at one scenario tick, after the step's note. */
+  copyEvents(note: string, planned: boolean, events: readonly TraceEvent[]): void {
     this.tick++;
+    this.trace.emit(this.tick, 'sim', 'step', { note, planned });
     for (const event of events) this.trace.emit(this.tick, event.source, event.type, event.data);
   }
 
@@ -237,7 +238,7 @@ export class WorldDriver {
     const { note, action } = this.peek();
     const planned = this.plan[this.cursor]!;
     this.cursor++;
-    const result = this.run(note, action, true);
+    const result = this.run(note, action, true, true);
     const response = result.response as Readonly<Record<string, Json>> | null;
     if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {
       this.pids[planned.learnPid] = response['ProcessId'];
@@ -258,13 +259,13 @@ export class WorldDriver {
 
   /** A hostile (or any) action; `counts` steps decide the outcome when refused. */
   act(action: HostAction, note = 'host action', counts = true): StepResult {
-    return this.run(note, action, counts);
+    return this.run(note, action, counts, false);
   }
 
-  private run(note: string, action: HostAction, counts: boolean): StepResult {
+  private run(note: string, action: HostAction, counts: boolean, planned: boolean): StepResult {
     const out = step(this.world, action);
     this.world = out.world;
-    this.ctx.copyEvents(out.events);
+    this.ctx.copyEvents(note, planned, out.events);
     // No world switch turns dm-verity off: a run relaxed to unchecked reads does not count the
     // read errors dm-verity gives (the scenario shows what the unchecked read returns).
     const unchecked = this.ctx.config.uncheckedReads && out.result.stoppedBy === 'verity';

@@ -22,6 +22,7 @@ import {
   type VerifierRelaxation,
 } from './dsl.js';
 import { MAIN_CONFIG, ScenarioContext, type RunConfig, type Variant } from './context.js';
+import { enumeratePaths } from './choice.js';
 
 /**
  * The Go-side checks of the 2025 hardening (every check but the original HOST_DATA binding):
@@ -149,4 +150,11 @@ export function runScenario(scenario: Scenario, seed: Seed,
 /** The run of one variant in a result, if it was run. */
 export function runOf(result: ScenarioResult, variant: Variant): VariantResult | undefined {
   return result.runs.find((run) => run.variant === variant);
+}
+
+/** Runs a scenario once per path of its choices (depth first, at most `limit` paths). */
+export function enumerateScenario(scenario: Scenario, seed: Seed, limit = 64):
+  readonly Readonly<{ path: readonly number[]; result: ScenarioResult }>[] {
+  return enumeratePaths((choices) => runScenario(scenario, seed, choices), limit)
+    .map(({ path, value }) => ({ path, result: value }));
 }

@@ -46,6 +46,10 @@ const COMMANDS: Readonly<Record<string, Readonly<{
       + 'attack surface',
     load: () => import('./commands/check.js'),
   },
+  scenario: {
+    summary: 'the catalog of attacks and benign workflows: list, run (timeline, JSON, Mermaid)',
+    load: () => import('./commands/scenario.js'),
+  },
 };
 
 export const processIo: CliIo = {

@@ -111,7 +111,8 @@ export const BENIGN_SCENARIOS: readonly Scenario[] = [
 ];
 
 function slug(path: string): string {
-  const stem = path.replace(/\.(rego|json|base64)$/, '');
+  const stem = path.replace(/\.(rego|json|base64)$/, '').replace(/\.policy\b/g, '')
+    .replace(/_policy\b/g, '');
   return stem.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
@@ -143,8 +144,12 @@ export function sharedPolicyScenarios(policiesDir: string): Scenario[] {
     const bytes = new Uint8Array(readFileSync(path));
     if (!loadsAsPolicy(bytes)) continue;
     const name = relative(policiesDir, path);
+    const parts = name.split(/[\\/]/);
+    const stem = slug(parts[parts.length - 1]!);
+    const taken = new Set(out.map((s) => s.name));
+    const short = `shared-${stem === 'policy' ? slug(parts[parts.length - 2] ?? stem) : stem}`;
     out.push(defineScenario({
-      name: `lift-and-shift-${slug(name)}`, group: 'benign', kind: 'benign',
+      name: taken.has(short) ? `shared-${slug(name)}` : short, group: 'benign', kind: 'benign',
       tags: ['lift-and-shift', 'shared-policy'],
       threat: { summary: `the shared policy ${name}, deployed unchanged`,
         references: [C1, `../shared/testdata/policies/${name}`] },
