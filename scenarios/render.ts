@@ -237,22 +237,33 @@ function hostArrow(event: TraceEvent): Readonly<{ line: string; kind: string }> 
   return { line: `    Note over H: ${text}`, kind };
 }
 
-function eventLines(event: TraceEvent, lastAction: string): string[] {
+function eventLines(event: TraceEvent, lastAction: string, inStep: boolean): string[] {
   const d = dataOf(event);
   if (event.source === 'policy') {
     const reasons = Array.isArray(d['reasons']) ? d['reasons'] : [];
     const verdict = d['allowed'] === true ? 'allow' : `deny: ${String(reasons[0] ?? '')}`;
     return [`    A->>P: ${mermaidText(event.type)}`, `    P-->>A: ${mermaidText(verdict)}`];
   }
+  if (event.source === 'snp' && !inStep && event.type === 'MSG_REPORT_RSP') {
+    return ['    A->>F: MSG_REPORT_REQ', `    F-->>A: ${mermaidText(`MSG_REPORT_RSP ${String(
+      d['status'])}`)}`];
+  }
   if (event.source === 'snp' || event.source === 'hypervisor') {
-    return [`    F-->>${lastAction === 'launch' ? 'H' : 'A'}: ${mermaidText(event.type)}`];
+    const to = lastAction === 'launch' || !inStep ? 'H' : 'A';
+    return [`    F-->>${to}: ${mermaidText(event.type)}`];
   }
-  if (event.source === 'verifier') {
-    const accepted = d['accepted'];
-    const text = accepted === undefined ? event.type
-      : `${event.type}: ${accepted === true ? 'accepted' : 'rejected'}`;
-    return [`    V-->>H: ${mermaidText(text)}`];
+  if (event.source === 'host') {
+    return event.type === 'firmware_command'
+      ? [`    H->>F: ${mermaidText(String(d['command']))}`]
+      : [`    Note over H: ${mermaidText(`${event.type} ${canonicalJson(event.data)}`)}`];
   }
+  if (event.source === 'verifier' && event.type === 'appraisal') {
+    const failures = Array.isArray(d['failures']) ? d['failures'] as Data[] : [];
+    const codes = failures.filter((f) => f['counted'] !== false).map((f) => String(f['code']));
+    return ['    H->>V: evidence (report and certificates)', `    V-->>H: ${mermaidText(
+      d['accepted'] === true ? 'accepted' : `rejected ${codes.join(', ')}`)}`];
+  }
+  if (event.source === 'verifier') return [`    V-->>H: ${mermaidText(event.type)}`];
   if (event.source === 'sim' && event.type === 'note') {
     return [`    Note over H: ${mermaidText(String(d['text']))}`];
   }
@@ -261,18 +272,23 @@ function eventLines(event: TraceEvent, lastAction: string): string[] {
 
 /** A Mermaid sequence diagram of one run. */
 export function mermaidDiagram(run: VariantResult, title: string): string {
-  const lines = ['sequenceDiagram', `    title ${mermaidText(title, 120)}`,
+  // The title is a %% comment: Mermaid's `title` goes through DOMPurify, which needs a browser
+  // (the Markdown heading above each diagram names it anyway).
+  const lines = ['sequenceDiagram', `    %% ${mermaidText(title, 120)}`,
     ...PARTICIPANTS.map(([id, name]) => `    participant ${id} as ${name}`)];
   let lastAction = '';
+  let inStep = false;
   for (const event of run.events) {
     if (event.source === 'host' && event.type === 'action') {
       const arrow = hostArrow(event);
       lastAction = arrow.kind;
+      inStep = true;
       lines.push(arrow.line);
     } else if (event.source === 'sim' && event.type === 'result') {
       lines.push(resultArrow(event, lastAction));
+      inStep = false;
     } else {
-      lines.push(...eventLines(event, lastAction));
+      lines.push(...eventLines(event, lastAction, inStep));
     }
   }
   lines.push(`    Note over H,V: ${mermaidText(describeRunOutcome(run.outcome), 140)}`);

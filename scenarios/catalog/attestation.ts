@@ -146,6 +146,7 @@ function tcbRollback(ctx: ScenarioContext): Outcome {
     ...committed });
   ctx.emit('snp', 'platform', { current_tcb: platform.current_tcb, committed_tcb:
     platform.committed_tcb });
+  ctx.emit('host', 'firmware_command', { command: 'SNP_DOWNLOAD_FIRMWARE_EX', tcb: old });
   try {
     const rolled = downloadFirmware(platform, { version: { major: 1, minor: 51, build: 3 },
       tcb: old });

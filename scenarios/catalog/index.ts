@@ -13,6 +13,7 @@ import { packageRoot } from '../../sim/kernel/package-root.js';
 import type { Scenario } from '../dsl.js';
 import { PAPER_SCENARIOS } from './paper.js';
 import { HARDENING_SCENARIOS } from './hardening.js';
+import { privilegedWeb } from '../examples/privileged-web.js';
 import { ATTESTATION_SCENARIOS } from './attestation.js';
 import { EVIDENCE_SCENARIOS } from './evidence-mutations.js';
 import { CONFIDENTIALITY_SCENARIOS } from './confidentiality.js';
@@ -31,7 +32,7 @@ export type CatalogOptions = Readonly<{ sharedPolicies?: string | null }>;
 export function catalog(options: CatalogOptions = {}): readonly Scenario[] {
   const dir = options.sharedPolicies === undefined ? defaultSharedPolicies()
     : options.sharedPolicies;
-  const all = [...PAPER_SCENARIOS, ...HARDENING_SCENARIOS, ...ATTESTATION_SCENARIOS,
+  const all = [...PAPER_SCENARIOS, ...HARDENING_SCENARIOS, privilegedWeb, ...ATTESTATION_SCENARIOS,
     ...EVIDENCE_SCENARIOS, ...CONFIDENTIALITY_SCENARIOS, ...BENIGN_SCENARIOS,
     ...(dir === null ? [] : sharedPolicyScenarios(dir))];
   const names = new Set(all.map((s) => s.name));
