@@ -38,6 +38,8 @@ import { generateWorkload, pauseLayerTree } from '../models/host/confcom.js';
 import {
   createWorld, deployBenign, imageTreeSpecOf, runActions, step, traceJsonl, replay,
 } from './world.js';
+import { catalog } from '../scenarios/catalog/index.js';
+import { describeRunOutcome, runOf, runScenario } from '../scenarios/runner.js';
 
 const SEED = 1;
 const encoder = new TextEncoder();
@@ -408,6 +410,30 @@ function worldRows(): void {
   say();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Part 4: the scenario catalog (scenarios/): every attack blocked where it says, and successful
+// with its defence relaxed; every benign workflow allowed.
+
+function scenarioRows(): void {
+  say('Scenarios: the catalog of attacks and benign workflows (parma-sim scenario run all)');
+  for (const scenario of catalog()) {
+    const result = runScenario(scenario, SEED);
+    const e = scenario.expected;
+    const expected = e.kind === 'allowed' ? 'allowed'
+      : `blocked: ${e.layer}${scenario.defence === null ? '' : ', relaxed allowed'}`;
+    const main = runOf(result, 'main')!;
+    const relaxed = runOf(result, 'relaxed');
+    const historical = runOf(result, 'historical');
+    const why = [relaxed === undefined ? '' : `relaxed ${describeRunOutcome(relaxed.outcome)
+      .split(':')[0]}`, historical === undefined ? '' : `v0.14.1 ${describeRunOutcome(
+      historical.outcome).split(':')[0]}`].filter((x) => x !== '').join('; ');
+    record(`scenario/${scenario.group}`, scenario.name, expected,
+      result.pass ? expected : describeRunOutcome(main.outcome).slice(0, 60),
+      why === '' ? `trace ${result.traceSha256.slice(0, 12)}` : why);
+  }
+  say();
+}
+
 function printTable(): boolean {
   const header = ['#', 'area', 'scenario', 'expected', 'got', 'rule / reason'];
   const body = rows.map((r, i) => [`${i + 1}`, r.area, r.scenario, r.expected, r.got, r.why]);
@@ -438,6 +464,7 @@ function main(): number {
   realReportRows();
   policyRows(loaded.policy);
   worldRows();
+  scenarioRows();
   const allAsStated = printTable();
   say(`trace: ${trace.all().length} events, sha256 ${trace.hash()}`);
   const traceAt = process.argv.indexOf('--trace');
