@@ -16,7 +16,9 @@ import { canonicalJson } from '../sim/kernel/canonical-json.js';
 import { canonicalSeed, type Choice, type Seed } from '../sim/kernel/rng.js';
 import type { TraceEvent } from '../sim/kernel/trace.js';
 import { SimError } from '../sim/kernel/errors.js';
-import { CONFIDENTIAL_CHECKS, CHECK_NAMES, type CheckName } from '../models/guest/confidential-checks.js';
+import {
+  CONFIDENTIAL_CHECKS, CHECK_NAMES, type CheckName,
+} from '../models/guest/confidential-checks.js';
 import {
   describeOutcome, outcomeMatches, type Expected, type Outcome, type Scenario,
   type VerifierRelaxation,

@@ -21,7 +21,9 @@ import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
 import { allowed, blocked, defineScenario, type Outcome, type Scenario } from '../dsl.js';
 import type { ScenarioContext } from '../context.js';
 import { editCreate, editProcess } from '../host-actions.js';
-import { STANDARD_CONTAINERS, TREES, file, standardWorkload, type WorkloadSpec } from '../workloads.js';
+import {
+  STANDARD_CONTAINERS, TREES, file, standardWorkload, type WorkloadSpec,
+} from '../workloads.js';
 
 const C1 = 'DESIGN.md C1 (lift-and-shift)';
 

@@ -143,7 +143,9 @@ function execAfterRelease(ctx: ScenarioContext) {
   const w = ctx.world({ workload: standardWorkload() });
   const probe = w.runTo('exec probe ["/usr/bin/web","--health"] in web');
   w.runTo('shut side down');   // the group runs: its secrets are released (issue 9's flow)
-  w.act(editProcess(probe, (p) => { p.OciProcess!.args = ['/bin/sh', '-c', 'cat /proc/1/environ']; }),
+  w.act(editProcess(probe, (p) => {
+    p.OciProcess!.args = ['/bin/sh', '-c', 'cat /proc/1/environ'];
+  }),
     'exec a shell in web');
   return w.outcome('a shell runs in web after the group obtained its secrets');
 }
