@@ -46,12 +46,11 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
   if (!parsed) return 2;
   const chosen = withTag(catalog(), tag);
   const width = Math.max(...chosen.map((s) => s.name.length));
-  for (const s of chosen) {
-    io.stdout(`${s.name.padEnd(width)}  ${s.group.padEnd(15)} ${s.kind.padEnd(6)}  `
-      + `${describeOutcome(s.expected).slice(0, 70)}\n`);
-  }
-  io.stdout(`${chosen.length} scenarios (${chosen.filter((s) => s.kind === 'attack').length} `
-    + `attacks)\n`);
+  const lines = chosen.map((s) => `${s.name.padEnd(width)}  ${s.group.padEnd(15)} `
+    + `${s.kind.padEnd(6)}  ${describeOutcome(s.expected).slice(0, 70)}`);
+  lines.push(`${chosen.length} scenarios (${chosen.filter((s) => s.kind === 'attack').length} `
+    + 'attacks)');
+  io.stdout(`${lines.join('\n')}\n`);
   return EXIT_OK;
 }
 
