@@ -238,7 +238,10 @@ export class WorldDriver {
     const { note, action } = this.peek();
     const planned = this.plan[this.cursor]!;
     this.cursor++;
-    const result = this.run(note, action, true, true);
+    // A teardown release the guest refuses is logged and passed over, as hcsshim's
+    // ReleaseResources does (the shim marks such steps `release`); it does not decide the run.
+    const release = (planned as Readonly<{ release?: boolean }>).release === true;
+    const result = this.run(note, action, !release, true);
     const response = result.response as Readonly<Record<string, Json>> | null;
     if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {
       this.pids[planned.learnPid] = response['ProcessId'];

@@ -14,6 +14,7 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { hexBytes } from '../../sim/kernel/bytes.js';
+import { readDiskBlock } from '../../models/host/storage.js';
 import { guestContextOf } from '../../models/snp/launch/launch-context.js';
 import { hostVisibleView } from '../../sim/world-view.js';
 import type { World } from '../../sim/world.js';
@@ -64,11 +65,15 @@ function tamperedScratch(ctx: ScenarioContext): Outcome {
   const w = ctx.world({ workload: standardWorkload() });
   adaptiveScratch(w);
   const init = w.runTo('run the init process of web');
-  const disk = w.world.state.host.storage.disks['scratch0'];
+  const { storage } = w.world.state.host;
+  const disk = storage.disks['scratch0'];
   assert(disk !== undefined && disk.kind === 'scratch', 'the sandbox scratch disk');
-  const blocks = Object.entries(disk.sealed).sort((a, b) => Number(b[0]) - Number(a[0]));
-  const [index, hex] = blocks[0]!;   // web's config.json, the last file written
-  const bytes = hexBytes(hex);
+  const lun = Number(Object.keys(storage.attachments).find((l) =>
+    storage.attachments[l]!.disk === 'scratch0'));
+  // web's config.json: the last block written before its init starts.
+  const index = Math.max(...Object.keys(disk.sealed).map(Number));
+  const bytes = readDiskBlock(storage, w.world.store, lun, index);
+  assert(bytes instanceof Uint8Array, 'the host reads its own disk');
   bytes[0] = bytes[0]! ^ 0x01;
   w.act({ kind: 'tamper_block', disk: 'scratch0', block: Number(index),
     bytes: Buffer.from(bytes).toString('hex') }, `flip a bit of scratch block ${index}`);
