@@ -13,7 +13,6 @@
  * Expectations use the GCS's and framework.rego's own error texts (spec c, d, e).
  */
 import { assert } from '../../sim/kernel/assert.js';
-import type { Json } from '../../sim/kernel/canonical-json.js';
 import { UVM_CONTAINER_ID, gcsMessage, modifySettings } from '../../models/host/shim.js';
 import { signFragment } from '../../models/policy/fragment-envelope.js';
 import { createTestIssuer } from '../../models/policy/test-issuers.js';
@@ -202,16 +201,12 @@ function unmountOverlayInUse(ctx: ScenarioContext): Outcome {
 function poisoned(ctx: ScenarioContext): Outcome {
   const w = ctx.world({ workload: standardWorkload() });
   const unmount = w.runTo('unmount layer');
-  const again = bodyOf(unmount);
   w.act({ kind: 'fail_next', what: 'unmount' }, 'the next unmount fails half-way');
   w.act(unmount, 'unmount the pause layer (fails: the UVM is inconsistent)', false);
   w.skip();
-  const request = again['Request'] as Record<string, Json>;
-  request['RequestType'] = 'Add';
-  (request['Settings'] as Record<string, Json>)['MountPath'] = '/run/mounts/scsi/m20';
   w.act({ kind: 'attach', lun: 20, disk: 'layer0' }, 'the same disk at LUN 20');
-  (request['Settings'] as Record<string, Json>)['Lun'] = 20;
-  w.act(withBody(unmount, again), 'mount it again elsewhere');
+  w.act(editSettings(unmount, (s) => { s['MountPath'] = '/run/mounts/scsi/m20'; s['Lun'] = 20; },
+    'Add'), 'mount it again elsewhere');
   return w.outcome('the inconsistent UVM keeps mounting');
 }
 
