@@ -39,6 +39,7 @@ import {
   createWorld, deployBenign, imageTreeSpecOf, runActions, step, traceJsonl, replay,
 } from './world.js';
 import { catalog } from '../scenarios/catalog/index.js';
+import { runCampaign } from '../properties/campaign.js';
 import { describeRunOutcome, runOf, runScenario } from '../scenarios/runner.js';
 
 const SEED = 1;
@@ -434,6 +435,22 @@ function scenarioRows(): void {
   say();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Part 5: a short property run (properties/): a hostile host's random sequences against
+// generated policies, the invariant I1–I7 checked after every step.
+
+const CAMPAIGN_RUNS = 30;
+
+function propertyRows(): void {
+  say(`Properties: ${CAMPAIGN_RUNS} hostile sequences, the invariant checked after every step`);
+  const result = runCampaign({ seed: SEED, runs: CAMPAIGN_RUNS, policies: 4 });
+  const found = result.counterexample;
+  record('properties', `campaign: ${result.runs} sequences, ${result.steps} host steps, I1–I7`,
+    'holds', found === null ? 'holds' : 'violated',
+    found === null ? 'no counterexample' : `${found.failure.id}: ${found.path}`);
+  say();
+}
+
 function printTable(): boolean {
   const header = ['#', 'area', 'scenario', 'expected', 'got', 'rule / reason'];
   const body = rows.map((r, i) => [`${i + 1}`, r.area, r.scenario, r.expected, r.got, r.why]);
@@ -465,6 +482,7 @@ function main(): number {
   policyRows(loaded.policy);
   worldRows();
   scenarioRows();
+  propertyRows();
   const allAsStated = printTable();
   say(`trace: ${trace.all().length} events, sha256 ${trace.hash()}`);
   const traceAt = process.argv.indexOf('--trace');
