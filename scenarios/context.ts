@@ -240,7 +240,7 @@ export class WorldDriver {
     this.cursor++;
     // A teardown release the guest refuses is logged and passed over, as hcsshim's
     // ReleaseResources does (the shim marks such steps `release`); it does not decide the run.
-    const release = (planned as Readonly<{ release?: boolean }>).release === true;
+    const release = planned.release === true;
     const result = this.run(note, action, !release, true);
     const response = result.response as Readonly<Record<string, Json>> | null;
     if (planned.learnPid !== undefined && typeof response?.['ProcessId'] === 'number') {

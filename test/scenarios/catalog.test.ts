@@ -10,9 +10,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeOutcome } from '../../scenarios/dsl.js';
+import { describeOutcome, type Scenario } from '../../scenarios/dsl.js';
 import { describeRunOutcome, runOf } from '../../scenarios/runner.js';
-import { SCENARIOS as scenarios, resultOf } from './support.js';
+import { sharedPolicyScenarios } from '../../scenarios/catalog/benign.js';
+import { shared, sharedTests } from '../support/requires.js';
+import { OWN_SCENARIOS as scenarios, resultOf } from './support.js';
 
 test('scenarios/catalog: at least 40 attacks, in every group issue 10 lists', () => {
   const attacks = scenarios.filter((s) => s.kind === 'attack');
@@ -53,7 +55,7 @@ test('scenarios/catalog: every attack names a defence and a relaxation; hcsshim 
     }
   });
 
-for (const scenario of scenarios) {
+function scenarioTest(scenario: Scenario): void {
   const claim = scenario.kind === 'attack'
     ? `${describeOutcome(scenario.expected).slice(0, 60)}; allowed with the defence relaxed`
     : 'allowed';
@@ -69,5 +71,14 @@ for (const scenario of scenarios) {
     }
   });
 }
+
+for (const scenario of scenarios) scenarioTest(scenario);
+
+sharedTests('scenarios/benign/shared-*: every shared policy, deployed unchanged, is allowed',
+  () => {
+    const found = sharedPolicyScenarios(shared('policies'));
+    assert.ok(found.length >= 10, 'the shared policies were found');
+    for (const scenario of found) scenarioTest(scenario);
+  });
 
 test.run();

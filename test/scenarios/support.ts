@@ -12,7 +12,11 @@ import { HAVE_TESTDATA, TESTDATA_DIR } from '../support/paths.js';
 
 export const SHARED_POLICIES = HAVE_TESTDATA ? `${TESTDATA_DIR}/policies` : null;
 
+/** The catalog as the CLI sees it here (with the shared policies when they are there). */
 export const SCENARIOS: readonly Scenario[] = catalog({ sharedPolicies: SHARED_POLICIES });
+
+/** The scenarios that need nothing outside the repository. */
+export const OWN_SCENARIOS: readonly Scenario[] = catalog({ sharedPolicies: null });
 
 const results = new Map<string, ScenarioResult>();
 
