@@ -80,6 +80,10 @@ export function buildCertificateSet(options: CertificateSetOptions): Certificate
   }
   const tcb = options.tcb ?? platform.reported_tcb;
   const cspId = options.cspId ?? platform.vlek_csp_id ?? DEFAULT_VLEK_CSP_ID;
+  if (cspId.length === 0 || cspId.length > 255) {
+    throw new SimError('SNP_BAD_FIELD', { field: 'csp_id' },
+      'VLEK csp id must be 1..255 characters');
+  }
   const root = endorsementRootOf(snp);
   const endorsementKey = signingKey === 'vcek'
     ? deriveVcek({ root, product, chipId, tcb })

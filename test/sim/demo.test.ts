@@ -19,8 +19,13 @@ function runDemo(...args: string[]): { code: number | null; stdout: string; stde
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Two demo runs in all (each runs the whole scenario catalog): one writing its trace, one not.
+const TRACE_PATH = join(mkdtempSync(join(tmpdir(), 'parma-sim-demo-')), 'trace.jsonl');
+const traced = runDemo('--trace', TRACE_PATH);
+const plain = runDemo();
+
 test('sim/demo: every scenario ends as stated and the demo exits 0', () => {
-  const first = runDemo();
+  const first = plain;
   assert.is(first.stderr, '');
   assert.is(first.code, 0);
   assert.match(first.stdout, /Verdicts\n/);
@@ -28,15 +33,14 @@ test('sim/demo: every scenario ends as stated and the demo exits 0', () => {
 });
 
 test('sim/demo: two runs print byte-identical output, trace hash included', () => {
-  const a = runDemo().stdout;
+  const a = plain.stdout;
   assert.match(a, /\ntrace: \d+ events, sha256 [0-9a-f]{64}\n$/);
-  assert.is(runDemo().stdout, a);
+  assert.is(traced.stdout, a);
 });
 
 test('sim/demo: the printed trace hash is the SHA-256 of the JSONL written by --trace', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'parma-sim-demo-')), 'trace.jsonl');
-  const run = runDemo('--trace', path);
-  const jsonl = readFileSync(path);
+  const run = traced;
+  const jsonl = readFileSync(TRACE_PATH);
   const lines = jsonl.toString('utf8').trimEnd().split('\n');
   const printed = /trace: (\d+) events, sha256 ([0-9a-f]{64})/.exec(run.stdout);
   assert.ok(printed !== null);

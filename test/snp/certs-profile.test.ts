@@ -239,6 +239,12 @@ test('snp/kds: cert_chain and crl routes parse and rebuild for both key kinds', 
   }
 });
 
+test('snp/certs: an empty VLEK csp id is a typed error, not an assertion', () => {
+  assert.is(errorCode(() => buildCertificateSet({
+    seed: 1, product: 'Milan', signingKey: 'vlek', cspId: '',
+  })), 'SNP_BAD_FIELD');
+});
+
 test('snp/kds: snpguest-style zero-padded SPLs are accepted', () => {
   const request = parseKdsUrl(
     `/vcek/v1/Milan/${'ab'.repeat(64)}?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115`,
