@@ -829,8 +829,8 @@ function traceLine(line: string, index: number): Record<string, unknown> {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       return value as Record<string, unknown>;
     }
-  } catch {
-    // reported below
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;   // reported below
   }
   throw new SimError('SIM_BAD_TRACE', { line: index + 1 }, `trace line ${index + 1} is not a JSON `
     + 'object');
@@ -920,7 +920,8 @@ export function describeEvent(event: TraceEvent): string {
   if (event.source === 'host' && event.type === 'action') {
     try {
       return `${head} ${describeAction(parseHostAction(event.data))}`;
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SimError)) throw error;
       return `${head} (malformed action)`;
     }
   }

@@ -17,7 +17,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
 import { hexBytes, isHexOf, toHex, viewOf, type Hex } from '../../sim/kernel/bytes.js';
-import { SimError } from '../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../sim/kernel/errors.js';
 
 export const SCRATCH_BLOCK_BYTES = 4096;
 export const SCRATCH_KEY_BYTES = 32;
@@ -144,7 +144,8 @@ export function readScratchBlock(
   let tail: Uint8Array;
   try {
     tail = decipher.final();   // throws only when the tag does not authenticate
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     throw integrityError(index, 'authentication failed');
   }
   const plaintext = new Uint8Array(SCRATCH_BLOCK_BYTES);

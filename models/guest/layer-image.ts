@@ -26,7 +26,7 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { bytesEqual, isAllZero, toHex, type Hex } from '../../sim/kernel/bytes.js';
-import { SimError } from '../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../sim/kernel/errors.js';
 import { decodeLayout, defineLayout, encodeLayout } from '../../sim/kernel/layout.js';
 import {
   formatVerity, readVerifiedBlock, verityTableFromDevice, writeVerityHashArea,
@@ -341,7 +341,8 @@ function decodeEntry(
   let path: string;
   try {
     path = utf8Strict.decode(pathBytes);
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     throw badPath('path is not well-formed UTF-8', `#${index}`);
   }
   checkLayerPath(path, pathBytes);

@@ -17,7 +17,7 @@ import {
   verify as cryptoVerify, constants as cryptoConstants, X509Certificate, type KeyObject,
 } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
-import { SimError } from '../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../sim/kernel/errors.js';
 
 export const COSE_SIGN1_TAG = 18;
 
@@ -229,7 +229,8 @@ function leafPublicKey(signerCertDer: Uint8Array): KeyObject {
   try {
     return new X509Certificate(signerCertDer).publicKey;
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
+    if (!isInputRefusal(error)) throw error;
+    const cause = (error as Error).message;
     throw new SimError('POLICY_BAD_FRAGMENT', { reason: 'x5chain leaf does not parse', cause },
       'COSE_Sign1: the x5chain leaf is not an X.509 certificate');
   }

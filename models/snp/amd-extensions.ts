@@ -64,7 +64,8 @@ function readInteger(oid: string, value: Uint8Array): number {
   let parsed: bigint;
   try {
     parsed = derUnsigned(derParse(value, oid), oid);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
     throw badExtension(oid, 'not a DER INTEGER');
   }
   if (parsed > 0xffn) throw badExtension(oid, 'INTEGER outside 0..255');
@@ -72,11 +73,18 @@ function readInteger(oid: string, value: Uint8Array): number {
 }
 
 function readIa5(oid: string, value: Uint8Array): string {
+  let element: ReturnType<typeof derParse>;
   try {
-    const element = derParse(value, oid);
-    if (element.tag !== DER_TAG.IA5_STRING) throw new Error('not an IA5String');
+    element = derParse(value, oid);
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
+    throw badExtension(oid, 'not a DER IA5String');
+  }
+  if (element.tag !== DER_TAG.IA5_STRING) throw badExtension(oid, 'not a DER IA5String');
+  try {
     return derString(element, oid);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SimError)) throw error;
     throw badExtension(oid, 'not a DER IA5String');
   }
 }

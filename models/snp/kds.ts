@@ -11,7 +11,7 @@
  */
 import { assert } from '../../sim/kernel/assert.js';
 import { toHex } from '../../sim/kernel/bytes.js';
-import { SimError } from '../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../sim/kernel/errors.js';
 import { PRODUCTS, parseProduct, type Product } from './product.js';
 import { decodeTcb, type TcbParts } from './tcb-version.js';
 
@@ -88,7 +88,8 @@ export function parseKdsUrl(url: string): KdsRequest {
   let parsed: URL;
   try {
     parsed = new URL(url, KDS_BASE_URL);
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     throw badRequest('not a URL', { url: url.slice(0, 200) });
   }
   const segments = parsed.pathname.split('/').filter((s) => s.length > 0);

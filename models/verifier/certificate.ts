@@ -14,7 +14,7 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
 import { bytesEqual } from '../../sim/kernel/bytes.js';
-import { SimError } from '../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../sim/kernel/errors.js';
 import { memo } from '../../sim/kernel/memo.js';
 import {
   ID_EC_PUBLIC_KEY, ID_SECP384R1, type CertificateExtension,
@@ -170,7 +170,8 @@ export function publicKeyOf(spkiDer: Uint8Array): KeyObject {
   const key = memo('verifier.public-key', sha256Hex(spkiDer), () => {
     try {
       return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
-    } catch {
+    } catch (error) {
+      if (!isInputRefusal(error)) throw error;
       throw new SimError('SNP_BAD_KEY', { bytes: spkiDer.length },
         'public key cannot be decoded');
     }

@@ -23,6 +23,7 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { assert } from '../../sim/kernel/assert.js';
 import { memo } from '../../sim/kernel/memo.js';
+import { SimError } from '../../sim/kernel/errors.js';
 import { bytesEqual, concatBytes, fromLE72, toHex } from '../../sim/kernel/bytes.js';
 import {
   ATTESTATION_REPORT, type AttestationReport, decodeAttestationReport, REPORT_BYTES, signedSpan,
@@ -265,7 +266,8 @@ function checkLeafExtensions(leaf: ParsedCertificate, report: AttestationReport,
   try {
     ext = decodeAmdExtensions(leaf.extensions);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof SimError)) throw error;
+    const reason = error.message;
     return [failure('VERIFY_BAD_CHAIN', `${leaf.what} AMD extensions are malformed: ${reason}`,
       { certificate: leaf.what })];
   }

@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { assert } from './assert.js';
-import { SimError } from './errors.js';
+import { SimError, isInputRefusal } from './errors.js';
 
 export const TAG_BIGNUM_POSITIVE = 2;
 export const TAG_BIGNUM_NEGATIVE = 3;
@@ -497,18 +497,28 @@ function readFloat(r: Reader, initial: number, at: number): number {
 function readText(r: Reader, length: number, at: number): string {
   if (r.offset + length > r.bytes.length) malformed('truncated', at);
   const b = r.bytes;
-  let text = '';
-  let i = r.offset;
   const end = r.offset + length;
-  for (; i < end; i++) {
-    const byte = b[i]!;
-    if (byte > 0x7f) break;
-    text += String.fromCharCode(byte);
+  let ascii = true;
+  for (let i = r.offset; i < end; i++) {
+    if (b[i]! > 0x7f) {
+      ascii = false;
+      break;
+    }
   }
-  if (i < end) {
+  let text: string;
+  if (ascii) {
+    // Short keys by hand; longer text (hex digests) through the native latin1 slice.
+    if (length <= 16) {
+      text = '';
+      for (let i = r.offset; i < end; i++) text += String.fromCharCode(b[i]!);
+    } else {
+      text = Buffer.from(b.buffer, b.byteOffset + r.offset, length).toString('latin1');
+    }
+  } else {
     try {
       text = textDecoder.decode(b.subarray(r.offset, end));
-    } catch {
+    } catch (error) {
+      if (!isInputRefusal(error)) throw error;
       return malformed('text that is not valid UTF-8', at);
     }
   }
@@ -516,18 +526,29 @@ function readText(r: Reader, length: number, at: number): string {
   return text;
 }
 
+/** Encoded key `a` (bytes [a0, a1)) sorts strictly before key `b` ([b0, b1)) of the same input. */
+function keyBefore(bytes: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
+  const n = Math.min(a1 - a0, b1 - b0);
+  for (let i = 0; i < n; i++) {
+    const d = bytes[a0 + i]! - bytes[b0 + i]!;
+    if (d !== 0) return d < 0;
+  }
+  return a1 - a0 < b1 - b0;
+}
+
 function readMap(r: Reader, count: number, depth: number): object {
   const out: Record<string, unknown> = {};
-  let previous: Uint8Array | undefined;
+  let previousStart = -1;
+  let previousEnd = -1;
   for (let i = 0; i < count; i++) {
     const at = r.offset;
     const key = read(r, depth + 1);
     if (typeof key !== 'string') malformed('a map key that is not text', at);
-    const keyBytes = r.bytes.subarray(at, r.offset);
-    if (previous !== undefined && compareBytes(previous, keyBytes) >= 0) {
+    if (previousStart >= 0 && !keyBefore(r.bytes, previousStart, previousEnd, at, r.offset)) {
       malformed('map keys not in canonical order, or duplicated', at);
     }
-    previous = keyBytes;
+    previousStart = at;
+    previousEnd = r.offset;
     const item = read(r, depth + 1);
     if (key === '__proto__') {
       Object.defineProperty(out, key, { value: item, enumerable: true, writable: true,

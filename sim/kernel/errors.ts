@@ -170,6 +170,19 @@ function safeJson(value: unknown): string {
       : v);
 }
 
+/**
+ * True for what a library throws on bad input it was handed: a SimError of ours, a plain `Error`
+ * (@noble, node's GCM tag check) or a Node error carrying a `code` (ERR_INVALID_URL,
+ * ERR_OSSL_*, ERR_ENCODING_INVALID_ENCODED_DATA). False for our own bugs: an AssertionError, or a
+ * TypeError / RangeError without a code. A catch around a library call turns only the former into
+ * a refusal and rethrows the rest, so a bug never becomes an ordinary "no".
+ */
+export function isInputRefusal(error: unknown): boolean {
+  if (error instanceof SimError) return true;
+  if (!(error instanceof Error) || error.name === 'AssertionError') return false;
+  return typeof (error as { code?: unknown }).code === 'string' || error.constructor === Error;
+}
+
 /** Runs `fn` and returns the SimError code it throws, or undefined. For tests. */
 export function errorCode(fn: () => unknown): SimErrorCode | undefined {
   try {

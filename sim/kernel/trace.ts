@@ -88,7 +88,8 @@ export function parseTraceJsonl(text: string): TraceEvent[] {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       throw new SimError('SIM_BAD_TRACE', { line: i + 1 }, `trace line ${i + 1} is not JSON`);
     }
     const event = parsed as Partial<TraceEvent>;

@@ -36,7 +36,9 @@ export function compileRe2(pattern: string): RE2JS {
     try {
       return RE2JS.compile(pattern);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // re2js refuses a pattern with its own exception classes (RE2JSSyntaxException, …).
+      if (!(error instanceof Error) || !error.name.startsWith('RE2JS')) throw error;
+      const message = error.message;
       throw new SimError('POLICY_BAD_REGEX', { pattern, error: message },
         `RE2 rejects pattern ${JSON.stringify(pattern)}: ${message}`);
     }

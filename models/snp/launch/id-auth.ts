@@ -9,6 +9,7 @@
 import { p384 } from '@noble/curves/nist.js';
 import { assert } from '../../../sim/kernel/assert.js';
 import { bytesEqual, isAllZero } from '../../../sim/kernel/bytes.js';
+import { isInputRefusal } from '../../../sim/kernel/errors.js';
 import { decodeEcdsaSignature } from './ecdsa-signature.js';
 import type { FirmwareStatusName } from './firmware-status.js';
 import {
@@ -38,7 +39,8 @@ function verifyAmd(signature: Uint8Array, message: Uint8Array, point: Uint8Array
   if (rs === undefined) return false;
   try {
     return p384.verify(rs, message, point, { prehash: true, lowS: false });
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     return false;
   }
 }

@@ -10,7 +10,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { p384 } from '@noble/curves/nist.js';
 import { assert } from '../../../sim/kernel/assert.js';
-import { SimError } from '../../../sim/kernel/errors.js';
+import { SimError, isInputRefusal } from '../../../sim/kernel/errors.js';
 import type { Rng } from '../../../sim/kernel/rng.js';
 import { encodeEcdsaSignature } from './ecdsa-signature.js';
 import {
@@ -35,7 +35,8 @@ export function idSigningKeyFromPem(pem: string, what = 'key'): IdSigningKey {
   let jwk: { crv?: string; d?: string };
   try {
     jwk = createPrivateKey({ key: pem, format: 'pem' }).export({ format: 'jwk' }) as typeof jwk;
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     throw new SimError('SNP_BAD_KEY', { what }, `${what}: not a PEM private key`);
   }
   if (jwk.crv !== 'P-384' || jwk.d === undefined) {

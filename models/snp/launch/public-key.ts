@@ -10,6 +10,7 @@ import { hash } from 'node:crypto';
 import { p384 } from '@noble/curves/nist.js';
 import { assert } from '../../../sim/kernel/assert.js';
 import { concatBytes, fromLE72, toLE72 } from '../../../sim/kernel/bytes.js';
+import { isInputRefusal } from '../../../sim/kernel/errors.js';
 import { decodeLayout, defineLayout, encodeLayout } from '../../../sim/kernel/layout.js';
 
 export const ECDSA_PUBLIC_KEY = defineLayout({ name: 'ECDSA_PUBLIC_KEY', sizeBytes: 0x404 }, [
@@ -49,7 +50,8 @@ export function publicKeyPoint(bytes: Uint8Array): Uint8Array | undefined {
   const sec1 = concatBytes(new Uint8Array([0x04]), x, y);
   try {
     p384.Point.fromBytes(sec1).assertValidity();
-  } catch {
+  } catch (error) {
+    if (!isInputRefusal(error)) throw error;
     return undefined;
   }
   assert(sec1.length === 97);
