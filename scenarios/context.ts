@@ -14,7 +14,7 @@ import { assert } from '../sim/kernel/assert.js';
 import type { Json } from '../sim/kernel/canonical-json.js';
 import { Trace, type TraceEvent, type TraceSource } from '../sim/kernel/trace.js';
 import { Rng, type Choice } from '../sim/kernel/rng.js';
-import { toHex, type Hex } from '../sim/kernel/bytes.js';
+import type { Hex } from '../sim/kernel/bytes.js';
 import type { CheckName } from '../models/guest/confidential-checks.js';
 import type { PolicyDialect } from '../models/policy/dialect.js';
 import type { WorkloadFlags } from '../models/host/confcom.js';
@@ -24,7 +24,7 @@ import { storeGet } from '../models/host/content-store.js';
 import { planBenignDeployment, type ShimStep } from '../models/host/shim.js';
 import { loadSecurityPolicy } from '../models/policy/load-policy.js';
 import {
-  createWorld, defaultLaunch, step, type StepResult, type World, type WorldOptions,
+  containerIds, createWorld, defaultLaunch, step, type StepResult, type World, type WorldOptions,
 } from '../sim/world.js';
 import { groupOfPolicy } from '../sim/world-deployment.js';
 import type { AgentOptions } from '../sim/world-guest.js';
@@ -136,16 +136,6 @@ function withKeyBroker(world: World, relax: KeyBrokerRelaxation): World {
   assert(Object.keys(keys).length === Object.keys(broker.keys).length, 'every key kept');
   return Object.freeze({ ...world, state: Object.freeze({ ...world.state,
     attestation: Object.freeze({ ...world.state.attestation, broker: Object.freeze(next) }) }) });
-}
-
-/** 64-hex container ids as the world's deployment draws them (sim/world.ts containerIds). */
-function containerIds(world: World, names: readonly string[]) {
-  const rng = Rng.fromState(world.state.rng).fork('container-ids');
-  const draw = (): string => toHex(rng.bytes(32));
-  const sandbox = draw();
-  const byName: Record<string, string> = {};
-  for (const name of names) byName[name] = draw();
-  return { sandbox, byName };
 }
 
 const REFUSAL_LAYERS: Readonly<Record<string, BlockLayer>> = {

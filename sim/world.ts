@@ -704,7 +704,7 @@ function policyOf(world: World) {
 }
 
 /** 64-hex container ids as containerd draws them, from the world's host stream. */
-function containerIds(world: World, names: readonly string[]): ContainerIds {
+export function containerIds(world: World, names: readonly string[]): ContainerIds {
   const rng = Rng.fromState(world.state.rng).fork('container-ids');
   const draw = (): string => toHex(rng.bytes(32));
   const sandbox = draw();

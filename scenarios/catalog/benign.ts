@@ -118,7 +118,8 @@ function slug(path: string): string {
   return stem.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-function policyFiles(dir: string): string[] {
+/** Every policy-looking file under `dir` (.rego, .json, .base64), sorted, recursively. */
+export function policyFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);

@@ -10,8 +10,7 @@
  * whatever the guest does with declared roots; replays go through runActions (the scenario DSL
  * will take them as they are: plain host actions).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadSecurityPolicy } from '../../models/policy/load-policy.js';
@@ -20,6 +19,7 @@ import { groupOfPolicy } from '../../sim/world-deployment.js';
 import { createWorld, imageTreeSpecOf, runActions } from '../../sim/world.js';
 import type { ImageTreeSpec } from '../../models/host/adversary.js';
 import { checkPolicySurface, type SurfaceFinding } from '../../sim/check/policy-check.js';
+import { policyFiles } from '../../scenarios/catalog/benign.js';
 import { runCli } from '../support/cli.js';
 import { shared, sharedTest } from '../support/requires.js';
 
@@ -88,16 +88,6 @@ sharedTest('check --policy: the unplanted copy has no shell and no catch-all env
   assert.ok(surface.findings.some((f) => f.kind === 'env_injection'
     && f.summary.includes('FABRIC_')), surface.findings.map((f) => f.summary).join('\n'));
 });
-
-function policyFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...policyFiles(path));
-    else if (/\.(rego|json|base64)$/.test(name)) out.push(path);
-  }
-  return out;
-}
 
 sharedTest('check --policy: runs on every shared real policy that loads, printing C1 and the '
   + 'attack surface (exit 0 or 10); templates and fragments are refused as malformed (exit 30)',
