@@ -388,7 +388,9 @@ function worldRows(): void {
   const world = createWorld({ seed: SEED, policy: workload.policyText,
     images: [pauseLayerTree(), base, app].map(imageTreeSpecOf) });
   const run = deployBenign(world);
-  for (const event of run.events) trace.emit(clock.advance(0), event.source, event.type, event.data);
+  for (const event of run.events) {
+    trace.emit(clock.advance(0), event.source, event.type, event.data);
+  }
   const refused = run.rows.filter((row) => row.result.outcome !== 'ok');
   record('world', `benign deployment (${run.rows.length} host actions)`, 'ok',
     refused.length === 0 ? 'ok' : 'refused',

@@ -9,9 +9,10 @@
  * children's (cached) encodings as a rope (a tree of byte pieces, so composing a record costs
  * its fields, not its bytes, and the bytes are written once per snapshot or fingerprint); below
  * that, and for every other value, encodeState is called and its result cached. A world's
- * fingerprint is remembered per state object (immutable: same object, same fingerprint). Decoding runs the other way: the top records' values are located by a CBOR
- * skip scanner (shortest heads, sorted unique keys checked) and each value's bytes are looked up
- * by digest in the kernel memo (the decoded, frozen value), strictly decoded only on a miss.
+ * fingerprint is remembered per state object (immutable: same object, same fingerprint).
+ * Decoding runs the other way: the top records' values are located by a CBOR skip scanner
+ * (shortest heads, sorted unique keys checked) and each value's bytes are looked up by digest in
+ * the kernel memo (the decoded, frozen value), strictly decoded only on a miss.
  * Invariants: encodeComposed(v) is byte-for-byte encodeState(v) (a test checks it on every state
  * of a run); decodeComposed(encodeComposed(v)) deep-equals v; cached encodings are never handed
  * out for writing (callers get fresh bytes); anything encodeState refuses is refused here too.

@@ -21,7 +21,9 @@ import {
 } from './world-codec.js';
 import { SimError } from './kernel/errors.js';
 import { memo } from './kernel/memo.js';
-import { Rng, canonicalSeed, rngStateOf, seedPath, type RngState, type Seed } from './kernel/rng.js';
+import {
+  Rng, canonicalSeed, rngStateOf, seedPath, type RngState, type Seed,
+} from './kernel/rng.js';
 import type { ClockState } from './kernel/clock.js';
 import type { TraceEvent, TracePosition, TraceSource } from './kernel/trace.js';
 import {
@@ -35,8 +37,12 @@ import {
 import {
   parseHostAction, type FaultKind, type HostAction, type ImageTreeSpec, type LaunchRequest,
 } from '../models/host/adversary.js';
-import { generatedImage, identityRoot, standInImages, type HostImage } from '../models/host/images.js';
-import { uvmFlashImage, uvmInitrd, uvmKernel, UVM_DEFAULT_CMDLINE } from '../models/host/uvm-image.js';
+import {
+  generatedImage, identityRoot, standInImages, type HostImage,
+} from '../models/host/images.js';
+import {
+  uvmFlashImage, uvmInitrd, uvmKernel, UVM_DEFAULT_CMDLINE,
+} from '../models/host/uvm-image.js';
 import { planBenignDeployment, type ContainerIds } from '../models/host/shim.js';
 import type { ContainerGroup } from '../models/host/container-group.js';
 import type { LayerFileTree } from '../models/guest/layer-image.js';
@@ -404,7 +410,9 @@ function uvmMeasurement(store: ContentStore, request: LaunchInputs, product: Pro
     }, 64);
 }
 
-/** LAUNCH_START/UPDATE/FINISH through the hypervisor's driver, then the guest's report; memoised. */
+/**
+ * LAUNCH_START/UPDATE/FINISH through the hypervisor's driver, then the guest's report; memoised.
+ */
 function launchUvm(world: World, request: LaunchRequest): LaunchOutcome {
   const { firmware } = world.state;
   const key = `${world.config.seed}/${canonicalJson(request as unknown as Json)}/`

@@ -90,7 +90,8 @@ function policyContainer(c: GroupContainer,
 }
 
 function groupContainer(w: Pick<WorkloadContainer, 'name' | 'command' | 'env' | 'workingDir'
-  | 'user' | 'execProbes' | 'signals'>, layers: readonly string[], sandbox: boolean): GroupContainer {
+  | 'user' | 'execProbes' | 'signals'>, layers: readonly string[],
+  sandbox: boolean): GroupContainer {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID',
     'CAP_KILL', 'CAP_MKNOD', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID',
     'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'];

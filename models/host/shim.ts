@@ -146,7 +146,9 @@ function ociProcess(c: GroupContainer, args: readonly string[]): Record<string, 
   };
 }
 
-/** The OCI runtime spec CRI builds (containerd defaults + image config + pod), rootfs in the UVM. */
+/**
+ * The OCI runtime spec CRI builds (containerd defaults + image config + pod), rootfs in the UVM.
+ */
 export function ociSpecFor(c: GroupContainer, ids: ContainerIds): Record<string, Json> {
   const id = c.sandbox ? ids.sandbox : ids.byName[c.name]!;
   assert(id !== undefined && /^[0-9a-f]{64}$/.test(id), 'a container has a 64-hex id');
@@ -231,7 +233,8 @@ function addStep(plan: PlanBuilder, note: string, action: HostAction,
 }
 
 /** Attach and mount each layer not yet mounted; returns the mount paths, base first. */
-function mountLayers(plan: PlanBuilder, c: GroupContainer, images: ReadonlyMap<Hex, Hex>): string[] {
+function mountLayers(plan: PlanBuilder, c: GroupContainer,
+  images: ReadonlyMap<Hex, Hex>): string[] {
   const paths: string[] = [];
   for (const layer of c.layers) {
     const known = plan.mounted.get(layer);

@@ -51,7 +51,8 @@ sharedTest('host/images: stand-ins of a real policy declare its layer hashes and
 test('host/confcom: a generated workload\'s policy names the computed roots of its images, pause '
   + 'first', () => {
   const workload = generateWorkload([{ name: 'web', command: ['/bin/web'], env: ['A=1'],
-    workingDir: '/srv', layers: [{ '/bin/web': { kind: 'file', content: new Uint8Array([9]) } }] }]);
+    workingDir: '/srv',
+    layers: [{ '/bin/web': { kind: 'file', content: new Uint8Array([9]) } }] }]);
   const policy = loadSecurityPolicy(new TextEncoder().encode(workload.policyText)).policy;
   assert.equal(policy.containers.map((c) => c.command), [['/pause'], ['/bin/web']]);
   assert.equal(policy.containers.map((c) => c.layers),

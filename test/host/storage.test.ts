@@ -32,7 +32,8 @@ function withLayer(): HostStorage {
   return attachDisk(addLayerDisk(emptyStorage(), 'l0', digest, store), 3, 'l0');
 }
 
-test('host/content-store: a blob is named by its SHA-256 and adding it twice keeps the store', () => {
+test('host/content-store: a blob is named by its SHA-256 and adding it twice keeps the ' +
+  'store', () => {
   const again = storeAdd(store, image.slice());
   assert.is(again.store, store);
   assert.is(again.digest, digest);
@@ -71,7 +72,8 @@ test('host/storage: nothing attached, a withheld device, a detached LUN read as 
   assert.ok(isIoError(readDiskBlock(storage, store, 3, 1 << 20)), 'beyond the end');
 });
 
-test('host/storage: refused operations (unknown disk, busy LUN, bad patch) throw and change nothing', () => {
+test('host/storage: refused operations (unknown disk, busy LUN, bad patch) throw and change ' +
+  'nothing', () => {
   const storage = withLayer();
   const frozen = JSON.stringify(storage);
   assert.is(errorCode(() => attachDisk(storage, 3, 'l0')), 'HOST_BAD_INPUT');
@@ -83,7 +85,8 @@ test('host/storage: refused operations (unknown disk, busy LUN, bad patch) throw
   assert.is(JSON.stringify(storage), frozen);
 });
 
-test('host/storage: the guest\'s scratch writes land on the disk at their LUN, and only there', () => {
+test('host/storage: the guest\'s scratch writes land on the disk at their LUN, and only ' +
+  'there', () => {
   let storage = attachDisk(addScratchDisk(emptyStorage(), 's0', 8), 1, 's0');
   const written = applyWrites(storage, store, [{ lun: 1, index: 2, block: 'aa'.repeat(16) },
     { lun: 9, index: 0, block: 'bb' }]);

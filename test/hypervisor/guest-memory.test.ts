@@ -73,7 +73,8 @@ function xtsDecrypt(vek: string, spa: number, bytes: Uint8Array): Buffer {
   return Buffer.concat([decipher.update(bytes), decipher.final()]);
 }
 
-test('hypervisor/guest-memory: the guest reads VMPCK0..3 from its secrets page at 0x20 + 0x20·n', () => {
+test('hypervisor/guest-memory: the guest reads VMPCK0..3 from its secrets page at 0x20 + ' +
+  '0x20·n', () => {
   const memory = launched();
   const keys = vmpcks(3);
   for (let index = 0; index < 4; index++) {
@@ -84,7 +85,8 @@ test('hypervisor/guest-memory: the guest reads VMPCK0..3 from its secrets page a
   assert.is(memory.halted, null);
 });
 
-test('hypervisor/guest-memory: a host read of the secrets page is ciphertext that only the VEK opens', () => {
+test('hypervisor/guest-memory: a host read of the secrets page is ciphertext that only the VEK ' +
+  'opens', () => {
   const memory = launched();
   const host = hostReadPage(memory, SECRETS_GPA);
   assert.is(host.length, 4096);
@@ -97,7 +99,8 @@ test('hypervisor/guest-memory: a host read of the secrets page is ciphertext tha
   assert.is(plain.subarray(0x80, 0xa0).toString('hex'), vmpcks(3)[3]);
 });
 
-test('hypervisor/guest-memory: ciphertext is deterministic per VM and page, and differs across pages and VMs', () => {
+test('hypervisor/guest-memory: ciphertext is deterministic per VM and page, and differs across ' +
+  'pages and VMs', () => {
   const a = withKeys(3);
   const again = withKeys(3);
   assert.equal(hostReadPage(a, KEYRING_GPA), hostReadPage(again, KEYRING_GPA));
@@ -113,7 +116,8 @@ test('hypervisor/guest-memory: ciphertext is deterministic per VM and page, and 
     hostReadPage(second.memory, KEYRING_GPA + 0x1000), 'the address tweak separates pages');
 });
 
-test('hypervisor/guest-memory: a host write to a private page is an RMP fault and changes nothing', () => {
+test('hypervisor/guest-memory: a host write to a private page is an RMP fault and changes ' +
+  'nothing', () => {
   const memory = withKeys();
   for (const gpa of [SECRETS_GPA, KEYRING_GPA]) {
     const result = hostWrite(memory, gpa, 0, new Uint8Array(32).fill(0xee));
@@ -126,7 +130,8 @@ test('hypervisor/guest-memory: a host write to a private page is an RMP fault an
   assert.equal(read.bytes, RELEASED_KEY);
 });
 
-test('hypervisor/guest-memory: the host writes shared pages in the clear and the guest reads them with C=0', () => {
+test('hypervisor/guest-memory: the host writes shared pages in the clear and the guest reads ' +
+  'them with C=0', () => {
   const memory = launched();
   const message = new TextEncoder().encode('GHCB: MSR protocol request');
   const result = hostWrite(memory, GHCB_GPA, 16, message);
@@ -138,14 +143,16 @@ test('hypervisor/guest-memory: the host writes shared pages in the clear and the
   assert.equal(hostReadPage(result.memory, GHCB_GPA).subarray(16, 16 + message.length), message);
 });
 
-test('hypervisor/guest-memory: a private (C=1) read of a shared page is refused, not answered with host bytes', () => {
+test('hypervisor/guest-memory: a private (C=1) read of a shared page is refused, not answered ' +
+  'with host bytes', () => {
   const memory = hostWrite(launched(), GHCB_GPA, 0, new Uint8Array(16).fill(0x41)).memory;
   const read = guestRead(memory, { gpa: GHCB_GPA, offset: 0, length: 16, private: true });
   assert.not.ok(read.ok);
   assert.is(read.ok ? '' : read.fault.kind, 'npf');
 });
 
-test('hypervisor/guest-memory: a remapped page is unvalidated, so the guest stops (#VC) and never sees the host bytes', () => {
+test('hypervisor/guest-memory: a remapped page is unvalidated, so the guest stops (#VC) and ' +
+  'never sees the host bytes', () => {
   const memory = withKeys();
   const fill = '77'.repeat(64);
   const remapped = hostRemap(memory, KEYRING_GPA, { kind: 'fresh', fill });
@@ -162,7 +169,8 @@ test('hypervisor/guest-memory: a remapped page is unvalidated, so the guest stop
   assert.not.ok(write.ok, 'and writes nothing');
 });
 
-test('hypervisor/guest-memory: swapping two private pages is caught by the RMP GPA check (#NPF)', () => {
+test('hypervisor/guest-memory: swapping two private pages is caught by the RMP GPA check ' +
+  '(#NPF)', () => {
   const memory = withKeys();
   const swapped = hostRemap(memory, KEYRING_GPA, { kind: 'swap', gpa: KEYRING_GPA + 0x1000 });
   const read = guestLoadSecret(swapped, 'released/key-1');
@@ -172,7 +180,8 @@ test('hypervisor/guest-memory: swapping two private pages is caught by the RMP G
     /assigned at GPA 0xa01000, accessed at GPA 0xa00000/);
 });
 
-test('hypervisor/guest-memory: PVALIDATE of an already validated page fails with FAIL_NOUPDATE and halts the guest', () => {
+test('hypervisor/guest-memory: PVALIDATE of an already validated page fails with FAIL_NOUPDATE ' +
+  'and halts the guest', () => {
   const memory = launched();
   const again = guestPvalidate(memory, KEYRING_GPA, true);
   assert.is(again.status, 'FAIL_NOUPDATE');
@@ -181,7 +190,8 @@ test('hypervisor/guest-memory: PVALIDATE of an already validated page fails with
   assert.is(shared.status, 'FAIL_INPUT', 'a hypervisor-owned page cannot be validated');
 });
 
-test('hypervisor/guest-memory: the host-visible view holds no VMPCK, released key or scratch key', () => {
+test('hypervisor/guest-memory: the host-visible view holds no VMPCK, released key or scratch ' +
+  'key', () => {
   const memory = withKeys();
   const view = hostView(memory);
   const mapped = DEFAULT_MEMORY_LAYOUT.reduce((sum, region) => sum + region.pages, 0);
@@ -192,7 +202,8 @@ test('hypervisor/guest-memory: the host-visible view holds no VMPCK, released ke
   assert.equal(scanForSecrets(viewBlobs(remapped), secretsOf(3)), []);
 });
 
-test('hypervisor/guest-memory: the scan finds a secret the guest writes into a shared page (it can fail)', () => {
+test('hypervisor/guest-memory: the scan finds a secret the guest writes into a shared page (it ' +
+  'can fail)', () => {
   const leaked = guestWrite(withKeys(), { gpa: GHCB_GPA, offset: 100, private: false },
     RELEASED_KEY);
   assert.ok(leaked.ok);
@@ -202,7 +213,8 @@ test('hypervisor/guest-memory: the scan finds a secret the guest writes into a s
   assert.is(hits[0]?.offset, 100);
 });
 
-test('hypervisor/guest-memory: touching the working set halts the guest at the first remapped page', () => {
+test('hypervisor/guest-memory: touching the working set halts the guest at the first remapped ' +
+  'page', () => {
   const memory = withKeys();
   const fine = guestTouch(memory);
   assert.is(fine.fault, null);
@@ -214,7 +226,8 @@ test('hypervisor/guest-memory: touching the working set halts the guest at the f
   assert.ok(touched.memory.halted !== null);
 });
 
-test('hypervisor/guest-memory: SNP_DBG_DECRYPT gives the host plaintext only for a DEBUG guest', () => {
+test('hypervisor/guest-memory: SNP_DBG_DECRYPT gives the host plaintext only for a DEBUG ' +
+  'guest', () => {
   const plain = withKeys();
   assert.is(hostDebugDecrypt(plain, KEYRING_GPA), null, 'POLICY_FAILURE without DEBUG');
   assert.ok(hostView(plain).every((page) => page.debugPlaintext === null));
@@ -229,7 +242,8 @@ test('hypervisor/guest-memory: SNP_DBG_DECRYPT gives the host plaintext only for
   assert.is(hostDebugDecrypt(debug, GHCB_GPA), null, 'shared pages are not decrypted');
 });
 
-test('hypervisor/guest-memory: hostile requests are HV_BAD_MEMORY_REQUEST and change nothing', () => {
+test('hypervisor/guest-memory: hostile requests are HV_BAD_MEMORY_REQUEST and change ' +
+  'nothing', () => {
   const memory = withKeys();
   const before = fingerprint(memory);
   assert.is(errorCode(() => hostReadPage(memory, 0x1234)), 'HV_BAD_MEMORY_REQUEST');
@@ -243,7 +257,8 @@ test('hypervisor/guest-memory: hostile requests are HV_BAD_MEMORY_REQUEST and ch
   assert.is(fingerprint(memory), before);
 });
 
-test('hypervisor/guest-memory: memory state round-trips through the codec and behaves the same', () => {
+test('hypervisor/guest-memory: memory state round-trips through the codec and behaves the ' +
+  'same', () => {
   const memory = withKeys();
   const restored = decodeState(encodeState(memory)) as GuestMemory;
   assert.is(fingerprint(restored), fingerprint(memory));

@@ -34,7 +34,8 @@ const access = (over: Partial<Parameters<typeof checkGuestAccess>[1]> = {}) => (
   asid: ASID, gpa: GPA, spa: SPA, private: true, vmpl: 0, write: false, ...over,
 });
 
-test('hypervisor/rmp: RMPUPDATE clears Validated, so a re-assigned page must be validated again', () => {
+test('hypervisor/rmp: RMPUPDATE clears Validated, so a re-assigned page must be validated ' +
+  'again', () => {
   const rmp = validated();
   assert.is(rmpEntryOf(rmp, SPA).validated, true);
   const again = rmpUpdate(rmp, { spa: SPA, assigned: true, asid: ASID, gpa: GPA, pageSize: '4k' });
@@ -43,7 +44,8 @@ test('hypervisor/rmp: RMPUPDATE clears Validated, so a re-assigned page must be 
   assert.is(checkGuestAccess(again.rmp, access())?.kind, 'vc_not_validated');
 });
 
-test('hypervisor/rmp: RMPUPDATE of an Immutable entry fails with FAIL_PERMISSION and changes nothing', () => {
+test('hypervisor/rmp: RMPUPDATE of an Immutable entry fails with FAIL_PERMISSION and changes ' +
+  'nothing', () => {
   const rmp = rmpUpdate({}, { spa: SPA, assigned: true, asid: ASID, gpa: GPA, pageSize: '4k',
     immutable: true }).rmp;
   const attempt = rmpUpdate(rmp, { spa: SPA, assigned: false, asid: 0, gpa: 0, pageSize: '4k' });

@@ -9,7 +9,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { decode, encode, encodeInto, rfc8949EncodeOptions, Token, Type, objectToTokens } from 'cborg';
+import {
+  decode, encode, encodeInto, rfc8949EncodeOptions, Token, Type, objectToTokens,
+} from 'cborg';
 import {
   bigIntDecoder, bigNegIntDecoder, mapDecoder, mapEncoder, setDecoder, structBigIntEncoder,
 } from 'cborg/taglib';

@@ -189,7 +189,8 @@ test('kernel/state: flipping every byte a model handed out does not change the n
   assert.is(toHex(secondBytes), toHex(firstBytes.map((b) => b ^ 0xff)));
 });
 
-test('kernel/state: a cold memo and a warm memo give the same fingerprints and report bytes', () => {
+test('kernel/state: a cold memo and a warm memo give the same fingerprints and report ' +
+  'bytes', () => {
   clearMemo();
   const cold = buildStates();
   const coldReport = (() => {

@@ -26,7 +26,9 @@ function verdictOf(report: Uint8Array, leafFirstChain: readonly Uint8Array[]) {
     { trustAnchors: parmaSimTestAnchors(), at: AT });
 }
 
-/** Azure's tcbm rule (spec snp.md e.5), applied to raw report bytes: most significant byte first. */
+/**
+ * Azure's tcbm rule (spec snp.md e.5), applied to raw report bytes: most significant byte first.
+ */
 function tcbmOfBytes(report: Uint8Array): string {
   return hex(reportBytesAt(report, OFFSET.reported_tcb, 8).reverse());
 }

@@ -170,7 +170,8 @@ test('server/faults: the attestation routes fail where the schedule says, like t
   + 'bodies cut short; between faults they answer', async () => {
   const options: FakeSnpOptions = { seed: 47, faults: { routes: {
     'attest.maa': { tooManyRequests: '1/2' }, 'key.release': { serviceUnavailable: '1/2' },
-    'maa.attest': { tooManyRequests: '1/1', retryAfterSeconds: 2 }, 'maa.certs': { truncate: '1/2' },
+    'maa.attest': { tooManyRequests: '1/1', retryAfterSeconds: 2 },
+    'maa.certs': { truncate: '1/2' },
   } } };
   await withServer(options, async (fake, running) => {
     const { maaEndpoint, akvEndpoint } = fake.attestationEndpoints;

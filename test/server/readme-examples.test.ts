@@ -73,7 +73,8 @@ async function runSession(block: string,
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'parma-sim-readme-'));
   try {
-    writeFileSync(join(dir, 'parma-sim'), `#!/bin/sh\nexec "${process.execPath}" "${CLI_JS}" "$@"\n`);
+    const wrapper = `#!/bin/sh\nexec "${process.execPath}" "${CLI_JS}" "$@"\n`;
+    writeFileSync(join(dir, 'parma-sim'), wrapper);
     chmodSync(join(dir, 'parma-sim'), 0o755);
     writeFileSync(join(dir, 'session.sh'), block.replaceAll('8080', `${port}`));
     const result = spawnSync('bash', ['-e', 'session.sh'], { cwd: dir, encoding: 'utf8',

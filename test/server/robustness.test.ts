@@ -49,8 +49,9 @@ const missingSpl = fc.constantFrom('blSPL', 'teeSPL', 'snpSPL', 'ucodeSPL').map(
 const unknownProduct = fc.tuple(segment, fc.constantFrom('cert_chain', 'crl'),
   fc.constantFrom('vcek', 'vlek'))
   .filter(([product]) => !['Milan', 'Genoa', 'Turin'].includes(product))
-  .map(([product, leaf, kind]): Malformed => ({ method: 'GET', path: `/${kind}/v1/${product}/${leaf}`,
-    expect: 404 }));
+  .map(([product, leaf, kind]): Malformed => ({
+    method: 'GET', path: `/${kind}/v1/${product}/${leaf}`, expect: 404,
+  }));
 
 const wrongMethod = fc.oneof(
   fc.tuple(fc.constantFrom('POST', 'PUT', 'DELETE', 'PATCH'),
@@ -87,7 +88,9 @@ const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base6
 const badHost = fc.oneof(fc.constant(undefined), fc.constant(''),
   fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string())),
   fc.tuple(fc.constantFrom('https://', 'x/', ' ', 'a b.', '-'), segment).map(([p, s]) => p + s));
-/** runtime_data that is missing, not standard base64, or base64 of bytes that are no JSON object. */
+/**
+ * runtime_data that is missing, not standard base64, or base64 of bytes that are no JSON object.
+ */
 const badRuntime = fc.oneof(fc.constant(undefined), fc.integer(),
   fc.string().map((s) => `${s}*`),
   fc.jsonValue().filter((v) => v === null || typeof v !== 'object' || Array.isArray(v))

@@ -1,7 +1,8 @@
 /**
  * Goal: `parma-sim serve` as a user runs it: it binds loopback, prints one JSON line with the base
  * URL, the chips (with their KDS VCEK URLs) and the test ARKs to pin, logs one stderr line per
- * request, and shuts down cleanly (exit 0) on SIGTERM and SIGINT; a bad config exits 2 with one line.
+ * request, and shuts down cleanly (exit 0) on SIGTERM and SIGINT; a bad config exits 2 with one
+ * line.
  * Method: the compiled CLI as a child process; the startup line is read from its stdout; the
  * served VCEK is checked against the printed ARK with the verifier.
  */

@@ -76,7 +76,8 @@ function headerOf(token: string): Record<string, unknown> {
     Record<string, unknown>;
 }
 
-test('verifier/key-broker: a fresh token that meets the policy releases the key, wrapped to the container', () => {
+test('verifier/key-broker: a fresh token that meets the policy releases the key, wrapped to the ' +
+  'container', () => {
   const f = flow();
   const result = releaseKey(f.broker, KEY_NAME, { target: tokenFor(f) }, 2000);
   assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.failures));
@@ -98,7 +99,8 @@ test('verifier/key-broker: the same state and request give the same release byte
   assert.is(fingerprint(a.state), fingerprint(b.state));
 });
 
-test('verifier/key-broker: a token for another HOST_DATA is refused at x-ms-sevsnpvm-hostdata', () => {
+test('verifier/key-broker: a token for another HOST_DATA is refused at ' +
+  'x-ms-sevsnpvm-hostdata', () => {
   const f = flow({ hostData: POLICY_B_HOST_DATA });
   const failures = refusal(f.broker, tokenFor(f));
   assert.equal(codes(failures), ['VERIFY_RELEASE_POLICY']);
@@ -107,7 +109,8 @@ test('verifier/key-broker: a token for another HOST_DATA is refused at x-ms-sevs
   assert.is(failures[0]?.detail['actual'], POLICY_B_HOST_DATA);
 });
 
-test('verifier/key-broker: a token for another MEASUREMENT is refused at x-ms-sevsnpvm-launchmeasurement', () => {
+test('verifier/key-broker: a token for another MEASUREMENT is refused at ' +
+  'x-ms-sevsnpvm-launchmeasurement', () => {
   const f = flow({ measurement: MEASUREMENT_B });
   const failures = refusal(f.broker, tokenFor(f));
   assert.equal(codes(failures), ['VERIFY_RELEASE_POLICY']);
@@ -115,7 +118,8 @@ test('verifier/key-broker: a token for another MEASUREMENT is refused at x-ms-se
   assert.is(failures[0]?.detail['actual'], MEASUREMENT_B);
 });
 
-test('verifier/key-broker: a DEBUG guest asking for the key is refused at x-ms-sevsnpvm-is-debuggable', () => {
+test('verifier/key-broker: a DEBUG guest asking for the key is refused at ' +
+  'x-ms-sevsnpvm-is-debuggable', () => {
   const f = flow({ policy: DEBUG_POLICY });
   const failures = refusal(f.broker, tokenFor(f));
   assert.equal(codes(failures), ['VERIFY_RELEASE_POLICY']);
@@ -124,7 +128,8 @@ test('verifier/key-broker: a DEBUG guest asking for the key is refused at x-ms-s
   assert.is(failures[0]?.detail['actual'], true);
 });
 
-test('verifier/key-broker: a replayed token (its nonce already used) is refused with VERIFY_NONCE', () => {
+test('verifier/key-broker: a replayed token (its nonce already used) is refused with ' +
+  'VERIFY_NONCE', () => {
   const f = flow();
   const token = tokenFor(f);
   const first = releaseKey(f.broker, KEY_NAME, { target: token }, 2000);
@@ -134,7 +139,8 @@ test('verifier/key-broker: a replayed token (its nonce already used) is refused 
   assert.is(failures[0]?.detail['status'], 'used');
 });
 
-test('verifier/key-broker: a report replayed with an old nonce gets a fresh token but no key', () => {
+test('verifier/key-broker: a report replayed with an old nonce gets a fresh token but no ' +
+  'key', () => {
   const f = flow();
   const first = releaseKey(f.broker, KEY_NAME, { target: tokenFor(f) }, 2000);
   assert.ok(first.ok);
@@ -166,7 +172,8 @@ test('verifier/key-broker: a token outside nbf..exp is refused with VERIFY_TOKEN
     (exp - EPOCH_SECONDS) * 1000 - 1000).ok, 'one second before exp it is still valid');
 });
 
-test('verifier/key-broker: Azure\'s token-window rule honours a replay, but only the container can open it', () => {
+test('verifier/key-broker: Azure\'s token-window rule honours a replay, but only the container ' +
+  'can open it', () => {
   const f = flow({ freshness: 'token-window', nonce: 'none' });
   const token = tokenFor(f);
   const first = releaseKey(f.broker, KEY_NAME, { target: token }, 2000);
@@ -181,7 +188,8 @@ test('verifier/key-broker: Azure\'s token-window rule honours a replay, but only
   assert.equal(late.ok ? [] : codes(late.failures), ['VERIFY_TOKEN_TIME']);
 });
 
-test('verifier/key-broker: a token signed by another key under the service\'s kid and jku is refused', () => {
+test('verifier/key-broker: a token signed by another key under the service\'s kid and jku is ' +
+  'refused', () => {
   const f = flow();
   const token = tokenFor(f);
   const attacker = rsaKeyFromStream(Rng.fromSeed(666).fork('attacker').state());
@@ -213,7 +221,8 @@ test('verifier/key-broker: alg none, HS256 and malformed tokens are VERIFY_BAD_T
   }
 });
 
-test('verifier/key-broker: a token from an issuer outside the policy, or whose JWKS is not pinned, is refused', () => {
+test('verifier/key-broker: a token from an issuer outside the policy, or whose JWKS is not ' +
+  'pinned, is refused', () => {
   const f = flow();
   const other = createKeyBroker({ rng: Rng.fromSeed(1) });
   const policy = { version: '1.0.0', anyOf: [{ authority: 'https://other.attest.test',
@@ -229,7 +238,8 @@ test('verifier/key-broker: a token from an issuer outside the policy, or whose J
   assert.match(failures[0]?.message ?? '', /no pinned JWKS/);
 });
 
-test('verifier/key-broker: runtime data without a usable RSA key gets nothing (VERIFY_RUNTIME_DATA)', () => {
+test('verifier/key-broker: runtime data without a usable RSA key gets nothing ' +
+  '(VERIFY_RUNTIME_DATA)', () => {
   const weak = rsaKeyFromStream(Rng.fromSeed(5).fork('weak').state(), 1024);
   const small = flow({ runtimeData: (nonce) => runtimeDataOf(weak, nonce) });
   const failures = refusal(small.broker, tokenFor(small));
@@ -238,7 +248,8 @@ test('verifier/key-broker: runtime data without a usable RSA key gets nothing (V
   assert.equal(codes(refusal(keyless.broker, tokenFor(keyless))), ['VERIFY_RUNTIME_DATA']);
 });
 
-test('verifier/key-broker: an unknown key, a non-exportable key and an unknown enc are VERIFY_KEY_RELEASE', () => {
+test('verifier/key-broker: an unknown key, a non-exportable key and an unknown enc are ' +
+  'VERIFY_KEY_RELEASE', () => {
   const f = flow();
   const token = tokenFor(f);
   const missing = releaseKey(f.broker, 'no-such-key', { target: token }, 2000);
@@ -260,7 +271,8 @@ test('verifier/key-broker: anyOf within an authority needs only one condition', 
   assert.ok(releaseKey(lenient, KEY_NAME, { target: tokenFor(f) }, 2000).ok);
 });
 
-test('verifier/key-broker: broker and token-service states round-trip through the codec and act the same', () => {
+test('verifier/key-broker: broker and token-service states round-trip through the codec and act ' +
+  'the same', () => {
   const f = flow();
   const broker = decodeState(encodeState(f.broker)) as KeyBrokerState;
   const service = decodeState(encodeState(f.service)) as typeof f.service;
@@ -275,7 +287,8 @@ test('verifier/key-broker: broker and token-service states round-trip through th
   assert.equal(a.release, b.release);
 });
 
-test('verifier/release-policy: documents without the AKV shape are VERIFY_BAD_RELEASE_POLICY', () => {
+test('verifier/release-policy: documents without the AKV shape are ' +
+  'VERIFY_BAD_RELEASE_POLICY', () => {
   const authority = 'https://a.test';
   const bad: unknown[] = [
     null, [], {}, { version: '1.0.0' }, { version: 1, anyOf: [] },

@@ -40,7 +40,8 @@ test('README: the guest-memory example shows ciphertext, an RMP fault and a #VC'
   assert.equal(lines.slice(1), ['rmp_violation', 'vc_not_validated']);
 });
 
-test('README: the world example attests, refuses the replayed report and halts after a remap', () => {
+test('README: the world example attests, refuses the replayed report and halts after a ' +
+  'remap', () => {
   const lines = run(exampleUnder('### Attestation and guest memory in the world'));
   assert.equal(lines, ['key container-key released into guest memory', 'key broker: VERIFY_NONCE',
     'hypervisor']);

@@ -53,7 +53,8 @@ test('verifier/token-service: every x-ms-sevsnpvm claim equals its report field'
   assert.is(payload['x-ms-sevsnpvm-familyId'], '01'.repeat(16));
 });
 
-test('verifier/token-service: the token carries MAA\'s SEV-SNP claims, runtime data as x-ms-runtime and clock times', () => {
+test('verifier/token-service: the token carries MAA\'s SEV-SNP claims, runtime data as ' +
+  'x-ms-runtime and clock times', () => {
   const f = flow();
   const result = tokenOf(f, 5_000_000);
   assert.ok(result.ok);
@@ -72,7 +73,8 @@ test('verifier/token-service: the token carries MAA\'s SEV-SNP claims, runtime d
   assert.is(payload['x-ms-policy-hash'], policyHash);
 });
 
-test('verifier/token-service: the header names RS256, the JWKS URL and the RFC 7638 thumbprint (computed by jose)', async () => {
+test('verifier/token-service: the header names RS256, the JWKS URL and the RFC 7638 thumbprint ' +
+  '(computed by jose)', async () => {
   const f = flow();
   const result = tokenOf(f);
   assert.ok(result.ok);
@@ -87,7 +89,8 @@ test('verifier/token-service: the header names RS256, the JWKS URL and the RFC 7
   assert.is(key.kid, header.kid);
 });
 
-test('verifier/token-service: jose verifies the token under the published JWKS, issuer and time', async () => {
+test('verifier/token-service: jose verifies the token under the published JWKS, issuer and ' +
+  'time', async () => {
   const f = flow();
   const result = tokenOf(f, 60_000);
   assert.ok(result.ok);
@@ -123,14 +126,16 @@ test('verifier/token-service: the JWKS key is the public half of the key that si
     sign('sha256', message, key.privateKey)));
 });
 
-test('verifier/token-service: runtime data that REPORT_DATA does not bind gets no token (VERIFY_REPORT_DATA)', () => {
+test('verifier/token-service: runtime data that REPORT_DATA does not bind gets no token ' +
+  '(VERIFY_REPORT_DATA)', () => {
   const f = flow({ swapRuntimeData: Buffer.from('{"keys":[],"note":"the host\'s own key"}') });
   const result = tokenOf(f);
   assert.not.ok(result.ok);
   assert.equal(codes(result.ok ? [] : result.failures), ['VERIFY_REPORT_DATA']);
 });
 
-test('verifier/token-service: a THIM chain of another chip is refused (wrong VCEK for this report)', () => {
+test('verifier/token-service: a THIM chain of another chip is refused (wrong VCEK for this ' +
+  'report)', () => {
   const f = flow();
   const other = generateReport({ seed: 99, product: 'Genoa', signingKey: 'vcek' });
   const set = buildCertificateSet({ seed: 99, product: 'Genoa', platform: other.platform });
@@ -144,7 +149,8 @@ test('verifier/token-service: a THIM chain of another chip is refused (wrong VCE
   assert.ok(found.includes('VERIFY_BAD_SIGNATURE'), found.join());
 });
 
-test('verifier/token-service: a THIM VCEK issued for another TCB is refused (VERIFY_TCB_MISMATCH)', () => {
+test('verifier/token-service: a THIM VCEK issued for another TCB is refused ' +
+  '(VERIFY_TCB_MISMATCH)', () => {
   const f = flow();
   const set = buildCertificateSet({ seed: 41, product: 'Genoa', platform: f.generated.platform,
     tcb: f.generated.platform.reported_tcb + 1n });
@@ -156,7 +162,8 @@ test('verifier/token-service: a THIM VCEK issued for another TCB is refused (VER
   assert.ok(codes(result.ok ? [] : result.failures).includes('VERIFY_TCB_MISMATCH'));
 });
 
-test('verifier/token-service: malformed requests are VERIFY_BAD_EVIDENCE naming the field, never a crash', () => {
+test('verifier/token-service: malformed requests are VERIFY_BAD_EVIDENCE naming the field, ' +
+  'never a crash', () => {
   const f = flow();
   const body = f.body as Record<string, unknown>;
   const cases: [unknown, string][] = [
@@ -180,7 +187,8 @@ test('verifier/token-service: malformed requests are VERIFY_BAD_EVIDENCE naming 
   assert.is(result.ok ? '' : result.failures[0]?.detail['field'], 'report.VcekCertChain');
 });
 
-test('verifier/token-service: a DEBUG guest gets a token saying is-debuggable true and no compliance status', () => {
+test('verifier/token-service: a DEBUG guest gets a token saying is-debuggable true and no ' +
+  'compliance status', () => {
   const f = flow({ policy: DEBUG_POLICY });
   const result = tokenOf(f);
   assert.ok(result.ok, 'MAA\'s default policy does not judge DEBUG; relying parties do');
@@ -189,7 +197,8 @@ test('verifier/token-service: a DEBUG guest gets a token saying is-debuggable tr
   assert.not.ok('x-ms-compliance-status' in payload);
 });
 
-test('verifier/token-service: an unendorsed launch measurement gets no azure-compliant-uvm status', () => {
+test('verifier/token-service: an unendorsed launch measurement gets no azure-compliant-uvm ' +
+  'status', () => {
   const f = flow({ measurement: MEASUREMENT_B });
   const result = tokenOf(f);
   assert.ok(result.ok);
@@ -199,7 +208,8 @@ test('verifier/token-service: an unendorsed launch measurement gets no azure-com
   assert.is.not(MEASUREMENT_A, MEASUREMENT_B);
 });
 
-test('verifier/token-service: the same evidence at the same time gives the same token bytes', () => {
+test('verifier/token-service: the same evidence at the same time gives the same token ' +
+  'bytes', () => {
   const a = tokenOf(flow(), 1234);
   const b = tokenOf(flow(), 1234);
   const later = tokenOf(flow(), 2234);

@@ -51,7 +51,8 @@ function withBody(action: HostAction, body: Record<string, Json>): HostAction {
   return { kind: 'bridge', message: { ...bridge.message, message: body } };
 }
 
-test('attack: a layer that is not in the policy is refused by mount_device ("deviceHash not found")', () => {
+test('attack: a layer that is not in the policy is refused by mount_device ("deviceHash not ' +
+  'found")', () => {
   const cut = before('mount layer');
   let world = cut.world;
   const evil = { '/bin/sh': file('#!evil\n', 0o755) };
@@ -84,7 +85,8 @@ test('attack: layers combined in the wrong order are refused by mount_overlay', 
   assert.is(out.world.state.guest, cut.world.state.guest);
 });
 
-test('attack: an injected environment variable is refused by create_container when dropping is off', () => {
+test('attack: an injected environment variable is refused by create_container when dropping is ' +
+  'off', () => {
   const world = generatedWorld(1, { ...DEFAULT_WORKLOAD_FLAGS,
     allowEnvironmentVariableDropping: false });
   const cut = before('create web', world);
@@ -101,7 +103,8 @@ test('attack: an injected environment variable is refused by create_container wh
   assert.is(out.world.state.guest, cut.world.state.guest);
 });
 
-test('attack: a policy whose hash is not HOST_DATA, and a second policy, are refused by the GCS', () => {
+test('attack: a policy whose hash is not HOST_DATA, and a second policy, are refused by the ' +
+  'GCS', () => {
   const cut = before('set the security policy');
   const benign = cut.run.actions[cut.at]!;
   const other = bridgeBody(benign);
@@ -122,7 +125,8 @@ test('attack: a policy whose hash is not HOST_DATA, and a second policy, are ref
   assertRoundTrips(second.world);
 });
 
-test('attack: a layer block tampered after mount is a dm-verity read error, never other data', () => {
+test('attack: a layer block tampered after mount is a dm-verity read error, never other ' +
+  'data', () => {
   const cut = before('create web');
   const disk = cut.world.state.host.storage.disks['layer1']!;
   assert.is(disk.kind, 'layer');
@@ -140,7 +144,8 @@ test('attack: a layer block tampered after mount is a dm-verity read error, neve
   assertRoundTrips(out.world);
 });
 
-test('attack: a scratch block changed on the host is an integrity error when the guest reads it', () => {
+test('attack: a scratch block changed on the host is an integrity error when the guest reads ' +
+  'it', () => {
   const cut = before('run the init process of web');
   const disk = cut.world.state.host.storage.disks['scratch0']!;
   assert.is(disk.kind, 'scratch');
@@ -158,7 +163,8 @@ test('attack: a scratch block changed on the host is an integrity error when the
   assertRoundTrips(out.world);
 });
 
-test('attack: an exec the policy does not list, after the group is running, is refused by exec_in_container', () => {
+test('attack: an exec the policy does not list, after the group is running, is refused by ' +
+  'exec_in_container', () => {
   const cut = before('shut side down');
   const exec = cut.run.rows.findIndex((row) => row.note.startsWith('exec probe')
     && row.note.endsWith('in web'));
@@ -185,7 +191,8 @@ function forOtherId(action: HostAction, from: string, to: string): HostAction {
   return withBody(action, JSON.parse(body) as Record<string, Json>);
 }
 
-test('attack: an extra container with a fresh ID and a fresh overlay, after the group is running, is refused by create_container', () => {
+test('attack: an extra container with a fresh ID and a fresh overlay, after the group is ' +
+  'running, is refused by create_container', () => {
   const cut = before('shut side down');
   const guest = cut.world.state.guest!;
   const running = Object.entries(guest.containers).filter(([, c]) => c.value === 'running');

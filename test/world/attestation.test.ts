@@ -70,7 +70,8 @@ function relayedReport(world: World): Uint8Array {
   return new Uint8Array(Buffer.from(bundle.SnpReport, 'base64url'));
 }
 
-test('world/attestation: the benign run attests, with claims equal to the report and the key in guest memory', () => {
+test('world/attestation: the benign run attests, with claims equal to the report and the key in ' +
+  'guest memory', () => {
   const run = deployBenign(generatedWorld(1));
   const row = run.rows.find((r) => r.note.startsWith('attest'))!;
   assert.is(row.result.outcome, 'ok', row.result.reason);
@@ -90,7 +91,8 @@ test('world/attestation: the benign run attests, with claims equal to the report
   assert.is(Buffer.from(read.bytes).toString('hex'), material);
 });
 
-test('world/attestation: REPORT_DATA is SHA-256 of the runtime data the token carries', async () => {
+test('world/attestation: REPORT_DATA is SHA-256 of the runtime data the token ' +
+  'carries', async () => {
   const { world } = afterAttest();
   const last = relayed(world);
   const runtime = Buffer.from(String((last.request['runtimeData'] as { data: string }).data),
@@ -116,7 +118,8 @@ test('world/attestation: a report replayed with its old nonce gets no key (VERIF
   assert.match(late.reason, /^key broker: VERIFY_TOKEN_TIME/);
 });
 
-test('world/attestation: a DEBUG guest asking for the key is refused at x-ms-sevsnpvm-is-debuggable', () => {
+test('world/attestation: a DEBUG guest asking for the key is refused at ' +
+  'x-ms-sevsnpvm-is-debuggable', () => {
   const cut = beforeAttest(generatedWorld(1), (a) => (a.kind === 'launch'
     ? { kind: 'launch', launch: { ...a.launch, guestPolicy: DEBUG_POLICY } } : a));
   const out = step(cut.world, cut.attest);
@@ -142,7 +145,8 @@ test('world/attestation: containers run under another policy (HOST_DATA) get no 
     + `the release policy requires "${world.config.policy}"`));
 });
 
-test('world/attestation: a UVM launched with another command line (MEASUREMENT) gets no key', () => {
+test('world/attestation: a UVM launched with another command line (MEASUREMENT) gets no ' +
+  'key', () => {
   const cut = beforeAttest(generatedWorld(1), (a) => (a.kind === 'launch'
     ? { kind: 'launch', launch: { ...a.launch, cmdline: `${a.launch.cmdline} init=/bin/sh` } }
     : a));
@@ -153,7 +157,8 @@ test('world/attestation: a UVM launched with another command line (MEASUREMENT) 
   assert.match(out.result.reason, /x-ms-compliance-status is absent/);
 });
 
-test('world/attestation: a host write to guest-private memory is an RMP fault that changes nothing', () => {
+test('world/attestation: a host write to guest-private memory is an RMP fault that changes ' +
+  'nothing', () => {
   const { world } = afterAttest();
   const out = step(world, { kind: 'write_page', gpa: KEYRING_GPA, offset: 0,
     bytes: '00'.repeat(32) });
@@ -163,7 +168,8 @@ test('world/attestation: a host write to guest-private memory is an RMP fault th
   assert.ok(out.world.state.guest === world.state.guest);
 });
 
-test('world/attestation: a host read of the keyring gives ciphertext, and debug decryption is refused', () => {
+test('world/attestation: a host read of the keyring gives ciphertext, and debug decryption is ' +
+  'refused', () => {
   const { world } = afterAttest();
   const material = world.state.attestation.broker.keys['container-key']!.material;
   const read = step(world, { kind: 'read_page', gpa: KEYRING_GPA, debug: false });
@@ -191,7 +197,8 @@ test('world/attestation: after a remap the guest halts (#VC) and computes nothin
   assert.ok(attest.world.state.attestation.attempts === world.state.attestation.attempts);
 });
 
-test('world/attestation: wrong THIM data or certificate table is rejected by the token service', () => {
+test('world/attestation: wrong THIM data or certificate table is rejected by the token ' +
+  'service', () => {
   const cut = beforeAttest();
   const cases: [HostAction, HostAction, RegExp, string][] = [
     [{ kind: 'thim', source: 'other_chip' }, cut.attest, /VERIFY_HWID_MISMATCH/, 'verifier'],
@@ -222,7 +229,8 @@ test('world/attestation: a withheld guest message gives no report; the next atte
   assert.is(out.results[2]!.outcome, 'ok', out.results[2]!.reason);
 });
 
-test('world/attestation: a replayed guest-message response is rejected and VMPCK0 is disabled', () => {
+test('world/attestation: a replayed guest-message response is rejected and VMPCK0 is ' +
+  'disabled', () => {
   const { world, cut } = afterAttest();
   const out = runActions(world, [{ kind: 'guest_message', mode: 'replay' }, cut.attest,
     cut.attest]);
@@ -232,7 +240,8 @@ test('world/attestation: a replayed guest-message response is rejected and VMPCK
   assert.is(out.results[2]!.stoppedBy, 'message', 'no report after the driver gave up VMPCK0');
 });
 
-test('world/attestation: hostile part-2 actions are refused with HOST_BAD_INPUT by the parser', async () => {
+test('world/attestation: hostile part-2 actions are refused with HOST_BAD_INPUT by the ' +
+  'parser', async () => {
   const { parseHostAction } = await import('../../models/host/adversary.js');
   const { errorCode } = await import('../../sim/kernel/errors.js');
   for (const action of [{ kind: 'read_page', gpa: 0x123 }, { kind: 'write_page', gpa: 0,

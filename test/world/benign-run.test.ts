@@ -46,7 +46,8 @@ test('world/benign: after the last create every container is running with its po
   assert.ok(devices.some((d) => d.kind === 'rw_scratch' && d.encrypted));
 });
 
-test('world/benign: the scratch blocks on the host disk hold no plaintext of what the guest wrote', () => {
+test('world/benign: the scratch blocks on the host disk hold no plaintext of what the guest ' +
+  'wrote', () => {
   const run = deployBenign(generatedWorld(1));
   const scratch = run.world.state.host.storage.disks['scratch0'];
   assert.ok(scratch !== undefined && scratch.kind === 'scratch');

@@ -89,7 +89,8 @@ const ATTACKS: Readonly<Record<string, readonly HostAction[]>> = {
   'withheld guest message': [{ kind: 'guest_message', mode: 'withhold' }],
 };
 
-test('world/confidentiality: every canonical attack, at every step, shows the host no secret', () => {
+test('world/confidentiality: every canonical attack, at every step, shows the host no ' +
+  'secret', () => {
   const attest = benignActions()[attestIndex(benignActions())]!;
   for (const [name, attack] of Object.entries(ATTACKS)) {
     const scan = scanRun(generatedWorld(1), withAttack([...attack, attest]));
@@ -98,7 +99,8 @@ test('world/confidentiality: every canonical attack, at every step, shows the ho
   }
 });
 
-test('world/confidentiality: token-window freshness lets a replay through, still wrapped to the container', async () => {
+test('world/confidentiality: token-window freshness lets a replay through, still wrapped to the ' +
+  'container', async () => {
   // Azure's own rule: the broker honours the replay, the host relays a payload it cannot open.
   const { createWorld } = await import('../../sim/world.js');
   const { generatedWorldInputs } = await import('./world-support.js');
@@ -125,7 +127,8 @@ test('world/confidentiality: a DEBUG guest exposes its memory to the host, and g
   assert.is(Object.keys(scan.world.state.attestation.released).length, 0);
 });
 
-test('world/confidentiality: the scan finds a secret planted in a shared page (it can fail)', () => {
+test('world/confidentiality: the scan finds a secret planted in a shared page (it can ' +
+  'fail)', () => {
   const actions = benignActions();
   const at = attestIndex(actions) + 1;
   const scan = scanRun(generatedWorld(1), actions.slice(0, at));

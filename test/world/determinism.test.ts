@@ -38,7 +38,8 @@ test('world: replaying a recorded trace reproduces its final fingerprint, event 
   assert.is(out.steps, run.actions.length);
 });
 
-test('world: a trace whose actions were changed does not replay to its recorded fingerprint', () => {
+test('world: a trace whose actions were changed does not replay to its recorded ' +
+  'fingerprint', () => {
   const world = generatedWorld(3);
   const run = deployBenign(world);
   const lines = traceJsonl(world, run.events, run.world).split('\n');
@@ -51,7 +52,8 @@ test('world: a trace whose actions were changed does not replay to its recorded 
   assert.is.not(out.fingerprint, out.recorded);
 });
 
-test('world: a restored snapshot stepped gives the same world, result and events as the original', () => {
+test('world: a restored snapshot stepped gives the same world, result and events as the ' +
+  'original', () => {
   const world = generatedWorld(5);
   const run = deployBenign(world);
   const half = Math.floor(run.actions.length / 2);

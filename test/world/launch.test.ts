@@ -19,7 +19,8 @@ import { measureLaunch } from '../../models/hypervisor/launch-measurement.js';
 import { vcpuTypeSignature } from '../../models/hypervisor/vcpu-types.js';
 import { generatedWorld, generatedWorldInputs } from './world-support.js';
 
-test('world/launch: the guest\'s own report carries HOST_DATA = SHA-256(policy) and the launch measurement', () => {
+test('world/launch: the guest\'s own report carries HOST_DATA = SHA-256(policy) and the launch ' +
+  'measurement', () => {
   const world = generatedWorld(1);
   const launch = defaultLaunch(world);
   const out = step(world, { kind: 'launch', launch });

@@ -16,7 +16,8 @@ import { generatedWorld, generatedWorldInputs } from './world-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parma-world-'));
 
-test('world cli: replay of a good trace prints its fingerprint and exits 0; a changed one exits 10', () => {
+test('world cli: replay of a good trace prints its fingerprint and exits 0; a changed one exits ' +
+  '10', () => {
   const world = generatedWorld(1);
   const run = deployBenign(world);
   const path = join(dir, 'good.jsonl');

@@ -8,13 +8,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeState, encodeState, fingerprint as kernelFingerprint } from '../../sim/kernel/codec.js';
+import {
+  decodeState, encodeState, fingerprint as kernelFingerprint,
+} from '../../sim/kernel/codec.js';
 import { errorCode } from '../../sim/kernel/errors.js';
 import { decodeComposed, encodeComposed } from '../../sim/world-codec.js';
 import { deployBenign, fingerprint, restore, snapshot, step } from '../../sim/world.js';
 import { generatedWorld } from './world-support.js';
 
-test('world/codec: every snapshot of a run is exactly encodeState([config, state]), fingerprints agree', () => {
+test('world/codec: every snapshot of a run is exactly encodeState([config, state]), ' +
+  'fingerprints agree', () => {
   let world = generatedWorld(4);
   const run = deployBenign(world);
   for (const action of run.actions) {
