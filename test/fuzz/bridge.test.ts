@@ -67,7 +67,7 @@ test(`${SUITE}: JSON mutations of every benign GCS request decode to a request o
     }
   }), fuzzParameters(1601, 400));
   assert.ok(accepted > 0, 'some mutants are accepted and the run goes on');
-  console.log(ranNote('bridge', fuzzRuns(400)));
+  console.log(`${ranNote('bridge', fuzzRuns(400))}, ${accepted} accepted`);
 });
 
 test.run();

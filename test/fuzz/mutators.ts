@@ -110,7 +110,16 @@ type TokenEdit =
   | { op: 'duplicate'; at: number }
   | { op: 'swap'; at: number; with: number }
   | { op: 'replace'; at: number; by: number; interesting: boolean }
-  | { op: 'insert'; at: number; by: number; interesting: boolean };
+  | { op: 'insert'; at: number; by: number; interesting: boolean }
+  | { op: 'same-kind'; at: number; by: number };
+
+/** A token's class: a string literal, a number, a word, or anything else (itself). */
+function kindOf(token: string): string {
+  if (token.startsWith('"')) return 'string';
+  if (/^-?[0-9]/.test(token)) return 'number';
+  if (/^[A-Za-z_]/.test(token)) return 'word';
+  return token;
+}
 
 function applyTokenEdit(tokens: readonly string[], edit: TokenEdit): string[] {
   const out = [...tokens];
@@ -128,6 +137,13 @@ function applyTokenEdit(tokens: readonly string[], edit: TokenEdit): string[] {
     }
     case 'replace': out[i] = pick(edit.by, edit.interesting); break;
     case 'insert': out.splice(i, 0, pick(edit.by, edit.interesting)); break;
+    case 'same-kind': {
+      // Keeps the syntax: a string for a string, a number for a number, a word for a word.
+      const kind = kindOf(out[i]!);
+      const alike = tokens.filter((t) => kindOf(t) === kind);
+      out[i] = alike[edit.by % alike.length] ?? out[i]!;
+      break;
+    }
   }
   return out;
 }
@@ -141,6 +157,8 @@ const tokenEdit: fc.Arbitrary<TokenEdit> = fc.oneof(
     interesting: fc.boolean() }),
   fc.record({ op: fc.constant('insert' as const), at: fc.nat(), by: fc.nat(),
     interesting: fc.boolean() }),
+  fc.record({ op: fc.constant('same-kind' as const), at: fc.nat(), by: fc.nat() }),
+  fc.record({ op: fc.constant('same-kind' as const), at: fc.nat(), by: fc.nat() }),
 );
 
 /** Text with 1-4 token-level edits (tokens drawn from the text itself or a list of trouble). */

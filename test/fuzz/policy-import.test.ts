@@ -71,7 +71,7 @@ if (ROOT === undefined) {
       }
     }), fuzzParameters(1501, 300));
     assert.ok(loaded > 0, 'some mutants still load (the engine is exercised on them)');
-    console.log(ranNote('policy import', fuzzRuns(300)));
+    console.log(`${ranNote('policy import', fuzzRuns(300))}, ${loaded} loaded`);
   });
 }
 
