@@ -200,6 +200,9 @@ test(`${SUITE}: constant bindings: a deny names itself; an allow carries its env
     allowed: true, outputs: { add_module: true } } }), metadata, 'load_fragment',
   INPUT['load_fragment']);
   assert.equal([fragment.allowed, fragment.add_module], [true, true]);
+  const bare = evaluateEnforcementPoint(withRules({ load_fragment: { kind: 'constant',
+    allowed: true, outputs: {} } }), metadata, 'load_fragment', INPUT['load_fragment']);
+  assert.equal([bare.allowed, bare.add_module], [true, false], 'api.rego: add_module false');
   assert.ok(fragment.metadata === metadata && allow.metadata === metadata, 'no operations');
 });
 
@@ -234,6 +237,16 @@ test(`${SUITE}: a flag point whose flag is false is denied with a note naming th
       initialMetadata('head'), rule, {});
     assert.ok(on.allowed, `${rule} with ${flag}`);
   }
+});
+
+test(`${SUITE}: an overlay over layer paths with no device mounted says which paths`, () => {
+  const d = evaluateEnforcementPoint(securityPolicy(), initialMetadata('head'), 'mount_overlay',
+    { containerID: C, layerPaths: ['/run/mounts/scsi/m7', '/run/mounts/scsi/m8'],
+      target: `/run/gcs/c/${C}/rootfs` });
+  assert.not.ok(d.allowed);
+  assert.equal(d.framework_reasons, ['no matching containers for overlay']);
+  assert.ok(d.reasons.includes('layer paths with no read-only device mounted: '
+    + '/run/mounts/scsi/m7,/run/mounts/scsi/m8'), d.reasons.join(' | '));
 });
 
 test.run();
