@@ -249,4 +249,35 @@ test(`${SUITE}: an overlay over layer paths with no device mounted says which pa
     + '/run/mounts/scsi/m7,/run/mounts/scsi/m8'), d.reasons.join(' | '));
 });
 
+test(`${SUITE}: a decision names its source: the framework's allow and deny, the open door, and `
+  + 'v0.14.1\'s failed metadata operation after an allowed query', () => {
+  const policy = securityPolicy();
+  const md = initialMetadata('head');
+  const mount = evaluateEnforcementPoint(policy, md, 'mount_device', INPUT['mount_device']);
+  const elsewhere = evaluateEnforcementPoint(policy, md, 'mount_device',
+    { target: '/elsewhere', deviceHash: hash(1) });
+  assert.equal([mount.allowed, mount.source, elsewhere.allowed, elsewhere.source],
+    [true, 'framework', false, 'framework']);
+  const open = evaluateEnforcementPoint(securityPolicy({ allow_all: true }), md, 'mount_device',
+    { target: '/elsewhere', deviceHash: hash(9) });
+  assert.equal([open.allowed, open.source], [true, 'allow-all']);
+  // v0.14.1: the overlay query adds matches[id] before overlayTargets[target] fails (spec (c)).
+  const old = initialMetadata('v0.14.1');
+  const [first, second] = [ID(3), ID(4)].map((id) => ({ containerID: id,
+    layerPaths: ['/run/mounts/scsi/m1', '/run/mounts/scsi/m0'], target: '/run/gcs/c/x/rootfs' }));
+  const steps = [['mount_device', { target: '/run/mounts/scsi/m0', deviceHash: hash(1) }],
+    ['mount_device', { target: '/run/mounts/scsi/m1', deviceHash: hash(2) }],
+    ['mount_overlay', first], ['mount_overlay', second]] as const;
+  let metadata = old;
+  const ds = steps.map(([rule, input]) => {
+    const d = evaluateEnforcementPoint(securityPolicy({ framework_version: '0.3.0' }), metadata,
+      rule, input, { dialect: 'v0.14.1' });
+    metadata = d.metadata;
+    return d;
+  });
+  const reused = ds[3]!;
+  assert.equal([ds[2]!.allowed, reused.allowed, reused.source], [true, false, 'framework']);
+  assert.match(reused.framework_reasons![0]!, /^error applying metadata operations: cannot add/);
+});
+
 test.run();
