@@ -86,4 +86,18 @@ test(`${SUITE}: a container started privileged execs with the privileged capabil
     JSON.stringify(inPlain.framework_reasons));
 });
 
+test(`${SUITE}: with no "linux" in metadata.operatingsystem (HEAD) an exec is denied with the `
+  + 'is_linux note, and the Linux-only helper errors are not reported', () => {
+  const notLinux = { ...started, operatingsystem: {} };
+  const d = evaluateEnforcementPoint(policy, notLinux, 'exec_in_container',
+    execInput(k, ID(1), ['sh']));
+  assert.not.ok(d.allowed);
+  assert.ok(d.reasons.some((r) => /is_linux is false/.test(r)), d.reasons.join(' | '));
+  assert.not.ok(d.framework_reasons!.includes('invalid noNewPrivileges'));
+  assert.ok(d.framework_reasons!.includes('invalid user'), 'the user helper fails everywhere');
+  const linux = evaluateEnforcementPoint(policy, started, 'exec_in_container',
+    execInput(k, ID(1), ['bash']));
+  assert.ok(linux.framework_reasons!.includes('invalid noNewPrivileges'));
+});
+
 test.run();
