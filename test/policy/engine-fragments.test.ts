@@ -69,6 +69,21 @@ const denials: readonly (readonly [string, Record<string, unknown>, string])[] =
     { fragment_loaded: true, fragment: doc({ framework_version: '9.9.9' }) },
     'fragment framework_version is ahead of the current version: 9.9.9 is greater than 0.5.0'],
 ];
+/** framework.rego's load_fragment errors: what the GCS reports; the rest are Go-side or notes. */
+const FRAMEWORK_ERRORS = new Set(['invalid fragment issuer', 'invalid fragment feed',
+  'fragment svn is below the specified minimum',
+  'fragment svn and the specified minimum are different types',
+  'fragment framework_version is ahead of the current version: 9.9.9 is greater than 0.5.0']);
+for (const [condition, overrides, reason] of denials) {
+  const reported = FRAMEWORK_ERRORS.has(reason) ? [reason] : [];
+  test(`policy/engine load_fragment: ${condition}: the GCS reports ${JSON.stringify(reported)} `
+    + '(framework errors only)', () => {
+    const d = evaluateEnforcementPoint(policy, emptyMetadata(), 'load_fragment',
+      { ...header, ...overrides });
+    assert.equal(d.framework_reasons, reported);
+  });
+}
+
 for (const [condition, overrides, reason] of denials) {
   test(`policy/engine load_fragment: ${condition} is denied with "${reason}"`, () => {
     const d = evaluateEnforcementPoint(policy, emptyMetadata(), 'load_fragment',
