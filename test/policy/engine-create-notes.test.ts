@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import { initialMetadata } from '../../models/policy/metadata.js';
 import {
-  ID, container, createInput, last, mountCalls, run, securityPolicy,
+  ID, caps, container, createInput, last, mountCalls, run, securityPolicy,
 } from './engine-support.js';
 
 const SUITE = 'policy/engine create_container';
@@ -76,5 +76,21 @@ test(`${SUITE}: with no "linux" in metadata.operatingsystem (HEAD) a create is d
     createInput(k, ID(1)));
   assert.ok(linux.allowed, notesOf(linux.reasons));
 });
+
+const narrowingDenials: readonly (readonly [string, Record<string, unknown>, RegExp])[] = [
+  ['an environment no candidate accepts', { envList: ['EVIL=1'] },
+    /^no remaining candidate accepts the environment variables$/],
+  ['no capabilities object', { capabilities: null }, /^no capability list to judge: the request /],
+  ['capabilities no candidate allows exactly', { capabilities: caps(['CAP_SYS_ADMIN']) },
+    /^no remaining candidate allows exactly these capabilities$/],
+];
+for (const [condition, overrides, note] of narrowingDenials) {
+  test(`${SUITE}: ${condition} is denied with a note naming the narrowing stage that emptied`, () => {
+    const d = evaluateEnforcementPoint(policy, overlaid, 'create_container',
+      createInput(k, ID(1), overrides));
+    assert.not.ok(d.allowed);
+    assert.ok(d.reasons.some((r) => note.test(r)), notesOf(d.reasons));
+  });
+}
 
 test.run();
