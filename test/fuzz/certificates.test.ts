@@ -23,7 +23,7 @@ import {
   verifyAttestationReport, type EvidenceCertificates, type VerifyReportOptions,
 } from '../../models/verifier/report-verifier.js';
 import { amdTrustAnchors, parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 import { byteDiff, fuzzParameters, fuzzRuns, labelled, outcome, ranNote } from './harness.js';
 import { mutatedBytes } from './mutators.js';
 
@@ -44,32 +44,23 @@ const fakeVlekSet = buildCertificateSet({ seed: 17, product: 'Genoa', signingKey
 
 type Real = Readonly<{ ark: Uint8Array; ask: Uint8Array; vcek: Uint8Array; report: Uint8Array }>;
 
-function realMilan(): Real | undefined {
-  const certs = testdata(SUITE, 'snp', 'certs', 'milan');
-  const reports = testdata(SUITE, 'snp', 'reports', 'milan-v2-gosevguest');
-  if (certs === undefined || reports === undefined) return undefined;
+/** The real Milan ARK and ASK with a real VCEK and its report; only inside a sharedTest. */
+function realMilan(): Real {
+  const certs = shared('snp', 'certs', 'milan');
+  const reports = shared('snp', 'reports', 'milan-v2-gosevguest');
   const [ark] = pemToDer(readFileSync(join(certs, 'ark.pem'), 'utf8'));
   const [ask] = pemToDer(readFileSync(join(certs, 'ask.pem'), 'utf8'));
   return { ark: ark!, ask: ask!, vcek: new Uint8Array(readFileSync(join(reports, 'vcek.der'))),
     report: new Uint8Array(readFileSync(join(reports, 'report.bin'))) };
 }
-const REAL = realMilan();
 
 // ---- the certificate table ---------------------------------------------------------------------
 
-function tableSeeds(): Uint8Array[] {
-  const entries = (ark: Uint8Array, ask: Uint8Array, leaf: Uint8Array): CertTableEntry[] => [
-    { guid: CERT_GUID.ark, data: ark }, { guid: CERT_GUID.ask, data: ask },
-    { guid: CERT_GUID.vcek, data: leaf }];
-  const seeds = [encodeCertTable(entries(fakeSet.ark, fakeSet.ask, fakeSet.endorsementCert)),
-    encodeCertTable([{ guid: CERT_GUID.vlek, data: fakeVlekSet.endorsementCert }])];
-  if (REAL !== undefined) seeds.push(encodeCertTable(entries(REAL.ark, REAL.ask, REAL.vcek)));
-  return seeds;
-}
+const vcekTable = (ark: Uint8Array, ask: Uint8Array, leaf: Uint8Array): Uint8Array =>
+  encodeCertTable([{ guid: CERT_GUID.ark, data: ark }, { guid: CERT_GUID.ask, data: ask },
+    { guid: CERT_GUID.vcek, data: leaf }] satisfies CertTableEntry[]);
 
-test(`${SUITE}: mutated certificate tables decode to entries inside the blob that round-trip, `
-  + 'or to a typed error', () => {
-  const seeds = tableSeeds();
+function fuzzTables(seeds: readonly Uint8Array[], seed: number, ciRuns: number): void {
   const arbitrary = fc.oneof(...seeds.map((seed, i) => mutatedBytes(seed).map((bytes) =>
     labelled({ bytes }, `table ${i}: ${byteDiff(seed, bytes)}`))));
   let decoded = 0;
@@ -92,9 +83,21 @@ test(`${SUITE}: mutated certificate tables decode to entries inside the blob tha
     const again = decodeCertTable(encodeCertTable(entries));
     assert.equal(again.map((e) => [e.guid, [...e.data]]), entries.map((e) => [e.guid,
       [...e.data]]), 're-encoded entries decode to themselves');
-  }), fuzzParameters(1401, 1000));
+  }), fuzzParameters(seed, ciRuns));
   assert.ok(decoded > 0, 'some mutations still decode (they are exercised, not only refused)');
-  console.log(`${ranNote('cert table', fuzzRuns(1000))}, ${decoded} decoded`);
+  console.log(`${ranNote('cert table', fuzzRuns(ciRuns))}, ${decoded} decoded`);
+}
+
+test(`${SUITE}: mutated fake certificate tables (VCEK chain, VLEK alone) decode to entries `
+  + 'inside the blob that round-trip, or to a typed error', () => {
+  fuzzTables([vcekTable(fakeSet.ark, fakeSet.ask, fakeSet.endorsementCert),
+    encodeCertTable([{ guid: CERT_GUID.vlek, data: fakeVlekSet.endorsementCert }])], 1401, 1000);
+});
+
+sharedTest(`${SUITE}: mutated tables of the real AMD Milan ARK, ASK and a real VCEK decode to `
+  + 'entries inside the blob that round-trip, or to a typed error', () => {
+  const real = realMilan();
+  fuzzTables([vcekTable(real.ark, real.ask, real.vcek)], 1403, 500);
 });
 
 // ---- X.509 and CRL inputs of the verifier ------------------------------------------------------
@@ -102,7 +105,7 @@ test(`${SUITE}: mutated certificate tables decode to entries inside the blob tha
 type Chain = Readonly<{ name: string; report: Uint8Array; certs: EvidenceCertificates;
   options: VerifyReportOptions; crl?: Uint8Array }>;
 
-const CHAINS: Chain[] = [
+const FAKE_CHAINS: readonly Chain[] = [
   { name: 'fake Milan VCEK', report: fakeMilan.report,
     certs: { ark: fakeSet.ark, ask: fakeSet.ask, vcek: fakeSet.endorsementCert },
     options: { trustAnchors: parmaSimTestAnchors(), product: 'Milan' }, crl: fakeSet.crl },
@@ -110,28 +113,29 @@ const CHAINS: Chain[] = [
     certs: { ark: fakeVlekSet.ark, asvk: fakeVlekSet.asvk, vlek: fakeVlekSet.endorsementCert },
     options: { trustAnchors: parmaSimTestAnchors(), product: 'Genoa' }, crl: fakeVlekSet.crl },
 ];
-if (REAL !== undefined) {
-  CHAINS.push({ name: 'real Milan VCEK', report: REAL.report,
-    certs: { ark: REAL.ark, ask: REAL.ask, vcek: REAL.vcek },
+
+function realChain(): Chain {
+  const real = realMilan();
+  return { name: 'real Milan VCEK', report: real.report,
+    certs: { ark: real.ark, ask: real.ask, vcek: real.vcek },
     options: { trustAnchors: amdTrustAnchors(), product: 'Milan',
-      appraisal: { allowDebug: true } } });
+      appraisal: { allowDebug: true } } };
 }
 
 const withCrl = (c: Chain): VerifyReportOptions =>
   (c.crl === undefined ? c.options : { ...c.options, crl: c.crl });
 
-test(`${SUITE}: the genuine chains (and CRLs) verify before they are mutated`, () => {
-  for (const c of CHAINS) {
+function assertGenuine(chains: readonly Chain[]): void {
+  for (const c of chains) {
     const verdict = verifyAttestationReport(c.report, c.certs, withCrl(c));
     assert.ok(verdict.ok, `${c.name}: ${JSON.stringify(verdict.failures)}`);
   }
-});
+}
 
-test(`${SUITE}: a chain with a mutated ARK, ASK/ASVK or VCEK/VLEK, or a mutated CRL, is rejected `
-  + 'with a typed failure', () => {
+function fuzzChains(chains: readonly Chain[], seed: number, ciRuns: number): void {
   type Case = Readonly<{ chain: Chain; role: string; bytes: Uint8Array; seed: Uint8Array }>;
   const cases: fc.Arbitrary<Case>[] = [];
-  for (const chain of CHAINS) {
+  for (const chain of chains) {
     const roles = Object.entries(chain.certs) as [keyof EvidenceCertificates, Uint8Array][];
     for (const [role, seed] of roles) {
       cases.push(mutatedBytes(seed).map((bytes) => labelled({ chain, role, bytes, seed },
@@ -153,8 +157,24 @@ test(`${SUITE}: a chain with a mutated ARK, ASK/ASVK or VCEK/VLEK, or a mutated 
       assert.not.ok(verdict.value.ok, `${chain.name}: a mutated ${role} was accepted`);
       assert.match(verdict.value.failures[0]!.code, /^VERIFY_/);
     }
-  }), fuzzParameters(1402, 600));
-  console.log(ranNote('x509/crl', fuzzRuns(600)));
+  }), fuzzParameters(seed, ciRuns));
+  console.log(ranNote('x509/crl', fuzzRuns(ciRuns)));
+}
+
+test(`${SUITE}: the fake chains and their CRLs verify before they are mutated`, () => {
+  assertGenuine(FAKE_CHAINS);
+});
+
+test(`${SUITE}: a fake chain with a mutated ARK, ASK/ASVK or VCEK/VLEK, or a mutated CRL, is `
+  + 'rejected with a typed failure', () => {
+  fuzzChains(FAKE_CHAINS, 1402, 600);
+});
+
+sharedTest(`${SUITE}: the real Milan chain (AMD ARK and ASK, a real VCEK) verifies its real `
+  + 'report, and with any of its certificates mutated is rejected with a typed failure', () => {
+  const chain = realChain();
+  assertGenuine([chain]);
+  fuzzChains([chain], 1404, 300);
 });
 
 test.run();

@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -22,7 +21,7 @@ import type { SecurityPolicy } from '../../models/policy/policy-model.js';
 import { fingerprint } from '../../sim/kernel/codec.js';
 import { createInput, execInput, ID, mountCalls } from '../policy/engine-support.js';
 import { ENFORCEMENT_POINT_NAMES } from '../../models/policy/enforcement-points.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 import { fuzzParameters, fuzzRuns, labelled, outcome, ranNote } from './harness.js';
 import { mutatedText } from './mutators.js';
 
@@ -84,40 +83,35 @@ function deployOwnContainers(policy: SecurityPolicy): number {
   return allowed;
 }
 
-const ROOT = testdata(SUITE, 'policies');
-if (ROOT === undefined) {
-  test.skip(`${SUITE}: token mutations of real policies (needs ../shared/testdata)`);
-} else {
-  const root = ROOT;
-  test(`${SUITE}: token mutations of ${FILES.length} real policies load bound to their SHA-256 `
-    + 'or are refused with a typed error, and a loaded mutant answers every enforcement point',
-  () => {
-    const seeds = FILES.map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
-    const arbitrary = fc.oneof(...seeds.map(({ file, text }) => mutatedText(text).map((mutant) =>
-      labelled({ file, mutant }, `${file} mutated: ${JSON.stringify(mutant).slice(0, 200)}…`))));
-    let loaded = 0;
-    let deployed = 0;
-    fc.assert(fc.property(arbitrary, ({ mutant }) => {
-      const bytes = new TextEncoder().encode(mutant);
-      const result = outcome(() => loadSecurityPolicy(bytes), BOUND_MS);
-      if (!result.ok) {
-        assert.match(result.code, /^(POLICY|SIM)_/);
-        return;
-      }
-      loaded++;
-      const digest = createHash('sha256').update(result.value.bytes).digest('hex');
-      assert.is(result.value.digestHex, digest, 'HOST_DATA binds the exact policy bytes');
-      for (const rule of ENFORCEMENT_POINT_NAMES) {
-        const decision = outcome(() => evaluateEnforcementPoint(result.value.policy,
-          emptyMetadata(), rule, PROBE[rule] ?? {}), BOUND_MS);
-        if (decision.ok) assert.type(decision.value.allowed, 'boolean');
-      }
-      deployed += deployOwnContainers(result.value.policy);
-    }), fuzzParameters(1501, 300));
-    assert.ok(loaded > 0, 'some mutants still load (the engine is exercised on them)');
-    console.log(`${ranNote('policy import', fuzzRuns(300))}, ${loaded} loaded, ${deployed} `
-      + 'deployment steps allowed');
-  });
-}
+sharedTest(`${SUITE}: token mutations of ${FILES.length} real policies load bound to their SHA-256 `
+  + 'or are refused with a typed error, and a loaded mutant answers every enforcement point',
+() => {
+  const seeds = FILES.map((file) => ({ file, text: readFileSync(shared('policies', file),
+    'utf8') }));
+  const arbitrary = fc.oneof(...seeds.map(({ file, text }) => mutatedText(text).map((mutant) =>
+    labelled({ file, mutant }, `${file} mutated: ${JSON.stringify(mutant).slice(0, 200)}…`))));
+  let loaded = 0;
+  let deployed = 0;
+  fc.assert(fc.property(arbitrary, ({ mutant }) => {
+    const bytes = new TextEncoder().encode(mutant);
+    const result = outcome(() => loadSecurityPolicy(bytes), BOUND_MS);
+    if (!result.ok) {
+      assert.match(result.code, /^(POLICY|SIM)_/);
+      return;
+    }
+    loaded++;
+    const digest = createHash('sha256').update(result.value.bytes).digest('hex');
+    assert.is(result.value.digestHex, digest, 'HOST_DATA binds the exact policy bytes');
+    for (const rule of ENFORCEMENT_POINT_NAMES) {
+      const decision = outcome(() => evaluateEnforcementPoint(result.value.policy,
+        emptyMetadata(), rule, PROBE[rule] ?? {}), BOUND_MS);
+      if (decision.ok) assert.type(decision.value.allowed, 'boolean');
+    }
+    deployed += deployOwnContainers(result.value.policy);
+  }), fuzzParameters(1501, 300));
+  assert.ok(loaded > 0, 'some mutants still load (the engine is exercised on them)');
+  console.log(`${ranNote('policy import', fuzzRuns(300))}, ${loaded} loaded, ${deployed} `
+    + 'deployment steps allowed');
+});
 
 test.run();

@@ -22,7 +22,7 @@ import {
   verifyAttestationReport, type EvidenceCertificates, type VerifyReportOptions,
 } from '../../models/verifier/report-verifier.js';
 import { amdTrustAnchors, parmaSimTestAnchors } from '../../models/verifier/trust-anchors.js';
-import { testdata } from '../support/paths.js';
+import { shared, sharedTest } from '../support/requires.js';
 import { byteDiff, fuzzParameters, fuzzRuns, labelled, outcome, ranNote } from './harness.js';
 import { mutatedBytes } from './mutators.js';
 
@@ -44,8 +44,7 @@ function fake(product: Product, signingKey: 'vcek' | 'vlek'): Genuine {
 }
 
 function realReports(): Genuine[] {
-  const root = testdata(SUITE, 'snp', 'reports');
-  if (root === undefined) return [];
+  const root = shared('snp', 'reports');
   const found: Genuine[] = [];
   for (const dir of readdirSync(root).sort()) {
     const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(root, dir, name)));
@@ -99,16 +98,12 @@ test(`${SUITE}: byte mutations of fake Milan, Genoa and Turin reports (VCEK, VLE
   console.log(ranNote('report (fake)', fuzzRuns(400)));
 });
 
-const REAL = realReports();
-if (REAL.length === 0) {
-  test.skip(`${SUITE}: byte mutations of the real reports (needs ../shared/testdata)`);
-} else {
-  test(`${SUITE}: byte mutations of the ${REAL.length} real reports that verify decode to a `
-    + 'value or a typed error, and the verifier rejects every one', () => {
-    assert.ok(REAL.length >= 5, 'most real reports verify as they are');
-    fuzzGenuine(REAL, 1302, 300);
-    console.log(ranNote('report (real)', fuzzRuns(300)));
-  });
-}
+sharedTest(`${SUITE}: byte mutations of the real reports that verify decode to a value or a `
+  + 'typed error, and the verifier rejects every one', () => {
+  const real = realReports();
+  assert.ok(real.length >= 5, `most real reports verify as they are (${real.length} did)`);
+  fuzzGenuine(real, 1302, 300);
+  console.log(ranNote(`report (${real.length} real)`, fuzzRuns(300)));
+});
 
 test.run();
