@@ -37,6 +37,8 @@ export default {
   tsconfigFile: 'no-tsconfig-rewrite.json',
   disableTypeChecks: '{models,sim,properties,scenarios,test}/**/*.ts',
   coverageAnalysis: 'perTest',
+  // Mutants inside assert(...) are Ignored (test/mutation/ignore-assertions.ts says why).
+  ignorers: ['assertions'],
   ignorePatterns: ['dist', 'reports', '.stryker-tmp', 'bin/*.log'],
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

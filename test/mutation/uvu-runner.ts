@@ -25,6 +25,7 @@ import {
   type TestRunnerCapabilities,
 } from '@stryker-mutator/api/test-runner';
 import type { ChildRequest, ChildResult } from './uvu-child.js';
+import { assertionIgnorerPlugin } from './ignore-assertions.js';
 
 type UvuCompiledOptions = Readonly<{ testDir: string; pattern: string }>;
 
@@ -170,6 +171,7 @@ export class UvuCompiledTestRunner implements TestRunner {
 
 export const strykerPlugins = [
   declareClassPlugin(PluginKind.TestRunner, 'uvu-compiled', UvuCompiledTestRunner),
+  assertionIgnorerPlugin,
 ];
 
 export const strykerValidationSchema = {
