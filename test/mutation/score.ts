@@ -4,11 +4,11 @@
  * the surviving mutants one per line, so a score can be checked without rerunning Stryker.
  * Method: the score is Stryker's: detected (Killed, Timeout) over detected plus undetected
  * (Survived, NoCoverage); CompileError, RuntimeError and Ignored mutants do not count.
- * Survivors are listed one by one in Markdown (`--markdown OUT.md`) with their reason: a mutant
- * inside an `assert(...)` is equivalent by construction (the assertion holds on every reachable
- * state, so weakening its condition or message changes no behaviour); other reasons come from a
- * hand-written JSON map (`--reasons FILE`: "file:line:column mutator" → reason); the rest are
- * listed as not yet analysed.
+ * Every undetected mutant is listed one by one in Markdown (`--markdown OUT.md`) with its reason:
+ * Ignored ones with the reason Stryker recorded (the assert() ignorer of ignore-assertions.ts, or
+ * a `// Stryker disable next-line Mutator: reason` comment in the source: equivalent mutants);
+ * Survived and NoCoverage ones with a hand-written reason from a JSON map (`--reasons FILE`:
+ * "file:line:column mutator" → reason), or as not yet analysed.
  * Usage: node dist/test/mutation/score.js [--merge OUT.json] [--markdown OUT.md]
  *   [--reasons REASONS.json] REPORT.json...
  */
@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 type Position = Readonly<{ line: number; column: number }>;
 type MutantResult = Readonly<{
-  id: string; mutatorName: string; replacement?: string; status: string;
+  id: string; mutatorName: string; replacement?: string; status: string; statusReason?: string;
   location: Readonly<{ start: Position; end: Position }>;
 }>;
 type FileResult = Readonly<{ source: string; mutants: readonly MutantResult[] }>;
@@ -27,14 +27,15 @@ type Report = Readonly<{ schemaVersion: string; thresholds: unknown;
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
-export type Score = Readonly<{ detected: number; undetected: number; total: number;
-  score: number }>;
+export type Score = Readonly<{ detected: number; undetected: number; ignored: number;
+  total: number; score: number }>;
 
 export function scoreOf(mutants: readonly MutantResult[]): Score {
   const detected = mutants.filter((m) => DETECTED.has(m.status)).length;
   const undetected = mutants.filter((m) => UNDETECTED.has(m.status)).length;
+  const ignored = mutants.filter((m) => m.status === 'Ignored').length;
   const valid = detected + undetected;
-  return { detected, undetected, total: mutants.length,
+  return { detected, undetected, ignored, total: mutants.length,
     score: valid === 0 ? 100 : (100 * detected) / valid };
 }
 
@@ -51,15 +52,17 @@ export function mergeReports(reports: readonly Report[]): Report {
 }
 
 function scoreTable(report: Report, under: string): string {
-  const lines = ['file | mutants | killed+timeout | survived+no coverage | score', '--- | ---: | ---: | ---: | ---:'];
+  const lines = ['file | mutants | killed+timeout | survived+no coverage | ignored | score',
+    '--- | ---: | ---: | ---: | ---: | ---:'];
   const chosen = Object.entries(report.files).filter(([name]) => name.startsWith(under)).sort();
   for (const [name, file] of chosen) {
     const s = scoreOf(file.mutants);
-    lines.push(`${name} | ${s.total} | ${s.detected} | ${s.undetected} | ${s.score.toFixed(2)}`);
+    lines.push(`${name} | ${s.total} | ${s.detected} | ${s.undetected} | ${s.ignored} | `
+      + s.score.toFixed(2));
   }
   const all = scoreOf(chosen.flatMap(([, file]) => file.mutants));
   lines.push(`**${under || 'all'}** | ${all.total} | ${all.detected} | ${all.undetected} | `
-    + `**${all.score.toFixed(2)}**`);
+    + `${all.ignored} | **${all.score.toFixed(2)}**`);
   return lines.join('\n');
 }
 
@@ -76,85 +79,43 @@ function survivors(report: Report): string[] {
   return out;
 }
 
-/** [start, end) offsets of the argument lists of `assert(` calls in `source`. */
-function assertSpans(source: string): [number, number][] {
-  const spans: [number, number][] = [];
-  const call = /(?<![\w.])assert\(/g;
-  for (let m = call.exec(source); m !== null; m = call.exec(source)) {
-    let depth = 1;
-    let quote: string | null = null;
-    let i = m.index + m[0].length;
-    for (; i < source.length && depth > 0; i++) {
-      const ch = source[i]!;
-      if (quote !== null) {
-        if (ch === '\\') i++;
-        else if (ch === quote) quote = null;
-      } else if (ch === '"' || ch === "'" || ch === '`') quote = ch;
-      else if (ch === '(') depth++;
-      else if (ch === ')') depth--;
-    }
-    spans.push([m.index, i]);
-  }
-  return spans;
-}
+type Listed = Readonly<{ file: string; mutant: MutantResult; reason: string }>;
 
-function offsetOf(source: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = source.indexOf('\n', offset) + 1;
-  return offset + column - 1;
-}
-
-const ASSERTION_REASON = 'equivalent (assertion)';
-
-/** A block whose statements are all assert() calls: emptying it removes only assertions. */
-function assertionOnlyBlock(source: string, m: MutantResult,
-  spans: readonly [number, number][]): boolean {
-  if (m.mutatorName !== 'BlockStatement') return false;
-  const start = offsetOf(source, m.location.start.line, m.location.start.column);
-  const end = offsetOf(source, m.location.end.line, m.location.end.column);
-  let rest = '';
-  for (let i = start + 1; i < end - 1; i++) {
-    const span = spans.find(([a]) => a === i);
-    if (span !== undefined) i = span[1] - 1;
-    else rest += source[i];
-  }
-  return rest.replace(/\/\/[^\n]*/g, '').replace(/[\s;]/g, '') === '';
-}
-
-function survivorsMarkdown(report: Report, reasons: Readonly<Record<string, string>>): string {
-  const lines: string[] = [];
-  const counts = { assertion: 0, explained: 0, open: 0 };
-  for (const [name, file] of Object.entries(report.files).sort()) {
-    const spans = assertSpans(file.source);
-    const rows: string[] = [];
-    for (const m of file.mutants) {
-      if (!UNDETECTED.has(m.status)) continue;
-      const { line, column } = m.location.start;
-      const at = offsetOf(file.source, line, column);
-      const key = `${name}:${line}:${column} ${m.mutatorName}`;
-      let reason = reasons[key];
-      if (reason !== undefined) counts.explained++;
-      else if (spans.some(([a, b]) => at > a && at < b)
-        || assertionOnlyBlock(file.source, m, spans)) {
-        reason = ASSERTION_REASON;
-        counts.assertion++;
-      } else {
-        reason = 'not yet analysed';
-        counts.open++;
+/**
+ * Every mutant that was not detected, one by one: Ignored ones with the reason Stryker recorded
+ * (an assert() ignorer, or a `// Stryker disable next-line M: reason` comment beside the code),
+ * Survived and NoCoverage ones with a hand-written reason from `reasons`, or as not yet analysed.
+ */
+function undetectedMarkdown(report: Report, reasons: Readonly<Record<string, string>>): string {
+  const listed: Listed[] = [];
+  for (const [file, result] of Object.entries(report.files).sort()) {
+    for (const mutant of result.mutants) {
+      const { line, column } = mutant.location.start;
+      const key = `${file}:${line}:${column} ${mutant.mutatorName}`;
+      if (mutant.status === 'Ignored') {
+        listed.push({ file, mutant, reason: mutant.statusReason ?? 'ignored (no reason given)' });
+      } else if (UNDETECTED.has(mutant.status)) {
+        listed.push({ file, mutant, reason: reasons[key] ?? 'not yet analysed' });
       }
-      rows.push(`| ${line}:${column} | ${m.status} | ${m.mutatorName} | `
-        + `\`${(m.replacement ?? '').replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 80)}\` | `
-        + `${reason} |`);
     }
-    if (rows.length === 0) continue;
-    lines.push(`### ${name}`, '', '| at | status | mutator | replacement | reason |',
-      '| --- | --- | --- | --- | --- |', ...rows, '');
   }
-  return [`Survivors: ${counts.assertion} inside assertions, ${counts.explained} explained by `
-    + `hand, ${counts.open} not yet analysed.`, '', `"${ASSERTION_REASON}": the mutant is inside an `
-    + 'assert() call, or empties a block of assert() calls. The assertion holds on every reachable '
-    + 'state (the tests never see it fire), so a weaker condition, another message or no '
-    + 'assertion at all changes no behaviour.', '', ...lines].join('\n');
+  const ignored = listed.filter((l) => l.mutant.status === 'Ignored').length;
+  const open = listed.filter((l) => l.reason === 'not yet analysed').length;
+  const lines = [`Mutants not detected: ${ignored} ignored as equivalent (not counted in the `
+    + `score), ${listed.length - ignored} survived or not covered (counted against it), of `
+    + `which ${open} are not yet analysed.`, ''];
+  for (const file of [...new Set(listed.map((l) => l.file))]) {
+    lines.push(`### ${file}`, '', '| at | status | mutator | replacement | reason |',
+      '| --- | --- | --- | --- | --- |');
+    for (const { mutant, reason } of listed.filter((l) => l.file === file)) {
+      const cell = (text: string): string => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+      lines.push(`| ${mutant.location.start.line}:${mutant.location.start.column} | `
+        + `${mutant.status} | ${mutant.mutatorName} | \`${cell(mutant.replacement ?? '')
+          .slice(0, 80)}\` | ${cell(reason)} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
 }
 
 function mainScore(args: readonly string[]): void {
@@ -171,11 +132,14 @@ function mainScore(args: readonly string[]): void {
   }
   const report = mergeReports(inputs.map((path) => JSON.parse(readFileSync(path, 'utf8')) as Report));
   if (out !== undefined) writeFileSync(out, JSON.stringify(report));
-  if (markdown !== undefined) writeFileSync(markdown, `${survivorsMarkdown(report, reasons)}\n`);
+  if (markdown !== undefined) writeFileSync(markdown, `${undetectedMarkdown(report, reasons)}\n`);
   for (const under of ['models/policy/', 'models/guest/', '']) {
     process.stdout.write(`${scoreTable(report, under)}\n\n`);
   }
   process.stdout.write(`${survivors(report).join('\n')}\n`);
 }
 
-if (process.argv[1]?.endsWith('score.js') === true) mainScore(process.argv.slice(2));
+if (process.argv[1]?.endsWith('score.js') === true) {
+  process.stdout.on('error', () => process.exit(0)); // `score.js … | head` closes the pipe
+  mainScore(process.argv.slice(2));
+}
