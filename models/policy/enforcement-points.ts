@@ -69,15 +69,11 @@ export type EnforcementPointName = keyof typeof ENFORCEMENT_POINTS;
 export const ENFORCEMENT_POINT_NAMES: readonly EnforcementPointName[] =
   Object.freeze(Object.keys(ENFORCEMENT_POINTS) as EnforcementPointName[]);
 
-for (const name of ENFORCEMENT_POINT_NAMES) {
-  const info = ENFORCEMENT_POINTS[name];
-  assert(info.name === name, `enforcement point row ${name} names itself`);
-  assert(compareSemver(info.introducedVersion, DIALECTS.head.apiVersion) !== 1,
-    `${name} is not newer than the HEAD API`);
-}
-for (const name of DIALECTS['v0.14.1'].pointsAbsent) {
-  assert(Object.hasOwn(ENFORCEMENT_POINTS, name), `${name} is an enforcement point`);
-}
+assert(ENFORCEMENT_POINT_NAMES.every((name) => ENFORCEMENT_POINTS[name].name === name
+  && compareSemver(ENFORCEMENT_POINTS[name].introducedVersion, DIALECTS.head.apiVersion) !== 1),
+'every row names itself and is not newer than the HEAD API');
+assert(DIALECTS['v0.14.1'].pointsAbsent.every((name) => Object.hasOwn(ENFORCEMENT_POINTS, name)),
+  'the points v0.14.1 lacks are enforcement points');
 
 export function isEnforcementPointName(name: string): name is EnforcementPointName {
   return Object.hasOwn(ENFORCEMENT_POINTS, name);

@@ -103,14 +103,22 @@ const FRAMEWORK_RULES: Readonly<Record<EnforcementPointName, FrameworkRule>> = {
 assert(Object.keys(FRAMEWORK_RULES).length === ENFORCEMENT_POINT_NAMES.length,
   'every point has a rule');
 
-/** enforcement_point_info's static part: absent from the dialect's api.rego, or newer than it. */
-type PointStatus = 'ok' | 'absent' | 'invalid';
+/**
+ * enforcement_point_info's static part: absent from the dialect's api.rego. Its `invalid` (a point
+ * newer than the dialect's api_version) cannot happen here: every point newer than a dialect's API
+ * is one its api.rego lacks (asserted below), so it is `absent` first.
+ */
+type PointStatus = 'ok' | 'absent';
 const POINT_STATUS: Readonly<Record<PolicyDialect, Readonly<Record<string, PointStatus>>>> =
   Object.freeze(Object.fromEntries(POLICY_DIALECTS.map((d) => [d, Object.freeze(
     Object.fromEntries(ENFORCEMENT_POINT_NAMES.map((name) => [name,
-      DIALECTS[d].pointsAbsent.includes(name) ? 'absent'
-        : compareSemver(DIALECTS[d].apiVersion, ENFORCEMENT_POINTS[name].introducedVersion) === -1
-          ? 'invalid' : 'ok'])))])) as Record<PolicyDialect, Record<string, PointStatus>>);
+      DIALECTS[d].pointsAbsent.includes(name) ? 'absent' : 'ok'])))])) as
+    Record<PolicyDialect, Record<string, PointStatus>>);
+
+assert(POLICY_DIALECTS.every((d) => ENFORCEMENT_POINT_NAMES.every((name) =>
+  DIALECTS[d].pointsAbsent.includes(name)
+    || compareSemver(DIALECTS[d].apiVersion, ENFORCEMENT_POINTS[name].introducedVersion) !== -1)),
+'a point newer than a dialect\'s API is absent from it (never "invalid")');
 
 /** One evaluation: the context, the rule bound to its parsed input, and the rule's name. */
 type Query = Readonly<{ ctx: RuleContext; rule: EnforcementPointName; prepared: PreparedRule }>;
@@ -172,7 +180,6 @@ function defaulted(q: Query, source: DecisionSource, result: PolicyResult | unde
   if (status === 'absent' || available === undefined) {
     return goError(q, `enforcement point rule ${rule} does not exist`, after);
   }
-  if (status === 'invalid') return goError(q, `enforcement point rule ${rule} is invalid`, after);
   if (result === undefined && available >= 0) {
     return goError(q, `rule for ${rule} is missing from policy`, ctx.metadata, 'rule-missing');
   }
@@ -180,8 +187,8 @@ function defaulted(q: Query, source: DecisionSource, result: PolicyResult | unde
     return evaluateFramework(q);
   }
   assert(info.defaultResults !== null || result !== undefined);
-  const defaults = info.defaultResults ?? { allowed: false };
-  const allowedNow = result === undefined ? defaults.allowed : result.allowed;
+  const defaults: Defaults = info.defaultResults ?? {};
+  const allowedNow = result === undefined ? info.defaultResults!.allowed : result.allowed;
   if (!allowedNow) return denied(q, source, result?.notes ?? []);
   if (result?.outcome !== undefined) {
     return allowed(q, source, after, result.outcome.ops, outputsOf(result.outcome, defaults));
@@ -195,10 +202,8 @@ function evaluateFramework(q: Query): Decision {
   const outcome = q.prepared.decide(q.ctx);
   if (!outcome.allowed) return denied(q, 'framework', outcome.notes);
   const applied = applyMetadataOps(q.ctx.metadata, outcome.ops);
-  if (applied.error !== undefined) {
-    return goError(q, `error applying metadata operations: ${applied.error}`, applied.metadata,
-      'framework');
-  }
+  // Only HEAD has these points, and its rw rules check the target before they add or remove it.
+  assert(applied.error === undefined, 'a use_framework rule\'s operations apply');
   return allowed(q, 'framework', applied.metadata, outcome.ops, outputsOf(outcome, {}));
 }
 
@@ -207,16 +212,11 @@ type Outputs = Pick<Decision, 'env_list' | 'caps_list' | 'allow_stdio_access' | 
 type MutableOutputs = { -readonly [K in keyof Outputs]: Outputs[K] };
 type Defaults = Readonly<{ allow_stdio_access?: boolean; add_module?: boolean }>;
 
-/** default_results overlaid with what the rule returned (the keys it set, none undefined). */
+/** default_results overlaid with what the rule returned (undefined: neither sets it). */
 function outputsOf(outcome: RuleOutcome, defaults: Defaults): Outputs {
-  const out: MutableOutputs = {};
-  const stdio = outcome.allow_stdio_access ?? defaults.allow_stdio_access;
-  const addModule = outcome.add_module ?? defaults.add_module;
-  if (outcome.env_list !== undefined) out.env_list = outcome.env_list;
-  if (outcome.caps_list !== undefined) out.caps_list = outcome.caps_list;
-  if (stdio !== undefined) out.allow_stdio_access = stdio;
-  if (addModule !== undefined) out.add_module = addModule;
-  return out;
+  return { env_list: outcome.env_list, caps_list: outcome.caps_list,
+    allow_stdio_access: outcome.allow_stdio_access ?? defaults.allow_stdio_access,
+    add_module: outcome.add_module ?? defaults.add_module };
 }
 
 /**
@@ -225,11 +225,8 @@ function outputsOf(outcome: RuleOutcome, defaults: Defaults): Outputs {
  */
 function constantOutputs(binding: Extract<RuleBinding, { kind: 'constant' }> | undefined,
     defaults: Defaults): Outputs {
-  const out: MutableOutputs = {};
-  if (defaults.allow_stdio_access !== undefined) {
-    out.allow_stdio_access = defaults.allow_stdio_access;
-  }
-  if (defaults.add_module !== undefined) out.add_module = defaults.add_module;
+  const out: MutableOutputs = { allow_stdio_access: defaults.allow_stdio_access,
+    add_module: defaults.add_module };
   if (binding === undefined) return out;
   const env = binding.outputs['env_list'];
   if (Array.isArray(env) && env.every((e) => typeof e === 'string')) {
@@ -281,7 +278,7 @@ function denied(q: Query, source: DecisionSource, notes: readonly string[]): Dec
 /** A Go-side error: the GCS reports it alone, and no reason query runs. */
 function goError(q: Query, error: string, metadata: PolicyMetadata,
     source: DecisionSource = 'go-error'): Decision {
-  if (metadata !== q.ctx.metadata) assert(q.ctx.dialect.name === 'v0.14.1'
+  assert(metadata === q.ctx.metadata || q.ctx.dialect.name === 'v0.14.1'
     || !error.startsWith('error applying'), 'HEAD rules check before they emit');
   return { rule: q.rule, allowed: false, source, reasons: [error], framework_reasons: [error],
     delta: [], metadata };

@@ -41,6 +41,9 @@ function shimContainer(ctx: RuleContext, container: PolicyContainer): PolicyCont
     return undefined;
   }
   const before = ctx.dialect.implicitInitSignalsBefore;
+  // `before === null` is there for the type: compareSemver(v, null) is undefined as well (null
+  // is no version), so without it the container is kept just the same.
+  // Stryker disable next-line ConditionalExpression: compareSemver(v, null) keeps it as well
   if (before === null || compareSemver(ctx.policy.framework_version, before) !== -1) {
     return container;
   }
@@ -69,8 +72,8 @@ function policyContainers(ctx: RuleContext): readonly PolicyContainer[] {
 export function candidateContainers(ctx: RuleContext): readonly PolicyContainer[] {
   const own = policyContainers(ctx);
   const fromFragments = fragmentsUsable(ctx) ? fragmentContainers(ctx.metadata) : [];
-  if (policyVersionOrder(ctx) !== 0 && policyVersionOrder(ctx) !== -1) assert(own.length === 0);
-  const all = fromFragments.length === 0 ? own : [...own, ...fromFragments];
+  assert(policyVersionOrder(ctx) === 0 || policyVersionOrder(ctx) === -1 || own.length === 0);
+  const all = [...own, ...fromFragments];
   assert(all.length === own.length + fromFragments.length);
   return all;
 }
@@ -78,13 +81,13 @@ export function candidateContainers(ctx: RuleContext): readonly PolicyContainer[
 export function candidateExternalProcesses(ctx: RuleContext): readonly ExternalProcess[] {
   const own = policyObjectsUsable(ctx) ? ctx.policy.external_processes : [];
   const fromFragments = fragmentsUsable(ctx) ? fragmentExternalProcesses(ctx.metadata) : [];
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
+  return [...own, ...fromFragments];
 }
 
 export function candidateFragments(ctx: RuleContext): readonly FragmentReference[] {
   const own = policyObjectsUsable(ctx) ? ctx.policy.fragments : [];
   const fromFragments = fragmentsUsable(ctx) ? fragmentFragments(ctx.metadata) : [];
-  return fromFragments.length === 0 ? own : [...own, ...fromFragments];
+  return [...own, ...fromFragments];
 }
 
 /**

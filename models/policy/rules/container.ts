@@ -24,7 +24,7 @@ import {
 import { capsOk, getCapabilities, validCapsForAll } from '../match/capabilities.js';
 import { agreedStdio, narrowByEnv, narrowProcess } from './narrowing.js';
 import {
-  addOnce, allow, defineRule, deny, isLinux, type RuleContext, type RuleOutcome,
+  allow, defineRule, deny, isLinux, type RuleContext, type RuleOutcome,
 } from './rule-context.js';
 
 type Parsed = Readonly<{ req: CreateContainerInput; absent: readonly string[] }>;
@@ -140,10 +140,11 @@ function errors(ctx: RuleContext, { req }: Parsed): readonly string[] {
   }
   if (c.linux && none(c.seccomp)) out.push('invalid seccomp');
   if (c.linux && !started) {
-    for (const e of pipelineErrors(ctx, req, matches, c)) addOnce(out, e);
+    // Its strings are none of the ones above, so the set stays one of each.
+    out.push(...pipelineErrors(ctx, req, matches, c));
   }
   assert(new Set(out).size === out.length, 'an errors set names each error once');
-  if (started) assert(out[0] === 'container already started');
+  assert(!started || out[0] === 'container already started');
   return out;
 }
 

@@ -44,9 +44,11 @@ function execChecks(ctx: RuleContext, req: ExecInContainerInput) {
     initial: (c: PolicyContainer) => wd(c) && nnp(c) && user(c) && cmd(c) };
 }
 
-/** container_privileged: started[id].privileged, false by default (HEAD: and is_linux). */
+/** container_privileged: started[id].privileged (HEAD: and is_linux); asked of started IDs only. */
 function containerPrivileged(ctx: RuleContext, containerID: string, linux: boolean): boolean {
-  return linux && lookup(ctx.metadata.started, containerID)?.privileged === true;
+  const entry = lookup(ctx.metadata.started, containerID);
+  assert(entry !== undefined, 'only a started container has a privileged flag');
+  return linux && entry.privileged;
 }
 
 function decideExec(ctx: RuleContext, { req, absent }: ExecParsed): RuleOutcome {

@@ -126,9 +126,10 @@ function loadFragmentModule(ctx: RuleContext, p: Phase2): RuleOutcome {
   const chosen = p.matching.find((c) => svnAtLeast(svn, c.minimum_svn));
   assert(chosen !== undefined, 'an svn that passed has a candidate');
   const extracted = extractIncludes(p.namespace, svn, fragment, chosen.includes);
-  const feeds = { ...(oldIssuer?.feeds ?? {}) };
-  Object.defineProperty(feeds, p.feed, { value: [extracted, ...(oldFeed ?? [])], enumerable: true,
-    writable: true, configurable: true });
+  // fromEntries defines each key as data (a feed named __proto__ is a plain key); a feed loaded
+  // before keeps its place, with the new fragment first.
+  const feeds = Object.fromEntries([...Object.entries(oldIssuer?.feeds ?? {}),
+    [p.feed, [extracted, ...(oldFeed ?? [])]]]);
   const entry: IssuerEntry = { feeds };
   return allow([{ name: 'issuers', action: 'update', key: p.issuer, value: entry }],
     { add_module: chosen.includes.includes('namespace') });

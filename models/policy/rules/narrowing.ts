@@ -62,7 +62,7 @@ export type ProcessStage =
     ok: true; containers: readonly PolicyContainer[]; env_list: readonly string[];
     caps_list: CapabilitySets;
   }>
-  | Readonly<{ ok: false; stage: 'env' | 'caps'; note: string }>;
+  | Readonly<{ ok: false; note: string }>;
 
 /** The env stage, then the capability stage on its survivors (create and exec share this order). */
 export function narrowProcess(
@@ -78,10 +78,10 @@ export function narrowProcess(
 ): ProcessStage {
   const env = narrowByEnv(containers, request.envList, flags.allow_environment_variable_dropping,
     dialect);
-  if (!env.ok) return { ok: false, stage: 'env', note: env.note };
+  if (!env.ok) return { ok: false, note: env.note };
   const caps = narrowByCaps(env.items, request.capabilities, request.privileged,
     flags.allow_capability_dropping);
-  if (!caps.ok) return { ok: false, stage: 'caps', note: caps.note };
+  if (!caps.ok) return { ok: false, note: caps.note };
   assert(caps.containers.length <= containers.length, 'each stage only narrows');
   return {
     ok: true, containers: caps.containers, env_list: env.env_list, caps_list: caps.caps_list,
