@@ -75,7 +75,8 @@ test(`${SUITE}: the open door (allow_all), a default allow and an unbound use_fr
   const old = securityPolicy({ api_version: '0.1.0', rules: {} });
   const unmount = evaluateEnforcementPoint(old, emptyMetadata(), 'unmount_device',
     { unmountTarget: '/run/mounts/scsi/m0' });
-  assert.equal([unmount.allowed, unmount.source, keysOf(unmount)], [true, 'api-default', BASE_KEYS]);
+  assert.equal([unmount.allowed, unmount.source, keysOf(unmount)],
+    [true, 'api-default', BASE_KEYS]);
   const rw = evaluateEnforcementPoint(old, emptyMetadata(), 'rw_mount_device',
     { target: `/run/gcs/c/${ID(1)}`, encrypted: true, ensureFilesystem: true, filesystem: 'xfs' });
   assert.equal([rw.allowed, rw.source, keysOf(rw)], [true, 'framework', BASE_KEYS]);
@@ -155,7 +156,8 @@ test(`${SUITE}: a default deny whose reason query finds framework errors reports
 test(`${SUITE}: v0.14.1: an init signal only an exec process may receive is denied, and as the `
   + 'framework names no error the decision says so', () => {
   const options = { dialect: 'v0.14.1' } as const;
-  const old = securityPolicy({ containers: [c], framework_version: '0.3.0', api_version: '0.10.0' });
+  const old = securityPolicy({ containers: [c], framework_version: '0.3.0',
+    api_version: '0.10.0' });
   const ds = run(old, [...mountCalls(c.layers, ID(2)), ['create_container',
     createInput(c, ID(2), { devices: undefined })]], initialMetadata('v0.14.1'), options);
   assert.ok(last(ds).allowed, last(ds).reasons.join(' | '));

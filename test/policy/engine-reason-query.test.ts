@@ -14,7 +14,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { evaluateEnforcementPoint } from '../../models/policy/engine.js';
 import { type PolicyMetadata } from '../../models/policy/metadata.js';
-import type { PolicyContainer, RuleBinding, SecurityPolicy } from '../../models/policy/policy-model.js';
+import type {
+  PolicyContainer, RuleBinding, SecurityPolicy,
+} from '../../models/policy/policy-model.js';
 import {
   ID, UNPRIVILEGED_14, caps, container, createInput, env, execInput, hash, last, mountCalls, run,
   securityPolicy,
@@ -85,7 +87,8 @@ test(`${SUITE}: exec_in_container with the capabilities of one of two candidates
   // A metadata the engine accepts as input (a started ID whose candidates differ in their
   // capability sets); the helper asks whether some candidate takes the requested sets.
   const narrow = container({ exec_processes: c.exec_processes, capabilities: caps(['CAP_CHOWN']) });
-  const md: PolicyMetadata = { ...deployed, matches: { ...deployed.matches, [ID(1)]: [c, narrow] } };
+  const md: PolicyMetadata = { ...deployed,
+    matches: { ...deployed.matches, [ID(1)]: [c, narrow] } };
   const input = execInput(c, ID(1), ['sh']);
   const d = evaluateEnforcementPoint(denying('exec_in_container'), md, 'exec_in_container', input);
   assert.equal(d.framework_reasons, ['invalid noNewPrivileges', 'invalid user']);
