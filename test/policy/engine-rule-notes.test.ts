@@ -2,8 +2,8 @@
  * Goal: the explanations parma-sim adds to denials name exactly what went wrong (which layer paths
  * have no device, which target form plan9 wanted, which mountPathRegex a target missed, which
  * narrowing stage was undecidable or empty, a null command, the fields an input lacks), and the
- * inputs' own prefixes and regexes are the ones used. Also a v0.14.1 device mounted at a hostile
- * target name leaves overlays alone. Written after mutation testing showed these strings and
+ * inputs' own prefixes and regexes are the ones used (and a signal without argList is judged as
+ * the empty argv). Also a v0.14.1 device mounted at a hostile target name leaves overlays alone. Written after mutation testing showed these strings and
  * branches of rules/overlay.ts, plan9.ts, devices.ts, narrowing.ts and container.ts untested.
  * Method: hand-built policies and GCS-shaped inputs (test/policy/engine-support.ts); every expected
  * note is written out in full here.
@@ -151,6 +151,18 @@ test(`${SUITE}: a create input that lacks a field says the GCS always sends it`,
   assert.not.ok(d.allowed);
   assert.ok(d.reasons.includes('input lacks umask: the GCS always sends them; an absent field '
     + 'fails the checks that read it'), d.reasons.join(' | '));
+});
+
+test(`${SUITE}: a signal to a non-init process without argList is judged as the empty argv`, () => {
+  const k = container({ exec_processes: [{ command: [], signals: [9] },
+    { command: ['sh'], signals: [15] }] });
+  const p = securityPolicy({ containers: [k] });
+  const md = last(run(p, [...mountCalls(k.layers, ID(6)),
+    ['create_container', createInput(k, ID(6))]])).metadata;
+  const signal = (n: number) => evaluateEnforcementPoint(p, md, 'signal_container_process',
+    { containerID: ID(6), signal: n, isInitProcess: false });
+  assert.ok(signal(9).allowed, signal(9).reasons.join(' | '));
+  assert.not.ok(signal(15).allowed, 'SIGTERM is for the sh process only');
 });
 
 test.run();

@@ -55,8 +55,8 @@ export const loadFragment = defineRule<FragmentRequest>({
     const namespace = r.str('namespace');
     const loaded = r.optBool('fragment_loaded') === true;
     const headerSvn = r.strOrNum('header_svn');
-    const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment')
-      ?? missingFragment()) : undefined;
+    // An absent fragment is refused by the document reader as not an object.
+    const fragment = loaded ? parseFragmentDocument('fragment', r.value('fragment')) : undefined;
     return { issuer, feed, namespace, headerSvn, fragment };
   },
   decide: (ctx, req) => fragmentDecision(ctx, req),
@@ -84,10 +84,6 @@ function fragmentDecision(ctx: RuleContext, req: FragmentRequest): RuleOutcome {
   if (fragment === undefined) return reasons.length > 0 ? deny(reasons) : allow([]);
   return loadFragmentModule(ctx, { issuer, feed, namespace, headerSvn, fragment, matching,
     reasons });
-}
-
-function missingFragment(): never {
-  throw new InputReader('load_fragment', {}).str('fragment');
 }
 
 type Phase2 = Readonly<{
