@@ -40,13 +40,9 @@ function shimContainer(ctx: RuleContext, container: PolicyContainer): PolicyCont
   if (container.absent_fields !== undefined && container.absent_fields.length > 0) {
     return undefined;
   }
-  const before = ctx.dialect.implicitInitSignalsBefore;
-  // `before === null` is there for the type: compareSemver(v, null) is undefined as well (null
-  // is no version), so without it the container is kept just the same.
-  // Stryker disable next-line ConditionalExpression: compareSemver(v, null) keeps it as well
-  if (before === null || compareSemver(ctx.policy.framework_version, before) !== -1) {
-    return container;
-  }
+  // A dialect without the step (null) compares the version with itself: never older.
+  const fw = ctx.policy.framework_version;
+  if (compareSemver(fw, ctx.dialect.implicitInitSignalsBefore ?? fw) !== -1) return container;
   // array.concat(raw_container.signals, [9, 15]): duplicates are harmless to `some signal in`.
   const shimmed = { ...container, signals: [...container.signals, ...IMPLICIT_INIT_SIGNALS] };
   assert(container.signals.every((s) => shimmed.signals.includes(s)), 'signals only grow');
