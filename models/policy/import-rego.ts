@@ -98,10 +98,8 @@ export type RegoModule = Readonly<{
 /** Parses the Rego subset into statements; no meaning is given to names yet. */
 export function parseRegoModule(text: string): RegoModule {
   rejectTemplate(text);
-  const tokens = tokenize(text, 'rego');
-  const placeholder = tokens.find((token) => token.kind === 'placeholder');
-  if (placeholder !== undefined) templatePlaceholder(placeholder);
-  const stream = new TokenStream(tokens, 'rego');
+  // rejectTemplate found any `@@NAME@@`, so the tokens hold no placeholder.
+  const stream = new TokenStream(tokenize(text, 'rego'), 'rego');
   const packageName = parsePackage(stream);
   const imports: string[] = [];
   const statements: RegoStatement[] = [];
@@ -141,33 +139,38 @@ function parsePackage(stream: TokenStream): string {
     syntaxError(first.pos,
       `a Rego policy must start with 'package <name>', found ${describeToken(first)}`);
   }
-  const parts: string[] = [];
-  do {
-    const part = stream.next();
+  const parts = dottedName(stream, (part) => {
     if (part.kind !== 'ident') {
       syntaxError(part.pos, `expected a package name, found ${describeToken(part)}`);
     }
     if (part.pos.line !== first.pos.line) {
       syntaxError(part.pos, "the package name must be on the 'package' line");
     }
-    parts.push(part.text);
-  } while (stream.isPunct('.') && stream.next() !== undefined);
+  });
   endOfStatement(stream);
   return parts.join('.');
+}
+
+/** Names separated by '.', each checked by `check` before it is taken. */
+function dottedName(stream: TokenStream, check: (part: Token) => void): string[] {
+  const parts: string[] = [];
+  for (;;) {
+    const part = stream.next();
+    check(part);
+    parts.push(part.text);
+    if (!stream.isPunct('.')) return parts;
+    stream.next();
+  }
 }
 
 function parseImport(stream: TokenStream): string {
   const keyword = stream.next();
   assert(keyword.kind === 'ident' && keyword.text === 'import');
-  const parts: string[] = [];
-  do {
-    const part = stream.next();
+  const path = dottedName(stream, (part) => {
     if (part.kind !== 'ident') {
       syntaxError(part.pos, `expected an import path, found ${describeToken(part)}`);
     }
-    parts.push(part.text);
-  } while (stream.isPunct('.') && stream.next() !== undefined);
-  const path = parts.join('.');
+  }).join('.');
   if (!ALLOWED_IMPORTS.includes(path)) {
     unsupported(keyword.pos, 'import',
       `import ${path} is not supported (only future.keywords.* and rego.v1)`);
