@@ -155,8 +155,8 @@ function readVersionedFields(object: ObjectNode, path: string, label: string,
     seccomp_profile_sha256: seccomp === undefined ? '' : readString(seccomp,
       `${path}.seccomp_profile_sha256`),
   };
-  if (noNewPrivileges === undefined) assert(!fields.no_new_privileges);
-  if (seccomp === undefined) assert(fields.seccomp_profile_sha256 === '');
+  assert(noNewPrivileges !== undefined || !fields.no_new_privileges);
+  assert(seccomp !== undefined || fields.seccomp_profile_sha256 === '');
   return { fields, absent };
 }
 

@@ -104,7 +104,7 @@ export function importLegacyJsonPolicy(root: ValueNode): SecurityPolicy {
     reason_errors: !allowAll,
   };
   assert(Object.keys(policy.rules).length === LEGACY_ENFORCEMENT_POINTS.length);
-  if (allowAll) assert(policy.containers.length === 0);
+  assert(!allowAll || policy.containers.length === 0);
   return policy;
 }
 

@@ -64,7 +64,7 @@ export function loadSecurityPolicy(input: Uint8Array): LoadedPolicy
   const policy = importSecurityPolicy(decoded.bytes);
   const loaded = { policy, bytes: decoded.bytes, digestHex: securityPolicyDigestHex(decoded.bytes),
     encoding: decoded.encoding };
-  if (decoded.encoding === 'raw') assert(loaded.bytes === input);
+  assert(decoded.encoding !== 'raw' || loaded.bytes === input);
   assert(loaded.digestHex.length === 64);
   return loaded;
 }

@@ -69,10 +69,9 @@ export function simulatePolicy(
         options) : {
       index, name, decision: evaluateEnforcementPoint(policy, metadata, name, input, options),
     };
-    if (!step.decision.allowed && step.decision.metadata !== metadata) {
-      assert(step.decision.framework_reasons?.length === 1,
-        'only a Go-side error after the policy query leaves a denial\'s metadata changed');
-    }
+    assert(step.decision.allowed || step.decision.metadata === metadata
+      || step.decision.framework_reasons?.length === 1,
+    'only a Go-side error after the policy query leaves a denial\'s metadata changed');
     metadata = step.decision.metadata;
     steps.push(step);
   }

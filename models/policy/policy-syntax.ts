@@ -268,7 +268,7 @@ function parseArray(stream: TokenStream, depth: number): ValueNode {
   }
   const close = stream.expectPunct(']', 'to close an array');
   assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
-  if (items.length > 0) assert(items[0]!.pos.line >= open.pos.line);
+  assert(items.length === 0 || items[0]!.pos.line >= open.pos.line);
   return { kind: 'array', items, pos: open.pos };
 }
 
