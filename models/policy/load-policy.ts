@@ -97,8 +97,8 @@ const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 export function decodeUtf8(bytes: Uint8Array): string {
   try {
     return UTF8_DECODER.decode(bytes);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
+  } catch {
+    // A fatal TextDecoder throws only a TypeError, and only for bytes that are not UTF-8.
     const offset = firstInvalidUtf8Offset(bytes);
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
     const lines = before.split('\n');
@@ -133,9 +133,8 @@ function isUtf8(bytes: Uint8Array): boolean {
   try {
     UTF8_DECODER.decode(bytes);
     return true;
-  } catch (error) {
-    if (error instanceof TypeError) return false;
-    throw error;
+  } catch {
+    return false;
   }
 }
 
@@ -173,12 +172,14 @@ function isArmTemplate(root: ValueNode): boolean {
 
 type Located = Readonly<{ value: string; line: number; column: number }>;
 
-/** The one ccePolicy string of an ARM template (every `ccePolicy` key, at any depth). */
+/**
+ * The one ccePolicy string of an ARM template (every `ccePolicy` key, at any depth; the parser
+ * bounds the depth at MAX_NESTING_DEPTH, so the recursion is bounded too).
+ */
 function findCcePolicy(root: ValueNode): Located {
   const found: Located[] = [];
-  const visit = (node: ValueNode, depth: number): void => {
-    assert(depth <= 64);
-    if (node.kind === 'array') node.items.forEach((item) => visit(item, depth + 1));
+  const visit = (node: ValueNode): void => {
+    if (node.kind === 'array') node.items.forEach(visit);
     if (node.kind !== 'object') return;
     for (const entry of node.entries) {
       if (entry.key === 'ccePolicy') {
@@ -188,11 +189,11 @@ function findCcePolicy(root: ValueNode): Located {
         found.push({ value: entry.value.value, line: entry.value.pos.line,
           column: entry.value.pos.column });
       } else {
-        visit(entry.value, depth + 1);
+        visit(entry.value);
       }
     }
   };
-  visit(root, 0);
+  visit(root);
   if (found.length === 0) {
     syntaxError(root.pos, 'an ARM template without a ccePolicy '
       + '(resources[].properties.confidentialComputeProperties.ccePolicy)');
