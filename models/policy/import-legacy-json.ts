@@ -51,9 +51,8 @@ export const LEGACY_ENFORCEMENT_POINTS = [
   'load_fragment', 'scratch_mount', 'scratch_unmount',
 ] as const;
 
-/** True when a parsed JSON document has the legacy shape (containers is an object, not a list). */
-export function isLegacyJsonPolicy(root: ValueNode): boolean {
-  if (root.kind !== 'object') return false;
+/** True when a JSON policy object has the legacy shape (containers is an object, not a list). */
+export function isLegacyJsonPolicy(root: ObjectNode): boolean {
   const containers = field(root, 'containers');
   return field(root, 'allow_all') !== undefined && (containers === undefined
     || containers.kind === 'object');

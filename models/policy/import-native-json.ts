@@ -25,7 +25,7 @@ import {
 import {
   checkKeys, field, fieldError, readArray, readBoolean, readEnum, readIntegerArray, readObject,
     readSemver,
-  readString, readStringArray, requireField, wrongType,
+  readString, readStringArray, requireField, type ObjectNode,
 } from './policy-fields.js';
 import { nodeToJson, type ValueNode } from './policy-syntax.js';
 import { readSvnValue } from './import-rego.js';
@@ -49,10 +49,9 @@ const OPTIONAL_CONTAINER_KEYS = ['absent_fields'] as const satisfies readonly (k
 
 const FORMATS: readonly PolicyFormat[] = ['rego', 'legacy-json', 'native-json'];
 
-/** True when a parsed JSON document is a native policy (it has parma-sim's `format` key). */
-export function isNativeJsonPolicy(root: ValueNode): boolean {
-  return root.kind === 'object' && field(root, 'format') !== undefined
-    && field(root, 'rules') !== undefined;
+/** True when a JSON policy object is a native policy (it has parma-sim's `format` key). */
+export function isNativeJsonPolicy(root: ObjectNode): boolean {
+  return field(root, 'format') !== undefined && field(root, 'rules') !== undefined;
 }
 
 export function importNativeJsonPolicy(root: ValueNode): SecurityPolicy {
@@ -144,16 +143,15 @@ function readNativeRules(node: ValueNode): Record<string, RuleBinding> {
     }
     checkKeys(binding, path, ['kind', 'allowed', 'outputs']);
     const outputsNode = requireField(binding, 'outputs', path);
-    const outputs = nodeToJson(readObject(outputsNode, `${path}.outputs`));
-    if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) {
-      wrongType(outputsNode, `${path}.outputs`, 'an object');
-    }
+    // The data of an object node is a plain object.
+    const outputs = nodeToJson(readObject(outputsNode, `${path}.outputs`)) as Readonly<Record<
+      string, Json>>;
     if ('allowed' in outputs) {
       fieldError(outputsNode.pos, `${path}.outputs`,
         '"allowed" belongs next to outputs, not in it');
     }
     rules[entry.key] = { kind, allowed: readBoolean(requireField(binding, 'allowed', path),
-      `${path}.allowed`), outputs: outputs as Readonly<Record<string, Json>> };
+      `${path}.allowed`), outputs };
   }
   assert(Object.keys(rules).length === object.entries.length);
   return rules;

@@ -19,7 +19,7 @@ import type { LoadedPolicy, SecurityPolicy } from './policy-model.js';
 import { importRegoPolicy, rejectTemplate } from './import-rego.js';
 import { importLegacyJsonPolicy, isLegacyJsonPolicy } from './import-legacy-json.js';
 import { importNativeJsonPolicy, isNativeJsonPolicy } from './import-native-json.js';
-import { field } from './policy-fields.js';
+import { field, type ObjectNode } from './policy-fields.js';
 import { parseJsonText, syntaxError, type ValueNode } from './policy-syntax.js';
 
 /** How the policy bytes were wrapped in the input. */
@@ -46,6 +46,7 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
   }
   if (trimmed.startsWith('{')) {
     const root = parseJsonText(stripBom(text));
+    assert(root.kind === 'object');   // one JSON value that starts with '{'
     if (isArmTemplate(root)) {
       const ccePolicy = findCcePolicy(root);
       const decoded = decodeBase64(ccePolicy.value.replace(/\s+/g, ''),
@@ -165,9 +166,8 @@ function decodeBase64(text: string, what: string): Uint8Array {
   return bytes;
 }
 
-function isArmTemplate(root: ValueNode): boolean {
-  return root.kind === 'object' && (field(root, 'resources') !== undefined
-    || field(root, '$schema') !== undefined);
+function isArmTemplate(root: ObjectNode): boolean {
+  return field(root, 'resources') !== undefined || field(root, '$schema') !== undefined;
 }
 
 type Located = Readonly<{ value: string; line: number; column: number }>;
