@@ -93,7 +93,11 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
       if (end < 0) syntaxError(pos, 'raw string `...` is not closed');
       const raw = text.slice(index, end + 1);
       tokens.push({ kind: 'string', text: raw, value: raw.slice(1, -1), pos });
-      for (let i = index; i < end; i++) if (text[i] === '\n') { line++; lineStart = i + 1; }
+      const lastNewline = raw.lastIndexOf('\n');
+      if (lastNewline !== -1) {
+        line += raw.split('\n').length - 1;
+        lineStart = index + lastNewline + 1;
+      }
       index = end + 1;
       continue;
     }
