@@ -143,8 +143,10 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
 
 function describeChar(char: string): string {
   const code = char.codePointAt(0)!;
-  return code >= 0x20 && code < 0x7f
-    ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const printable = code < 0x7f
+    // Stryker disable next-line EqualityOperator: 0x20 (a space) never gets here: tokenize skips it
+    && code >= 0x20;
+  return printable ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** Index just past the closing quote of the string starting at `start`. */
