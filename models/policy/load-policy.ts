@@ -98,8 +98,10 @@ const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 export function decodeUtf8(bytes: Uint8Array): string {
   try {
     return UTF8_DECODER.decode(bytes);
-  } catch {
+  } catch (error) {
     // A fatal TextDecoder throws only a TypeError, and only for bytes that are not UTF-8.
+    // Stryker disable next-line ConditionalExpression: no other error reaches here (see above)
+    if (!(error instanceof TypeError)) throw error;
     const offset = firstInvalidUtf8Offset(bytes);
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
     const lines = before.split('\n');
@@ -134,8 +136,10 @@ function isUtf8(bytes: Uint8Array): boolean {
   try {
     UTF8_DECODER.decode(bytes);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // Stryker disable next-line ConditionalExpression: a fatal TextDecoder throws only TypeError
+    if (error instanceof TypeError) return false;
+    throw error;
   }
 }
 

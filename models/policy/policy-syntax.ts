@@ -168,9 +168,11 @@ function decodeQuoted(raw: string, pos: TextPosition): string {
   if (/[\u0000-\u001f]/.test(raw)) syntaxError(pos, 'control character inside a string');
   let value: unknown;
   try {
-    // `raw` is one quoted token (scanQuoted), so a SyntaxError is the only possible failure.
     value = JSON.parse(raw);
-  } catch {
+  } catch (error) {
+    // `raw` is one quoted token (scanQuoted): JSON.parse of it throws only a SyntaxError.
+    // Stryker disable next-line ConditionalExpression: no other error reaches here (see above)
+    if (!(error instanceof SyntaxError)) throw error;
     return syntaxError(pos, `bad escape in string ${raw.slice(0, 60)}`);
   }
   assert(typeof value === 'string');
