@@ -50,8 +50,9 @@ function signedWith(edit: (header: Map<HeaderLabel, unknown>) => void,
     [COSE_HEADER.feed, FEED],
   ]);
   edit(header);
-  return signCoseSign1({ protectedHeader: header, payload: typeof payload === 'string'
-    ? new TextEncoder().encode(payload) : payload, sign: (tbs) => signWithTestIssuer(issuer, tbs) });
+  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  return signCoseSign1({ protectedHeader: header, payload: bytes,
+    sign: (tbs) => signWithTestIssuer(issuer, tbs) });
 }
 
 const cwt = (claims: readonly (readonly [unknown, unknown])[]): Map<unknown, unknown> =>
