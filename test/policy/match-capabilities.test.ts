@@ -76,6 +76,8 @@ test(`${SUITE}: capsList_ok is mutual inclusion with equal size, in any order`, 
   assert.not.ok(capsListOk(['A', 'B'], ['A', 'C']), 'a requested one not allowed');
   assert.not.ok(capsListOk(['A', 'A'], ['A', 'B']), 'same size, an allowed one not requested');
   assert.not.ok(capsListOk(['A', 'B'], ['A', 'A']), 'same size, an allowed one missing');
+  assert.not.ok(capsListOk(['A', 'B'], ['A', 'B', 'B']), 'the same set, a repeat requested');
+  assert.not.ok(capsListOk(['A', 'B', 'B'], ['A', 'B']), 'the same set, a repeat allowed');
 });
 
 test(`${SUITE}: caps_ok needs all five sets to match, and no sets never match`, () => {

@@ -93,6 +93,9 @@ test(`${SUITE}: mountConstraint_ok compares type, destination, options as a set,
   assert.not.ok(mountConstraintOk(rule, { ...ok, options: ['rbind', 'rw'] }, ctx));
   assert.not.ok(mountConstraintOk(rule, { ...ok, options: ['rbind', 'rbind'] }, ctx));
   assert.not.ok(mountConstraintOk({ ...rule, options: ['rbind', 'rbind'] }, ok, ctx));
+  assert.not.ok(mountConstraintOk(rule, { ...ok, options: ['rbind', 'ro', 'ro'] }, ctx),
+    'the same set with a repeat is not the same options');
+  assert.not.ok(mountConstraintOk({ ...rule, options: ['rbind', 'ro', 'rbind'] }, ok, ctx));
   const empty = { ...rule, destination: '' };
   assert.not.ok(mountConstraintOk(empty, { ...ok, destination: '' }, ctx),
     'an empty destination never matches');

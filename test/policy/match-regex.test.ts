@@ -95,4 +95,14 @@ test(`${SUITE}: a rule's regex.match on a refused pattern is undefined (no match
   assert.is(regoRegexMatch('a+', 'baaab', false), true);
 });
 
+test(`${SUITE}: a caller's bug (a pattern or value that is not a string) is not a refused regex`,
+    () => {
+  assert.throws(() => compileRe2(7 as unknown as string),
+    (error: unknown) => error instanceof TypeError);
+  assert.throws(() => regoRegexMatch('a', 7 as unknown as string, true),
+    (error: unknown) => error instanceof TypeError);
+  assert.throws(() => regoRegexMatch('a', undefined as unknown as string, false),
+    (error: unknown) => error instanceof TypeError);
+});
+
 test.run();

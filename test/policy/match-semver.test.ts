@@ -48,6 +48,8 @@ const ASCENDING: readonly (readonly [string, string])[] = [
   ['1.0.0-Z', '1.0.0-a'], // ASCII: upper case sorts before lower case
   ['1.0.0-a.b.c', '1.0.0-a.b.d'], ['1.0.0-a.1.b', '1.0.0-a.2.a'],
   ['1.0.0-18446744073709551615', '1.0.0-18446744073709551616'], // past 2^64, still numeric
+  ['1.0.0-1.a', '1.0.0-1.b'], ['1.0.0-1.1', '1.0.0-1.2'], ['1.0.0-a.a', '1.0.0-a.b'],
+  ['1.0.0-1', '1.0.0-1.0'], ['1.0.0-a', '1.0.0-a.a'], ['1.1.0', '1.1.1-rc'],
 ];
 
 test(`${SUITE}: compare orders SemVer 2.0.0 section 11 pairs, in both directions`, () => {
@@ -74,7 +76,7 @@ test(`${SUITE}: compare is undefined when either side is not a version`, () => {
 test(`${SUITE}: to_number reads finite numbers and JSON number strings only`, () => {
   const accepted: readonly (readonly [unknown, number])[] = [
     [0, 0], [7, 7], [-3.5, -3.5], ['0', 0], ['42', 42], ['-1', -1], ['1.5', 1.5], ['1e3', 1000],
-    ['1E-2', 0.01], ['2e+1', 20], ['-0.25', -0.25],
+    ['1E-2', 0.01], ['2e+1', 20], ['-0.25', -0.25], ['1e10', 1e10], ['12.75', 12.75],
   ];
   for (const [value, expected] of accepted) assert.is(toNumber(value), expected, String(value));
   for (const value of [Infinity, -Infinity, NaN, '', ' 1', '1 ', '+1', '01', '1.', '.5', '0x10',

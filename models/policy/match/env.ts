@@ -76,9 +76,7 @@ export function validEnvsForAll(items: readonly HasEnvRules[], envList: readonly
 }
 
 export function sameSortedList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /**

@@ -19,9 +19,7 @@ import { regoRegexMatch } from './rego-regex.js';
 export function commandOk(command: readonly string[] | null, argList: readonly string[],
     nullCommand: NullCommandReading): boolean {
   if (command === null) return nullCommand === 'empty-argv' && argList.length === 0;
-  if (command.length !== argList.length) return false;
-  for (let i = 0; i < argList.length; i++) if (command[i] !== argList[i]) return false;
-  return true;
+  return command.length === argList.length && command.every((arg, i) => arg === argList[i]);
 }
 
 /** Whether the container's text has `field` (a missing one reads as undefined). */

@@ -12,7 +12,7 @@
 import { RE2JS } from 're2js';
 import { assert } from '../../../sim/kernel/assert.js';
 import { SimError } from '../../../sim/kernel/errors.js';
-import { memoTable } from '../../../sim/kernel/memo.js';
+import { MemoTable, memoTable } from '../../../sim/kernel/memo.js';
 
 const PATTERNS_MAX = 10_000;
 
@@ -52,16 +52,11 @@ export function re2Match(pattern: string, value: string, anchored = true): boole
   const entry = entryFor(pattern, anchored);
   // Policies repeat the same rules across containers (confcom's default env rules), and a
   // create_container tries each rule on each env of each candidate: memoise the answers.
-  const known = entry.answers.get(value);
-  if (known !== undefined) return known;
-  const found = entry.compiled.matcher(value).find();
-  if (entry.answers.size >= ANSWERS_MAX) entry.answers.clear();   // bounded; changes no result
-  entry.answers.set(value, found);
-  return found;
+  return entry.answers.get(value, () => entry.compiled.matcher(value).find());
 }
 
 /** A memo entry per (pattern, anchoring): the automaton and its bounded table of answers. */
-type PatternEntry = { readonly compiled: RE2JS; readonly answers: Map<string, boolean> };
+type PatternEntry = Readonly<{ compiled: RE2JS; answers: MemoTable<boolean> }>;
 const ANSWERS_MAX = 10_000;
 
 const ANCHORED = memoTable<PatternEntry>('policy/re2-anchored', PATTERNS_MAX);
@@ -69,7 +64,8 @@ const PLAIN = memoTable<PatternEntry>('policy/re2-plain', PATTERNS_MAX);
 
 function entryFor(pattern: string, anchored: boolean): PatternEntry {
   return (anchored ? ANCHORED : PLAIN).get(pattern, () => ({
-    compiled: compileRe2(anchored ? anchorPattern(pattern) : pattern), answers: new Map(),
+    compiled: compileRe2(anchored ? anchorPattern(pattern) : pattern),
+    answers: new MemoTable<boolean>('policy/re2-answers', ANSWERS_MAX),
   }));
 }
 

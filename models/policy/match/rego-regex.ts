@@ -20,8 +20,10 @@ export function regoRegexMatch(pattern: string, value: string, anchored: boolean
   try {
     return re2Match(pattern, value, anchored);
   } catch (error) {
-    // Only a pattern RE2 rejects is an undefined expression; anything else is our bug.
-    if (error instanceof SimError && error.code === 'POLICY_BAD_REGEX') return false;
-    throw error;
+    // Only a pattern RE2 rejects (re2Match's one SimError) is an undefined expression; anything
+    // else, such as a TypeError for a value that is not a string, is our bug.
+    if (!(error instanceof SimError)) throw error;
+    assert(error.code === 'POLICY_BAD_REGEX', 're2Match refuses only patterns');
+    return false;
   }
 }

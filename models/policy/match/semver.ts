@@ -26,19 +26,22 @@ function comparePrerelease(a: string | undefined, b: string | undefined): -1 | 0
   if (b === undefined) return -1;
   const x = a.split('.');
   const y = b.split('.');
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const p = x[i];
-    const q = y[i];
-    if (p === undefined) return -1; // 11.4.4: fewer fields rank lower
-    if (q === undefined) return 1;
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!;
+    const q = y[i]!;
     const pn = /^[0-9]+$/.test(p);
     const qn = /^[0-9]+$/.test(q);
-    if (pn && qn && BigInt(p) !== BigInt(q)) return BigInt(p) < BigInt(q) ? -1 : 1;
     if (pn !== qn) return pn ? -1 : 1; // 11.4.3: numeric identifiers rank lower
-    if (!pn && p !== q) return p < q ? -1 : 1;
+    if (pn && BigInt(p) < BigInt(q)) return -1; // 11.4.1: numerically
+    if (pn && BigInt(p) > BigInt(q)) return 1;
+    // 11.4.2: other identifiers in ASCII order (equal numbers are equal text: no leading zeros).
+    if (p < q) return -1;
+    if (p > q) return 1;
   }
-  assert(a !== b);
-  return 0;
+  // Identifiers are canonical (no leading zeros), so equal fields mean equal text: the lists
+  // differ in length. 11.4.4: the longer one ranks higher.
+  assert(x.length !== y.length, 'different pre-releases differ in a field or in length');
+  return Math.sign(x.length - y.length) as -1 | 1;
 }
 
 /**
@@ -50,8 +53,10 @@ export function compareSemver(a: string, b: string): -1 | 0 | 1 | undefined {
   const y = SEMVER.exec(b);
   if (x === null || y === null) return undefined;
   for (let i = 1; i <= 3; i++) {
-    const d = BigInt(x[i]!) - BigInt(y[i]!);
-    if (d !== 0n) return d < 0n ? -1 : 1;
+    const p = BigInt(x[i]!);
+    const q = BigInt(y[i]!);
+    if (p < q) return -1;
+    if (p > q) return 1;
   }
   return comparePrerelease(x[4], y[4]);
 }
