@@ -10,13 +10,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { X509Certificate, verify } from 'node:crypto';
+import { createHash, X509Certificate, verify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier, BasicConstraints, Certificate, KeyUsage, SubjectKeyIdentifier,
   id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { Rng } from '../../sim/kernel/rng.js';
 import { readCertificateFacts, resolveDidX509 } from '../../models/policy/did-x509.js';
 import {
   ACI_FRAGMENT_EKU, createTestIssuer, signWithTestIssuer,
@@ -113,11 +115,17 @@ test(`${SUITE}: CA and leaf extensions: critical constraints and key usage, link
   const aki = (c: ReturnType<typeof extensionsOf>) => hex(AsnConvert.parse(
     c.find(id_ce_authorityKeyIdentifier)!.extnValue.buffer, AuthorityKeyIdentifier)
     .keyIdentifier!.buffer);
-  assert.is(ski(leaf!).length, 40, 'a 20-byte key identifier');
+  // Key identifiers: the first 20 bytes of SHA-256 of the public key point (an RFC 5280 4.2.1.2
+  // style method with SHA-256 in place of SHA-1).
+  for (const cert of [leaf!, intermediate!, root!]) {
+    const point = new Uint8Array(cert.certificate.tbsCertificate.subjectPublicKeyInfo
+      .subjectPublicKey);
+    assert.is(ski(cert), createHash('sha256').update(point).digest('hex').slice(0, 40));
+  }
   assert.is(aki(leaf!), ski(intermediate!));
   assert.is(aki(intermediate!), ski(root!));
   assert.is(aki(root!), ski(root!));
-  assert.is.not(ski(leaf!), ski(intermediate!));
+  assert.is(new Set([ski(leaf!), ski(intermediate!), ski(root!)]).size, 3, 'three distinct keys');
 });
 
 test(`${SUITE}: serials are positive 16-byte integers, distinct within a chain`, () => {
@@ -147,6 +155,31 @@ test(`${SUITE}: COSE signatures are r || s of the curve's size and verify under 
     const key = new X509Certificate(issuer.chain[0]!).publicKey;
     assert.ok(verify(curve === 'P-256' ? 'sha256' : 'sha384', new Uint8Array([1, 2, 3]),
       { key, dsaEncoding: 'ieee-p1363' }, signature));
+  }
+});
+
+test(`${SUITE}: keys and serials come from the seed's named streams, as documented`, () => {
+  // The derivation contract (models/policy/test-issuers.ts): Rng(seed) → 'policy-test-issuer' →
+  // curve, then 'ca0' (root), 'ca1' (intermediate), 'leaf' for keys (the curve's seed length of
+  // bytes, noble's randomSecretKey), and 'serials' for 16-byte serials in issue order.
+  for (const [curve, ecdsa, seedBytes] of [['P-256', p256, 48], ['P-384', p384, 72]] as const) {
+    const issuer = createTestIssuer({ seed: 'derive', curve });
+    const streams = Rng.fromSeed('derive').fork('policy-test-issuer').fork(curve);
+    const secret = (name: string) =>
+      ecdsa.utils.randomSecretKey(streams.fork(name).bytes(seedBytes));
+    assert.equal(issuer.leafSecretKey, secret('leaf'));
+    const publicKeyOf = (der: Uint8Array) => hex(AsnConvert.parse(der, Certificate)
+      .tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+    assert.is(publicKeyOf(issuer.chain[2]!), hex(ecdsa.getPublicKey(secret('ca0'), false)));
+    assert.is(publicKeyOf(issuer.chain[1]!), hex(ecdsa.getPublicKey(secret('ca1'), false)));
+    const serials = streams.fork('serials');
+    for (const index of [2, 1, 0]) {
+      const expected = serials.bytes(16);
+      expected[0] = (expected[0]! & 0x3f) | 0x40;
+      const serial = new Uint8Array(AsnConvert.parse(issuer.chain[index]!, Certificate)
+        .tbsCertificate.serialNumber);
+      assert.is(hex(serial), hex(expected), `serial of chain[${index}]`);
+    }
   }
 });
 
