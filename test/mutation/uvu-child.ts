@@ -49,8 +49,12 @@ async function runFile(g: UvuGlobals, file: string, index: number): Promise<stri
   const group = g.UVU_QUEUE![index]!;
   let failure: string | undefined;
   for (const run of group.slice(1) as UvuRun[]) {
-    const [errors] = await run();
-    if (errors !== true && failure === undefined) failure = plainText(errors).slice(0, 2000);
+    const [errors, passed, , total] = await run();
+    if (failure !== undefined) continue;
+    if (errors !== true) failure = plainText(errors).slice(0, 2000);
+    // uvu reports no error at all when formatting a failure throws (a test that throws undefined
+    // or null, an assertion whose diff cannot be printed): a test that did not pass still fails.
+    else if (passed < total) failure = `${total - passed} of ${total} tests did not pass`;
   }
   return failure;
 }
