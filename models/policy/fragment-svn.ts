@@ -29,18 +29,17 @@ export function svnTypesDiffer(svn: Svn, minimumSvn: Svn): boolean {
 
 /** framework.rego `svn_ok`: svn >= minimum, as semver when both are semver, else as numbers. */
 export function svnAtLeast(svn: Svn, minimumSvn: Svn): boolean {
-  const bothSemver = isSemver(svn) && isSemver(minimumSvn);
-  if (bothSemver && (compareSemver(svn, minimumSvn) ?? -1) >= 0) return true;
-  const value = svnToNumber(svn);
-  const minimum = svnToNumber(minimumSvn);
-  return value !== undefined && minimum !== undefined && value >= minimum;
+  // compareSemver is undefined unless both sides are semver strings; to_number's undefined
+  // becomes NaN, which is at least nothing (Rego: the comparison is undefined).
+  if ((compareSemver(String(svn), String(minimumSvn)) ?? -1) >= 0) return true;
+  return (svnToNumber(svn) ?? NaN) >= (svnToNumber(minimumSvn) ?? NaN);
 }
 
 /** Whether the header SVN and the fragment's own `svn` name the same version. */
 export function svnEqual(a: Svn, b: Svn): boolean {
+  // The same number, the same semver precedence, or the same text; a number never equals a
+  // semver (compareSemver is undefined unless both sides are semver strings).
   const x = svnToNumber(a);
-  const y = svnToNumber(b);
-  if (x !== undefined && y !== undefined) return x === y;
-  if (isSemver(a) && isSemver(b)) return compareSemver(a, b) === 0;
-  return a === b;
+  return (x !== undefined && x === svnToNumber(b)) || compareSemver(String(a), String(b)) === 0
+    || a === b;
 }

@@ -110,4 +110,9 @@ test(`${SUITE}: the module svn is what the second call checks`, () => {
   assert.equal([...outcome.reasons], ['fragment svn is below the specified minimum']);
 });
 
+test(`${SUITE}: a caller's bug (an envelope neither bytes nor text) throws: no denial`, () => {
+  assert.throws(() => loadSignedFragment(policy, emptyMetadata(), null as unknown as string),
+    (error: unknown) => error instanceof TypeError);
+});
+
 test.run();
