@@ -66,7 +66,7 @@ export function loadSignedFragment(policy: SecurityPolicy, metadata: PolicyMetad
   }
   const base = {
     issuer: fragment.issuer, feed: fragment.feed, namespace: fragment.namespace,
-    // Stryker disable next-line ConditionalExpression: strOrNum reads header_svn undefined as absent
+    // Stryker disable next-line ConditionalExpression: strOrNum reads header_svn undefined as none
     ...(fragment.svn === undefined ? {} : { header_svn: fragment.svn }),
   };
   const first = evaluateEnforcementPoint(policy, metadata, 'load_fragment',
