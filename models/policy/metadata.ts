@@ -161,10 +161,8 @@ export function fragmentFragments(metadata: PolicyMetadata): readonly FragmentRe
 
 function collectFromFragments<T>(metadata: PolicyMetadata, pick: (f: LoadedFragment) => readonly T[]
     | undefined): readonly T[] {
-  const issuers = Object.keys(metadata.issuers);
-  if (issuers.length === 0) return [];
   const out: T[] = [];
-  for (const issuer of issuers.sort()) {
+  for (const issuer of Object.keys(metadata.issuers).sort()) {
     const feeds = metadata.issuers[issuer]!.feeds;
     for (const feed of Object.keys(feeds).sort()) {
       for (const fragment of feeds[feed]!) {

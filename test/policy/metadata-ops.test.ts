@@ -13,7 +13,8 @@ import * as assert from 'uvu/assert';
 import { SimError } from '../../sim/kernel/errors.js';
 import {
   METADATA_NAMES, applyMetadataOps, emptyMetadata, fragmentContainers, fragmentExternalProcesses,
-  fragmentFragments, has, initialMetadata, lookup, type LoadedFragment, type PolicyMetadata,
+  fragmentFragments, has, initialMetadata, lookup, type LoadedFragment, type MetadataName,
+  type PolicyMetadata,
 } from '../../models/policy/metadata.js';
 import { decodePolicyMetadata } from '../../models/policy/metadata-decoder.js';
 import { container } from './engine-support.js';
@@ -183,6 +184,33 @@ test(`${SUITE}: the decoder's messages name the path and what it must be`, () =>
       [key]: [7] }] } } } }).detail['path'], `metadata.issuers.i.feeds.f[0].${key}[0]`);
   }
   assert.is(decodeFailure({ issuers: { i: {} } }).detail['path'], 'metadata.issuers.i.feeds');
+});
+
+/** Every entry of the named records is an ordinary data property, as JSON.parse makes them. */
+function assertPlainRecords(metadata: PolicyMetadata, names: readonly MetadataName[]): void {
+  for (const name of names) {
+    for (const [key, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(
+      metadata[name]))) {
+      assert.equal({ enumerable: descriptor.enumerable, writable: descriptor.writable,
+        configurable: descriptor.configurable }, { enumerable: true, writable: true,
+        configurable: true }, `${name}[${key}]`);
+    }
+  }
+}
+
+test(`${SUITE}: entries written by operations or read by the decoder are plain data properties`,
+    () => {
+  const applied = applyMetadataOps(emptyMetadata(), [
+    { name: 'p9mounts', action: 'add', key: '__proto__', value: 'c1' },
+    { name: 'devices', action: 'add', key: '/m0', value: 'h0' },
+    { name: 'devices', action: 'update', key: '/m0', value: 'h1' },
+  ]).metadata;
+  assertPlainRecords(applied, ['p9mounts', 'devices']);
+  assert.is(Object.keys(applied.devices).length + Object.keys(applied.p9mounts).length, 2);
+  const decoded = decodePolicyMetadata(JSON.parse('{"devices": {"__proto__": "h", "/m": "x"}, '
+    + '"rw_devices": {"/d": true}, "started": {"c": {"privileged": true}}}'), 'head');
+  assertPlainRecords(decoded, ['devices', 'rw_devices', 'started']);
+  assert.is(Object.keys(decoded.devices).length, 2);
 });
 
 test(`${SUITE}: a __proto__ key in a decoded record stays an own key`, () => {
