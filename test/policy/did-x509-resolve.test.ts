@@ -65,6 +65,8 @@ test(`${SUITE}: each malformed head is refused with its own reason`, () => {
   badIssuer(`did:x509:0:sha256:${FP.slice(1)}+::eku:1.2`,
     'fingerprint is not a base64url sha256 digest');
   badIssuer(`did:x509:0:sha384:${FP}::eku:1.2`, 'fingerprint is not a base64url sha384 digest');
+  badIssuer(`did:x509:0:sha256:+${FP.slice(1)}::eku:1.2`,
+    'fingerprint is not a base64url sha256 digest');
   badIssuer(BASE, 'a did:x509 needs at least one predicate');
 });
 
@@ -84,6 +86,14 @@ test(`${SUITE}: each malformed predicate is refused with its own reason`, () => 
   badIssuer(`${BASE}::eku:`, 'predicate must be <name>:<value>');
   badIssuer(`${BASE}::eku:1.2.`, 'eku value is not a dotted OID');
   badIssuer(`${BASE}::eku:1..2`, 'eku value is not a dotted OID');
+  badIssuer(`${BASE}::eku:a.1`, 'eku value is not a dotted OID');
+  badIssuer(`${BASE}::eku:1.2a`, 'eku value is not a dotted OID');
+  badIssuer(`${BASE}::subject:x2.5:a`, 'unknown subject key x2.5');
+  badIssuer(`${BASE}::subject:2.5x:a`, 'unknown subject key 2.5x');
+  badIssuer(`${BASE}::subject:CN:%2G`, 'predicate value has characters that must be '
+    + 'percent-encoded');
+  badIssuer(`${BASE}::subject:CN:%`, 'predicate value has characters that must be '
+    + 'percent-encoded');
   badIssuer(`${BASE}::subject:CN:a:O`, 'subject predicate needs key:value pairs');
   badIssuer(`${BASE}::subject:XX:a`, 'unknown subject key XX');
   badIssuer(`${BASE}::subject:CN:a:CN:b`, 'subject key CN repeated');
@@ -151,6 +161,16 @@ test(`${SUITE}: certificate facts are the subject, EKUs and CA flag as issued`, 
   assert.equal(readCertificateFacts(root).ekus, []);
   badChain(() => readCertificateFacts(new Uint8Array([0x30, 0x00]), 4),
     'certificate does not parse', 4);
+});
+
+test(`${SUITE}: a certificate without extensions has no EKU, no SAN and is no CA`, () => {
+  const certificate = AsnConvert.parse(root, Certificate);
+  delete certificate.tbsCertificate.extensions;
+  const facts = readCertificateFacts(new Uint8Array(AsnConvert.serialize(certificate)));
+  assert.equal(facts.ekus, []);
+  assert.equal(facts.sans, []);
+  assert.is(facts.isCa, false);
+  assert.is(facts.subject.length, 2);
 });
 
 test(`${SUITE}: SANs are read by type: rfc822Name as email, dNSName as dns, URI as uri`, () => {
