@@ -81,10 +81,12 @@ export type CoseSign1 = Readonly<{
   signature: Uint8Array;
 }>;
 
-/** Tag decoders that keep every tag as a `Tagged` value (signingtime uses tag 1). */
+/**
+ * Tag decoders that keep every tag as a `Tagged` value (signingtime uses tag 1). cborg looks a
+ * decoder up by tag number only, so every key this proxy sees is a number's text.
+ */
 const PRESERVE_ANY_TAG: Readonly<Record<number, TagDecoder>> = new Proxy({}, {
-  get: (_target, key) => (typeof key === 'string' && /^[0-9]+$/.test(key)
-    ? Tagged.decoder(Number(key)) : undefined),
+  get: (_target, key) => Tagged.decoder(Number(String(key))),
 });
 
 const STRICT_DECODE = {
@@ -106,15 +108,15 @@ function strictDecode(bytes: Uint8Array, what: string): unknown {
   try {
     return decode(bytes, STRICT_DECODE);
   } catch (error) {
-    throw bad(`${what} is not valid CBOR`, { cause: error instanceof Error
-      ? error.message : String(error) });
+    // cborg refuses with an Error (its message says where and why).
+    throw bad(`${what} is not valid CBOR`, { cause: String((error as Error).message) });
   }
 }
 
 function asHeaderMap(value: unknown, what: string): HeaderMap {
   if (!(value instanceof Map)) throw bad(`${what} is not a CBOR map`);
   for (const key of value.keys()) {
-    if (!(typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) {
+    if (!(typeof key === 'string' || Number.isSafeInteger(key))) {
       throw bad(`${what} has a label that is neither an integer nor a text string`);
     }
   }
@@ -316,13 +318,12 @@ export function readCwtClaims(value: unknown): CwtClaims | undefined {
   const svn: unknown = value.get(CWT_CLAIM.svn);
   if (iss !== undefined && typeof iss !== 'string') throw bad('CWT iss is not a text string');
   if (sub !== undefined && typeof sub !== 'string') throw bad('CWT sub is not a text string');
-  if (svn !== undefined && typeof svn !== 'string'
-      && !(typeof svn === 'number' && Number.isSafeInteger(svn))) {
+  if (svn !== undefined && typeof svn !== 'string' && !Number.isSafeInteger(svn)) {
     throw bad('CWT svn is neither a text string nor an integer');
   }
   const claims: { iss?: string; sub?: string; svn?: string | number } = {};
   if (iss !== undefined) claims.iss = iss;
   if (sub !== undefined) claims.sub = sub;
-  if (svn !== undefined) claims.svn = svn;
+  if (svn !== undefined) claims.svn = svn as string | number;
   return claims;
 }

@@ -305,6 +305,21 @@ test(`${SUITE}: RSA-PSS verifies under an rsa or an rsa-pss leaf of at least 204
   }
 });
 
+test(`${SUITE}: a signature OpenSSL refuses to check (a digest the rsa-pss key forbids) does `
+    + 'not verify', () => {
+  const { publicKey } = generateKeyPairSync('rsa-pss', { modulusLength: 2048,
+    hashAlgorithm: 'sha512', mgf1HashAlgorithm: 'sha512' });
+  const message = { ...ecMessage(), signature: new Uint8Array(256).fill(1) };
+  badSignature(() => verifyCoseSign1Signature(message, coseAlgorithmByName('PS256'),
+    leafWithKey(publicKey)), 'signature does not verify under the x5chain leaf');
+});
+
+test(`${SUITE}: the CBOR refusal keeps cborg's own message as its cause`, () => {
+  const cause = String(refusal(() => decodeCoseSign1(hex('ff'))).detail['cause']);
+  assert.ok(cause.length > 0);
+  assert.not.ok(cause.startsWith('Error'), cause);
+});
+
 test(`${SUITE}: an RSA leaf below 2048 bits is refused before any verification`, () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const message = pssMessage(privateKey, -37, 'sha256');
