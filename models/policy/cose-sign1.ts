@@ -250,8 +250,9 @@ export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
   let ok: boolean;
   if (alg.kind === 'ecdsa') {
     assert(alg.signatureBytes !== undefined && alg.namedCurve !== undefined);
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (key.asymmetricKeyType !== 'ec' || curve !== alg.namedCurve) {
+    // Only an EC key has a named curve, so the curve check refuses every other key type too.
+    const curve = (key.asymmetricKeyDetails ?? {}).namedCurve;
+    if (curve !== alg.namedCurve) {
       throw badSignature(`${alg.name} needs a ${alg.namedCurve} key`,
         { keyType: key.asymmetricKeyType, curve });
     }
@@ -261,7 +262,7 @@ export function verifyCoseSign1Signature(message: CoseSign1, alg: CoseAlgorithm,
     }
     ok = cryptoVerify(alg.hash, toBeSigned, { key, dsaEncoding: 'ieee-p1363' }, message.signature);
   } else {
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    const bits = (key.asymmetricKeyDetails ?? {}).modulusLength ?? 0;
     if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
       throw badSignature(`${alg.name} needs an RSA key`, { keyType: key.asymmetricKeyType });
     }

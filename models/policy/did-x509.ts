@@ -291,7 +291,9 @@ export function resolveDidX509(did: string, chain: readonly Uint8Array[],
       caIndex = i;
     }
   }
-  if (caIndex === -1) throw mismatch('no CA certificate in the chain has the pinned fingerprint', did);
+  if (caIndex === -1) {
+    throw mismatch('no CA certificate in the chain has the pinned fingerprint', did);
+  }
   const leaf = facts[0]!;
   for (const predicate of parsed.predicates) {
     const failure = predicateHolds(predicate, leaf);

@@ -71,7 +71,8 @@ function bad(reason: string, detail: Record<string, unknown> = {}): SimError {
 /** Strict standard base64 (the bridge's encoding); surrounding whitespace is ignored. */
 export function decodeFragmentBase64(text: string): Uint8Array {
   const clean = text.trim();
-  if (clean.length === 0 || clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(clean)) {
+  // The grammar needs at least one character, so an empty text fails it too.
+  if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(clean)) {
     throw bad('not standard base64');
   }
   const bytes = new Uint8Array(Buffer.from(clean, 'base64'));
@@ -172,7 +173,7 @@ export function parseFragmentNamespace(regoText: string): string {
   const namespace = match[1]!;
   const laterPackage = regoText.split('\n').findIndex((line, i) => i > 0
     && /^[ \t\r\f]*package([ \t\r\f]|$)/.test(line));
-  if (laterPackage > 0) {
+  if (laterPackage !== -1) {
     // OPA rejects a second package statement; the GCS would fail to compile. Refuse it here.
     throw new SimError('POLICY_FRAGMENT_BAD_PACKAGE', { line: laterPackage + 1 },
       `fragment: a second package statement on line ${laterPackage + 1}`);
@@ -195,9 +196,8 @@ export function verifyFragmentEnvelope(input: Uint8Array | string,
   let payloadText: string;
   try {
     payloadText = STRICT_UTF8.decode(statement.payload);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;   // the fatal decoder's only refusal
-    throw bad('payload is not UTF-8');
+  } catch {
+    throw bad('payload is not UTF-8');   // the fatal decoder refuses only invalid UTF-8
   }
   const namespace = parseFragmentNamespace(payloadText);
   assert(payloadText.startsWith('package '), 'a verified fragment starts with its package line');

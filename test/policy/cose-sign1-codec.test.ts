@@ -237,10 +237,12 @@ function leafWithKey(publicKey: KeyObject): Uint8Array {
   return new Uint8Array(AsnConvert.serialize(certificate));
 }
 
-function badSignature(fn: () => unknown, reason: string): void {
+function badSignature(fn: () => unknown, reason: string,
+    detail?: Readonly<Record<string, unknown>>): void {
   const got = refusal(fn);
   assert.is(got.code, 'POLICY_FRAGMENT_BAD_SIGNATURE', reason);
   assert.is(got.message, `POLICY_FRAGMENT_BAD_SIGNATURE: COSE_Sign1: ${reason}`);
+  if (detail !== undefined) assert.equal(got.detail, { reason, ...detail });
 }
 
 function ecMessage(issuer = p384, payload = 'x') {
@@ -253,7 +255,7 @@ test(`${SUITE}: ECDSA needs the curve RFC 9053 pairs with the algorithm, and r |
   const message = ecMessage();
   verifyCoseSign1Signature(message, coseAlgorithmByName('ES384'), p384.chain[0]!);
   badSignature(() => verifyCoseSign1Signature(message, coseAlgorithmByName('ES256'),
-    p384.chain[0]!), 'ES256 needs a prime256v1 key');
+    p384.chain[0]!), 'ES256 needs a prime256v1 key', { keyType: 'ec', curve: 'secp384r1' });
   badSignature(() => verifyCoseSign1Signature(message, coseAlgorithmByName('ES512'),
     p384.chain[0]!), 'ES512 needs a secp521r1 key');
   const small = ecMessage(p256);
@@ -262,23 +264,23 @@ test(`${SUITE}: ECDSA needs the curve RFC 9053 pairs with the algorithm, and r |
     p256.chain[0]!), 'ES384 needs a secp384r1 key');
   const short = { ...message, signature: message.signature.subarray(1) };
   badSignature(() => verifyCoseSign1Signature(short, coseAlgorithmByName('ES384'),
-    p384.chain[0]!), 'ES384 signature must be 96 bytes');
+    p384.chain[0]!), 'ES384 signature must be 96 bytes', { bytes: 95 });
   const long = { ...message, signature: new Uint8Array([...message.signature, 0]) };
   badSignature(() => verifyCoseSign1Signature(long, coseAlgorithmByName('ES384'),
     p384.chain[0]!), 'ES384 signature must be 96 bytes');
   const otherPayload = { ...message, payload: new TextEncoder().encode('y') };
   badSignature(() => verifyCoseSign1Signature(otherPayload, coseAlgorithmByName('ES384'),
-    p384.chain[0]!), 'signature does not verify under the x5chain leaf');
+    p384.chain[0]!), 'signature does not verify under the x5chain leaf', { alg: 'ES384' });
 });
 
 test(`${SUITE}: an ECDSA leaf under an RSA-PSS alg, or an RSA leaf under ECDSA, is refused`,
     () => {
   const message = ecMessage();
   badSignature(() => verifyCoseSign1Signature(message, coseAlgorithmByName('PS384'),
-    p384.chain[0]!), 'PS384 needs an RSA key');
+    p384.chain[0]!), 'PS384 needs an RSA key', { keyType: 'ec' });
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   badSignature(() => verifyCoseSign1Signature(message, coseAlgorithmByName('ES384'),
-    leafWithKey(publicKey)), 'ES384 needs a secp384r1 key');
+    leafWithKey(publicKey)), 'ES384 needs a secp384r1 key', { keyType: 'rsa', curve: undefined });
 });
 
 function pssMessage(privateKey: KeyObject, alg: number, hash: string) {

@@ -214,6 +214,16 @@ test(`${SUITE}: the package line: blank, malformed, repeated and reserved each h
     + '"metadata" is reserved and cannot be used for fragments');
 });
 
+test(`${SUITE}: the package refusals name the offending line in their detail`, () => {
+  assert.equal(refusal(() => parseFragmentNamespace('\nx')).detail, { firstLine: '' });
+  const long = `package ${'b'.repeat(300)}!`;
+  assert.equal(refusal(() => parseFragmentNamespace(long)).detail,
+    { firstLine: long.slice(0, 200) });
+  assert.equal(refusal(() => parseFragmentNamespace('package x\n\n\npackage y')).detail,
+    { line: 4 });
+  assert.equal(refusal(() => parseFragmentNamespace('package api')).detail, { namespace: 'api' });
+});
+
 test(`${SUITE}: accepted package lines give the identifier; later non-package lines are fine`,
     () => {
   assert.is(parseFragmentNamespace('package x'), 'x');
