@@ -166,6 +166,7 @@ test(`${SUITE}: idName_ok per strategy, and undefined for an undefined value`, (
   assert.not.ok(idNameOk({ strategy: 'id', pattern: 'root' }, root, true));
   assert.ok(idNameOk({ strategy: 'name', pattern: 'root' }, root, true));
   assert.not.ok(idNameOk({ strategy: 'name', pattern: '0' }, root, true));
+  assert.not.ok(idNameOk({ strategy: 'name', pattern: 'r.*' }, root, true), 'a name is no pattern');
   assert.ok(idNameOk({ strategy: 're2', pattern: 'r.*' }, root, true));
   assert.not.ok(idNameOk({ strategy: 're2', pattern: 'oo' }, root, true), 'anchored');
   assert.ok(idNameOk({ strategy: 're2', pattern: 'oo' }, root, false), 'unanchored');

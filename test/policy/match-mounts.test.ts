@@ -55,6 +55,9 @@ test(`${SUITE}: without the sandbox or hugepages directory the prefixed source m
   const ctx = context({ sandboxDir: undefined, hugePagesDir: undefined });
   assert.not.ok(mountSourceOk('sandbox://.*', 'undefined/x', ctx));
   assert.not.ok(mountSourceOk('hugepages://.*', 'undefined/x', ctx));
+  // Joining by an undefined directory would join by ",": that must not happen either.
+  assert.not.ok(mountSourceOk('sandbox://.*', ',x', ctx));
+  assert.not.ok(mountSourceOk('hugepages://.*', ',x', ctx));
 });
 
 test(`${SUITE}: every occurrence of the prefix is replaced by the directory`, () => {

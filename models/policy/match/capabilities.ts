@@ -129,6 +129,7 @@ export function validCapsForAll(
   if (!dropping) return { kind: 'ok', caps: requested };
   let best: CapabilitySets | undefined;
   let bestTotal = -1;
+  // Stryker disable next-line BooleanLiteral: the first candidate with sets resets it; none: unread
   let tie = false;
   for (const container of containers) {
     const allowed = getCapabilities(container, privileged);

@@ -62,6 +62,7 @@ export function validEnvsForAll(items: readonly HasEnvRules[], envList: readonly
   if (!dropping) return envList;
   const unique = [...new Set(envList)].sort();
   let best: string[] | undefined;
+  // Stryker disable next-line BooleanLiteral: the first item (there is one) always resets it
   let tie = false;
   for (const item of items) {
     const accepted = unique.filter((env) => someRuleAccepts(item.env_rules, env));

@@ -44,7 +44,7 @@ export function privilegedOk(allowElevated: boolean, requested: boolean | undefi
 export function seccompOk(container: PolicyContainer, requested: string | undefined,
     linux: boolean): boolean {
   if (!linux || !hasField(container, 'seccomp_profile_sha256')) return false;
-  return requested !== undefined && container.seccomp_profile_sha256 === requested;
+  return container.seccomp_profile_sha256 === requested;   // a string never equals undefined
 }
 
 /** idName_ok: a call with an undefined value is undefined, even for the `any` strategy. */
@@ -61,7 +61,7 @@ export function idNameOk(rule: IdNameRule, value: IdName | undefined, anchored: 
 
 function userRuleOk(rule: UserRule, request: ProcessSecurityInput,
     anchored: boolean): boolean {
-  if (request.umask === undefined || rule.umask !== request.umask) return false;
+  if (rule.umask !== request.umask) return false;   // an absent umask equals no rule's string
   if (!idNameOk(rule.user_idname, request.user, anchored)) return false;
   for (const group of request.groups) {
     if (!rule.group_idnames.some((g) => idNameOk(g, group, anchored))) return false;
