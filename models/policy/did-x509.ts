@@ -61,8 +61,8 @@ function percentDecode(value: string, did: string): string {
   }
   try {
     return decodeURIComponent(value);
-  } catch (error) {
-    if (!(error instanceof URIError)) throw error;
+  } catch {
+    // decodeURIComponent refuses only with a URIError (a %-escape that is not UTF-8).
     throw badDid('predicate value has bad percent-encoding', did);
   }
 }

@@ -109,6 +109,21 @@ test(`${SUITE}: each malformed predicate is refused with its own reason`, () => 
   badIssuer(`${BASE}::eku:1.2::x`, 'predicate must be <name>:<value>');
 });
 
+test(`${SUITE}: a refusal quotes at most the first 300 characters of the DID`, () => {
+  const long = `${BASE}::eku:${'1.'.repeat(200)}`;
+  assert.is(refusal(() => parseDidX509(long)).detail['issuer'], long.slice(0, 300));
+  const unpinned = `did:x509:0:sha256:${FP}::eku:${'1.'.repeat(200)}1`;
+  const got = refusal(() => resolveDidX509(unpinned, issuer.chain));
+  assert.is(got.code, 'POLICY_FRAGMENT_DID_MISMATCH');
+  assert.is(got.detail['issuer'], unpinned.slice(0, 300));
+  assert.is((got.detail['issuer'] as string).length, 300);
+});
+
+test(`${SUITE}: OID arcs may have several digits`, () => {
+  assert.equal(parseDidX509(`${BASE}::eku:12.345.6789`).predicates, [{ name: 'eku',
+    oid: '12.345.6789' }]);
+});
+
 test(`${SUITE}: well-formed predicates parse, in order, with values percent-decoded`, () => {
   const did = parseDidX509(`${BASE}::eku:1.3.6::subject:2.5.4.3:a%2Fb:OU:x::san:email:a%40b.c`
     + '::san:dns:example.com::san:uri:https%3A%2F%2Fx');
@@ -201,6 +216,8 @@ test(`${SUITE}: a chain of one or of more than 16 certificates is refused by len
   badChain(() => validateCertificateChain([]), 'a did:x509 chain needs a leaf and at least one CA');
   const long = [leaf, intermediate, ...new Array<Uint8Array>(15).fill(root)];
   badChain(() => validateCertificateChain(long), 'chain longer than 16 certificates');
+  assert.equal(refusal(() => validateCertificateChain(long)).detail['length'], 17);
+  assert.equal(refusal(() => validateCertificateChain([leaf])).detail['length'], 1);
   // 16 is allowed: the root re-issues itself.
   const sixteen = [leaf, intermediate, ...new Array<Uint8Array>(14).fill(root)];
   assert.is(validateCertificateChain(sixteen).length, 16);
