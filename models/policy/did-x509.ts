@@ -61,8 +61,9 @@ function percentDecode(value: string, did: string): string {
   }
   try {
     return decodeURIComponent(value);
-  } catch {
-    // decodeURIComponent refuses only with a URIError (a %-escape that is not UTF-8).
+  } catch (error) {
+    // Stryker disable next-line ConditionalExpression: decodeURIComponent throws only URIError
+    if (!(error instanceof URIError)) throw error;
     throw badDid('predicate value has bad percent-encoding', did);
   }
 }

@@ -196,8 +196,10 @@ export function verifyFragmentEnvelope(input: Uint8Array | string,
   let payloadText: string;
   try {
     payloadText = STRICT_UTF8.decode(statement.payload);
-  } catch {
-    throw bad('payload is not UTF-8');   // the fatal decoder refuses only invalid UTF-8
+  } catch (error) {
+    // Stryker disable next-line ConditionalExpression: the fatal decoder throws only TypeError
+    if (!(error instanceof TypeError)) throw error;
+    throw bad('payload is not UTF-8');
   }
   const namespace = parseFragmentNamespace(payloadText);
   assert(payloadText.startsWith('package '), 'a verified fragment starts with its package line');
