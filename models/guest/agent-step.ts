@@ -105,7 +105,7 @@ export type Refusal = Readonly<{
 export function refusal(layer: RefusalLayer, reason: string,
   more: Readonly<{ check?: CheckName; rule?: string; code?: SimErrorCode }> = {}): Refusal {
   assert(reason.length > 0, 'a refusal says why');
-  if (layer === 'structure') assert(more.check !== undefined, 'a structural refusal names a check');
+  assert(layer !== 'structure' || more.check !== undefined, 'a structural refusal names a check');
   return Object.freeze({ layer, check: more.check ?? null, rule: more.rule ?? null, reason,
     code: more.code ?? null });
 }
