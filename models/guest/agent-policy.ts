@@ -39,9 +39,9 @@ export const TRUST_LIST_MEDIA_TYPE = 'application/vnd.transparency-trust-list.v1
  */
 export function decodeStdBase64(text: string): Uint8Array | null {
   const compact = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]/g, '') : text;
-  if (compact.length % 4 !== 0) return null;
   const bytes = Buffer.from(compact, 'base64');
-  // Node skips characters outside the alphabet; re-encoding shows whether there were any.
+  // Node skips characters outside the alphabet and accepts missing padding; re-encoding (always
+  // padded to a multiple of 4) shows whether there were any.
   if (bytes.toString('base64') !== compact) return null;
   assert(bytes.length <= (compact.length / 4) * 3, 'base64 shrinks');
   return new Uint8Array(bytes);
