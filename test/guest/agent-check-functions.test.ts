@@ -60,7 +60,7 @@ test('guest/check-table: each summary states the rule, in words from both halves
     ro_filesystem_ext4: ['are ext4'],
     verity_from_device: ['read from the device', 'VerityInfo'],
     policy_once: ['accepted once'],
-    policy_host_data: ['SHA-256 of the policy', 'HOST_DATA'],
+    policy_host_data: ['SHA-256 of the policy', 'HOST_DATA', 'own report'],
     share_name: ['ShareName is [a-zA-Z0-9_.-]+', 'not . or ..'],
     exists_after_policy: ['exists only after', 'path-existence oracle'],
     unmount_in_use: ['used by an overlay', 'running container'],
@@ -162,6 +162,8 @@ test('guest/check-fn: a read-only layer is ext4 or of unnamed type; a plan9 shar
   assert.is(roFilesystemFailure('xfs')?.reason,
     'filesystem must be ext4 for read-only scsi mounts');
   assert.is(shareNameFailure('share_1.a-b'), null);
+  assert.is(shareNameFailure(`${'s'.repeat(100)}/`)?.reason,
+    `invalid plan9 share name "${'s'.repeat(80)}"`, 'the name is quoted to 80 characters');
   for (const name of ['.', '..', '', 'a/b', '../x']) {
     const bad = shareNameFailure(name);
     assert.is(bad?.check, 'share_name', name);

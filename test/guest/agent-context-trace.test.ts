@@ -13,6 +13,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimError } from '../../sim/kernel/errors.js';
+import { clearMemo } from '../../sim/kernel/memo.js';
 import { DEFAULT_AGENT_OPTIONS, stepAgent } from '../../models/guest/agent.js';
 import type { PolicyEngine } from '../../models/guest/agent-step.js';
 import { buildLayerImage } from '../../models/guest/layer-image.js';
@@ -61,6 +62,9 @@ test('guest/trace: a policy denial is refused as "<rule> denied: <reasons>"', ()
   assert.ok(data.reasons.length > 0);
   assert.is(step.refusal?.reason, `mount_device denied: ${data.reasons.join('; ')}`);
   assert.is(step.refusal?.code, null);
+  const framework = (event?.data as { framework_reasons: string[] | null }).framework_reasons;
+  assert.ok(framework !== null && framework.length > 0, 'the framework said why');
+  assert.equal(framework, [...step.decision!.framework_reasons!]);
 });
 
 test('guest/trace: an injected fault is traced once, as fault_injected with what failed', () => {
@@ -144,6 +148,28 @@ test('guest/trace: an engine error is a policy refusal with the rule, message an
   assert.throws(() => stepAgent(state, scsiLayer(LUN.pause, TARGET.pause), world.io,
     { options: DEFAULT_AGENT_OPTIONS, fault: null, engine: bug }), /a bug in the engine/,
   'only a SimError is a refusal; a bug is not hidden');
+});
+
+test('guest/trace: a policy without reason errors denies with no framework reasons, traced as '
+  + 'null', () => {
+  const quiet = { ...generatedPolicy(), reason_errors: false };
+  const { world, state } = benignPrefix(BENIGN.scratch, quiet);
+  const stranger = buildLayerImage({ '/y': { kind: 'file', content: text('y'), mode: 0o644 } });
+  world.attachLayer(8, stranger);
+  const step = world.step(state, scsiLayer(8, '/run/mounts/scsi/m8'));
+  assertRefused(step, state, { layer: 'policy', rule: 'mount_device' });
+  assert.is(step.decision?.framework_reasons, null);
+  assert.is((step.events.find((e) => e.type === 'mount_device')?.data as
+    { framework_reasons: unknown }).framework_reasons, null);
+});
+
+test('guest/trace: an installed policy no longer in the memo is read back from the store', () => {
+  const { world, state } = benignPrefix(BENIGN.scratch);
+  clearMemo('guest/security-policy');
+  const step = world.step(state, scsiLayer(LUN.pause, TARGET.pause));
+  assertAccepted(step);
+  assert.is(step.decision?.rule, 'mount_device');
+  assert.ok(step.decision?.allowed);
 });
 
 test.run();

@@ -14,7 +14,7 @@ import { bootGuest, isIoError, stepAgent } from '../../models/guest/agent.js';
 import { bridgeMessage } from '../../models/guest/bridge-protocol.js';
 import { UVM_CONTAINER_ID, createGuestState } from '../../models/guest/guest-state.js';
 import {
-  BENIGN, MEASUREMENT, SANDBOX_ID, TestWorld, benignPrefix, bootedGuest, negotiate, plain,
+  APP_ID, BENIGN, MEASUREMENT, SANDBOX_ID, TestWorld, benignPrefix, bootedGuest, negotiate, plain,
   sha256Hex, text,
 } from './agent-support.js';
 import { assertRefused } from './agent-assert.js';
@@ -81,8 +81,8 @@ test('guest/entry: a frame Go cannot decode is GUEST_BAD_MESSAGE with the header
   assert.is(badId.response.Result, VMCOMPUTE_INVALID_JSON);
 });
 
-test('guest/entry: a nested OCI document that is not JSON is refused as a bad message, and only '
-  + 'the refusal is traced', () => {
+test('guest/entry: a ContainerConfig that is not JSON is refused by the decoder; only the '
+  + 'refusal is traced', () => {
   const { world, state } = benignPrefix(BENIGN.pauseCreate);
   const request = bridgeMessage('Create', 900, { ContainerId: SANDBOX_ID, ActivityId: '',
     ContainerConfig: '{not json' });
@@ -91,7 +91,21 @@ test('guest/entry: a nested OCI document that is not JSON is refused as a bad me
   assert.is(step.response.Result, VMCOMPUTE_INVALID_JSON);
   assert.equal(step.events.map((e) => [e.type, e.data]), [['refused', { layer: 'message',
     check: null, rule: null, reason: 'GUEST_BAD_MESSAGE: bridge message: ContainerConfig is not '
-      + 'valid JSON', code: 'GUEST_BAD_MESSAGE' }]], 'the refusal replaces the request\'s events');
+      + 'valid JSON', code: 'GUEST_BAD_MESSAGE' }]]);
+});
+
+test('guest/entry: a nested document a handler cannot unmarshal is a bad message; the step '
+  + 'keeps only its refusal and response', () => {
+  const { world, state } = benignPrefix(BENIGN.all);
+  const request = bridgeMessage('ExecuteProcess', 901, { ContainerId: APP_ID, ActivityId: '',
+    Settings: { ProcessParameters: JSON.stringify({ OciProcess: { args: 5 } }) } });
+  const step = world.step(state, request);
+  assertRefused(step, state, { layer: 'message', code: 'GUEST_BAD_MESSAGE' });
+  assert.is(step.response.Result, VMCOMPUTE_INVALID_JSON);
+  const reason = 'GUEST_BAD_MESSAGE: bridge message: OciProcess.args must be an array of strings';
+  assert.equal(step.events.map((e) => [e.type, e.data]), [
+    ['refused', { layer: 'message', check: null, rule: null, reason, code: 'GUEST_BAD_MESSAGE' }],
+    ['response', { message: 'ExecuteProcess', Result: VMCOMPUTE_INVALID_JSON }]]);
 });
 
 test('guest/entry: the request event carries at most 80 characters of the container ID', () => {

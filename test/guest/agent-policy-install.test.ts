@@ -157,6 +157,21 @@ test('guest/policy-install: a denied fragment is traced with its issuer and refu
   assert.equal([junkData['issuer'], junkData['feed']], [null, null]);
 });
 
+test('guest/policy-install: the fragment media type named explicitly loads like the default; '
+  + 'before a policy the closed-door enforcer denies it', () => {
+  const { world, state } = benignPrefix(BENIGN.scratch, policy);
+  const step = world.step(state, fragment(contoso, 'application/cose-x509+rego'));
+  assertAccepted(step);
+  assert.equal(Object.keys(step.state.fragments), [sha256Hex(text(FRAGMENT))]);
+  const guest = guestWithPolicy(policyBytes(policy), 'install-closed');
+  const closed = guest.world.step(guest.state, fragment(contoso));
+  assertRefused(closed, guest.state, { layer: 'policy', rule: 'load_fragment' });
+  assert.is(closed.refusal?.reason, 'no security policy has been set: the closed-door enforcer '
+    + 'denies every request');
+  assert.equal(closed.events.find((e) => e.source === 'policy'), { source: 'policy',
+    type: 'load_fragment', data: { allowed: false, enforcer: 'closed-door' } });
+});
+
 test('guest/policy-install: a transparency trust list is refused as not modelled; other media '
   + 'types are traced, cut to 120 characters', () => {
   const { world, state } = benignPrefix(BENIGN.scratch, policy);
