@@ -43,9 +43,8 @@ import { readScratchFile, writeScratchFile } from './scratch-files.js';
 
 type Create = BridgeRequestOf<'Create'>;
 
-/** The overlay mounted at `path` (a container's Root.Path), if any. */
+/** The overlay mounted at `path` (a container's Root.Path), if any (none at a null path). */
 export function overlayAt(state: GuestState, path: string | null): OverlayMount | null {
-  if (path === null) return null;
   return Object.values(state.overlays).find((o) => o.target === path) ?? null;
 }
 
