@@ -163,6 +163,26 @@ test('guest/trace: a policy without reason errors denies with no framework reaso
     { framework_reasons: unknown }).framework_reasons, null);
 });
 
+test('guest/trace: a denial after metadata operations were applied keeps that metadata, '
+  + 'traced', () => {
+  const { world, state } = benignPrefix(BENIGN.scratch);
+  let written: unknown = null;
+  const appliedThenDenied: PolicyEngine = (policy, metadata, rule, input, options) => {
+    const real = evaluateEnforcementPoint(policy, metadata, rule, input, options);
+    written = real.metadata;
+    return { ...real, allowed: false, reasons: ['a Go-side error after the operations'] };
+  };
+  const step = stepAgent(state, scsiLayer(LUN.pause, TARGET.pause), world.io,
+    { options: DEFAULT_AGENT_OPTIONS, fault: null, engine: appliedThenDenied });
+  assertRefused(step, state, { layer: 'policy', rule: 'mount_device', changes: true });
+  assert.is(step.refusal?.reason, 'mount_device denied: a Go-side error after the operations');
+  assert.ok(written !== state.metadata, 'the engine applied operations');
+  assert.ok(step.state.metadata === written, 'the applied metadata is kept');
+  assert.equal(step.events.filter((e) => e.type === 'metadata_kept_after_denial')
+    .map((e) => e.data), [{}]);
+  assert.equal(step.state.devices, state.devices, 'nothing was mounted');
+});
+
 test('guest/trace: an installed policy no longer in the memo is read back from the store', () => {
   const { world, state } = benignPrefix(BENIGN.scratch);
   clearMemo('guest/security-policy');
