@@ -73,8 +73,7 @@ export function policySettings(ctx: StepContext, s: SecurityPolicySettings): Age
   try {
     memo('guest/security-policy', digest, () => importSecurityPolicy(bytes), 64);
   } catch (error) {
-    // Stryker disable next-line ConditionalExpression: the importer throws only SimErrors
-    if (!(error instanceof SimError)) throw error;
+    assert(error instanceof SimError, `the importer throws only SimErrors: ${String(error)}`);
     return refuse(ctx, state, refusal('policy', `error creating security policy enforcer: ${
       error.message}`, { code: error.code }));
   }

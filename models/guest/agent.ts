@@ -96,9 +96,8 @@ export function stepAgent(state: GuestState, request: unknown, io: AgentIo,
   try {
     decoded = decodeBridgeRequest(request);
   } catch (error) {
-    // The decoder throws only badMessage()'s GUEST_BAD_MESSAGE: no input reaches the rethrow.
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: no other error is thrown
-    if (!(error instanceof SimError) || error.code !== 'GUEST_BAD_MESSAGE') throw error;
+    assert(error instanceof SimError && error.code === 'GUEST_BAD_MESSAGE',
+      `the decoder throws only badMessage() errors: ${String(error)}`);
     const result = error.detail['result'];
     assert(typeof result === 'number', 'badMessage() gives the HRESULT the GCS answers with');
     return unhandled(state, request, error.message, 'message', result);
@@ -117,8 +116,6 @@ export function stepAgent(state: GuestState, request: unknown, io: AgentIo,
   try {
     step = dispatch(ctx, decoded);
   } catch (error) {   // a nested JSON document (the OCI spec or process) Go could not unmarshal
-    // The handlers throw only a nested document's GUEST_BAD_MESSAGE: no input reaches the rethrow.
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: no other error is thrown
     if (!(error instanceof SimError) || error.code !== 'GUEST_BAD_MESSAGE') throw error;
     const retry = newContext(current, decoded, io, env);
     retry.events.push(...early.events);
