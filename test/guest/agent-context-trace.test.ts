@@ -150,6 +150,16 @@ test('guest/trace: an engine error is a policy refusal with the rule, message an
   'only a SimError is a refusal; a bug is not hidden');
 });
 
+test('guest/trace: an I/O seam failing with another SimError is not disguised as a bad message',
+  () => {
+  const { world, state } = benignPrefix(BENIGN.scratch);
+  const io = { ...world.io, deviceId: (): never => {
+    throw new SimError('GUEST_VERITY_READ_ERROR', {}, 'the world lost the disk');
+  } };
+  assert.throws(() => stepAgent(state, scsiLayer(LUN.pause, TARGET.pause), io,
+    { options: DEFAULT_AGENT_OPTIONS, fault: null }), /the world lost the disk/);
+});
+
 test('guest/trace: a policy without reason errors denies with no framework reasons, traced as '
   + 'null', () => {
   const quiet = { ...generatedPolicy(), reason_errors: false };
