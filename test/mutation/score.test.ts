@@ -2,10 +2,16 @@
  * Goal: the score the README and the closing notes quote is Stryker's: (killed + timeout) over
  * (killed + timeout + survived + no coverage), with Ignored, CompileError and RuntimeError
  * mutants left out; merging per-part reports keeps every file, a later report of a file winning.
- * Method: hand-made mutant lists whose score is worked out by hand below.
+ * The committed report (reports/mutation/mutation.json) meets the issue's bar over models/policy,
+ * gives every equivalent (Ignored) mutant a reason, and agrees with the README's table.
+ * Method: hand-made mutant lists whose score is worked out by hand below; the committed report
+ * read as Stryker wrote it.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { REPO_ROOT } from '../support/paths.js';
 import { mergeReports, scoreOf } from './score.js';
 
 const at = { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } };
@@ -34,6 +40,41 @@ test('mutation score: merged parts keep every file, and a later part replaces a 
   assert.equal(Object.keys(merged.files).sort(), ['a.ts', 'b.ts']);
   assert.is(scoreOf(merged.files['a.ts']!.mutants).score, 100);
   assert.is(merged.files['a.ts']!.mutants.length, 2);
+});
+
+test('mutation score: a merged report keeps a kill reason\'s first line and a survivor\'s whole, '
+  + 'and drops the per-run test ids', () => {
+  const mutant = (status: string, statusReason: string) => ({ id: '0', mutatorName: 'M', status,
+    statusReason, location: at, coveredBy: ['3'], killedBy: ['3'] });
+  const merged = mergeReports([{ schemaVersion: '2', thresholds: {}, testFiles: { t: {} },
+    files: { 'a.ts': { source: '', mutants: [mutant('Killed', 'threw: X\n    at f (a.js:1)'),
+      mutant('Ignored', 'why\nand more')] } } }]);
+  const [killed, ignored] = merged.files['a.ts']!.mutants;
+  assert.is(killed!.statusReason, 'threw: X');
+  assert.is(ignored!.statusReason, 'why\nand more');
+  assert.is(killed!.coveredBy, undefined);
+  assert.is(merged.testFiles, undefined);
+});
+
+type Committed = Readonly<{ files: Readonly<Record<string, Readonly<{
+  mutants: readonly Readonly<{ id: string; mutatorName: string; status: string;
+    statusReason?: string; location: typeof at }>[] }>>> }>;
+
+test('mutation score: the committed report scores at least 90 % over models/policy, every '
+  + 'ignored mutant has its reason, and the README quotes the same score', () => {
+  const report = JSON.parse(readFileSync(join(REPO_ROOT, 'reports', 'mutation', 'mutation.json'),
+    'utf8')) as Committed;
+  const policy = Object.entries(report.files).filter(([name]) => name.startsWith('models/policy/'))
+    .flatMap(([, file]) => file.mutants);
+  assert.ok(policy.length > 1000, `models/policy is in the report (${policy.length} mutants)`);
+  const score = scoreOf(policy).score;
+  assert.ok(score >= 90, `models/policy scores ${score.toFixed(2)} %`);
+  const unexplained = policy.filter((m) => m.status === 'Ignored'
+    && (m.statusReason ?? '').trim() === '');
+  assert.is(unexplained.length, 0, 'every ignored mutant carries its reason');
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const row = readme.split('\n').find((line) => line.startsWith('| **models/policy**'));
+  assert.ok(row?.endsWith(`| **${score.toFixed(2)}** |`), `README row: ${row}`);
 });
 
 test.run();

@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 type Position = Readonly<{ line: number; column: number }>;
 type MutantResult = Readonly<{
   id: string; mutatorName: string; replacement?: string; status: string; statusReason?: string;
+  coveredBy?: readonly string[]; killedBy?: readonly string[];
   location: Readonly<{ start: Position; end: Position }>;
 }>;
 type FileResult = Readonly<{ source: string; mutants: readonly MutantResult[] }>;
@@ -39,16 +40,29 @@ export function scoreOf(mutants: readonly MutantResult[]): Score {
     score: valid === 0 ? 100 : (100 * detected) / valid };
 }
 
-/** One report from several: later files win (a rerun of a file replaces its old results). */
+/**
+ * One report from several: later files win (a rerun of a file replaces its old results). Test
+ * ids are per run (each part numbers its tests from 0), so a merged report keeps no test list and
+ * no per-mutant `coveredBy`/`killedBy`; a kill's reason keeps its first line (the stack trace of
+ * a killed mutant is only bulk). Status, replacement, location and every Ignored or Survived
+ * reason are kept whole.
+ */
 export function mergeReports(reports: readonly Report[]): Report {
   if (reports.length === 0) throw new Error('score: no report to merge');
   const files: Record<string, FileResult> = {};
-  const testFiles: Record<string, unknown> = {};
   for (const report of reports) {
-    Object.assign(files, report.files);
-    Object.assign(testFiles, report.testFiles ?? {});
+    for (const [name, file] of Object.entries(report.files)) {
+      files[name] = { ...file, mutants: file.mutants.map(compactMutant) };
+    }
   }
-  return { ...reports[reports.length - 1]!, files, testFiles };
+  const { testFiles: _dropped, ...rest } = reports[reports.length - 1]!;
+  return { ...rest, files };
+}
+
+function compactMutant(m: MutantResult): MutantResult {
+  const { coveredBy: _covered, killedBy: _killed, ...kept } = m;
+  if (m.status !== 'Killed' || m.statusReason === undefined) return kept;
+  return { ...kept, statusReason: m.statusReason.split('\n')[0]!.slice(0, 300) };
 }
 
 function scoreTable(report: Report, under: string): string {
