@@ -37,7 +37,7 @@ import { uvmTransition } from './uvm-lifecycle.js';
 export const SIGKILL = 9;
 export const SIGTERM = 15;
 /** Signals whose default action does not end the process (SIGCHLD, SIGCONT, SIGSTOP, ...). */
-const NON_TERMINATING = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
+const NON_TERMINATING: readonly number[] = Object.freeze([17, 18, 19, 20, 21, 22, 23, 28]);
 
 /** The GCS's capabilities (bridge_v2.go `capabilities`), as NegotiateProtocol returns them. */
 export const GCS_CAPABILITIES = Object.freeze({
@@ -202,7 +202,7 @@ function stopContainer(state: GuestState, id: string, exitCode: number): GuestSt
 
 function deliver(state: GuestState, process: ProcessRecord, signal: number,
   initPid: number | null): GuestState {
-  if (NON_TERMINATING.has(signal)) return state;
+  if (NON_TERMINATING.includes(signal)) return state;
   const exitCode = 128 + signal;
   if (process.containerId !== null && process.pid === initPid) {
     return stopContainer(state, process.containerId, exitCode);

@@ -47,8 +47,10 @@ export const GCS_REQUEST_IDS = Object.freeze({
 export type GcsMessageKind = keyof typeof GCS_REQUEST_IDS;
 export const GCS_MESSAGE_KINDS = Object.freeze(Object.keys(GCS_REQUEST_IDS) as GcsMessageKind[]);
 
-const KIND_BY_ID: ReadonlyMap<number, GcsMessageKind> = new Map(
-  GCS_MESSAGE_KINDS.map((kind) => [GCS_REQUEST_IDS[kind], kind]));
+/** The request kind a frame's `type` names (a frozen table scan: no module-level Map). */
+function kindById(type: number): GcsMessageKind | undefined {
+  return GCS_MESSAGE_KINDS.find((kind) => GCS_REQUEST_IDS[kind] === type);
+}
 
 /** prot.GetResponseIdentifier: the response type with the request's category, id and version. */
 export function responseIdentifier(requestId: number): number {
@@ -453,7 +455,7 @@ export function decodeBridgeRequest(raw: unknown): BridgeRequest {
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
     throw badMessage('(frame).id', 'must be a non-negative integer');
   }
-  const kind = typeof type === 'number' ? KIND_BY_ID.get(type) : undefined;
+  const kind = typeof type === 'number' ? kindById(type) : undefined;
   if (kind === undefined) {
     throw badMessage('(frame).type', `is not a GCS request identifier: ${
       JSON.stringify(type)?.slice(0, 40) ?? 'undefined'}`, HRESULT.VMCOMPUTE_UNKNOWN_MESSAGE);
@@ -478,7 +480,7 @@ export function rawMessageId(raw: unknown): number {
 export function rawMessageKind(raw: unknown): GcsMessageKind | null {
   if (!isObject(raw)) return null;
   const type = Object.hasOwn(raw, 'type') ? raw['type'] : undefined;
-  return typeof type === 'number' ? KIND_BY_ID.get(type) ?? null : null;
+  return typeof type === 'number' ? kindById(type) ?? null : null;
 }
 
 // ---------------------------------------------------------------------------------------------

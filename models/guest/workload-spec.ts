@@ -43,7 +43,7 @@ function joinPath(dir: string, rest: string): string {
 }
 
 /** Hugepage sizes x86-64 supports, as the kernel's memparse reads pagesize=. */
-const HUGEPAGE_BYTES = new Set([2 * 1024 * 1024, 1024 * 1024 * 1024]);
+const HUGEPAGE_BYTES: readonly number[] = Object.freeze([2 * 1024 * 1024, 1024 * 1024 * 1024]);
 
 /**
  * The kernel's memparse of hugetlbfs's pagesize=: a number (decimal, 0x hex or 0 octal) and an
@@ -95,7 +95,7 @@ function rewriteOne(sandboxId: string, m: ContainerMountSpec, made: Made,
     if (known(source)) return source;
     made[source] = Object.freeze({ sandboxId, kind: 'dir', pageSize: null });
     const bytes = pageSizeBytes(pageSize);
-    if (bytes === null || !HUGEPAGE_BYTES.has(bytes)) {
+    if (bytes === null || !HUGEPAGE_BYTES.includes(bytes)) {
       return { failure: `mount operation failed for ${source} failed with error invalid argument` };
     }
     made[source] = Object.freeze({ sandboxId, kind: 'hugetlbfs', pageSize });

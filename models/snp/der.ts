@@ -155,14 +155,14 @@ export function derOid(element: DerElement | undefined, what: string): string {
   return [...head, ...arcs].join('.');
 }
 
-const STRING_TAGS: ReadonlySet<number> = new Set([
+const STRING_TAGS: readonly number[] = Object.freeze([
   DER_TAG.UTF8_STRING, DER_TAG.PRINTABLE_STRING, DER_TAG.T61_STRING, DER_TAG.IA5_STRING,
   DER_TAG.BMP_STRING,
 ]);
 
 /** A directory or IA5 string as text (BMPString is UTF-16BE; the others are read as UTF-8). */
 export function derString(element: DerElement | undefined, what: string): string {
-  if (element === undefined || !STRING_TAGS.has(element.tag)) {
+  if (element === undefined || !STRING_TAGS.includes(element.tag)) {
     throw derError(what, 'expected a string');
   }
   if (element.tag === DER_TAG.BMP_STRING) {

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { SimError } from '../../sim/kernel/errors.js';
 import { importSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { PolicyContainer, SecurityPolicy } from '../../models/policy/policy-model.js';
+import { failure } from '../support/failure.js';
 
 const LAYER = 'ef'.repeat(32);
 const BASE = `"command": ["/app"], "env_rules": [], "layers": ["${LAYER}"], "mounts": [], `
@@ -35,16 +36,6 @@ function load(version: string | undefined, members: string): SecurityPolicy {
 
 function container(version: string | undefined, members: string): PolicyContainer {
   return load(version, members).containers[0]!;
-}
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
 }
 
 /** Column of `marker` on the containers line (line 4 with a framework_version, else 3). */

@@ -17,7 +17,6 @@ import {
 } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   COSE_ALGORITHMS, COSE_HEADER, COSE_SIGN1_TAG, CWT_CLAIM, RSA_MIN_MODULUS_BITS,
   coseAlgorithmById, coseAlgorithmByName, decodeCoseSign1, encodeCoseSign1, encodeProtectedHeader,
@@ -25,6 +24,7 @@ import {
   type HeaderLabel,
 } from '../../models/policy/cose-sign1.js';
 import { createTestIssuer, signWithTestIssuer } from '../../models/policy/test-issuers.js';
+import { failure as refusal } from '../support/failure.js';
 
 const SUITE = 'policy/cose-sign1-codec';
 const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replace(/ /g, ''),
@@ -32,19 +32,6 @@ const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text.replac
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 /** The code and message of what `fn` throws (a SimError), for exact checks. */
-function refusal(fn: () => unknown): Readonly<{ code: string; message: string;
-    detail: Readonly<Record<string, unknown>> }> {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SimError) {
-      return { code: error.code, message: error.message, detail: error.detail };
-    }
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
-
 function assertBad(fn: () => unknown, reason: string): void {
   const got = refusal(fn);
   assert.is(got.code, 'POLICY_BAD_FRAGMENT', reason);

@@ -15,29 +15,16 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   Certificate, Extension, GeneralName, SubjectAlternativeName, id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   DID_X509_PREFIX, SUBJECT_LABEL_OIDS, certificateFingerprint, formatDidX509, parseDidX509,
   readCertificateFacts, resolveDidX509, validateCertificateChain,
 } from '../../models/policy/did-x509.js';
 import { ACI_FRAGMENT_EKU, createTestIssuer } from '../../models/policy/test-issuers.js';
+import { failure as refusal } from '../support/failure.js';
 
 const SUITE = 'policy/did-x509-resolve';
 const FP = 'I__iuL25oXEVFdTP_aBLx_eT1RPHbCQ_ECBQfYZpt9s';
 const BASE = `did:x509:0:sha256:${FP}`;
-
-function refusal(fn: () => unknown): Readonly<{ code: string; message: string;
-    detail: Readonly<Record<string, unknown>> }> {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SimError) {
-      return { code: error.code, message: error.message, detail: error.detail };
-    }
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 function badIssuer(did: string, reason: string): void {
   const got = refusal(() => parseDidX509(did));

@@ -7,22 +7,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import { parseJsonText } from '../../models/policy/policy-syntax.js';
 import {
   checkKeys, checkRe2At, compareSemver, field, parseSemver, readEnum, readIntegerArray,
   readNonNegativeInteger, readObject, readSemver, readStringArray, requireField,
 } from '../../models/policy/policy-fields.js';
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
+import { failure } from '../support/failure.js';
 
 test('policy/fields: semvers are three numbers of up to six digits without leading zeros', () => {
   for (const [text, parts] of [['0.10.0', [0, 10, 0]], ['999999.1.20', [999999, 1, 20]],

@@ -12,7 +12,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   COSE_HEADER, CWT_CLAIM, decodeCoseSign1, signCoseSign1, type HeaderLabel,
 } from '../../models/policy/cose-sign1.js';
@@ -21,24 +20,12 @@ import {
   signFragment, verifyFragmentEnvelope, verifySignedStatement,
 } from '../../models/policy/fragment-envelope.js';
 import { createTestIssuer, signWithTestIssuer } from '../../models/policy/test-issuers.js';
+import { failure as refusal } from '../support/failure.js';
 
 const SUITE = 'policy/fragment-envelope-headers';
 const FEED = 'contoso.azurecr.io/infra';
 const REGO = 'package contoso\n\nsvn := "1"\n';
 const issuer = createTestIssuer({ seed: 'envelope-headers' });
-
-function refusal(fn: () => unknown): Readonly<{ code: string; message: string;
-    detail: Readonly<Record<string, unknown>> }> {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SimError) {
-      return { code: error.code, message: error.message, detail: error.detail };
-    }
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 function signedWith(edit: (header: Map<HeaderLabel, unknown>) => void,
     payload: Uint8Array | string = REGO): Uint8Array {

@@ -7,22 +7,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import { tokenize } from '../../models/policy/policy-syntax.js';
 import { decodePolicyBytes, importSecurityPolicy } from '../../models/policy/load-policy.js';
 import { InputReader } from '../../models/policy/input-shapes.js';
+import { failure } from '../support/failure.js';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
 
 test('policy/boundaries: a one-line raw string mid-line leaves the next columns as they are', () => {
   assert.equal(tokenize('x `ab` y', 'rego').map((t) => `${t.text}@${t.pos.line}:${t.pos.column}`),

@@ -12,21 +12,12 @@ import { SimError } from '../../sim/kernel/errors.js';
 import { importSecurityPolicy } from '../../models/policy/load-policy.js';
 import { importRegoPolicy, parseRegoModule } from '../../models/policy/import-rego.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
+import { failure } from '../support/failure.js';
 
 const P = 'package policy\napi_version := "0.10.0"\n';   // 2 lines: statements start on line 3
 
 function load(text: string): SecurityPolicy {
   return importSecurityPolicy(new TextEncoder().encode(text));
-}
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
 }
 
 function fails(text: string, code: string, line: number, column: number, message: string,

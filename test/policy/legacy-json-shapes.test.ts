@@ -11,29 +11,13 @@ import * as assert from 'uvu/assert';
 import { SimError } from '../../sim/kernel/errors.js';
 import { importSecurityPolicy } from '../../models/policy/load-policy.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
+import { failure, positionOf as at } from '../support/failure.js';
 
 const L1 = '1a'.repeat(32);
 const L2 = '2b'.repeat(32);
 
 function load(text: string): SecurityPolicy {
   return importSecurityPolicy(new TextEncoder().encode(text));
-}
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
-
-function at(text: string, marker: string): Readonly<{ line: number; column: number }> {
-  const index = text.indexOf(marker);
-  if (index < 0) throw new Error(`marker ${marker} not found`);
-  const before = text.slice(0, index).split('\n');
-  return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
 function fails(text: string, marker: string, message: string, code = 'POLICY_PARSE'): SimError {

@@ -8,24 +8,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   decodePolicyBytes, decodeUtf8, importSecurityPolicy, loadSecurityPolicy, securityPolicyDigestHex,
 } from '../../models/policy/load-policy.js';
+import { failure } from '../support/failure.js';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const REGO = 'package policy\napi_version := "0.10.0"\nallow_dump_stacks := true\n';
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
 
 test('policy/load: the digest is SHA-256 in lower-case hex (FIPS 180-2 "abc")', () => {
   assert.is(securityPolicyDigestHex(enc('abc')),

@@ -8,22 +8,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   GCS_MOUNT_PATH_REGEX, GCS_PLAN9_MOUNT_PATH_PREFIX, GCS_PLAN9_ROOT_PREFIX,
   GCS_RW_MOUNT_PATH_REGEX, InputReader, bad, capabilitySets, parseCreateContainerInput,
   parseExecInContainerInput, stringArray,
 } from '../../models/policy/input-shapes.js';
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
+import { failure } from '../support/failure.js';
 
 function refused(run: () => unknown, rule: string, field: string, problem: string): void {
   const error = failure(run);

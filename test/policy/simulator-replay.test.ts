@@ -8,7 +8,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import { importSecurityPolicy } from '../../models/policy/load-policy.js';
 import { initialMetadata } from '../../models/policy/metadata.js';
 import {
@@ -16,6 +15,7 @@ import {
 } from '../../models/policy/policy-simulator.js';
 import type { FragmentDocument } from '../../models/policy/rules/fragment-document.js';
 import type { SecurityPolicy } from '../../models/policy/policy-model.js';
+import { failure } from '../support/failure.js';
 
 const LAYER = '5e'.repeat(32);
 const TARGET = '/run/mounts/scsi/m1';
@@ -33,16 +33,6 @@ const FRAGMENTS = policy('load_fragment := data.framework.load_fragment\nfragmen
   + '[{"issuer": "did:web:i", "feed": "f", "minimum_svn": "1", "includes": ["containers"]}]\n');
 const DOC: FragmentDocument = { svn: '1', framework_version: '0.2.3', containers: [],
   fragments: [], external_processes: [] };
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
 
 const mount = (target = TARGET): SimulatorCommand =>
   ({ name: 'mount_device', input: { target, deviceHash: LAYER } });

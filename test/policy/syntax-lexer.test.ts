@@ -7,21 +7,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimError } from '../../sim/kernel/errors.js';
 import {
   MAX_NESTING_DEPTH, MAX_TEXT_CHARS, TokenStream, describeNode, describeToken, nodeToJson,
   parseJsonText, parseValue, tokenize, type SyntaxDialect, type Token, type ValueNode,
 } from '../../models/policy/policy-syntax.js';
-
-function failure(run: () => unknown): SimError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SimError) return error;
-    throw error;
-  }
-  throw new Error('expected a SimError');
-}
+import { failure } from '../support/failure.js';
 
 /** kind:text@line:column of each token, eof included. */
 function lex(text: string, dialect: SyntaxDialect = 'rego'): string[] {

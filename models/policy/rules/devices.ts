@@ -62,7 +62,7 @@ type RwMountRequest = Readonly<{
 }>;
 
 /** allowed_scratch_fs("ext4") / ("xfs"); an absent filesystem is none of them. */
-const SCRATCH_FILESYSTEMS: ReadonlySet<string | undefined> = new Set(['ext4', 'xfs']);
+const SCRATCH_FILESYSTEMS: readonly (string | undefined)[] = Object.freeze(['ext4', 'xfs']);
 
 function rwMountErrors(ctx: RuleContext, req: RwMountRequest): string[] {
   const out: string[] = [];
@@ -73,7 +73,7 @@ function rwMountErrors(ctx: RuleContext, req: RwMountRequest): string[] {
       + 'request encryption');
   }
   if (!req.ensureFilesystem) out.push('ensureFilesystem must be set on rw device mounts');
-  if (!SCRATCH_FILESYSTEMS.has(req.filesystem)) {
+  if (!SCRATCH_FILESYSTEMS.includes(req.filesystem)) {
     out.push('rw device mounts uses a filesystem that is not allowed');
   }
   return out;
