@@ -104,8 +104,8 @@ export function parseRegoModule(text: string): RegoModule {
   const imports: string[] = [];
   const statements: RegoStatement[] = [];
   while (stream.peek().kind !== 'eof') {
-    const token = stream.peek();
-    if (token.kind === 'ident' && token.text === 'import') {
+    // Only an identifier token has a word as its text (tokenize), so the text alone tells.
+    if (stream.peek().text === 'import') {
       imports.push(parseImport(stream));
     } else {
       statements.push(parseStatement(stream));
@@ -135,7 +135,7 @@ function parsePackage(stream: TokenStream): string {
         + `into a ` +
       'template at a @@...@@ placeholder), not a policy');
   }
-  if (first.kind !== 'ident' || first.text !== 'package') {
+  if (first.text !== 'package') {
     syntaxError(first.pos,
       `a Rego policy must start with 'package <name>', found ${describeToken(first)}`);
   }
@@ -181,7 +181,7 @@ function parseImport(stream: TokenStream): string {
 function parseStatement(stream: TokenStream): RegoStatement {
   let head = stream.next();
   let isDefault = false;
-  if (head.kind === 'ident' && head.text === 'default') {
+  if (head.text === 'default') {
     isDefault = true;
     head = stream.next();
   }
@@ -189,7 +189,7 @@ function parseStatement(stream: TokenStream): RegoStatement {
     syntaxError(head.pos, `expected a statement 'name := value', found ${describeToken(head)}`);
   }
   const operator = stream.peek();
-  if (!(operator.kind === 'punct' && (operator.text === ':=' || operator.text === '='))) {
+  if (!stream.isPunct(':=') && !stream.isPunct('=')) {
     syntaxError(operator.pos,
       `unsupported Rego construct after '${head.text}': found ${describeToken(operator)} ` +
       "where ':=' was expected; parma-sim imports only 'name := value' statements (data and rule "
@@ -204,7 +204,7 @@ function parseStatement(stream: TokenStream): RegoStatement {
 function endOfStatement(stream: TokenStream): void {
   const next = stream.peek();
   if (next.kind === 'eof') return;
-  if (next.kind === 'punct' && next.text === ';') { stream.next(); return; }
+  if (stream.isPunct(';')) { stream.next(); return; }
   const previous: Token | undefined = stream.previous();
   assert(previous !== undefined);
   if (next.pos.line > lastLineOf(previous)) return;

@@ -11,6 +11,7 @@
  * base64 text or of the template); decoding is at most two levels deep (template → base64 →
  * policy).
  */
+import { isUtf8 } from 'node:buffer';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { assert } from '../../sim/kernel/assert.js';
 import { toHex } from '../../sim/kernel/bytes.js';
@@ -38,18 +39,18 @@ export function decodePolicyBytes(input: Uint8Array): DecodedPolicyBytes {
   // Bytes that are not text cannot be wrapped; they are hashed as they are (importing them fails).
   if (!isUtf8(input)) return { bytes: input, encoding: 'raw' };
   const text = decodeUtf8(input);
-  const trimmed = stripBom(text).trim();
+  const trimmed = text.trim();
   if (looksLikeBase64(trimmed)) {
     const decoded = decodeBase64(trimmed, 'the input');
     assert(decoded.length < input.length);
     return { bytes: decoded, encoding: 'base64' };
   }
   if (trimmed.startsWith('{')) {
-    const root = parseJsonText(stripBom(text));
+    const root = parseJsonText(text);
     assert(root.kind === 'object');   // one JSON value that starts with '{'
     if (isArmTemplate(root)) {
       const ccePolicy = findCcePolicy(root);
-      const decoded = decodeBase64(ccePolicy.value.replace(/\s+/g, ''),
+      const decoded = decodeBase64(ccePolicy.value.replace(/\s/g, ''),
         `ccePolicy at ${ccePolicy.line}:${ccePolicy.column}`);
       assert(decoded.length < input.length);
       return { bytes: decoded, encoding: 'arm-template' };
@@ -72,7 +73,7 @@ export function loadSecurityPolicy(input: Uint8Array): LoadedPolicy
 
 /** Imports policy bytes (already unwrapped): Rego, legacy JSON or native JSON. */
 export function importSecurityPolicy(policyBytes: Uint8Array): SecurityPolicy {
-  const text = stripBom(decodeUtf8(policyBytes));
+  const text = decodeUtf8(policyBytes);
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return importRegoPolicy(text);
   rejectTemplate(text);
@@ -92,18 +93,17 @@ export function importSecurityPolicy(policyBytes: Uint8Array): SecurityPolicy {
     'an ARM template with a ccePolicy, parma-sim native JSON (`policy show` output)');
 }
 
-const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
+/** UTF-8 (the default encoding); only used on bytes isUtf8 (node:buffer) accepted. */
+const UTF8_DECODER = new TextDecoder();
 
-/** UTF-8 text, or POLICY_PARSE at the line:column of the first bad byte. */
+/**
+ * UTF-8 text without its byte-order mark (the decoder drops one leading U+FEFF, as WHATWG "UTF-8
+ * decode" does), or POLICY_PARSE at the line:column of the first bad byte.
+ */
 export function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return UTF8_DECODER.decode(bytes);
-  } catch (error) {
-    // A fatal TextDecoder throws only a TypeError, and only for bytes that are not UTF-8.
-    // Stryker disable next-line ConditionalExpression: no other error reaches here (see above)
-    if (!(error instanceof TypeError)) throw error;
+  if (!isUtf8(bytes)) {
     const offset = firstInvalidUtf8Offset(bytes);
-    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const before = UTF8_DECODER.decode(bytes.subarray(0, offset));
     const lines = before.split('\n');
     const line = lines.length;
     const column = lines[lines.length - 1]!.length + 1;
@@ -112,6 +112,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
         + `0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset}); a policy `
           + `is Rego or JSON text`);
   }
+  return UTF8_DECODER.decode(bytes);
 }
 
 /** Offset of the first byte that does not begin or continue a valid UTF-8 sequence. */
@@ -123,28 +124,13 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
       ? 2 : lead >= 0xf0 && lead < 0xf5 ? 3 : -1;
     if (need < 0) return i;
     for (let k = 1; k <= need; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) return i;
+      // Past the end there is no continuation byte: 0 is not one either.
+      if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
     }
     i += need + 1;
   }
-  // The fatal decoder also rejects overlong and surrogate forms; point at the start then.
+  // isUtf8 also rejects overlong and surrogate forms, which this scan passes; point at the start.
   return 0;
-}
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    UTF8_DECODER.decode(bytes);
-    return true;
-  } catch (error) {
-    // Stryker disable next-line ConditionalExpression: a fatal TextDecoder throws only TypeError
-    if (error instanceof TypeError) return false;
-    throw error;
-  }
-}
-
-function stripBom(text: string): string {
-  return text.startsWith('\ufeff') ? text.slice(1) : text;
 }
 
 const BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -152,7 +138,8 @@ const BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Base64 as the GCS accepts it (Go StdEncoding, which skips CR and LF). */
 function looksLikeBase64(text: string): boolean {
   const compact = text.replace(/[\r\n]/g, '');
-  return compact.length >= 4 && compact.length % 4 === 0 && BASE64_TEXT.test(compact);
+  // At least one base64 character and a multiple of 4: four or more.
+  return compact.length % 4 === 0 && BASE64_TEXT.test(compact);
 }
 
 function decodeBase64(text: string, what: string): Uint8Array {
