@@ -2,14 +2,16 @@
  * Goal: Create's GetUserInfo (agent-create.ts userInfoOf) reads /etc/passwd and /etc/group of the
  * container's own rootfs and refuses, before the policy is asked, what the GCS cannot resolve:
  * an id with no entry, a username with no rootfs to look it up in, a layer whose device is gone
- * or withheld; each refusal names the rootfs path, the id or the LUN it is about. The memoised
- * answer is keyed by every input: another umask, another list of additional gids, another rootfs
- * over the same layers, a null Root.Path beside an empty one, another withheld LUN each get their
- * own answer, not the one cached for a neighbour (the last two were a bug: a null and an empty
- * Root.Path shared an entry).
+ * or withheld, a tampered /etc/group; each refusal names the rootfs path, the id or the LUN it
+ * is about. The memoised answer is keyed by every input: another umask, another list of
+ * additional gids, another rootfs over the same layers, another withheld LUN, a null Root.Path
+ * beside an empty one each get their own answer, not a neighbour's (the last was a bug: a null
+ * and an empty Root.Path shared an entry, so the empty one's refusal said "(no rootfs)").
  * Method: the benign prefix of agent-support.ts up to the app container's Create, one field of
  * the request changed; the images' /etc/passwd and /etc/group (agent-support.ts) have uids 0,
- * 1000, 65534 and gids 0, 1000, 65534. Expected reasons are the GCS's messages written out here.
+ * 1000, 65534 and gids 0, 1000, 65534; /etc/group is in the base layer only, so a tampered
+ * block of it is found by its bytes in that image. Expected reasons are the GCS's messages,
+ * written out here.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,7 +19,7 @@ import { DEFAULT_AGENT_OPTIONS } from '../../models/guest/agent.js';
 import {
   APP_ID, BENIGN, LUN, SANDBOX_ID, TARGET, benignPrefix, benignRequests, benignWorld, bootedGuest,
   combinedLayers, create, generatedPolicy, images, last, policyBytes, rootfsOf, run, scsiLayer,
-  scsiScratch,
+  scsiScratch, text,
 } from './agent-support.js';
 import { assertAccepted, assertRefused } from './agent-assert.js';
 
@@ -107,7 +109,7 @@ test('guest/user-info: a layer whose device the host unmounted (unmount_in_use r
   }
 });
 
-test('guest/user-info: a withheld layer device names its own LUN, each time', () => {
+test('guest/user-info: withheld layer devices name the top one\'s LUN, each time', () => {
   const policy = generatedPolicy();
   const bytes = policyBytes(policy);
   for (const lun of [LUN.appTop, 7]) {
@@ -117,10 +119,26 @@ test('guest/user-info: a withheld layer device names its own LUN, each time', ()
       scsiLayer(lun, TARGET.appTop), combinedLayers(APP_ID, [TARGET.appTop, TARGET.appBase])];
     const state = last(run(world, bootedGuest(bytes), requests).states);
     world.withheld.add(lun);
+    world.withheld.add(LUN.appBase);
     const step = world.step(state, create(APP_ID));
     assertRefused(step, state, { layer: 'io' });
     assert.is(step.refusal?.reason, `no device at lun ${lun}: nothing at ${lun}`);
   }
+});
+
+test('guest/user-info: a tampered /etc/group block fails its dm-verity read before the '
+  + 'policy', () => {
+  const { world, state } = benignPrefix(BENIGN.appCreate);
+  const at = Buffer.from(images().appBase.image).indexOf(text('root:x:0:\napp:x:1000:\n'));
+  assert.ok(at > 0, '/etc/group is in the base image');
+  const block = Math.floor(at / 4096);
+  world.tamperLayer(LUN.appBase, block, new Uint8Array(4096));
+  const step = world.step(state, create(APP_ID));
+  assertRefused(step, state, { layer: 'verity', code: 'GUEST_VERITY_READ_ERROR' });
+  assert.is(step.refusal?.reason, `reading /etc/group from ${TARGET.appBase}: `
+    + 'GUEST_VERITY_READ_ERROR: dm-verity: read error (data block mismatch) at data block '
+    + `${block}`);
+  assert.is(step.decision, null, 'the policy was not asked');
 });
 
 test.run();
