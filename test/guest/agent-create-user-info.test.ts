@@ -61,7 +61,8 @@ test('guest/user-info: two rootfs over the same layers each name themselves', ()
 
 test('guest/user-info: the umask is each Create\'s own, as %04o', () => {
   const { world, state } = benignPrefix(BENIGN.appCreate, OPEN);
-  for (const [umask, expected] of [[undefined, '0022'], [0o077, '0077'], [0o002, '0002']] as const) {
+  const umasks = [[undefined, '0022'], [0o077, '0077'], [0o002, '0002']] as const;
+  for (const [umask, expected] of umasks) {
     const step = world.step(state, withUser(APP_ID, umask === undefined ? {} : { umask }));
     assertAccepted(step);
     assert.is(step.state.containers[APP_ID]?.context.config?.umask, expected);
