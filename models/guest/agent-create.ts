@@ -146,11 +146,10 @@ function createChecks(ctx: StepContext, req: Create, spec: OciSpec,
   role: ContainerRole): Refusal | null {
   const id = req.ContainerId;
   if (!confidential(ctx.start)) return null;
-  const checks = [containerIdFailure(id, 'container')];
-  // containerRole makes a sandbox's or a standalone container's sandboxId its own ID: for them
-  // the sandbox check would repeat the container check above (same check name, same verdict).
-  // Stryker disable next-line ConditionalExpression: for other roles it repeats the check above
-  if (role.criType === 'container') checks.push(containerIdFailure(role.sandboxId, 'sandbox'));
+  // hcsv2 checks the sandbox ID of a workload container only; containerRole makes any other
+  // container's sandboxId its own ID, so for those the second check repeats the first.
+  const checks = [containerIdFailure(id, 'container'),
+    containerIdFailure(role.sandboxId, 'sandbox')];
   checks.push(hostnameFailure(spec.hostname));
   checks.push(...containerSettingsFailures(role.sandboxId, id, {
     ociBundlePath: req.ContainerConfig.OciBundlePath, rootPath: spec.rootPath,
