@@ -56,7 +56,7 @@ export function negotiateProtocol(ctx: StepContext,
       req.MinimumVersion}, ${req.MaximumVersion}]`), HRESULT.VMCOMPUTE_UNSUPPORTED_PROTOCOL);
   }
   const uvm = uvmTransition(ctx.start.uvm, { type: 'NEGOTIATED', version: PROTOCOL_VERSION_V4 });
-  return succeed(ctx, uvm === ctx.start.uvm ? ctx.start : Object.freeze({ ...ctx.start, uvm }),
+  return succeed(ctx, Object.freeze({ ...ctx.start, uvm }),
     { Version: PROTOCOL_VERSION_V4, Capabilities: GCS_CAPABILITIES });
 }
 
@@ -154,7 +154,8 @@ function execInContainer(ctx: StepContext, id: string, record: ContainerRecord,
   // policy was told); one without runs as the container's user when the container had a
   // username (the policy was told the ids the exec carried), else with the ids it carried.
   const config = record.context.config;
-  const runs = process.user.username === '' && config !== null && config.username !== ''
+  assert(config !== null, 'a created container has the config Create recorded');
+  const runs = process.user.username === '' && config.username !== ''
     ? { user: config.user, groups: config.groups } : userInfo;
   const exec: ProcessRecord = Object.freeze({ pid: state.nextPid, containerId: id, kind: 'exec',
     argv: process.args, env: Object.freeze([...(asked.decision.env_list ?? process.env)]),
@@ -200,13 +201,13 @@ function stopContainer(state: GuestState, id: string, exitCode: number): GuestSt
     containers: withRecord(state.containers, id, exited) });
 }
 
-function deliver(state: GuestState, process: ProcessRecord, signal: number,
+/** `signal` to `process` of container `id` (whose init is `initPid`). */
+function deliver(state: GuestState, id: string, process: ProcessRecord, signal: number,
   initPid: number | null): GuestState {
+  assert(process.containerId === id, 'a process of that container');
   if (NON_TERMINATING.includes(signal)) return state;
   const exitCode = 128 + signal;
-  if (process.containerId !== null && process.pid === initPid) {
-    return stopContainer(state, process.containerId, exitCode);
-  }
+  if (process.pid === initPid) return stopContainer(state, id, exitCode);
   return Object.freeze({ ...state, processes: withRecord(state.processes, String(process.pid),
     Object.freeze({ ...process, status: 'exited', exitCode })) });
 }
@@ -254,7 +255,8 @@ export function signalProcess(ctx: StepContext, req: BridgeRequestOf<'SignalProc
     return refuse(ctx, committed, refusal('state', `process ${process.pid} has exited`));
   }
   emit(ctx, 'process_signalled', { pid: process.pid, signal });
-  return succeed(ctx, deliver(committed, process, signal, record.context.initPid));
+  return succeed(ctx, deliver(committed, req.ContainerId, process, signal,
+    record.context.initPid));
 }
 
 export function shutdown(ctx: StepContext,
