@@ -98,10 +98,9 @@ export class InputReader {
 
   int(field: string): number {
     const value = this.raw(field);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-      throw bad(this.rule, field, 'must be an integer');
-    }
-    return value;
+    // Number.isSafeInteger is false for anything that is not a number: no typeof test needed.
+    if (!Number.isSafeInteger(value)) throw bad(this.rule, field, 'must be an integer');
+    return value as number;
   }
 
   strList(field: string): readonly string[] {

@@ -115,7 +115,8 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
       index += match[0].length;
       continue;
     }
-    if (text.startsWith('@@', index)) {
+    // Stryker disable next-line ConditionalExpression: a guard that only saves the regex below
+    if (char === '@') {
       const match = /^@@[A-Za-z0-9_]+@@/.exec(text.slice(index, index + 200));
       if (match !== null) {
         tokens.push({ kind: 'placeholder', text: match[0], value: match[0], pos });
@@ -143,9 +144,7 @@ export function tokenize(text: string, dialect: SyntaxDialect): Token[] {
 
 function describeChar(char: string): string {
   const code = char.codePointAt(0)!;
-  const printable = code < 0x7f
-    // Stryker disable next-line EqualityOperator: 0x20 (a space) never gets here: tokenize skips it
-    && code >= 0x20;
+  const printable = code < 0x7f && code >= 0x20;
   return printable ? `'${char}'` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
@@ -199,7 +198,7 @@ export class TokenStream {
 
   /** The token before the current one (for "after X" messages). */
   previous(): Token | undefined {
-    return this.index === 0 ? undefined : this.tokens[this.index - 1];
+    return this.tokens[this.index - 1];   // index -1 reads undefined: no token before the first
   }
 
   isPunct(text: string, offset = 0): boolean {
@@ -208,11 +207,11 @@ export class TokenStream {
   }
 
   expectPunct(text: string, context: string): Token {
-    const token = this.next();
-    if (token.kind !== 'punct' || token.text !== text) {
+    const token = this.peek();
+    if (!this.isPunct(text)) {
       syntaxError(token.pos, `expected '${text}' ${context}, found ${describeToken(token)}`);
     }
-    return token;
+    return this.next();
   }
 }
 
@@ -232,8 +231,8 @@ export function parseValue(stream: TokenStream, depth = 0): ValueNode {
   if (token.kind === 'string') { stream.next(); return { kind: 'string', value: token.value,
     pos: token.pos }; }
   if (token.kind === 'number') return parseNumber(stream.next());
-  if (token.kind === 'punct' && token.text === '[') return parseArray(stream, depth);
-  if (token.kind === 'punct' && token.text === '{') return parseObject(stream, depth);
+  if (stream.isPunct('[')) return parseArray(stream, depth);
+  if (stream.isPunct('{')) return parseObject(stream, depth);
   if (token.kind === 'ident') {
     if (token.text === 'true' || token.text === 'false') {
       stream.next();
@@ -254,7 +253,8 @@ function parseNumber(token: Token): ValueNode {
 }
 
 function parseArray(stream: TokenStream, depth: number): ValueNode {
-  const open = stream.expectPunct('[', 'to open an array');
+  const open = stream.next();   // parseValue saw the '['
+  assert(open.text === '[');
   const items: ValueNode[] = [];
   while (!stream.isPunct(']')) {
     if (stream.peek().kind === 'eof') {
@@ -274,14 +274,15 @@ function parseArray(stream: TokenStream, depth: number): ValueNode {
         + `${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
     }
   }
-  const close = stream.expectPunct(']', 'to close an array');
+  const close = stream.next();   // the loop ends only at the ']'
   assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
   assert(items.length === 0 || items[0]!.pos.line >= open.pos.line);
   return { kind: 'array', items, pos: open.pos };
 }
 
 function parseObject(stream: TokenStream, depth: number): ValueNode {
-  const open = stream.expectPunct('{', 'to open an object');
+  const open = stream.next();   // parseValue saw the '{'
+  assert(open.text === '{');
   const entries: ObjectEntry[] = [];
   const seen = new Map<string, TextPosition>();
   while (!stream.isPunct('}')) {
@@ -316,7 +317,7 @@ function parseObject(stream: TokenStream, depth: number): ValueNode {
         + `${open.pos.line}:${open.pos.column}, found ${describeToken(stream.peek())}`);
     }
   }
-  const close = stream.expectPunct('}', 'to close an object');
+  const close = stream.next();   // the loop ends only at the '}'
   assert(entries.length === seen.size);
   assert(close.pos.line > open.pos.line || close.pos.column > open.pos.column);
   return { kind: 'object', entries, pos: open.pos };
@@ -345,7 +346,7 @@ function parseRefOrCall(stream: TokenStream, depth: number): ValueNode {
         + `${describeToken(stream.peek())}`);
     }
   }
-  stream.expectPunct(')', `to close the call of ${path.join('.')}`);
+  stream.next();   // the loop ends only at the ')'
   return { kind: 'call', name: path.join('.'), args, pos: head.pos };
 }
 
@@ -364,8 +365,8 @@ export function parseJsonText(text: string): ValueNode {
 export function nodeToJson(node: ValueNode): Json {
   switch (node.kind) {
     case 'null': return null;
-    case 'boolean': return node.value;
-    case 'number': return node.value;
+    case 'boolean':
+    case 'number':
     case 'string': return node.value;
     case 'array': return node.items.map(nodeToJson);
     case 'object': {

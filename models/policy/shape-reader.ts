@@ -46,9 +46,8 @@ export class ShapeReader {
   /** A string or a finite number (SVNs); -0 is refused (state has one zero). */
   svn(path: string, value: unknown): string | number {
     if (typeof value === 'string') return value;
-    if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) {
-      return value;
-    }
+    // Number.isFinite is false for anything that is not a number (it does not convert).
+    if (Number.isFinite(value) && !Object.is(value, -0)) return value as number;
     throw this.fail(path, 'must be a string or a number');
   }
 
@@ -66,10 +65,11 @@ export class ShapeReader {
 
   integers(path: string, value: unknown): readonly number[] {
     return this.list(path, value, (p, item) => {
-      if (typeof item !== 'number' || !Number.isSafeInteger(item) || Object.is(item, -0)) {
+      // Number.isSafeInteger is false for anything that is not a number.
+      if (!Number.isSafeInteger(item) || Object.is(item, -0)) {
         throw this.fail(p, 'must be an integer');
       }
-      return item;
+      return item as number;
     });
   }
 
