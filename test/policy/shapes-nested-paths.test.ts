@@ -2,8 +2,9 @@
  * Goal: a wrong value nested in a request or a policy object is refused under its full path:
  * the enforcement-point input reader (models/policy/input-shapes.ts) names `input.user`,
  * `input.mounts[i]` and `input.capabilities` when they are not objects (a string is not read as
- * an empty object), and the policy-object reader (models/policy/shape-reader.ts) names the
- * nested field (`….user.user_idname`, `….signals`, `….command`) through the caller's failure.
+ * an empty object, null is not read at all), and the policy-object reader
+ * (models/policy/shape-reader.ts) names the nested field (`….user.user_idname`, `….signals`,
+ * `….command`) through the caller's failure.
  * Method: hand-written hostile values; expected messages and paths written out by hand from the
  * readers' documented wording (`<rule>: input.<field> <problem>`; the JSON path of the value).
  */
@@ -48,9 +49,9 @@ test(`${SUITE}: a mount that is a string or a number is refused as the mount, no
     'create_container', 'mounts[0]', 'must be an object');
 });
 
-test(`${SUITE}: capabilities that are a string or a number are refused, not read as empty sets`,
+test(`${SUITE}: capabilities that are null, a string or a number are refused, not read as sets`,
     () => {
-  for (const value of ['CAP_SYS_ADMIN', 3, true]) {
+  for (const value of [null, 'CAP_SYS_ADMIN', 3, true]) {
     refused(() => capabilitySets('create_container', 'capabilities', value),
       'create_container', 'capabilities', 'must be an object of five capability lists');
   }
