@@ -15,6 +15,7 @@
  * Invariants: every failure is a SimError with its own code; a verified fragment's issuer DID
  * resolved against its own chain, and its namespace is a Rego identifier outside RESERVED.
  */
+import { isUtf8 } from 'node:buffer';
 import { assert } from '../../sim/kernel/assert.js';
 import { SimError } from '../../sim/kernel/errors.js';
 import {
@@ -187,20 +188,15 @@ export function parseFragmentNamespace(regoText: string): string {
   return namespace;
 }
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Decodes bytes isUtf8 (node:buffer) accepted; a leading BOM is kept, not stripped. */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Every check the GCS makes on a fragment before Rego: envelope, issuer DID, first line. */
 export function verifyFragmentEnvelope(input: Uint8Array | string,
     options: VerifyEnvelopeOptions = {}): VerifiedFragment {
   const statement = verifySignedStatement(input, options);
-  let payloadText: string;
-  try {
-    payloadText = STRICT_UTF8.decode(statement.payload);
-  } catch (error) {
-    // Stryker disable next-line ConditionalExpression: the fatal decoder throws only TypeError
-    if (!(error instanceof TypeError)) throw error;
-    throw bad('payload is not UTF-8');
-  }
+  if (!isUtf8(statement.payload)) throw bad('payload is not UTF-8');
+  const payloadText = UTF8.decode(statement.payload);
   const namespace = parseFragmentNamespace(payloadText);
   assert(payloadText.startsWith('package '), 'a verified fragment starts with its package line');
   return { ...statement, payloadText, namespace };
