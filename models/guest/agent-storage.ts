@@ -163,9 +163,9 @@ function deviceTable(ctx: StepContext, s: MappedVirtualDiskSettings): DeviceVeri
 }
 
 function mountFailed(ctx: StepContext, committed: GuestState, why: Refusal): AgentStep {
-  const state = checkOn(ctx, 'metadata_rollback') ? ctx.start : committed;
-  if (state === ctx.start) emit(ctx, 'metadata_rolled_back', {});
-  return refuse(ctx, state, why);
+  if (!checkOn(ctx, 'metadata_rollback')) return refuse(ctx, committed, why);
+  emit(ctx, 'metadata_rolled_back', {});
+  return refuse(ctx, ctx.start, why);
 }
 
 function withMetadata(state: GuestState, metadata: PolicyMetadata): GuestState {

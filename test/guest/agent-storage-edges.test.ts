@@ -121,7 +121,8 @@ test('guest/storage-edges: a scratch mount of a disk that is no scratch disk is 
 });
 
 test('guest/storage-edges: with metadata_rollback off a failed mount keeps the policy\'s '
-  + 'metadata untraced, and one whose policy wrote nothing returns the very same state', () => {
+  + 'metadata untraced, and one whose policy wrote nothing returns the very same state, untraced '
+  + 'too', () => {
   const options = { ...DEFAULT_AGENT_OPTIONS, checks: { metadata_rollback: false } };
   const kept = benignPrefix(BENIGN.pauseLayer, generatedPolicy(), options);
   kept.world.fault = 'mount';
@@ -134,6 +135,8 @@ test('guest/storage-edges: with metadata_rollback off a failed mount keeps the p
   const same = quiet.world.step(quiet.state, scsiLayer(LUN.pause, TARGET.pause));
   assertRefused(same, quiet.state, { layer: 'io' });
   assert.is(same.refusal?.reason, `mounting ${TARGET.pause} failed (injected fault)`);
+  assert.is(same.events.some((e) => e.type === 'metadata_rolled_back'), false,
+    'with the check off nothing is rolled back, even when nothing was written');
 });
 
 test('guest/storage-edges: blockdev points are asked with their target; allowed, the request '
