@@ -13,8 +13,8 @@ import * as assert from 'uvu/assert';
 import {
   InputReader, capabilitySets, parseCreateContainerInput, parseExecInContainerInput,
 } from '../../models/policy/input-shapes.js';
-import { ShapeReader } from '../../models/policy/shape-reader.js';
 import { failure } from '../support/failure.js';
+import { reader, refusedAt } from './shape-refusals.js';
 
 const SUITE = 'policy/shapes-nested-paths';
 
@@ -58,23 +58,6 @@ test(`${SUITE}: capabilities that are null, a string or a number are refused, no
   refused(() => new InputReader('exec_in_container', { capabilities: 'all' }).capabilities(),
     'exec_in_container', 'capabilities', 'must be an object of five capability lists');
 });
-
-class Refusal extends Error {
-  constructor(readonly path: string, readonly problem: string) { super(`${path} ${problem}`); }
-}
-
-const reader = new ShapeReader((path, problem) => new Refusal(path, problem));
-
-function refusedAt(run: () => unknown, path: string, problem: string): void {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error;
-    assert.equal([error.path, error.problem], [path, problem]);
-    return;
-  }
-  throw new Error(`expected a refusal at ${path}`);
-}
 
 test(`${SUITE}: policy objects name the nested field that is wrong`, () => {
   refusedAt(() => reader.userRule('containers[0].user', { user_idname: 'root',

@@ -7,24 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ShapeReader } from '../../models/policy/shape-reader.js';
-
-class Refusal extends Error {
-  constructor(readonly path: string, readonly problem: string) { super(`${path} ${problem}`); }
-}
-
-const reader = new ShapeReader((path, problem) => new Refusal(path, problem));
-
-function refused(run: () => unknown, path: string, problem: string): void {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error;
-    assert.equal([error.path, error.problem], [path, problem]);
-    return;
-  }
-  throw new Error(`expected a refusal at ${path}`);
-}
+import { reader, refusedAt } from './shape-refusals.js';
 
 const USER = { user_idname: { pattern: 'u', strategy: 'name' },
   group_idnames: [{ pattern: '1', strategy: 'id' }], umask: '0022' };
@@ -39,12 +22,12 @@ const CONTAINER = { id: 'img', name: 'web', command: ['/app'],
 test('policy/shape-reader: scalars are checked by type', () => {
   assert.equal(reader.object('p', { a: 1 }), { a: 1 });
   for (const value of [null, [], 'x', 1, undefined]) {
-    refused(() => reader.object('p', value), 'p', 'must be an object');
+    refusedAt(() => reader.object('p', value), 'p', 'must be an object');
   }
   assert.is(reader.string('p', ''), '');
-  refused(() => reader.string('p', 1), 'p', 'must be a string');
+  refusedAt(() => reader.string('p', 1), 'p', 'must be a string');
   assert.is(reader.boolean('p', false), false);
-  refused(() => reader.boolean('p', 'true'), 'p', 'must be a boolean');
+  refusedAt(() => reader.boolean('p', 'true'), 'p', 'must be a boolean');
 });
 
 test('policy/shape-reader: an svn is a string or a finite number other than -0', () => {
@@ -52,7 +35,7 @@ test('policy/shape-reader: an svn is a string or a finite number other than -0',
   assert.is(reader.svn('s', 0), 0);
   assert.is(reader.svn('s', 2.5), 2.5);
   for (const value of [-0, Number.NaN, Number.POSITIVE_INFINITY, null, true, [1]]) {
-    refused(() => reader.svn('s', value), 's', 'must be a string or a number');
+    refusedAt(() => reader.svn('s', value), 's', 'must be a string or a number');
   }
 });
 
@@ -61,26 +44,26 @@ test('policy/shape-reader: lists read absent and null as empty; string lists do 
   assert.equal(reader.list('l', null, () => 1), []);
   assert.equal(reader.list('l', ['a', 'b'], (path, item) => `${path}=${String(item)}`),
     ['l[0]=a', 'l[1]=b']);
-  refused(() => reader.list('l', {}, () => 1), 'l', 'must be an array');
+  refusedAt(() => reader.list('l', {}, () => 1), 'l', 'must be an array');
   assert.equal(reader.strings('s', ['x']), ['x']);
-  refused(() => reader.strings('s', undefined), 's', 'must be an array of strings');
-  refused(() => reader.strings('s', ['x', 1]), 's[1]', 'must be a string');
+  refusedAt(() => reader.strings('s', undefined), 's', 'must be an array of strings');
+  refusedAt(() => reader.strings('s', ['x', 1]), 's[1]', 'must be a string');
 });
 
 test('policy/shape-reader: integers are safe integers other than -0', () => {
   assert.equal(reader.integers('i', [0, 9, 2 ** 53 - 1]), [0, 9, 2 ** 53 - 1]);
   assert.equal(reader.integers('i', undefined), []);
   for (const [value, index] of [[[1, -0], 1], [[1.5], 0], [[2 ** 53], 0], [['1'], 0]] as const) {
-    refused(() => reader.integers('i', value), `i[${index}]`, 'must be an integer');
+    refusedAt(() => reader.integers('i', value), `i[${index}]`, 'must be an integer');
   }
 });
 
 test('policy/shape-reader: capability sets default missing lists to empty', () => {
   assert.equal(reader.capabilities('c', { ambient: ['X'] }), { bounding: [], effective: [],
     inheritable: [], permitted: [], ambient: ['X'] });
-  refused(() => reader.capabilities('c', { effective: 'X' }), 'c.effective',
+  refusedAt(() => reader.capabilities('c', { effective: 'X' }), 'c.effective',
     'must be an array of strings');
-  refused(() => reader.capabilities('c', []), 'c', 'must be an object');
+  refusedAt(() => reader.capabilities('c', []), 'c', 'must be an object');
 });
 
 test('policy/shape-reader: env rules and id-name rules check their strategies', () => {
@@ -88,19 +71,19 @@ test('policy/shape-reader: env rules and id-name rules check their strategies', 
     { pattern: 'A', strategy: 're2', required: false });
   assert.equal(reader.envRule('e', { pattern: 'A', strategy: 'string', required: true }),
     { pattern: 'A', strategy: 'string', required: true });
-  refused(() => reader.envRule('e', { pattern: 'A', strategy: 'glob' }), 'e.strategy',
+  refusedAt(() => reader.envRule('e', { pattern: 'A', strategy: 'glob' }), 'e.strategy',
     'must be "string" or "re2"');
-  refused(() => reader.envRule('e', { pattern: 'A', strategy: 1 }), 'e.strategy',
+  refusedAt(() => reader.envRule('e', { pattern: 'A', strategy: 1 }), 'e.strategy',
     'must be a string');
-  refused(() => reader.envRule('e', { strategy: 'string' }), 'e.pattern', 'must be a string');
-  refused(() => reader.envRule('e', { pattern: 'A', strategy: 'string', required: 'no' }),
+  refusedAt(() => reader.envRule('e', { strategy: 'string' }), 'e.pattern', 'must be a string');
+  refusedAt(() => reader.envRule('e', { pattern: 'A', strategy: 'string', required: 'no' }),
     'e.required', 'must be a boolean');
   for (const strategy of ['any', 'id', 'name', 're2']) {
     assert.equal(reader.idNameRule('u', { pattern: 'p', strategy }), { pattern: 'p', strategy });
   }
-  refused(() => reader.idNameRule('u', { pattern: 'p', strategy: 'uid' }), 'u.strategy',
+  refusedAt(() => reader.idNameRule('u', { pattern: 'p', strategy: 'uid' }), 'u.strategy',
     'must be any, id, name or re2');
-  refused(() => reader.idNameRule('u', { pattern: 1, strategy: 'id' }), 'u.pattern',
+  refusedAt(() => reader.idNameRule('u', { pattern: 1, strategy: 'id' }), 'u.pattern',
     'must be a string');
 });
 
@@ -108,19 +91,19 @@ test('policy/shape-reader: users, mounts and exec processes are read member by m
   assert.equal(reader.userRule('u', USER), USER);
   assert.equal(reader.userRule('u', { ...USER, group_idnames: undefined }),
     { ...USER, group_idnames: [] });
-  refused(() => reader.userRule('u', { ...USER, umask: 18 }), 'u.umask', 'must be a string');
-  refused(() => reader.userRule('u', { ...USER, group_idnames: [{ pattern: 'g' }] }),
+  refusedAt(() => reader.userRule('u', { ...USER, umask: 18 }), 'u.umask', 'must be a string');
+  refusedAt(() => reader.userRule('u', { ...USER, group_idnames: [{ pattern: 'g' }] }),
     'u.group_idnames[0].strategy', 'must be a string');
   const mount = { destination: '/d', options: ['ro'], source: 's', type: 'bind' };
   assert.equal(reader.mountRule('m', mount), mount);
   for (const key of ['destination', 'source', 'type']) {
-    refused(() => reader.mountRule('m', { ...mount, [key]: null }), `m.${key}`,
+    refusedAt(() => reader.mountRule('m', { ...mount, [key]: null }), `m.${key}`,
       'must be a string');
   }
-  refused(() => reader.mountRule('m', { ...mount, options: null }), 'm.options',
+  refusedAt(() => reader.mountRule('m', { ...mount, options: null }), 'm.options',
     'must be an array of strings');
   assert.equal(reader.execProcess('x', { command: ['a'] }), { command: ['a'], signals: [] });
-  refused(() => reader.execProcess('x', { signals: [] }), 'x.command',
+  refusedAt(() => reader.execProcess('x', { signals: [] }), 'x.command',
     'must be an array of strings');
 });
 
@@ -136,7 +119,7 @@ test('policy/shape-reader: a container is read member by member', () => {
   assert.equal(reader.container('c', { ...CONTAINER, absent_fields: ['user', 'capabilities'] })
     .absent_fields, ['user', 'capabilities']);
   assert.ok(!('absent_fields' in reader.container('c', { ...CONTAINER, absent_fields: [] })));
-  refused(() => reader.container('c', { ...CONTAINER, absent_fields: ['name'] }),
+  refusedAt(() => reader.container('c', { ...CONTAINER, absent_fields: ['name'] }),
     'c.absent_fields[0]', 'must be one of no_new_privileges, user, capabilities, '
       + 'seccomp_profile_sha256');
   const wrong: ReadonlyArray<readonly [string, unknown, string, string]> = [
@@ -155,7 +138,7 @@ test('policy/shape-reader: a container is read member by member', () => {
     ['seccomp_profile_sha256', 1, 'c.seccomp_profile_sha256', 'must be a string'],
   ];
   for (const [key, value, path, problem] of wrong) {
-    refused(() => reader.container('c', { ...CONTAINER, [key]: value }), path, problem);
+    refusedAt(() => reader.container('c', { ...CONTAINER, [key]: value }), path, problem);
   }
 });
 
@@ -163,22 +146,22 @@ test('policy/shape-reader: external processes and fragment references are read',
   const external = { command: ['ls'], env_rules: [], working_dir: '/', allow_stdio_access: true };
   assert.equal(reader.externalProcess('x', external), external);
   assert.equal(reader.externalProcess('x', { ...external, env_rules: undefined }), external);
-  refused(() => reader.externalProcess('x', { ...external, working_dir: 0 }), 'x.working_dir',
+  refusedAt(() => reader.externalProcess('x', { ...external, working_dir: 0 }), 'x.working_dir',
     'must be a string');
-  refused(() => reader.externalProcess('x', { ...external, allow_stdio_access: 0 }),
+  refusedAt(() => reader.externalProcess('x', { ...external, allow_stdio_access: 0 }),
     'x.allow_stdio_access', 'must be a boolean');
-  refused(() => reader.externalProcess('x', { ...external, env_rules: [{}] }),
+  refusedAt(() => reader.externalProcess('x', { ...external, env_rules: [{}] }),
     'x.env_rules[0].strategy', 'must be a string');
   const fragment = { issuer: 'did:x', feed: 'f', minimum_svn: '1', includes: ['containers'] };
   assert.equal(reader.fragmentReference('f', fragment), fragment);
   assert.equal(reader.fragmentReference('f', { ...fragment, minimum_svn: 2 }).minimum_svn, 2);
-  refused(() => reader.fragmentReference('f', { ...fragment, issuer: 1 }), 'f.issuer',
+  refusedAt(() => reader.fragmentReference('f', { ...fragment, issuer: 1 }), 'f.issuer',
     'must be a string');
-  refused(() => reader.fragmentReference('f', { ...fragment, feed: 1 }), 'f.feed',
+  refusedAt(() => reader.fragmentReference('f', { ...fragment, feed: 1 }), 'f.feed',
     'must be a string');
-  refused(() => reader.fragmentReference('f', { ...fragment, minimum_svn: null }),
+  refusedAt(() => reader.fragmentReference('f', { ...fragment, minimum_svn: null }),
     'f.minimum_svn', 'must be a string or a number');
-  refused(() => reader.fragmentReference('f', { ...fragment, includes: 'containers' }),
+  refusedAt(() => reader.fragmentReference('f', { ...fragment, includes: 'containers' }),
     'f.includes', 'must be an array of strings');
 });
 

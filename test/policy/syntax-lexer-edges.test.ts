@@ -9,22 +9,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  TokenStream, nodeToJson, parseValue, tokenize, type ValueNode,
+  nodeToJson, tokenize,
 } from '../../models/policy/policy-syntax.js';
 import { failure } from '../support/failure.js';
+import { parseError, rego } from './syntax-support.js';
 
 const SUITE = 'policy/syntax-lexer-edges';
-
-function rego(text: string): ValueNode {
-  return parseValue(new TokenStream(tokenize(text, 'rego'), 'rego'));
-}
-
-function parseError(run: () => unknown, line: number, column: number, message: string): void {
-  const error = failure(run);
-  assert.is(error.code, 'POLICY_PARSE');
-  assert.is(error.message, `POLICY_PARSE: ${line}:${column}: ${message}`);
-  assert.equal(error.detail, { line, column });
-}
 
 test(`${SUITE}: a minus followed by anything but a digit starts no number, even when a digit `
     + 'comes later', () => {

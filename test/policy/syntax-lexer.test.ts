@@ -9,25 +9,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   MAX_NESTING_DEPTH, MAX_TEXT_CHARS, TokenStream, describeNode, describeToken, nodeToJson,
-  parseJsonText, parseValue, tokenize, type SyntaxDialect, type Token, type ValueNode,
+  parseJsonText, tokenize, type SyntaxDialect, type Token,
 } from '../../models/policy/policy-syntax.js';
 import { failure } from '../support/failure.js';
+import { parseError, rego } from './syntax-support.js';
 
 /** kind:text@line:column of each token, eof included. */
 function lex(text: string, dialect: SyntaxDialect = 'rego'): string[] {
   return tokenize(text, dialect).map((t) => `${t.kind}:${t.text}@${t.pos.line}:${t.pos.column}`);
-}
-
-function rego(text: string): ValueNode {
-  return parseValue(new TokenStream(tokenize(text, 'rego'), 'rego'));
-}
-
-function parseError(run: () => unknown, line: number, column: number, message: string): void {
-  const error = failure(run);
-  assert.is(error.code, 'POLICY_PARSE');
-  assert.is(error.message, `POLICY_PARSE: ${line}:${column}: ${message}`);
-  assert.is(error.detail['line'], line);
-  assert.is(error.detail['column'], column);
 }
 
 test('policy/syntax: spaces, tabs, CR and newlines only move the position', () => {
